@@ -1,0 +1,23 @@
+// Where an agent acts and what it owns. On a real host the agent acts in the root network
+// namespace; in the lab each host is a network namespace (hostNetns) and several agents share
+// one machine, each with its own name prefix, state directory and run directory.
+
+export interface HostEnv {
+  /** Agent name (host name in experiments). */
+  readonly name: string;
+  /** Prefix of every kernel object this agent owns: "sn" + 2 characters (PREFIX_RE). */
+  readonly prefix: string;
+  /** The lab host's namespace; undefined on a real host (root namespace). */
+  readonly hostNetns: string | undefined;
+  /** Journal, generated configs and keys (mode 0700). */
+  readonly stateDir: string;
+  /** Daemon run directories, pid files, sockets, logs. */
+  readonly runDir: string;
+  /** This agent's bpffs mount; pinned objects live below it. */
+  readonly bpffs: string;
+  /** Underlay device in the host namespace and its IPv4 address. */
+  readonly underlayDev: string;
+  readonly underlayAddress: string;
+  /** MTU of the underlay device. */
+  readonly underlayMtu: number;
+}

@@ -1,0 +1,48 @@
+// Typed failures of commands, mapped from exit codes and stderr in one place (classify), so
+// drivers branch on a kind, never on message text.
+
+export type CommandFailureKind =
+  | 'AlreadyExists'
+  | 'NotFound'
+  | 'Busy'
+  | 'PermissionDenied'
+  | 'NotSupported'
+  | 'InvalidArgument'
+  | 'TimedOut'
+  | 'Cancelled'
+  | 'Failed';
+
+export class CommandError extends Error {
+  readonly kind: CommandFailureKind;
+  readonly argv: readonly string[];
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stderr: string;
+  readonly stdout: string;
+
+  constructor(kind: CommandFailureKind, argv: readonly string[], r: { exitCode: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }, masked: readonly string[]) {
+    const err = r.stderr.trim().split('\n').slice(-3).join(' | ');
+    super(`${masked.join(' ')} failed (${kind}, exit ${r.exitCode ?? r.signal}): ${err}`);
+    this.name = 'CommandError';
+    this.kind = kind;
+    this.argv = argv;
+    this.exitCode = r.exitCode;
+    this.signal = r.signal;
+    this.stderr = r.stderr;
+    this.stdout = r.stdout;
+  }
+}
+
+const PATTERNS: ReadonlyArray<readonly [RegExp, CommandFailureKind]> = [
+  [/File exists|already exists|RTNETLINK answers: File exists|Chain already exists|exists in/i, 'AlreadyExists'],
+  [/Cannot find device|No such file or directory|does not exist|No such device|Cannot open network namespace|No chain\/target\/match|not found|No such process|Could not process rule: No such/i, 'NotFound'],
+  [/Resource busy|Device or resource busy|Another app is currently holding the xtables lock|Address already in use/i, 'Busy'],
+  [/Operation not permitted|Permission denied/i, 'PermissionDenied'],
+  [/Operation not supported|Unknown device type|not supported|Protocol not supported|Unknown filter|Unknown qdisc|Kernel module/i, 'NotSupported'],
+  [/Invalid argument|invalid|Error: argument .* is wrong|bad value/i, 'InvalidArgument'],
+];
+
+export function classify(stderr: string): CommandFailureKind {
+  for (const [re, kind] of PATTERNS) if (re.test(stderr)) return kind;
+  return 'Failed';
+}

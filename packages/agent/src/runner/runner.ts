@@ -1,0 +1,196 @@
+// The one command runner of the agent. Every network command goes through here: spawned
+// without a shell from an absolute path, optionally inside a network namespace (via
+// `ip netns exec`; the Node process itself never switches namespaces), with a deadline, an
+// abort signal, logging of argv (secrets masked), duration and exit code, and failures mapped
+// to typed CommandErrors in one place. Drivers depend on the Runner interface only, so unit
+// tests replace it with FakeRunner and assert the exact argv.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { CommandError, classify } from './errors.js';
+import { toolPath } from './tools.js';
+
+export interface RunOptions {
+  /** Network namespace (as in `ip netns list`) to run the command in. */
+  netns?: string | undefined;
+  /** Kill the command after this long (default 30 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  stdin?: string;
+  /** Exit codes that are not failures (default [0]). */
+  okCodes?: readonly number[];
+  /** Strings to mask in logs (keys, PSKs). */
+  secrets?: readonly string[];
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export interface RunResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+  readonly durationMs: number;
+}
+
+export interface SpawnOptions extends Omit<RunOptions, 'timeoutMs' | 'okCodes' | 'stdin'> {
+  /** Where stdout and stderr go; default: kept in memory up to 1 MiB each. */
+  stdio?: 'pipe' | 'ignore';
+  /** Append stdout and stderr to this file instead (daemons: they must outlive the agent). */
+  logFile?: string;
+  /** Own process group, not killed with the agent (daemons recorded in the journal). */
+  detached?: boolean;
+}
+
+export interface Spawned {
+  readonly pid: number;
+  readonly argv: readonly string[];
+  /** Resolves when the process ends. */
+  readonly exited: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  /** Sends SIGTERM, then SIGKILL after graceMs; resolves when the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+  /** Output so far. */
+  output(): { stdout: string; stderr: string };
+}
+
+export interface RunLogger {
+  debug(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface Runner {
+  /** Runs a command to completion. argv[0] is a tool name (resolved to an absolute path) or an absolute path. */
+  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /** Starts a long-running process (a daemon or a workload tool) and returns at once. */
+  spawn(argv: readonly string[], opts?: SpawnOptions): Spawned;
+}
+
+const MAX_CAPTURE = 1 << 20;
+
+export function maskArgv(argv: readonly string[], secrets: readonly string[] = []): string[] {
+  return argv.map((a) => secrets.reduce((s, secret) => (secret.length > 0 ? s.split(secret).join('***') : s), a));
+}
+
+function resolveArgv(argv: readonly string[], netns: string | undefined): string[] {
+  if (argv.length === 0) throw new Error('empty argv');
+  const [tool, ...rest] = argv as [string, ...string[]];
+  const abs = toolPath(tool);
+  if (netns === undefined) return [abs, ...rest];
+  // `ip netns exec` gives the command the namespace's /etc/netns files and a fresh /sys.
+  return [toolPath('ip'), 'netns', 'exec', netns, abs, ...rest];
+}
+
+class Capture {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  add(b: Buffer): void {
+    if (this.size >= MAX_CAPTURE) return;
+    this.chunks.push(b);
+    this.size += b.length;
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+export class ExecRunner implements Runner {
+  constructor(private readonly log?: RunLogger) {}
+
+  run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    const full = resolveArgv(argv, opts.netns);
+    const masked = maskArgv(full, opts.secrets);
+    const started = performance.now();
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    return new Promise((resolve, reject) => {
+      const child = spawn(full[0]!, full.slice(1), {
+        shell: false,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: opts.env ? { ...process.env, ...opts.env } : process.env,
+        ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      });
+      const out = new Capture();
+      const err = new Capture();
+      child.stdout.on('data', (b: Buffer) => out.add(b));
+      child.stderr.on('data', (b: Buffer) => err.add(b));
+      let timedOut = false;
+      let cancelled = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      const onAbort = (): void => {
+        cancelled = true;
+        child.kill('SIGKILL');
+      };
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      child.stdin.on('error', () => undefined);
+      if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
+      else child.stdin.end();
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        reject(new CommandError('NotFound', full, { exitCode: null, signal: null, stderr: String(e), stdout: '' }, masked));
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        const durationMs = performance.now() - started;
+        const r = { exitCode: code, signal, stdout: out.text(), stderr: err.text() };
+        this.log?.debug({ argv: masked, exitCode: code, signal, durationMs: Math.round(durationMs * 10) / 10 }, 'command');
+        if (timedOut) return reject(new CommandError('TimedOut', full, r, masked));
+        if (cancelled) return reject(new CommandError('Cancelled', full, r, masked));
+        const ok = opts.okCodes ?? [0];
+        if (code === null || !ok.includes(code)) {
+          const e = new CommandError(code === null ? 'Failed' : classify(r.stderr), full, r, masked);
+          this.log?.debug({ argv: masked, stderr: maskArgv([r.stderr], opts.secrets)[0] }, 'command failed');
+          return reject(e);
+        }
+        resolve({ stdout: r.stdout, stderr: r.stderr, exitCode: code, durationMs });
+      });
+    });
+  }
+
+  spawn(argv: readonly string[], opts: SpawnOptions = {}): Spawned {
+    const full = resolveArgv(argv, opts.netns);
+    const masked = maskArgv(full, opts.secrets);
+    const pipe = opts.logFile === undefined && (opts.stdio ?? 'pipe') === 'pipe';
+    const logFd = opts.logFile === undefined ? undefined : openSync(opts.logFile, 'a', 0o600);
+    const sink = logFd ?? (pipe ? 'pipe' : 'ignore');
+    const child: ChildProcess = spawn(full[0]!, full.slice(1), {
+      shell: false,
+      detached: opts.detached ?? false,
+      stdio: ['ignore', sink, sink],
+      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    });
+    if (logFd !== undefined) closeSync(logFd);
+    if (opts.detached) child.unref();
+    const out = new Capture();
+    const err = new Capture();
+    child.stdout?.on('data', (b: Buffer) => out.add(b));
+    child.stderr?.on('data', (b: Buffer) => err.add(b));
+    const exited = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {
+      child.on('error', (e) => resolve({ exitCode: null, signal: null, stdout: out.text(), stderr: err.text() + String(e) }));
+      child.on('close', (code, signal) => {
+        this.log?.debug({ argv: masked, pid: child.pid, exitCode: code, signal }, 'process ended');
+        resolve({ exitCode: code, signal, stdout: out.text(), stderr: err.text() });
+      });
+    });
+    const onAbort = (): void => void child.kill('SIGKILL');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    void exited.then(() => opts.signal?.removeEventListener('abort', onAbort));
+    this.log?.debug({ argv: masked, pid: child.pid }, 'process started');
+    return {
+      pid: child.pid ?? -1,
+      argv: full,
+      exited,
+      output: () => ({ stdout: out.text(), stderr: err.text() }),
+      stop: async (graceMs = 2000) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(t);
+      },
+    };
+  }
+}
