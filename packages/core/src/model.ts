@@ -1,0 +1,107 @@
+// The shared vocabulary of experiments, cells, runs and result rows (DESIGN.md, "Vocabulary").
+// The experiment spec's schema (spec/schema.ts) produces ExperimentSpec; matrix expansion
+// produces Cells and RunKeys; the store and the exports speak ResultRow.
+
+export const NETWORK_KINDS = ['bridge', 'ovs', 'routing', 'bpf'] as const;
+export const TUNNEL_KINDS = ['none', 'ipip', 'gre', 'vxlan', 'geneve', 'ipsec', 'wireguard', 'openvpn', 'tinc'] as const;
+export const FILTER_KINDS = ['none', 'iptables', 'nftables', 'ovs', 'bpf'] as const;
+export const WORKLOAD_KINDS = ['latency-basic', 'throughput-basic', 'bursty', 'tcp-100', 'quake3', 'video', 'iperf3', 'pairs-scale', 'clients-scale'] as const;
+export const ENGINES = ['ping', 'uperf', 'iperf3', 'ditg'] as const;
+
+export type NetworkKind = (typeof NETWORK_KINDS)[number];
+export type TunnelKind = (typeof TUNNEL_KINDS)[number];
+export type FilterKind = (typeof FILTER_KINDS)[number];
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+export type Engine = (typeof ENGINES)[number];
+export type Placement = 'single-host' | 'multi-host';
+export type Variant = 'kernel' | 'userspace';
+
+/** One workload as it runs: a spec entry expanded over its list-valued parameters. */
+export interface WorkloadInstance {
+  /** Stable id within the experiment, e.g. "throughput-basic/tcp/653". */
+  readonly id: string;
+  readonly kind: WorkloadKind;
+  readonly engine: Engine;
+  readonly protocol: 'tcp' | 'udp' | 'icmp';
+  readonly payload: number;
+  readonly durationMs: number;
+  /** Further parameters, passed to the agent as WorkloadSpec.params. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly seed: number;
+}
+
+/** A network setup: what the Configurator applies on every host. */
+export interface NetworkSetup {
+  readonly network: NetworkKind;
+  readonly tunnel: TunnelKind;
+  readonly filter: FilterKind;
+}
+
+/** One point of the matrix. */
+export interface Cell extends NetworkSetup {
+  /** Deterministic: hash of experiment id and the cell's coordinates. */
+  readonly id: string;
+  /** Position in run order (0-based). */
+  readonly index: number;
+  readonly containers: number;
+  readonly rules: number;
+  readonly placement: Placement;
+  readonly hosts: readonly string[];
+}
+
+export interface SkippedCell {
+  readonly cell: Omit<Cell, 'id' | 'index'>;
+  readonly reason: string;
+}
+
+/** The unit of result: one workload on one cell, one repetition. */
+export interface RunKey {
+  /** Deterministic: hash of (experiment, cell, workload, repetition). */
+  readonly id: string;
+  readonly experiment: string;
+  readonly cell: string;
+  readonly workload: WorkloadInstance;
+  readonly repetition: number;
+  /** Global run order (0-based). */
+  readonly order: number;
+}
+
+/** A long-format result row (DESIGN.md, "Surfaces"): one per run x pair x metric. */
+export interface ResultRow {
+  readonly experiment: string;
+  readonly cell: string;
+  readonly run: string;
+  readonly repetition: number;
+  readonly workload: string;
+  readonly workload_kind: string;
+  readonly engine: string;
+  readonly payload: number;
+  readonly protocol: string;
+  readonly network: string;
+  readonly tunnel: string;
+  readonly tunnel_variant: string;
+  readonly filter: string;
+  readonly filter_variant: string;
+  readonly rules: number;
+  readonly containers: number;
+  readonly placement: string;
+  readonly pair: string;
+  readonly flow: string;
+  readonly metric: string;
+  readonly value: number;
+  readonly unit: string;
+}
+
+/** One host sample tied to a run (Performance Monitor), flattened for storage and export. */
+export interface HostSampleRow {
+  readonly experiment: string;
+  readonly run: string;
+  readonly host: string;
+  readonly timestamp: number;
+  /** dstat-style column name, e.g. "total cpu usage:usr", "net/eth0:recv", "memory usage:used". */
+  readonly column: string;
+  readonly value: number;
+}
+
+export type ExperimentState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type RunState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
