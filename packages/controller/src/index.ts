@@ -1,1 +1,2 @@
-export {};
+export type * from './service.js';
+export type * from './report/types.js';

@@ -1,0 +1,72 @@
+// Everything the report and the exports need about one experiment, read from the store in one
+// call (Store.reportData) so rendering never touches the database.
+
+import type { Cell, ExperimentState, HostSampleRow, ResultRow, SkippedCell } from '@seconet/core';
+
+export interface CellVerdict {
+  readonly cell: Cell;
+  /** Pre-flight isolation: true held, false broke (cell not measured), null not checked (filter none). */
+  readonly isolation: boolean | null;
+  readonly isolationEvidence: string;
+  readonly tunnelVariant: string;
+  readonly filterVariant: string;
+  /** Setup seconds per component ("containers", "network", "tunnel", "filter"), summed over hosts' maxima. */
+  readonly setupSeconds: Readonly<Record<string, number>>;
+  readonly state: 'pending' | 'measured' | 'invalid' | 'failed';
+  readonly error?: string | undefined;
+}
+
+export interface RunGroupDecision {
+  /** Cell id + workload id. */
+  readonly cell: string;
+  readonly workload: string;
+  readonly metric: string;
+  readonly repetitions: number;
+  readonly converged: boolean;
+  readonly ciLow: number;
+  readonly ciHigh: number;
+  readonly center: number;
+  readonly relHalfWidth: number;
+}
+
+export interface HostProvenance {
+  readonly name: string;
+  readonly kernel: string;
+  readonly agentVersion: string;
+  readonly tools: ReadonlyArray<{ tool: string; version: string }>;
+  readonly cpu: string;
+  readonly memoryBytes: number;
+}
+
+export interface RunRecord {
+  readonly id: string;
+  readonly cell: string;
+  readonly workload: string;
+  readonly repetition: number;
+  readonly state: string;
+  readonly startedAt?: string | undefined;
+  readonly finishedAt?: string | undefined;
+  readonly error?: string | undefined;
+  readonly attempts: number;
+}
+
+export interface ReportData {
+  readonly experiment: {
+    readonly id: string;
+    readonly name: string;
+    readonly state: ExperimentState;
+    readonly spec: unknown;
+    readonly createdAt: string;
+    readonly startedAt?: string | undefined;
+    readonly finishedAt?: string | undefined;
+  };
+  readonly cells: readonly CellVerdict[];
+  readonly skipped: readonly SkippedCell[];
+  readonly runs: readonly RunRecord[];
+  readonly rows: readonly ResultRow[];
+  /** Per-packet RTT samples etc., by run and pair. */
+  readonly series: ReadonlyArray<{ run: string; pair: string; name: string; unit: string; values: readonly number[] }>;
+  readonly hostSamples: readonly HostSampleRow[];
+  readonly decisions: readonly RunGroupDecision[];
+  readonly hosts: readonly HostProvenance[];
+}
