@@ -1,0 +1,500 @@
+// The results store: one SQLite file (WAL) under the store directory plus raw tool outputs as
+// files beside it. Everything that must survive a controller crash lives here: experiments and
+// their plans, cells with isolation verdicts and setup costs, runs with state and provenance,
+// long metric rows, series, host samples, progress events and convergence decisions.
+//
+// Exactly-once results: the queue delivers at least once, so `recordRunResult` runs in one
+// IMMEDIATE transaction that stores a run's rows only while the run is not yet succeeded;
+// a second delivery of the same run changes nothing. The engine resumes from the run states
+// held here, never from memory.
+
+import Database from 'better-sqlite3';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SeconetError, type Cell, type ExperimentState, type HostSampleRow, type ResultRow, type RunKey, type RunState, type SkippedCell, type WorkloadInstance } from '@seconet/core';
+import type { ExperimentPlan } from '../engine/plan.js';
+import type { CellVerdict, HostProvenance, ReportData, RunGroupDecision, RunRecord } from '../report/types.js';
+import type { Progress, ProgressEvent } from '../service.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+
+export interface ExperimentRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly spec: unknown;
+  readonly plan: ExperimentPlan;
+  readonly hosts: readonly string[];
+  readonly state: ExperimentState;
+  readonly createdAt: string;
+  readonly startedAt?: string | undefined;
+  readonly finishedAt?: string | undefined;
+  readonly error?: string | undefined;
+  readonly cancelRequested: boolean;
+}
+
+export interface StoredRun extends RunRecord {
+  readonly experiment: string;
+  readonly order: number;
+  readonly workloadInstance: WorkloadInstance;
+  readonly state: RunState;
+}
+
+export interface MetricValue {
+  readonly pair: string;
+  readonly flow: string;
+  readonly metric: string;
+  readonly value: number;
+  readonly unit: string;
+}
+
+export interface SeriesValue {
+  readonly pair: string;
+  readonly name: string;
+  readonly unit: string;
+  readonly intervalS: number;
+  readonly values: readonly number[];
+}
+
+export interface RawOutput {
+  readonly pair: string;
+  readonly tool: string;
+  readonly argv: readonly string[];
+  readonly text: string;
+}
+
+export interface HostSample {
+  readonly host: string;
+  readonly timestamp: number;
+  readonly column: string;
+  readonly value: number;
+}
+
+/** Everything one run produced, stored in one transaction. */
+export interface RunResultData {
+  readonly metrics: readonly MetricValue[];
+  readonly series: readonly SeriesValue[];
+  readonly raw: readonly RawOutput[];
+  readonly hostSamples: readonly HostSample[];
+  /** Agent and tool versions, kernel, variants, engine, the full cell. */
+  readonly provenance: Record<string, unknown>;
+}
+
+export interface CellSetup {
+  readonly tunnelVariant: string;
+  readonly filterVariant: string;
+  readonly setupSeconds: Readonly<Record<string, number>>;
+}
+
+const TERMINAL: readonly ExperimentState[] = ['succeeded', 'failed', 'cancelled'];
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function optional(v: string | null): string | undefined {
+  return v === null ? undefined : v;
+}
+
+interface ExperimentRow {
+  id: string; name: string; spec: string; plan: string; hosts: string; state: string;
+  created_at: string; started_at: string | null; finished_at: string | null; error: string | null; cancel_requested: number;
+}
+
+interface RunRow {
+  id: string; experiment: string; cell: string; workload: string; workload_json: string; repetition: number; ord: number;
+  state: string; attempts: number; started_at: string | null; finished_at: string | null; error: string | null; provenance: string | null;
+}
+
+interface CellRow {
+  experiment: string; id: string; idx: number; data: string; state: string; isolation: number | null; evidence: string;
+  tunnel_variant: string; filter_variant: string; setup: string; error: string | null;
+}
+
+export class Store {
+  readonly db: Database.Database;
+  readonly rawDir: string;
+  private readonly listeners = new Set<(e: ProgressEvent) => void>();
+
+  constructor(readonly dir: string, file = 'seconet.db') {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.rawDir = join(dir, 'raw');
+    this.db = new Database(join(dir, file));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  /** Brings the schema forward by PRAGMA user_version; refuses a newer store than this code knows. */
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new SeconetError('UNSUPPORTED', `store ${this.dir} has schema version ${current}, newer than this controller's ${SCHEMA_VERSION}: upgrade the controller`, { field: 'store.dir' });
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.pragma(`user_version = ${m.version}`);
+      }).immediate();
+    }
+  }
+
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  close(): void {
+    this.listeners.clear();
+    if (this.db.open) this.db.close();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Experiments
+
+  /** Stores a new experiment with its cells and first runs, in state `queued`. */
+  createExperiment(plan: ExperimentPlan, spec: unknown): ExperimentRecord {
+    const createdAt = now();
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO experiments (id, name, spec, plan, hosts, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(plan.id, plan.name, JSON.stringify(spec), JSON.stringify(plan), JSON.stringify(plan.hosts), 'queued', createdAt);
+      const cell = this.db.prepare('INSERT INTO cells (experiment, id, idx, data) VALUES (?, ?, ?, ?)');
+      for (const c of plan.cells) cell.run(plan.id, c.id, c.index, JSON.stringify(c));
+      for (const r of plan.runs) this.insertRun(r);
+    }).immediate();
+    this.addEvent(plan.id, 'state', { state: 'queued' });
+    return this.getExperiment(plan.id)!;
+  }
+
+  getExperiment(id: string): ExperimentRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM experiments WHERE id = ?').get(id) as ExperimentRow | undefined;
+    return row ? this.toExperiment(row) : undefined;
+  }
+
+  /** Throws SeconetError NOT_FOUND naming the id. */
+  requireExperiment(id: string): ExperimentRecord {
+    const e = this.getExperiment(id);
+    if (!e) throw new SeconetError('NOT_FOUND', `experiment ${JSON.stringify(id)} does not exist`, { field: 'id' });
+    return e;
+  }
+
+  listExperiments(): ExperimentRecord[] {
+    const rows = this.db.prepare('SELECT * FROM experiments ORDER BY created_at, id').all() as ExperimentRow[];
+    return rows.map((r) => this.toExperiment(r));
+  }
+
+  private toExperiment(row: ExperimentRow): ExperimentRecord {
+    return {
+      id: row.id,
+      name: row.name,
+      spec: JSON.parse(row.spec) as unknown,
+      plan: JSON.parse(row.plan) as ExperimentPlan,
+      hosts: JSON.parse(row.hosts) as string[],
+      state: row.state as ExperimentState,
+      createdAt: row.created_at,
+      startedAt: optional(row.started_at),
+      finishedAt: optional(row.finished_at),
+      error: optional(row.error),
+      cancelRequested: row.cancel_requested !== 0,
+    };
+  }
+
+  /** Moves an experiment to `state`; a terminal state is final. Returns false when it was already terminal. */
+  setExperimentState(id: string, state: ExperimentState, error?: string): boolean {
+    const cur = this.requireExperiment(id);
+    if (TERMINAL.includes(cur.state)) return false;
+    if (cur.state === state) return true;
+    const ts = now();
+    this.db.prepare(`UPDATE experiments SET state = ?, error = COALESCE(?, error),
+        started_at = CASE WHEN ? = 'running' AND started_at IS NULL THEN ? ELSE started_at END,
+        finished_at = CASE WHEN ? IN ('succeeded', 'failed', 'cancelled') THEN ? ELSE finished_at END
+      WHERE id = ?`).run(state, error ?? null, state, ts, state, ts, id);
+    this.addEvent(id, 'state', error === undefined ? { state } : { state, error });
+    return true;
+  }
+
+  requestCancel(id: string): void {
+    this.requireExperiment(id);
+    this.db.prepare('UPDATE experiments SET cancel_requested = 1 WHERE id = ?').run(id);
+  }
+
+  isCancelRequested(id: string): boolean {
+    const r = this.db.prepare('SELECT cancel_requested FROM experiments WHERE id = ?').get(id) as { cancel_requested: number } | undefined;
+    return r?.cancel_requested === 1;
+  }
+
+  progress(id: string): Progress {
+    const r = this.db.prepare(`SELECT COUNT(*) AS total,
+        SUM(CASE WHEN state IN ('succeeded', 'failed', 'skipped') THEN 1 ELSE 0 END) AS done,
+        SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed
+      FROM runs WHERE experiment = ?`).get(id) as { total: number; done: number | null; failed: number | null };
+    return { runsTotal: r.total, runsDone: r.done ?? 0, runsFailed: r.failed ?? 0 };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Runs
+
+  private insertRun(r: RunKey): boolean {
+    const info = this.db.prepare(`INSERT OR IGNORE INTO runs (id, experiment, cell, workload, workload_json, repetition, ord)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`).run(r.id, r.experiment, r.cell, r.workload.id, JSON.stringify(r.workload), r.repetition, r.order);
+    return info.changes === 1;
+  }
+
+  /** Adds a run (an extra repetition while converging); an existing run is left as it is. */
+  ensureRun(r: RunKey): StoredRun {
+    this.insertRun(r);
+    return this.getRun(r.id)!;
+  }
+
+  getRun(id: string): StoredRun | undefined {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
+  runs(experiment: string): StoredRun[] {
+    return (this.db.prepare('SELECT * FROM runs WHERE experiment = ? ORDER BY ord, id').all(experiment) as RunRow[]).map(toRun);
+  }
+
+  /** Marks a run as running and counts the attempt; returns the attempt number. */
+  startRun(id: string): number {
+    this.db.prepare(`UPDATE runs SET state = 'running', attempts = attempts + 1, started_at = ?, error = NULL
+      WHERE id = ? AND state NOT IN ('succeeded', 'skipped')`).run(now(), id);
+    return this.getRun(id)?.attempts ?? 0;
+  }
+
+  /** Puts a run that was interrupted back to pending (a retry will follow). */
+  resetRun(id: string, error: string): void {
+    this.db.prepare(`UPDATE runs SET state = 'pending', error = ? WHERE id = ? AND state = 'running'`).run(error, id);
+  }
+
+  failRun(id: string, error: string): void {
+    this.db.prepare(`UPDATE runs SET state = 'failed', error = ?, finished_at = ? WHERE id = ? AND state NOT IN ('succeeded', 'skipped')`).run(error, now(), id);
+  }
+
+  skipRun(id: string, reason: string): void {
+    this.db.prepare(`UPDATE runs SET state = 'skipped', error = ?, finished_at = ? WHERE id = ? AND state NOT IN ('succeeded', 'failed')`).run(reason, now(), id);
+  }
+
+  /**
+   * Stores a run's results exactly once. Returns false (and changes nothing) when the run
+   * already succeeded: a second delivery of the same run keeps the first copy.
+   */
+  recordRunResult(id: string, data: RunResultData): boolean {
+    const run = this.getRun(id);
+    if (!run) throw new SeconetError('NOT_FOUND', `run ${id} does not exist`, { field: 'run' });
+    if (run.state === 'succeeded') return false;
+    const dir = join(this.rawDir, run.experiment, id);
+    const files = data.raw.map((r) => ({ ...r, path: join(dir, `${r.pair.replace(/[^a-zA-Z0-9_-]/g, '_')}.txt`) }));
+    if (files.length > 0) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const f of files) writeFileSync(f.path, f.text, { mode: 0o600 });
+    const stored = this.db.transaction((): boolean => {
+      const cur = this.db.prepare('SELECT state FROM runs WHERE id = ?').get(id) as { state: string };
+      if (cur.state === 'succeeded') return false;
+      for (const t of ['metrics', 'series', 'host_samples', 'raw_outputs']) this.db.prepare(`DELETE FROM ${t} WHERE run = ?`).run(id);
+      const m = this.db.prepare('INSERT OR REPLACE INTO metrics (run, pair, flow, metric, value, unit) VALUES (?, ?, ?, ?, ?, ?)');
+      for (const x of data.metrics) m.run(id, x.pair, x.flow, x.metric, x.value, x.unit);
+      const s = this.db.prepare('INSERT OR REPLACE INTO series (run, pair, name, unit, interval_s, vals) VALUES (?, ?, ?, ?, ?, ?)');
+      for (const x of data.series) s.run(id, x.pair, x.name, x.unit, x.intervalS, JSON.stringify(x.values));
+      const h = this.db.prepare('INSERT OR REPLACE INTO host_samples (run, host, ts, col, value) VALUES (?, ?, ?, ?, ?)');
+      for (const x of data.hostSamples) h.run(id, x.host, x.timestamp, x.column, x.value);
+      const r = this.db.prepare('INSERT OR REPLACE INTO raw_outputs (run, pair, path, bytes, tool, argv) VALUES (?, ?, ?, ?, ?, ?)');
+      for (const f of files) r.run(id, f.pair, f.path, Buffer.byteLength(f.text), f.tool, JSON.stringify(f.argv));
+      this.db.prepare(`UPDATE runs SET state = 'succeeded', finished_at = ?, error = NULL, provenance = ? WHERE id = ?`)
+        .run(now(), JSON.stringify(data.provenance), id);
+      return true;
+    }).immediate();
+    return stored;
+  }
+
+  /** Host samples of a run that failed still help diagnose it; stored without touching results. */
+  recordHostSamples(id: string, samples: readonly HostSample[]): void {
+    const h = this.db.prepare('INSERT OR REPLACE INTO host_samples (run, host, ts, col, value) VALUES (?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const x of samples) h.run(id, x.host, x.timestamp, x.column, x.value);
+    })();
+  }
+
+  /** Values of one metric per succeeded repetition of a group (averaged over pairs), in repetition order. */
+  groupMetric(experiment: string, cell: string, workload: string, metric: string): number[] {
+    const rows = this.db.prepare(`SELECT r.repetition, AVG(m.value) AS v FROM runs r JOIN metrics m ON m.run = r.id
+      WHERE r.experiment = ? AND r.cell = ? AND r.workload = ? AND r.state = 'succeeded' AND m.metric = ? AND m.flow = ''
+      GROUP BY r.id ORDER BY r.repetition`).all(experiment, cell, workload, metric) as Array<{ v: number }>;
+    return rows.map((r) => r.v);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Cells, decisions, hosts
+
+  setCellSetup(experiment: string, cell: string, setup: CellSetup): void {
+    this.db.prepare('UPDATE cells SET tunnel_variant = ?, filter_variant = ?, setup = ? WHERE experiment = ? AND id = ?')
+      .run(setup.tunnelVariant, setup.filterVariant, JSON.stringify(setup.setupSeconds), experiment, cell);
+  }
+
+  setCellVerdict(experiment: string, cell: string, v: { isolation: boolean | null; evidence: string }): void {
+    this.db.prepare('UPDATE cells SET isolation = ?, evidence = ? WHERE experiment = ? AND id = ?')
+      .run(v.isolation === null ? null : v.isolation ? 1 : 0, v.evidence, experiment, cell);
+  }
+
+  setCellState(experiment: string, cell: string, state: CellVerdict['state'], error?: string): void {
+    this.db.prepare('UPDATE cells SET state = ?, error = COALESCE(?, error) WHERE experiment = ? AND id = ?').run(state, error ?? null, experiment, cell);
+  }
+
+  cells(experiment: string): CellVerdict[] {
+    const rows = this.db.prepare('SELECT * FROM cells WHERE experiment = ? ORDER BY idx').all(experiment) as CellRow[];
+    return rows.map((r) => ({
+      cell: JSON.parse(r.data) as Cell,
+      isolation: r.isolation === null ? null : r.isolation === 1,
+      isolationEvidence: r.evidence,
+      tunnelVariant: r.tunnel_variant,
+      filterVariant: r.filter_variant,
+      setupSeconds: JSON.parse(r.setup) as Record<string, number>,
+      state: r.state as CellVerdict['state'],
+      error: optional(r.error),
+    }));
+  }
+
+  putDecision(experiment: string, d: RunGroupDecision): void {
+    this.db.prepare(`INSERT OR REPLACE INTO decisions (experiment, cell, workload, metric, repetitions, converged, ci_low, ci_high, center, rel_half_width)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(experiment, d.cell, d.workload, d.metric, d.repetitions, d.converged ? 1 : 0,
+      finite(d.ciLow), finite(d.ciHigh), finite(d.center), finite(d.relHalfWidth));
+  }
+
+  putHost(experiment: string, h: HostProvenance): void {
+    this.db.prepare('INSERT OR REPLACE INTO hosts (experiment, name, data) VALUES (?, ?, ?)').run(experiment, h.name, JSON.stringify(h));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Events
+
+  /** Appends a progress event (ids count up per experiment) and tells live listeners. */
+  addEvent(experiment: string, type: ProgressEvent['type'], data: Record<string, unknown>): ProgressEvent {
+    const at = now();
+    const id = this.db.transaction((): number => {
+      const r = this.db.prepare('SELECT COALESCE(MAX(id), 0) + 1 AS next FROM events WHERE experiment = ?').get(experiment) as { next: number };
+      this.db.prepare('INSERT INTO events (experiment, id, type, at, data) VALUES (?, ?, ?, ?, ?)').run(experiment, r.next, type, at, JSON.stringify(data));
+      return r.next;
+    }).immediate();
+    const ev: ProgressEvent = { id, experiment, type, at, data };
+    for (const l of this.listeners) l(ev);
+    return ev;
+  }
+
+  eventsAfter(experiment: string, afterId: number): ProgressEvent[] {
+    const rows = this.db.prepare('SELECT * FROM events WHERE experiment = ? AND id > ? ORDER BY id').all(experiment, afterId) as Array<{ experiment: string; id: number; type: string; at: string; data: string }>;
+    return rows.map((r) => ({ id: r.id, experiment: r.experiment, type: r.type as ProgressEvent['type'], at: r.at, data: JSON.parse(r.data) as Record<string, unknown> }));
+  }
+
+  /** Live events of this process; returns the unsubscribe function. */
+  onEvent(listener: (e: ProgressEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reading results
+
+  /** Long format: one row per run x pair x flow x metric, in run order. */
+  resultRows(experiment: string): ResultRow[] {
+    const cells = new Map(this.cells(experiment).map((c) => [c.cell.id, c]));
+    const rows = this.db.prepare(`SELECT r.id AS run, r.cell, r.repetition, r.workload_json, m.pair, m.flow, m.metric, m.value, m.unit
+      FROM runs r JOIN metrics m ON m.run = r.id WHERE r.experiment = ? AND r.state = 'succeeded'
+      ORDER BY r.ord, r.id, m.pair, m.flow, m.metric`).all(experiment) as Array<{ run: string; cell: string; repetition: number; workload_json: string; pair: string; flow: string; metric: string; value: number; unit: string }>;
+    const wl = new Map<string, WorkloadInstance>();
+    return rows.map((r) => {
+      let w = wl.get(r.workload_json);
+      if (!w) {
+        w = JSON.parse(r.workload_json) as WorkloadInstance;
+        wl.set(r.workload_json, w);
+      }
+      const c = cells.get(r.cell);
+      const cell = c?.cell;
+      return {
+        experiment,
+        cell: r.cell,
+        run: r.run,
+        repetition: r.repetition,
+        workload: w.id,
+        workload_kind: w.kind,
+        engine: w.engine,
+        payload: w.payload,
+        protocol: w.protocol,
+        network: cell?.network ?? '',
+        tunnel: cell?.tunnel ?? '',
+        tunnel_variant: c?.tunnelVariant ?? '',
+        filter: cell?.filter ?? '',
+        filter_variant: c?.filterVariant ?? '',
+        rules: cell?.rules ?? 0,
+        containers: cell?.containers ?? 0,
+        placement: cell?.placement ?? '',
+        pair: r.pair,
+        flow: r.flow,
+        metric: r.metric,
+        value: r.value,
+        unit: r.unit,
+      };
+    });
+  }
+
+  hostSamples(experiment: string): HostSampleRow[] {
+    const rows = this.db.prepare(`SELECT h.run, h.host, h.ts, h.col, h.value FROM host_samples h JOIN runs r ON r.id = h.run
+      WHERE r.experiment = ? ORDER BY r.ord, h.host, h.ts, h.col`).all(experiment) as Array<{ run: string; host: string; ts: number; col: string; value: number }>;
+    return rows.map((r) => ({ experiment, run: r.run, host: r.host, timestamp: r.ts, column: r.col, value: r.value }));
+  }
+
+  /** Everything the report and the exports need, in one read. Throws NOT_FOUND. */
+  reportData(id: string): ReportData {
+    const e = this.requireExperiment(id);
+    const read = this.db.transaction((): ReportData => {
+      const series = (this.db.prepare(`SELECT s.run, s.pair, s.name, s.unit, s.vals FROM series s JOIN runs r ON r.id = s.run
+        WHERE r.experiment = ? ORDER BY r.ord, s.pair, s.name`).all(id) as Array<{ run: string; pair: string; name: string; unit: string; vals: string }>)
+        .map((s) => ({ run: s.run, pair: s.pair, name: s.name, unit: s.unit, values: JSON.parse(s.vals) as number[] }));
+      const decisions = (this.db.prepare('SELECT * FROM decisions WHERE experiment = ? ORDER BY cell, workload, metric').all(id) as Array<{
+        cell: string; workload: string; metric: string; repetitions: number; converged: number; ci_low: number; ci_high: number; center: number; rel_half_width: number;
+      }>).map((d) => ({ cell: d.cell, workload: d.workload, metric: d.metric, repetitions: d.repetitions, converged: d.converged === 1, ciLow: d.ci_low, ciHigh: d.ci_high, center: d.center, relHalfWidth: d.rel_half_width }));
+      const hosts = (this.db.prepare('SELECT data FROM hosts WHERE experiment = ? ORDER BY name').all(id) as Array<{ data: string }>).map((h) => JSON.parse(h.data) as HostProvenance);
+      const runs: RunRecord[] = this.runs(id).map((r) => ({
+        id: r.id, cell: r.cell, workload: r.workload, repetition: r.repetition, state: r.state,
+        startedAt: r.startedAt, finishedAt: r.finishedAt, error: r.error, attempts: r.attempts,
+      }));
+      const skipped: readonly SkippedCell[] = e.plan.skipped;
+      return {
+        experiment: { id: e.id, name: e.name, state: e.state, spec: e.spec, createdAt: e.createdAt, startedAt: e.startedAt, finishedAt: e.finishedAt },
+        cells: this.cells(id),
+        skipped,
+        runs,
+        rows: this.resultRows(id),
+        series,
+        hostSamples: this.hostSamples(id),
+        decisions,
+        hosts,
+      };
+    });
+    return read();
+  }
+}
+
+function finite(x: number): number {
+  return Number.isFinite(x) ? x : 0;
+}
+
+function toRun(row: RunRow): StoredRun {
+  return {
+    id: row.id,
+    experiment: row.experiment,
+    cell: row.cell,
+    workload: row.workload,
+    workloadInstance: JSON.parse(row.workload_json) as WorkloadInstance,
+    repetition: row.repetition,
+    order: row.ord,
+    state: row.state as RunState,
+    attempts: row.attempts,
+    startedAt: optional(row.started_at),
+    finishedAt: optional(row.finished_at),
+    error: optional(row.error),
+  };
+}
+
+/** Opens (and migrates) the store in `dir`. */
+export function openStore(dir: string): Store {
+  return new Store(dir);
+}
