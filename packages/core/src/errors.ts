@@ -37,6 +37,7 @@ export const ErrorCodes = {
   TIMEOUT: { http: 504, grpc: 'DEADLINE_EXCEEDED', exit: 9, description: 'An operation did not finish before its deadline.' },
   CANCELLED: { http: 409, grpc: 'CANCELLED', exit: 10, description: 'The operation was cancelled by the caller.' },
   COMMAND_FAILED: { http: 500, grpc: 'INTERNAL', exit: 11, description: 'A network command on a host failed; the agent log holds its argv and stderr.' },
+  SSH_FAILED: { http: 502, grpc: 'UNAVAILABLE', exit: 13, description: 'An SSH connection to a host failed: unreachable, refused login, or a host key that does not match known_hosts.' },
   EXPERIMENT_FAILED: { http: 500, grpc: 'INTERNAL', exit: 12, description: 'The experiment ended in state `failed`.' },
   INTERNAL: { http: 500, grpc: 'INTERNAL', exit: 1, description: 'A bug. The response never carries internals; the server log has the details.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
