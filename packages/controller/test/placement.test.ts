@@ -1,0 +1,68 @@
+import t from 'tap';
+import { placeCell, deniedSample, BASE_PORT } from '../src/scheduler/placement.js';
+import { buildHostStates, scopeName, NO_SECRETS } from '../src/configurator/host-state.js';
+import { NAME_RE } from '@seconet/core';
+import { cell } from './fixtures.js';
+
+t.test('multi-host: sources on hosts[0], sinks on hosts[1]', async (t) => {
+  const p = placeCell(cell(0, { containers: 8 }));
+  t.same(p.hosts.map((h) => [h.name, h.containerCidr, h.containers.length]), [['h1', '198.19.1.0/24', 4], ['h2', '198.19.2.0/24', 4]]);
+  t.ok(p.hosts[0]!.containers.every((c) => c.role === 'source'));
+  t.ok(p.hosts[1]!.containers.every((c) => c.role === 'sink'));
+  t.same(p.pairs.map((x) => [x.pair, x.source.address, x.sink.address, x.port]), [
+    ['p0', '198.19.1.2', '198.19.2.2', BASE_PORT],
+    ['p1', '198.19.1.3', '198.19.2.3', BASE_PORT],
+    ['p2', '198.19.1.4', '198.19.2.4', BASE_PORT],
+    ['p3', '198.19.1.5', '198.19.2.5', BASE_PORT],
+  ]);
+});
+
+t.test('single-host: everything on hosts[0]', async (t) => {
+  const p = placeCell(cell(0, { containers: 4, placement: 'single-host' }));
+  t.same(p.hosts.map((h) => h.name), ['h1']);
+  t.same(p.pairs.map((x) => [x.source.address, x.sink.address]), [['198.19.1.2', '198.19.1.3'], ['198.19.1.4', '198.19.1.5']]);
+});
+
+t.test('three hosts: round robin, every pair crosses hosts', async (t) => {
+  const p = placeCell(cell(0, { containers: 6, hosts: ['a', 'b', 'c'] }));
+  t.ok(p.pairs.every((x) => x.source.host !== x.sink.host));
+  t.same(p.pairs.map((x) => `${x.source.host}>${x.sink.host}`), ['a>b', 'c>a', 'b>c']);
+  t.same(p.hosts.map((h) => h.containers.length), [2, 2, 2]);
+});
+
+t.test('bad counts name the field', async (t) => {
+  t.throws(() => placeCell(cell(0, { containers: 3 })), { code: 'INVALID_SPEC', field: 'matrix.containers' });
+  t.throws(() => placeCell(cell(0, { hosts: ['h1'] })), { code: 'INVALID_SPEC', field: 'placement' });
+});
+
+t.test('denied sample never contains an allowed pair', async (t) => {
+  const p = placeCell(cell(0, { containers: 8 }));
+  const allowed = new Set(p.pairs.map((x) => `${x.source.address}>${x.sink.address}`));
+  const d = deniedSample(p);
+  t.ok(d.length >= 2);
+  t.ok(d.every((x) => !allowed.has(`${x.from.address}>${x.to.address}`) && !allowed.has(`${x.to.address}>${x.from.address}`)));
+  t.same(deniedSample(placeCell(cell(0))), [], 'one pair: nothing to deny');
+});
+
+t.test('host states: tunnel peers, routes, filter allow-list', async (t) => {
+  const c = cell(0, { containers: 4, tunnel: 'wireguard', filter: 'iptables', rules: 100 });
+  const placement = placeCell(c);
+  const secrets = new Map([['h1', { privateKey: 'k1', preSharedKey: '', publicKey: 'P1' }], ['h2', { privateKey: 'k2', preSharedKey: '', publicKey: 'P2' }]]);
+  const states = buildHostStates({ cell: c, placement, underlay: new Map([['h1', '198.18.0.1'], ['h2', '198.18.0.2']]), secrets });
+  const h1 = states.get('h1')!;
+  t.equal(h1.tunnel.localAddress, '198.18.0.1');
+  t.equal(h1.tunnel.overlayAddress, '198.18.1.1/24');
+  t.same(h1.tunnel.peers, [{ name: 'h2', underlayAddress: '198.18.0.2', overlayAddress: '198.18.1.2', routes: ['198.19.2.0/24'], publicKey: 'P2', index: 2 }]);
+  t.equal(h1.tunnel.secrets.privateKey, 'k1');
+  t.same(h1.filter, { kind: 'iptables', allow: [{ src: '198.19.1.2', dst: '198.19.2.2' }, { src: '198.19.1.3', dst: '198.19.2.3' }], extraRules: 100, guarded: ['198.19.1.0/24', '198.19.2.0/24'] });
+  t.same(states.get('h2')!.containers, [{ name: 'snk0', address: '198.19.2.2' }, { name: 'snk1', address: '198.19.2.3' }]);
+  t.throws(() => buildHostStates({ cell: { ...c, placement: 'single-host' }, placement: placeCell({ ...c, placement: 'single-host' }), underlay: new Map([['h1', 'x']]), secrets: new Map() }), { code: 'UNSUPPORTED', field: 'matrix.tunnel' });
+});
+
+t.test('scope names are valid and ignore the rule count', async (t) => {
+  const a = scopeName('exp-1', { network: 'bridge', tunnel: 'vxlan', filter: 'nftables' }, 32);
+  t.match(a, NAME_RE);
+  t.equal(a, scopeName('exp-1', { network: 'bridge', tunnel: 'vxlan', filter: 'nftables' }, 32));
+  t.not(a, scopeName('exp-2', { network: 'bridge', tunnel: 'vxlan', filter: 'nftables' }, 32));
+  t.ok(NO_SECRETS('none', ['h1']));
+});
