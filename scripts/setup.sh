@@ -14,7 +14,7 @@ pkgs=(
   wireguard-go wireguard-tools
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins
   openvpn tinc
-  ansible ansible-lint openssh-server openssh-client sshpass
+  ansible ansible-lint python3-apt openssh-server openssh-client
 )
 if [ "${SECONET_SETUP_BROWSER:-1}" = 1 ]; then pkgs+=(chromium); fi
 
