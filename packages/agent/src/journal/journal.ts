@@ -13,8 +13,12 @@ export interface ScopeJournal {
   objects(): readonly OwnedObject[];
   /** Records an object before it is created (idempotent: the same object twice is kept once). */
   record(obj: OwnedObject): Promise<void>;
+  /** Records several objects with one write (the batched create paths). */
+  recordAll(objs: readonly OwnedObject[]): Promise<void>;
   /** Drops an object after it was removed. */
   forget(obj: OwnedObject): Promise<void>;
+  /** Drops several removed objects with one write. */
+  forgetAll(objs: readonly OwnedObject[]): Promise<void>;
   setStatus(status: ScopeStatus): Promise<void>;
   /** The last applied desired state (secrets replaced by their hashes) and its digest. */
   desired(): { digest: string; state: unknown } | undefined;

@@ -21,6 +21,12 @@ export class MemoryJournal implements ScopeJournal {
   async record(obj: OwnedObject): Promise<void> {
     if (!this.objs.some((o) => isDeepStrictEqual(o, obj))) this.objs.push(obj);
   }
+  async recordAll(objs: readonly OwnedObject[]): Promise<void> {
+    for (const o of objs) await this.record(o);
+  }
+  async forgetAll(objs: readonly OwnedObject[]): Promise<void> {
+    for (const o of objs) await this.forget(o);
+  }
   async forget(obj: OwnedObject): Promise<void> {
     const i = this.objs.findIndex((o) => isDeepStrictEqual(o, obj));
     if (i >= 0) this.objs.splice(i, 1);

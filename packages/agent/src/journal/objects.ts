@@ -15,6 +15,8 @@ export type OwnedObject =
       readonly chain: string;
       readonly jumps: ReadonlyArray<{ readonly from: string; readonly rule: readonly string[] }>;
       readonly netns?: string | undefined;
+      /** The iptables binary that made it (default "iptables", the nft backend). */
+      readonly binary?: 'iptables' | 'iptables-legacy' | undefined;
     }
   | { readonly type: 'nft-table'; readonly family: string; readonly name: string; readonly netns?: string | undefined }
   | { readonly type: 'bpf-pin'; readonly path: string }

@@ -1,0 +1,225 @@
+// Removal of every object type the agent may own, without the driver that made it: teardown
+// replays a scope's journal in reverse through here, and GC uses it for orphans. Every removal
+// is idempotent ("already gone" is success), processes are killed only while /proc still
+// shows the start time the journal recorded (a recycled PID is never touched), and paths are
+// removed only inside the agent's own stateDir or runDir. Long runs of links or namespaces are
+// removed with one `ip -batch` (teardown of 200 containers is a handful of processes, not
+// hundreds); a batch that fails falls back to one removal per object.
+
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
+import type { HostEnv } from '../host-env.js';
+import type { Runner } from '../runner/runner.js';
+import type { ScopeJournal } from './journal.js';
+import { describe, type OwnedObject } from './objects.js';
+
+export interface UndoDeps {
+  readonly runner: Runner;
+  readonly env: HostEnv;
+  readonly log?: { warn(obj: object, msg?: string): void; debug(obj: object, msg?: string): void } | undefined;
+  /** SIGTERM-to-SIGKILL grace for processes (default 2000 ms). */
+  readonly graceMs?: number;
+}
+
+/** Field 22 (starttime, clock ticks since boot) of /proc/<pid>/stat, or undefined when the process is gone or a zombie. */
+export function processStartTime(pid: number): string | undefined {
+  if (!Number.isInteger(pid) || pid <= 1) return undefined;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // comm (field 2) may contain spaces and parentheses: fields after it start past the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); field 22 is rest[19].
+  if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
+  return rest[19];
+}
+
+function isGone(e: unknown): boolean {
+  const err = e as { kind?: string; stderr?: string; message?: string };
+  if (err?.kind === 'NotFound') return true;
+  const text = `${err?.stderr ?? ''} ${err?.message ?? ''}`;
+  return /Cannot find specified qdisc|Address not found|Cannot assign requested address|Bad rule \(does a matching rule exist|No such process|does not exist|No such file or directory|Cannot open network namespace|no such (bridge|port)/i.test(text);
+}
+
+async function gone<T>(p: Promise<T>): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    if (!isGone(e)) throw e;
+  }
+}
+
+function nsOf(deps: UndoDeps, netns: string | undefined): string | undefined {
+  return netns ?? deps.env.hostNetns;
+}
+
+function ipArgs(ns: string | undefined): string[] {
+  return ns === undefined ? ['ip'] : ['ip', '-n', ns];
+}
+
+function inside(path: string, dirs: readonly string[]): boolean {
+  const p = resolve(path);
+  return dirs.some((d) => {
+    const root = resolve(d);
+    return p !== root && p.startsWith(root + sep);
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function killProcess(deps: UndoDeps, pid: number, startTime: string): Promise<void> {
+  if (processStartTime(pid) !== startTime) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + (deps.graceMs ?? 2000);
+  while (Date.now() < deadline) {
+    if (processStartTime(pid) !== startTime) return;
+    await sleep(25);
+  }
+  if (processStartTime(pid) !== startTime) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 40 && processStartTime(pid) === startTime; i++) await sleep(25);
+}
+
+/** Removes one object; succeeds when it is already gone. */
+export async function removeObject(deps: UndoDeps, obj: OwnedObject): Promise<void> {
+  const { runner } = deps;
+  switch (obj.type) {
+    case 'netns':
+      return gone(runner.run(['ip', 'netns', 'del', obj.name]));
+    case 'link':
+      return gone(runner.run([...ipArgs(nsOf(deps, obj.netns)), 'link', 'del', 'dev', obj.name]));
+    case 'route':
+      return gone(runner.run([...ipArgs(nsOf(deps, obj.netns)), 'route', 'del', obj.dst, ...(obj.table ? ['table', String(obj.table)] : [])]));
+    case 'addr':
+      return gone(runner.run([...ipArgs(nsOf(deps, obj.netns)), 'addr', 'del', obj.cidr, 'dev', obj.dev]));
+    case 'iptables-chain': {
+      const bin = obj.binary ?? 'iptables';
+      const ns = nsOf(deps, obj.netns);
+      const o = ns === undefined ? {} : { netns: ns };
+      for (const j of obj.jumps) {
+        // A jump may have been added more than once (a crash between add and journal write): remove every copy.
+        for (let i = 0; i < 16; i++) {
+          try {
+            await runner.run([bin, '-w', '5', '-t', obj.table, '-D', j.from, ...j.rule], o);
+          } catch (e) {
+            if (isGone(e)) break;
+            throw e;
+          }
+        }
+      }
+      await gone(runner.run([bin, '-w', '5', '-t', obj.table, '-F', obj.chain], o));
+      return gone(runner.run([bin, '-w', '5', '-t', obj.table, '-X', obj.chain], o));
+    }
+    case 'nft-table': {
+      const ns = nsOf(deps, obj.netns);
+      return gone(runner.run(['nft', 'delete', 'table', obj.family, obj.name], ns === undefined ? {} : { netns: ns }));
+    }
+    case 'bpf-pin':
+      if (!inside(obj.path, [deps.env.bpffs])) throw new Error(`refusing to remove ${obj.path}: not inside ${deps.env.bpffs}`);
+      await rm(obj.path, { recursive: true, force: true });
+      return;
+    case 'tc-clsact':
+      return gone(runner.run(['tc', ...(nsOf(deps, obj.netns) === undefined ? [] : ['-n', nsOf(deps, obj.netns)!]), 'qdisc', 'del', 'dev', obj.dev, 'clsact']));
+    case 'process':
+      return killProcess(deps, obj.pid, obj.startTime);
+    case 'path':
+      if (!inside(obj.path, [deps.env.stateDir, deps.env.runDir])) throw new Error(`refusing to remove ${obj.path}: not inside the agent's stateDir or runDir`);
+      await rm(obj.path, { recursive: true, force: true });
+      return;
+    case 'ovs-bridge':
+      return gone(runner.run(['ovs-vsctl', `--db=unix:${obj.db}`, '--timeout=5', '--if-exists', 'del-br', obj.name]));
+    case 'ovs-port':
+      return gone(runner.run(['ovs-vsctl', `--db=unix:${obj.db}`, '--timeout=5', '--if-exists', 'del-port', obj.bridge, obj.name]));
+    case 'xfrm-policy':
+      return gone(runner.run([...ipArgs(nsOf(deps, obj.netns)), 'xfrm', 'policy', 'del', ...obj.selector]));
+    case 'xfrm-state':
+      return gone(runner.run([...ipArgs(nsOf(deps, obj.netns)), 'xfrm', 'state', 'del', ...obj.selector]));
+    case 'sysctl': {
+      if (!obj.restore) return;
+      const ns = nsOf(deps, obj.netns);
+      return gone(runner.run(['sysctl', '-q', '-w', `${obj.key}=${obj.previous}`], ns === undefined ? {} : { netns: ns }));
+    }
+  }
+}
+
+type Batchable = Extract<OwnedObject, { type: 'link' } | { type: 'netns' }>;
+
+function batchKey(deps: UndoDeps, o: OwnedObject): string | undefined {
+  if (o.type === 'netns') return 'netns';
+  if (o.type === 'link') return `link@${nsOf(deps, o.netns) ?? ''}`;
+  return undefined;
+}
+
+/** Removes a run of links in one namespace, or a run of namespaces, with one `ip -batch`. */
+async function removeBatch(deps: UndoDeps, objs: readonly Batchable[]): Promise<void> {
+  const first = objs[0]!;
+  const argv = first.type === 'netns' ? ['ip', '-force', '-batch', '-'] : [...ipArgs(nsOf(deps, first.netns)), '-force', '-batch', '-'];
+  const lines = objs.map((o) => (o.type === 'netns' ? `netns del ${o.name}` : `link del dev ${o.name}`));
+  try {
+    await deps.runner.run(argv, { stdin: lines.join('\n') + '\n', timeoutMs: 120_000 });
+  } catch {
+    // Some were already gone (or one failed): settle each on its own, idempotently.
+    for (const o of objs) await removeObject(deps, o);
+  }
+}
+
+export interface TeardownResult {
+  readonly removed: string[];
+  readonly failed: Array<{ object: string; error: string }>;
+}
+
+/**
+ * Removes a scope's objects in reverse creation order and forgets each one removed. An object
+ * that cannot be removed stays in the journal (a later teardown or GC retries it); the others
+ * are still removed.
+ */
+export async function teardownObjects(deps: UndoDeps, journal: ScopeJournal): Promise<TeardownResult> {
+  const objs = [...journal.objects()].reverse();
+  const removed: string[] = [];
+  const failed: Array<{ object: string; error: string }> = [];
+  let i = 0;
+  while (i < objs.length) {
+    const o = objs[i]!;
+    const key = batchKey(deps, o);
+    let run: OwnedObject[] = [o];
+    if (key !== undefined) {
+      let j = i + 1;
+      while (j < objs.length && batchKey(deps, objs[j]!) === key) j++;
+      run = objs.slice(i, j);
+    }
+    i += run.length;
+    try {
+      if (run.length > 1) await removeBatch(deps, run as Batchable[]);
+      else await removeObject(deps, o);
+      await journal.forgetAll(run);
+      removed.push(...run.map(describe));
+    } catch (e) {
+      // A batch fell back to single removals and one of them failed: keep only what is still unsettled.
+      for (const x of run) {
+        try {
+          await removeObject(deps, x);
+          await journal.forget(x);
+          removed.push(describe(x));
+        } catch (e2) {
+          const error = e2 instanceof Error ? e2.message : String(e2);
+          failed.push({ object: describe(x), error });
+          deps.log?.warn({ object: describe(x), err: error }, 'teardown: object not removed');
+        }
+      }
+      void e;
+    }
+  }
+  return { removed, failed };
+}
