@@ -1,0 +1,318 @@
+// The agent daemon: seconet.agent.v1.AgentService over mutual TLS, in front of the reconciler,
+// the workload runner and the metrics sampler. It owns the daemon's life cycle:
+//
+//   lock stateDir -> bind (answers UNAVAILABLE) -> reconciler (loads the journal) ->
+//   startup GC keeping applied scopes -> bpffs -> serving -> stop: UNAVAILABLE, cancel
+//   streams, drain unary calls (bounded), reconciler.close(), unmount bpffs, release lock.
+//
+// Handlers only translate: they check request_id on mutating calls, log the request (secrets
+// redacted by the logger), call the layer below and map errors to statuses (status.ts). The
+// reconciler and the workload/metrics functions are injectable so the server can be tested
+// with fakes and with the real drivers alike.
+
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { SeconetError, invalid } from '@seconet/core';
+import { hostEnvFromConfig, parseListen, type AgentConfig } from '../config.js';
+import type { CapabilityReport, ProbeContext } from '../driver.js';
+import type { HostEnv } from '../host-env.js';
+import type { ReconcilerApi } from '../reconciler/types.js';
+import { ExecRunner, type Runner } from '../runner/runner.js';
+import { runWorkload as defaultRunWorkload, probeWorkloads as defaultProbeWorkloads, type WorkloadDeps } from '../workloads/index.js';
+import { streamMetrics as defaultStreamMetrics, type MetricsDeps } from '../metrics/index.js';
+import { createInfoSource } from '../capabilities/info.js';
+import type { AgentServiceHandlers } from '../gen/seconet/agent/v1/AgentService.js';
+import type { RunWorkloadRequest__Output } from '../gen/seconet/agent/v1/RunWorkloadRequest.js';
+import type { StreamMetricsRequest__Output } from '../gen/seconet/agent/v1/StreamMetricsRequest.js';
+import type { WorkloadEvent } from '../gen/seconet/agent/v1/WorkloadEvent.js';
+import type { MetricsSample } from '../gen/seconet/agent/v1/MetricsSample.js';
+import { mountBpffs, unmountBpffs } from './bpffs.js';
+import { createAgentLogger } from './logger.js';
+import { loadAgentProto } from './proto.js';
+import { acquireStateLock } from './state-lock.js';
+import { toServiceError } from './status.js';
+
+export interface ReconcilerDeps {
+  readonly env: HostEnv;
+  readonly runner: Runner;
+  readonly log: Logger;
+}
+
+export type ReconcilerFactory = (deps: ReconcilerDeps) => ReconcilerApi | Promise<ReconcilerApi>;
+
+export interface StartAgentOptions {
+  readonly runner?: Runner;
+  /** Default: a pino logger from the config (logLevel, logFile) with secrets redacted. */
+  readonly log?: Logger;
+  /** Default: createReconciler from reconciler/reconciler.ts. */
+  readonly createReconciler?: ReconcilerFactory;
+  readonly runWorkload?: typeof defaultRunWorkload;
+  readonly probeWorkloads?: typeof defaultProbeWorkloads;
+  readonly streamMetrics?: typeof defaultStreamMetrics;
+  /** How long stop() lets running unary calls finish before cutting them (default 30 s). */
+  readonly shutdownGraceMs?: number;
+  /** Skip mounting env.bpffs (tests of the server alone). */
+  readonly skipBpffs?: boolean;
+}
+
+export interface RunningAgent {
+  readonly name: string;
+  /** host:port actually bound (port 0 in the config becomes the chosen port). */
+  readonly address: string;
+  readonly port: number;
+  readonly log: Logger;
+  /** Graceful stop; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+type Phase = 'starting' | 'serving' | 'stopping' | 'stopped';
+
+const REQUEST_ID_RE = /^[\x21-\x7e]{1,128}$/;
+
+function requireRequestId(v: string): void {
+  if (v === '') throw invalid('request_id', 'is required on every mutating request (any unique printable string, e.g. a UUID)');
+  if (!REQUEST_ID_RE.test(v)) throw invalid('request_id', 'must be 1-128 printable ASCII characters without spaces');
+}
+
+async function defaultReconcilerFactory(deps: ReconcilerDeps): Promise<ReconcilerApi> {
+  // Resolved at run time so the server builds and tests without the drivers present.
+  const specifier = '../reconciler/reconciler.js';
+  const mod = (await import(specifier)) as { createReconciler?: ReconcilerFactory };
+  if (typeof mod.createReconciler !== 'function') throw new Error('reconciler/reconciler.js does not export createReconciler');
+  return mod.createReconciler(deps);
+}
+
+function unavailable(name: string, phase: Phase): Partial<grpc.StatusObject> {
+  return { code: grpc.status.UNAVAILABLE, details: `agent ${name} is ${phase}; retry shortly` };
+}
+
+/** Starts the agent; resolves once it serves (startup GC done). */
+export async function startAgent(config: AgentConfig, opts: StartAgentOptions = {}): Promise<RunningAgent> {
+  const log = opts.log ?? createAgentLogger(config);
+  const runner = opts.runner ?? new ExecRunner(log);
+  const env = hostEnvFromConfig(config);
+  const { host } = parseListen('listen', config.listen);
+  const startedAt = Date.now() / 1000;
+  const graceMs = opts.shutdownGraceMs ?? 30_000;
+  const runWorkload = opts.runWorkload ?? defaultRunWorkload;
+  const probeWorkloads = opts.probeWorkloads ?? defaultProbeWorkloads;
+  const streamMetrics = opts.streamMetrics ?? defaultStreamMetrics;
+
+  if (env.hostNetns !== undefined && !existsSync(`/run/netns/${env.hostNetns}`)) {
+    throw invalid('hostNetns', `network namespace ${env.hostNetns} does not exist (ip netns list)`);
+  }
+
+  const lock = acquireStateLock(env.stateDir, env.name);
+  let phase: Phase = 'starting';
+  let reconciler: ReconcilerApi | undefined;
+  let bpffsMounted = false;
+  let inflight = 0;
+  let idle: (() => void) | undefined;
+  const streams = new Set<AbortController>();
+  const server = new grpc.Server({
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+    'grpc.max_receive_message_length': 64 << 20,
+  });
+
+  const ready = (): ReconcilerApi | undefined => (phase === 'serving' ? reconciler : undefined);
+
+  const unary = <Req, Res>(method: string, mutating: boolean, fn: (rec: ReconcilerApi, req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> => {
+    return (call, callback) => {
+      const rec = ready();
+      if (rec === undefined) return callback(unavailable(env.name, phase));
+      const req = call.request as Req & { requestId?: string; scope?: string };
+      const ctx = { method, requestId: req.requestId, scope: req.scope, peer: call.getPeer() };
+      const t0 = performance.now();
+      inflight++;
+      log.debug({ ...ctx, request: req }, 'request');
+      void (async () => {
+        try {
+          if (mutating) requireRequestId(req.requestId ?? '');
+          const res = await fn(rec, req);
+          log.info({ ...ctx, ms: Math.round(performance.now() - t0) }, 'request done');
+          callback(null, res);
+        } catch (err) {
+          callback(toServiceError(err, log, { ...ctx, ms: Math.round(performance.now() - t0) }));
+        } finally {
+          if (--inflight === 0) idle?.();
+        }
+      })();
+    };
+  };
+
+  const serverStream = <Req, Msg>(
+    method: string,
+    mutating: boolean,
+    fn: (rec: ReconcilerApi, req: Req, write: (m: Msg) => Promise<void>, signal: AbortSignal) => Promise<void>,
+  ): grpc.handleServerStreamingCall<Req, Msg> => {
+    return (call) => {
+      const rec = ready();
+      if (rec === undefined) {
+        call.emit('error', unavailable(env.name, phase));
+        return;
+      }
+      const req = call.request as Req & { requestId?: string; scope?: string; runId?: string };
+      const ctx = { method, requestId: req.requestId, scope: req.scope, runId: req.runId, peer: call.getPeer() };
+      const ac = new AbortController();
+      streams.add(ac);
+      let cancelled = false;
+      call.on('cancelled', () => {
+        cancelled = true;
+        ac.abort();
+      });
+      const write = (m: Msg): Promise<void> => {
+        if (ac.signal.aborted) return Promise.resolve();
+        if (call.write(m)) return Promise.resolve();
+        return new Promise<void>((resolve) => {
+          const done = (): void => {
+            call.off('drain', done);
+            ac.signal.removeEventListener('abort', done);
+            resolve();
+          };
+          call.on('drain', done);
+          ac.signal.addEventListener('abort', done, { once: true });
+        });
+      };
+      log.debug({ ...ctx, request: req }, 'stream started');
+      void (async () => {
+        try {
+          if (mutating) requireRequestId(req.requestId ?? '');
+          await fn(rec, req, write, ac.signal);
+          if (cancelled) return;
+          if (ac.signal.aborted) call.emit('error', unavailable(env.name, 'stopping'));
+          else call.end();
+          log.info({ ...ctx }, 'stream ended');
+        } catch (err) {
+          if (cancelled) {
+            log.info({ ...ctx }, 'stream cancelled by the client');
+            return;
+          }
+          if (ac.signal.aborted && phase !== 'serving') call.emit('error', unavailable(env.name, 'stopping'));
+          else call.emit('error', toServiceError(err, log, ctx));
+        } finally {
+          streams.delete(ac);
+        }
+      })();
+    };
+  };
+
+  const workloadDeps = (rec: ReconcilerApi): WorkloadDeps => ({
+    env,
+    runner,
+    log: log.child({ component: 'workloads' }),
+    resolveContainer: (scope, name) => rec.containers(scope).find((c) => c.spec.name === name),
+  });
+  const metricsDeps = (rec: ReconcilerApi): MetricsDeps => ({
+    env,
+    runner,
+    log: log.child({ component: 'metrics' }),
+    scopeNamespaces: (scope) => rec.containers(scope).map((c) => c.netns),
+  });
+  const probeCtx: ProbeContext = { env, runner, log: log.child({ component: 'probe' }) };
+  const info = createInfoSource({
+    env,
+    runner,
+    log,
+    probes: [
+      (): Promise<CapabilityReport[]> => (reconciler ? reconciler.probe() : Promise.resolve([])),
+      (): Promise<CapabilityReport[]> => probeWorkloads(probeCtx),
+    ],
+    scopes: () => reconciler?.scopes() ?? [],
+    startedAt,
+  });
+
+  const handlers: AgentServiceHandlers = {
+    GetInfo: unary('GetInfo', false, () => info.getInfo()),
+    Apply: unary('Apply', true, (rec, req) => rec.apply(req)),
+    Check: unary('Check', false, (rec, req) => rec.check(req)),
+    Teardown: unary('Teardown', true, (rec, req) => rec.teardown(req)),
+    GC: unary('GC', true, (rec, req) => rec.gc(req)),
+    RunWorkload: serverStream<RunWorkloadRequest__Output, WorkloadEvent>('RunWorkload', true, async (rec, req, write, signal) => {
+      await runWorkload(workloadDeps(rec), req, (e) => void write(e), signal);
+    }),
+    StreamMetrics: serverStream<StreamMetricsRequest__Output, MetricsSample>('StreamMetrics', false, async (rec, req, write, signal) => {
+      for await (const sample of streamMetrics(metricsDeps(rec), req, signal)) {
+        if (signal.aborted) break;
+        await write(sample);
+      }
+    }),
+  };
+
+  const releaseAll = async (): Promise<void> => {
+    if (bpffsMounted) {
+      await unmountBpffs(runner, env.bpffs).catch((err: unknown) => log.warn({ err, path: env.bpffs }, 'could not unmount bpffs'));
+      bpffsMounted = false;
+    }
+    lock.release();
+  };
+
+  let port: number;
+  try {
+    mkdirSync(env.runDir, { recursive: true, mode: 0o700 });
+    const creds = grpc.ServerCredentials.createSsl(
+      readFileSync(config.tls.ca),
+      [{ cert_chain: readFileSync(config.tls.cert), private_key: readFileSync(config.tls.key) }],
+      true,
+    );
+    server.addService(loadAgentProto().seconet.agent.v1.AgentService.service, handlers);
+    port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(config.listen, creds, (err, p) => (err ? reject(new SeconetError('UNAVAILABLE', `listen: cannot bind ${config.listen}: ${err.message}`, { field: 'listen', cause: err })) : resolve(p))),
+    );
+    log.info({ listen: config.listen, port }, 'listening (starting)');
+
+    reconciler = await (opts.createReconciler ?? defaultReconcilerFactory)({ env, runner, log: log.child({ component: 'reconciler' }) });
+    const keep = reconciler.scopes();
+    try {
+      const gc = await reconciler.gc({ requestId: 'startup', keepScopes: keep });
+      log.info({ kept: keep, removed: gc.removed?.length ?? 0, removedScopes: gc.removedScopes ?? [] }, 'startup GC done');
+    } catch (err) {
+      log.error({ err }, 'startup GC failed; objects of a crashed run may remain until the next GC');
+    }
+    if (opts.skipBpffs !== true) {
+      try {
+        bpffsMounted = await mountBpffs(runner, env.bpffs);
+      } catch (err) {
+        log.warn({ err, path: env.bpffs }, 'could not mount bpffs; BPF building blocks will be unavailable');
+      }
+    }
+  } catch (err) {
+    phase = 'stopped';
+    server.forceShutdown();
+    await reconciler?.close().catch(() => undefined);
+    await releaseAll();
+    throw err;
+  }
+  phase = 'serving';
+  log.info({ name: env.name, prefix: env.prefix, port, scopes: reconciler.scopes() }, 'agent serving');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      phase = 'stopping';
+      log.info({ inflight, streams: streams.size }, 'agent stopping');
+      for (const ac of streams) ac.abort();
+      const shut = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      const drained = inflight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+      const r = await Promise.race([Promise.all([shut, drained]), timedOut]);
+      clearTimeout(timer);
+      if (r === 'timeout') {
+        log.warn({ inflight, graceMs }, 'calls still running after the grace period; closing their connections');
+        server.forceShutdown();
+      }
+      await reconciler!.close().catch((err: unknown) => log.error({ err }, 'reconciler close failed'));
+      await releaseAll();
+      phase = 'stopped';
+      log.info('agent stopped');
+      log.flush?.();
+    })();
+    return stopping;
+  };
+
+  return { name: env.name, address: `${host}:${port}`, port, log, stop };
+}

@@ -1,0 +1,80 @@
+// One agent per state directory. Two agents sharing a journal would each garbage-collect the
+// other's objects, so the agent takes `<stateDir>/agent.lock` (its PID and the process start
+// time, field 22 of /proc/PID/stat, so a recycled PID does not count as alive) before it
+// reads the journal. A lock left by a crashed agent is taken over; a live holder is refused.
+
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { SeconetError } from '@seconet/core';
+
+export const LOCK_FILE = 'agent.lock';
+
+export interface StateLock {
+  readonly path: string;
+  /** Removes the lock file if it is still ours. */
+  release(): void;
+}
+
+/** Start time of a process (clock ticks since boot), or undefined when it does not exist. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm (field 2) may contain spaces and parentheses: fields after the last ')' are fixed.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return rest[19];
+  } catch {
+    return undefined;
+  }
+}
+
+interface LockContent {
+  pid: number;
+  startTime: string;
+  name: string;
+}
+
+function readLock(path: string): LockContent | undefined {
+  try {
+    const c = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockContent>;
+    if (typeof c.pid === 'number' && typeof c.startTime === 'string') return { pid: c.pid, startTime: c.startTime, name: String(c.name ?? '') };
+  } catch {
+    /* unreadable or half-written: treated as stale */
+  }
+  return undefined;
+}
+
+export function acquireStateLock(stateDir: string, agentName: string): StateLock {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const path = join(stateDir, LOCK_FILE);
+  const me: LockContent = { pid: process.pid, startTime: processStartTime(process.pid) ?? '', name: agentName };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx', 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = readLock(path);
+      if (holder !== undefined && processStartTime(holder.pid) === holder.startTime) {
+        throw new SeconetError('CONFLICT', `stateDir: ${stateDir} is in use by agent ${JSON.stringify(holder.name)} (pid ${holder.pid}); give each agent its own stateDir`, {
+          field: 'stateDir',
+          details: { pid: holder.pid },
+        });
+      }
+      rmSync(path, { force: true });
+      continue;
+    }
+    try {
+      writeSync(fd, JSON.stringify(me) + '\n');
+    } finally {
+      closeSync(fd);
+    }
+    return {
+      path,
+      release: () => {
+        const cur = readLock(path);
+        if (cur !== undefined && cur.pid === me.pid && cur.startTime === me.startTime) rmSync(path, { force: true });
+      },
+    };
+  }
+  throw new SeconetError('CONFLICT', `stateDir: could not take ${path}; another agent keeps racing for it`, { field: 'stateDir' });
+}
