@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './net.js';
 export * from './names.js';
 export * from './model.js';
+export * from './secrets.js';
