@@ -1,0 +1,83 @@
+import t from 'tap';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { streamMetrics, validateMetricsRequest, type MetricsDeps } from '../src/metrics/index.js';
+import type { MetricsSample } from '../src/gen/seconet/agent/v1/MetricsSample.js';
+import type { HostEnv } from '../src/host-env.js';
+import { createTwoNetns, isRoot } from './fixtures/two-netns.js';
+import { ExecRunner } from '../src/runner/runner.js';
+
+const env = (hostNetns?: string): HostEnv => ({
+  name: 'h1',
+  prefix: 'snzz',
+  hostNetns,
+  stateDir: '/tmp/unused',
+  runDir: '/tmp/unused',
+  bpffs: '/tmp/unused',
+  underlayDev: 'eth0',
+  underlayAddress: '198.18.0.1',
+  underlayMtu: 1500,
+});
+
+t.test('request validation names the field', async (t) => {
+  t.throws(() => validateMetricsRequest({ intervalMs: 50, scope: '', buffer: 0 }), { code: 'INVALID_ARGUMENT', field: 'intervalMs' });
+  t.throws(() => validateMetricsRequest({ intervalMs: 0, scope: 'Bad Scope', buffer: 0 }), { code: 'INVALID_ARGUMENT', field: 'scope' });
+  t.throws(() => validateMetricsRequest({ intervalMs: 0, scope: '', buffer: 100000 }), { code: 'INVALID_ARGUMENT', field: 'buffer' });
+  t.same(validateMetricsRequest({ intervalMs: 0, scope: '', buffer: 0 }), { intervalMs: 1000, buffer: 60 });
+});
+
+t.test('live: host and container interfaces, sane percents, anchors gone after the stream', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  const lab = await createTwoNetns();
+  t.teardown(() => lab.destroy());
+  const deps: MetricsDeps = {
+    env: env(lab.b.netns), // the lab case: the "host" is a namespace
+    runner: lab.runner,
+    log: pino({ level: 'silent' }),
+    scopeNamespaces: (scope) => (scope === 'sc1' ? [lab.a.netns] : []),
+  };
+  const ac = new AbortController();
+  const ping = lab.runner.spawn(['ping', '-n', '-q', '-i', '0.01', '-s', '1000', lab.b.spec.address], { netns: lab.a.netns });
+  t.teardown(() => ping.stop());
+  const samples: MetricsSample[] = [];
+  for await (const s of streamMetrics(deps, { intervalMs: 200, scope: 'sc1', buffer: 0 }, ac.signal)) {
+    samples.push(s);
+    if (samples.length === 8) ac.abort();
+  }
+  t.equal(samples.length, 8);
+  for (const s of samples) {
+    const c = s.cpu!;
+    const sum = [c.usr, c.sys, c.idle, c.wai, c.hiq, c.siq, c.stl].reduce<number>((a, v) => a + Number(v), 0);
+    t.ok(Math.abs(sum - 100) < 0.5, `cpu sums to ~100 (${sum.toFixed(2)})`);
+    t.ok(Number(s.intervalS) > 0.1 && Number(s.intervalS) < 1.5, `interval ${s.intervalS}`);
+    for (const i of s.interfaces ?? []) {
+      for (const k of ['rxBytesPerS', 'txBytesPerS', 'rxPacketsPerS', 'txPacketsPerS'] as const) t.ok(Number(i[k]) >= 0);
+    }
+  }
+  const late = samples.slice(2);
+  const hostEth0 = late.map((s) => s.interfaces!.find((i) => i.netns === '' && i.name === 'eth0'));
+  const contEth0 = late.map((s) => s.interfaces!.find((i) => i.netns === lab.a.netns && i.name === 'eth0'));
+  t.ok(hostEth0.every((i) => i !== undefined && Number(i.rxBytesPerS) > 10_000), 'host namespace eth0 receives the pings');
+  t.ok(contEth0.every((i) => i !== undefined && Number(i.txBytesPerS) > 10_000), 'container eth0 sends them');
+  await ping.stop();
+  // Only the ping's namespace peer (none) should remain: the anchors are gone.
+  await sleep(100);
+  t.same(await lab.pids(), [], 'no anchor process left in the namespaces');
+});
+
+t.test('a slow reader sees merged and dropped samples, memory stays bounded', async (t) => {
+  const deps: MetricsDeps = { env: env(undefined), runner: new ExecRunner(), log: pino({ level: 'silent' }), scopeNamespaces: () => [] };
+  const ac = new AbortController();
+  const it = streamMetrics(deps, { intervalMs: 100, scope: '', buffer: 3 }, ac.signal)[Symbol.asyncIterator]();
+  const first = await it.next();
+  t.notOk(first.done);
+  await sleep(3500); // ~35 intervals while nobody reads
+  const got: MetricsSample[] = [];
+  for (let i = 0; i < 3; i++) got.push((await it.next()).value as MetricsSample);
+  const covered = got.reduce((a, s) => a + Number(s.intervalS), 0);
+  const merged = got.reduce((a, s) => a + Number(s.merged), 0);
+  t.ok(merged > 0, `samples were merged (${merged})`);
+  t.ok(Number(got[2]!.dropped) > 0, `samples were dropped (${got[2]!.dropped})`);
+  t.ok(covered > 0.8, `the held samples cover the recent seconds (${covered.toFixed(2)} s)`);
+  ac.abort();
+  await it.return?.(undefined);
+});
