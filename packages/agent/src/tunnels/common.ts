@@ -287,6 +287,36 @@ export async function stopDaemon(ctx: DriverContext, n: DaemonNote, what: string
   await ctx.journal.forget({ type: 'process', pid: n.pid, startTime: n.startTime, what });
 }
 
+export interface DaemonWant {
+  /** Journal note key of this daemon (one per daemon: per host, or per peer for openvpn). */
+  readonly key: string;
+  /** Digest of everything the daemon was started with; a different one restarts it. */
+  readonly digest: string;
+  readonly argv: readonly string[];
+  readonly opts: StartDaemonOptions;
+  /** The device the daemon creates (recorded before the daemon starts, waited for after). */
+  readonly device?: string;
+}
+
+/**
+ * Keeps one daemon running with the wanted configuration: reused while alive with the same
+ * digest, else the old one is stopped and a new one started (and its device awaited).
+ * Returns whether it (re)started.
+ */
+export async function ensureDaemon(ctx: DriverContext, w: DaemonWant): Promise<boolean> {
+  const prev = ctx.journal.note(w.key) as DaemonNote | undefined;
+  if (prev && prev.digest === w.digest && daemonAlive(prev) && (w.device === undefined || (await readLink(ctx, w.device)) !== undefined)) return false;
+  if (prev) await stopDaemon(ctx, prev, w.opts.what);
+  if (w.device !== undefined) {
+    await ctx.journal.record({ type: 'link', name: w.device, netns: ctx.env.hostNetns });
+    if (await readLink(ctx, w.device)) await ctx.runner.run([...ipArgv(ctx.env), 'link', 'del', 'dev', w.device]).catch(() => undefined);
+  }
+  const d = await startDaemon(ctx, w.argv, w.opts);
+  await ctx.journal.setNote(w.key, { pid: d.pid, startTime: d.startTime, digest: w.digest } satisfies DaemonNote);
+  if (w.device !== undefined) await waitForLink(ctx, w.device, w.opts.what, w.opts.logFile);
+  return true;
+}
+
 export async function logTail(path: string, lines = 5): Promise<string> {
   const t = await readFile(path, 'utf8').catch(() => '');
   return t.trim().split('\n').slice(-lines).join(' | ');
