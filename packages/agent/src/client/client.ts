@@ -109,8 +109,11 @@ export function connectAgent(endpoint: AgentEndpoint, connect: ConnectOptions = 
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     let ended = false;
     try {
-      for await (const msg of call as AsyncIterable<T>) yield msg;
-      ended = true;
+      for await (const msg of call as AsyncIterable<T>) {
+        if (opts.signal?.aborted) break;
+        yield msg;
+      }
+      ended = !(opts.signal?.aborted ?? false);
     } catch (e) {
       ended = true;
       // A cancellation the caller asked for ends the iteration quietly: the caller knows.
