@@ -1,0 +1,148 @@
+import t from 'tap';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { connectAgent } from '../src/client/client.js';
+import { startAgent } from '../src/server/server.js';
+import { isBpffsMounted } from '../src/server/bpffs.js';
+import { LOCK_FILE } from '../src/server/state-lock.js';
+import type { AgentClient } from '../src/client/types.js';
+import { FakeReconciler, agentConfig, isRoot, makePki, tmpDir, type TestPki } from './server-helpers.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function client(pki: TestPki, name: string, address: string, attempts = 4): AgentClient {
+  return connectAgent({ name, address, tls: { ca: pki.ca.cert, cert: pki.controller.cert, key: pki.controller.key } }, { attempts, backoffMs: 100 });
+}
+
+t.test('agent life cycle', async (t) => {
+  const pki = await makePki(t, ['h1', 'h2']);
+
+  await t.test('two agents with their own prefix and stateDir serve side by side; a second on one stateDir is refused', async (t) => {
+    const dir = tmpDir(t);
+    const a1 = await startAgent(agentConfig(pki, dir, 'h1', 'snt3'), { createReconciler: () => new FakeReconciler(), skipBpffs: true });
+    t.teardown(() => a1.stop());
+    const a2 = await startAgent(agentConfig(pki, dir, 'h2', 'snt4', { underlay: { dev: 'eth0', address: '198.18.0.2' } }), { createReconciler: () => new FakeReconciler(), skipBpffs: true });
+    t.teardown(() => a2.stop());
+    const c1 = client(pki, 'h1', a1.address);
+    const c2 = client(pki, 'h2', a2.address);
+    t.teardown(() => (c1.close(), c2.close()));
+    const [i1, i2] = await Promise.all([c1.getInfo(), c2.getInfo()]);
+    t.same([i1.name, i1.namePrefix, i2.name, i2.namePrefix], ['h1', 'snt3', 'h2', 'snt4']);
+
+    const lock = JSON.parse(readFileSync(join(dir, 'h1', 'state', LOCK_FILE), 'utf8')) as { pid: number };
+    t.equal(lock.pid, process.pid, 'the lock names the holder');
+    const cfg = agentConfig(pki, dir, 'h2', 'snt5', { stateDir: join(dir, 'h1', 'state'), runDir: join(dir, 'other-run') });
+    let created = false;
+    await t.rejects(
+      startAgent(cfg, { createReconciler: () => ((created = true), new FakeReconciler()), skipBpffs: true }),
+      { code: 'CONFLICT', field: 'stateDir', message: /in use by agent "h1"/ },
+    );
+    t.equal(created, false, 'the refused agent never opened the journal');
+    t.ok(existsSync(join(dir, 'h1', 'state', LOCK_FILE)), 'the holder keeps its lock');
+  });
+
+  await t.test('a lock left by a dead process is taken over', async (t) => {
+    const dir = tmpDir(t);
+    const cfg = agentConfig(pki, dir, 'h1', 'snt6');
+    await import('node:fs').then((fs) => fs.mkdirSync(cfg.stateDir, { recursive: true }));
+    writeFileSync(join(cfg.stateDir, LOCK_FILE), JSON.stringify({ pid: process.pid, startTime: '1', name: 'ghost' }));
+    const a = await startAgent(cfg, { createReconciler: () => new FakeReconciler(), skipBpffs: true });
+    await a.stop();
+    t.notOk(existsSync(join(cfg.stateDir, LOCK_FILE)));
+  });
+
+  await t.test('UNAVAILABLE while starting, then served; the client retries through it', async (t) => {
+    const dir = tmpDir(t);
+    const port = await freePort();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const starting = startAgent(agentConfig(pki, dir, 'h1', 'snt7', { listen: `127.0.0.1:${port}` }), {
+      createReconciler: async () => {
+        await gate;
+        return new FakeReconciler();
+      },
+      skipBpffs: true,
+    });
+    const c1 = client(pki, 'h1', `127.0.0.1:${port}`, 1);
+    t.teardown(() => c1.close());
+    await c1.waitReady(5000);
+    await t.rejects(c1.getInfo({ deadlineMs: 5000 }), { code: 'UNAVAILABLE', message: /agent h1 is starting/ });
+    const c2 = client(pki, 'h1', `127.0.0.1:${port}`, 6);
+    t.teardown(() => c2.close());
+    const later = c2.getInfo({ deadlineMs: 20_000 });
+    setTimeout(open, 300);
+    t.equal((await later).name, 'h1', 'retried until serving');
+    const a = await starting;
+    await a.stop();
+  });
+
+  await t.test('graceful stop lets a running Apply finish, then frees the port, the lock and bpffs', { skip: isRoot ? false : 'mounting bpffs needs root' }, async (t) => {
+    const dir = tmpDir(t);
+    const rec = new FakeReconciler();
+    let release!: () => void;
+    rec.hold = new Promise<void>((r) => (release = r));
+    const cfg = agentConfig(pki, dir, 'h1', 'snt8');
+    const a = await startAgent(cfg, { createReconciler: () => rec });
+    const bpffs = join(cfg.runDir, 'bpffs');
+    t.teardown(async () => {
+      await a.stop();
+      if (isBpffsMounted(bpffs)) await import('../src/runner/runner.js').then((m) => new m.ExecRunner().run(['umount', bpffs]));
+    });
+    t.ok(isBpffsMounted(bpffs), 'bpffs mounted at runDir/bpffs');
+    const c = client(pki, 'h1', a.address, 1);
+    t.teardown(() => c.close());
+    const applying = c.apply({ requestId: 'r1', scope: 'cell-1', state: { network: 'bridge' } });
+    await new Promise((r) => setTimeout(r, 200));
+    const stopped = a.stop();
+    let stopDone = false;
+    void stopped.then(() => (stopDone = true));
+    await new Promise((r) => setTimeout(r, 200));
+    t.equal(stopDone, false, 'stop waits for the running Apply');
+    release();
+    t.match(await applying, { changed: true }, 'the running Apply finished');
+    await stopped;
+    t.equal(rec.closed, true, 'reconciler closed');
+    t.notOk(existsSync(join(cfg.stateDir, LOCK_FILE)), 'lock released');
+    t.notOk(isBpffsMounted(bpffs), 'bpffs unmounted');
+    await t.rejects(c.getInfo({ deadlineMs: 3000 }), { code: 'UNAVAILABLE' });
+    const again = await startAgent({ ...cfg, listen: a.address }, { createReconciler: () => new FakeReconciler(), skipBpffs: true });
+    t.equal(again.port, a.port, 'the port is free again');
+    await again.stop();
+  });
+
+  await t.test('stop cancels open streams with UNAVAILABLE', async (t) => {
+    const dir = tmpDir(t);
+    const a = await startAgent(agentConfig(pki, dir, 'h1', 'snt9'), {
+      createReconciler: () => new FakeReconciler(),
+      skipBpffs: true,
+      streamMetrics: async function* (_d, _r, signal) {
+        while (!signal.aborted) {
+          yield { timestamp: Date.now() / 1000 };
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      },
+    });
+    const c = client(pki, 'h1', a.address, 1);
+    t.teardown(() => c.close());
+    let n = 0;
+    const reading = (async () => {
+      for await (const _ of c.streamMetrics({})) n++;
+    })().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    await a.stop();
+    t.match(await reading, { name: 'SeconetError', code: 'UNAVAILABLE', message: /stopping/ });
+    t.ok(n > 0, 'samples arrived before the stop');
+  });
+});
