@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+// seconet BPF filter: a tc clsact ingress program on every container's host-side veth.
+// IPv4 packets whose source and destination both fall inside a guarded network are dropped
+// unless the (source, destination) pair is in the allow map; everything else (ARP, IPv6,
+// traffic to or from unguarded addresses) returns TC_ACT_UNSPEC, so later tc filters (the bpf
+// network solution's redirect at a lower priority) still run.
+//
+// Rule sets are versioned: every key carries a generation, and `config[0]` names the active
+// one. The agent writes a new generation's entries, flips config[0] (one 4-byte array update,
+// atomic for every device at once), then deletes the old generation: a changed spec never
+// shows a half-loaded rule set. The allow map is a hash, so a lookup costs the same with 10 or
+// 100 000 entries; extra (decoy) entries measure map size, not per-rule evaluation cost.
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define MAX_RULES 262144
+#define MAX_GUARDED 256
+
+struct pair_key {
+	__u32 gen;
+	__u32 src; /* network byte order */
+	__u32 dst; /* network byte order */
+};
+
+struct guard_key {
+	__u32 prefixlen; /* 32 (generation) + network prefix length */
+	__u32 gen;
+	__u32 addr; /* network byte order */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pair_key);
+	__type(value, __u8);
+} allow SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, MAX_GUARDED);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct guard_key);
+	__type(value, __u8);
+} guarded SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} config SEC(".maps");
+
+static __always_inline int is_guarded(__u32 gen, __u32 addr)
+{
+	struct guard_key k = { .prefixlen = 64, .gen = gen, .addr = addr };
+
+	return bpf_map_lookup_elem(&guarded, &k) != NULL;
+}
+
+SEC("tc")
+int seconet_filter(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip;
+	struct pair_key key = {};
+	__u32 zero = 0;
+	__u32 *gen;
+
+	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return TC_ACT_UNSPEC;
+	ip = (void *)(eth + 1);
+	if ((void *)(ip + 1) > data_end)
+		return TC_ACT_UNSPEC;
+	gen = bpf_map_lookup_elem(&config, &zero);
+	if (!gen || *gen == 0)
+		return TC_ACT_UNSPEC;
+	if (!is_guarded(*gen, ip->saddr) || !is_guarded(*gen, ip->daddr))
+		return TC_ACT_UNSPEC;
+	key.gen = *gen;
+	key.src = ip->saddr;
+	key.dst = ip->daddr;
+	if (bpf_map_lookup_elem(&allow, &key))
+		return TC_ACT_UNSPEC;
+	return TC_ACT_SHOT;
+}
+
+char LICENSE[] SEC("license") = "GPL";

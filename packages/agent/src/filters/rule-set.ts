@@ -1,0 +1,97 @@
+// The filter policy every filter driver renders, computed once from a FilterSpec: the guarded
+// CIDRs (default deny between them), the allowed directed pairs (each AllowedPair both ways,
+// de-duplicated), and the decoy pairs that stand for `extraRules` non-matching rules. Decoys
+// come from the never-assigned block DEFAULT_DECOY (198.18.128.0/17), one distinct (src, dst)
+// pair per rule, so no real packet ever matches them and every rule is distinct (a kernel that
+// merged duplicates would otherwise hide the cost being measured). The digest identifies the
+// rendered policy, so drivers can tell "already loaded" from one cheap read-back.
+
+import { createHash } from 'node:crypto';
+import { DEFAULT_DECOY, SeconetError, intToIp, ipToInt, parseCidr, requireCidr, requireIPv4 } from '@seconet/core';
+import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
+
+/** Upper bound of extra rules per filter (the published sweeps go to 10 000). */
+export const MAX_EXTRA_RULES = 100_000;
+/** Upper bound of allowed pairs (a 254-container /24 holds at most 127 pairs per host). */
+export const MAX_ALLOWED_PAIRS = 10_000;
+export const MAX_GUARDED = 64;
+
+export interface DirectedPair {
+  readonly src: string;
+  readonly dst: string;
+}
+
+export interface RuleSet {
+  /** Guarded networks, normalised to network/prefix. */
+  readonly guarded: readonly string[];
+  /** Allowed directed pairs: each AllowedPair in both directions, first-seen order. */
+  readonly allow: readonly DirectedPair[];
+  /** Non-matching pairs from the decoy block, one per extra rule. */
+  readonly decoys: readonly DirectedPair[];
+  /** Hex SHA-256 over the above: equal digests render equal rule sets. */
+  readonly digest: string;
+}
+
+const HALF = 2 ** (32 - parseCidr(DEFAULT_DECOY).prefix) / 2;
+
+/** The i-th decoy pair: sources from the lower half of the decoy block, destinations from the upper half. */
+export function decoyPair(i: number): DirectedPair {
+  const base = ipToInt(parseCidr(DEFAULT_DECOY).network);
+  const src = i % HALF;
+  const dst = (Math.floor(i / HALF) + i) % HALF;
+  return { src: intToIp(base + src), dst: intToIp(base + HALF + dst) };
+}
+
+/** Validates the spec (errors name the proto field) and computes the rule set. */
+export function buildRuleSet(spec: FilterSpec__Output, field = 'state.filter'): RuleSet {
+  if (spec.guarded.length === 0) throw new SeconetError('INVALID_ARGUMENT', `${field}.guarded: list at least one container network to guard (e.g. 198.19.1.0/24)`, { field: `${field}.guarded` });
+  if (spec.guarded.length > MAX_GUARDED) throw new SeconetError('INVALID_ARGUMENT', `${field}.guarded: at most ${MAX_GUARDED} networks`, { field: `${field}.guarded` });
+  const guarded = [...new Set(spec.guarded.map((g, i) => {
+    const c = requireCidr(`${field}.guarded[${i}]`, g);
+    return `${c.network}/${c.prefix}`;
+  }))];
+  const extra = spec.extraRules;
+  if (!Number.isInteger(extra) || extra < 0 || extra > MAX_EXTRA_RULES) {
+    throw new SeconetError('INVALID_ARGUMENT', `${field}.extraRules: ${extra} is out of range 0..${MAX_EXTRA_RULES}`, { field: `${field}.extraRules` });
+  }
+  if (spec.allow.length > MAX_ALLOWED_PAIRS) throw new SeconetError('INVALID_ARGUMENT', `${field}.allow: at most ${MAX_ALLOWED_PAIRS} pairs`, { field: `${field}.allow` });
+  const seen = new Set<string>();
+  const allow: DirectedPair[] = [];
+  spec.allow.forEach((p, i) => {
+    const src = requireIPv4(`${field}.allow[${i}].src`, p.src);
+    const dst = requireIPv4(`${field}.allow[${i}].dst`, p.dst);
+    for (const d of [{ src, dst }, { src: dst, dst: src }]) {
+      const k = `${d.src}>${d.dst}`;
+      if (!seen.has(k)) {
+        seen.add(k);
+        allow.push(d);
+      }
+    }
+  });
+  const decoys = Array.from({ length: extra }, (_, i) => decoyPair(i));
+  const digest = createHash('sha256')
+    .update(JSON.stringify({ guarded, allow, extra }))
+    .digest('hex');
+  return { guarded, allow, decoys, digest };
+}
+
+/** Every (source network, destination network) combination of the guarded CIDRs. */
+export function guardedPairs(rs: RuleSet): DirectedPair[] {
+  return rs.guarded.flatMap((s) => rs.guarded.map((d) => ({ src: s, dst: d })));
+}
+
+/**
+ * Netfilter and tc filters see container traffic only where it crosses the host's IP stack or
+ * a veth's tc hook. The OVS userspace datapath switches frames from packet sockets before
+ * either, so such a filter would measure nothing while claiming isolation: refuse it.
+ */
+export function requireKernelPath(kind: string, networkKind: string): void {
+  if (networkKind === 'ovs') {
+    throw new SeconetError('UNSUPPORTED', `state.filter.kind: the ${kind} filter does not see traffic switched by Open vSwitch; use filter "ovs" with network "ovs"`, { field: 'state.filter.kind' });
+  }
+}
+
+/** Thrown by drivers that need a network the view lacks. */
+export function unsupportedNetwork(kind: string, need: string, have: string): SeconetError {
+  return new SeconetError('UNSUPPORTED', `state.filter.kind: the ${kind} filter needs network "${need}", this scope uses "${have}"`, { field: 'state.filter.kind' });
+}

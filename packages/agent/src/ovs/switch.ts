@@ -1,0 +1,145 @@
+// One Open vSwitch instance per scope: its own ovsdb-server and ovs-vswitchd, run in the
+// foreground in the host namespace with their own OVS_RUNDIR/OVS_DBDIR/OVS_LOGDIR under
+// env.runDir/ovs/<scope-dir>, so several lab agents (and scopes) on one machine never share a
+// database or a control socket, and tearing a scope down (its journal) takes the switch with it.
+// Per scope rather than per agent because the journal then owns the daemons' whole lifetime:
+// no reference counting across scopes, and GC of a dead scope removes its switch like any
+// other object. Daemons are journaled as processes with their /proc start time (PID reuse is
+// never hit); their directory as a path. Where the kernel lacks the openvswitch module (this
+// lab) bridges use the userspace datapath (datapath_type=netdev).
+
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { SeconetError } from '@seconet/core';
+import type { DriverContext, ProbeContext } from '../driver.js';
+import type { HostEnv } from '../host-env.js';
+import { processStartTime } from '../journal/undo.js';
+import { scopeDirName } from '../names.js';
+import type { RunOptions, Runner } from '../runner/runner.js';
+
+export const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
+/** sun_path is 108 bytes including the terminating NUL. */
+const MAX_SOCKET_PATH = 107;
+
+export interface OvsPaths {
+  readonly root: string;
+  readonly run: string;
+  readonly db: string;
+  readonly log: string;
+  readonly dbFile: string;
+  /** ovsdb-server's socket: `--db=unix:<dbSocket>` for ovs-vsctl. */
+  readonly dbSocket: string;
+}
+
+export function ovsPaths(env: Pick<HostEnv, 'runDir' | 'prefix'>, scope: string): OvsPaths {
+  const root = `${env.runDir}/ovs/${scopeDirName(env.prefix, scope)}`;
+  return { root, run: `${root}/run`, db: `${root}/db`, log: `${root}/log`, dbFile: `${root}/db/conf.db`, dbSocket: `${root}/run/db.sock` };
+}
+
+/** A bridge's OpenFlow management socket (what ovs-ofctl talks to), next to the db socket. */
+export function mgmtSocket(dbSocket: string, bridge: string): string {
+  return `${dbSocket.slice(0, dbSocket.lastIndexOf('/'))}/${bridge}.mgmt`;
+}
+
+export function ovsEnv(p: OvsPaths): Record<string, string> {
+  return { OVS_RUNDIR: p.run, OVS_DBDIR: p.db, OVS_LOGDIR: p.log };
+}
+
+/** Whether the kernel has the openvswitch datapath (else bridges are datapath_type=netdev). */
+export function kernelDatapath(): boolean {
+  return existsSync('/sys/module/openvswitch');
+}
+
+export function datapathType(): 'system' | 'netdev' {
+  return kernelDatapath() ? 'system' : 'netdev';
+}
+
+export async function vsctl(runner: Runner, p: OvsPaths, args: readonly string[], opts: RunOptions = {}): Promise<string> {
+  const r = await runner.run(['ovs-vsctl', `--db=unix:${p.dbSocket}`, '--timeout=15', ...args], { env: ovsEnv(p), timeoutMs: 20_000, ...opts });
+  return r.stdout;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function alive(ctx: DriverContext, what: string): { pid: number; startTime: string } | undefined {
+  for (const o of ctx.journal.objects()) {
+    if (o.type === 'process' && o.what === what && processStartTime(o.pid) === o.startTime) return o;
+  }
+  return undefined;
+}
+
+async function spawnDaemon(ctx: DriverContext, p: OvsPaths, what: string, argv: readonly string[]): Promise<void> {
+  const proc = ctx.runner.spawn(argv, { netns: ctx.env.hostNetns, detached: true, logFile: `${p.log}/${what}.out`, env: ovsEnv(p) });
+  let startTime: string | undefined;
+  for (let i = 0; i < 40 && startTime === undefined; i++) {
+    startTime = processStartTime(proc.pid);
+    if (startTime === undefined) await sleep(5);
+  }
+  if (startTime === undefined) throw new SeconetError('COMMAND_FAILED', `${what} exited at start; see ${p.log}/${what}.out`);
+  await ctx.journal.record({ type: 'process', pid: proc.pid, startTime, what });
+}
+
+async function waitFor(what: string, p: OvsPaths, fn: () => Promise<unknown>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      await fn();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw new SeconetError('COMMAND_FAILED', `${what} did not come up within ${ms} ms; see ${p.log}`, { cause: e });
+      await sleep(50);
+    }
+  }
+}
+
+/** The scope's ovsdb-server and ovs-vswitchd, started unless both still run; returns true when it started one. */
+export async function ensureOvsDaemons(ctx: DriverContext): Promise<{ paths: OvsPaths; started: boolean }> {
+  const p = ovsPaths(ctx.env, ctx.scope);
+  if (p.dbSocket.length > MAX_SOCKET_PATH || mgmtSocket(p.dbSocket, 'x'.repeat(15)).length > MAX_SOCKET_PATH) {
+    throw new SeconetError('INVALID_ARGUMENT', `runDir: ${ctx.env.runDir} is too long for OVS unix sockets (at most ${MAX_SOCKET_PATH} bytes per socket path); choose a shorter runDir`, { field: 'runDir' });
+  }
+  const db = alive(ctx, 'ovsdb-server');
+  const vswitchd = alive(ctx, 'ovs-vswitchd');
+  if (db !== undefined && vswitchd !== undefined) return { paths: p, started: false };
+
+  await ctx.journal.record({ type: 'path', path: p.root });
+  for (const d of [p.run, p.db, p.log]) await mkdir(d, { recursive: true, mode: 0o700 });
+  if (db === undefined) {
+    if (!existsSync(p.dbFile)) await ctx.runner.run(['ovsdb-tool', 'create', p.dbFile, VSWITCH_SCHEMA], { env: ovsEnv(p) });
+    await spawnDaemon(ctx, p, 'ovsdb-server', [
+      'ovsdb-server', p.dbFile, `--remote=punix:${p.dbSocket}`, `--pidfile=${p.run}/ovsdb-server.pid`, `--unixctl=${p.run}/ovsdb-server.ctl`,
+      `--log-file=${p.log}/ovsdb-server.log`, '--overwrite-pidfile', '-vconsole:off',
+    ]);
+    await waitFor('ovsdb-server', p, () => vsctl(ctx.runner, p, ['--no-wait', 'init'], { timeoutMs: 2000 }));
+  }
+  if (vswitchd === undefined) {
+    await spawnDaemon(ctx, p, 'ovs-vswitchd', [
+      'ovs-vswitchd', `unix:${p.dbSocket}`, `--pidfile=${p.run}/ovs-vswitchd.pid`, `--unixctl=${p.run}/ovs-vswitchd.ctl`,
+      `--log-file=${p.log}/ovs-vswitchd.log`, '--overwrite-pidfile', '-vconsole:off',
+    ]);
+    await waitFor('ovs-vswitchd', p, () => ctx.runner.run(['ovs-appctl', '-t', `${p.run}/ovs-vswitchd.ctl`, 'version'], { timeoutMs: 2000 }));
+  }
+  return { paths: p, started: true };
+}
+
+/** Whether both daemons of the scope still run (for check). */
+export function ovsDaemonsAlive(ctx: DriverContext): { ovsdb: boolean; vswitchd: boolean } {
+  return { ovsdb: alive(ctx, 'ovsdb-server') !== undefined, vswitchd: alive(ctx, 'ovs-vswitchd') !== undefined };
+}
+
+/** `ovs-vswitchd --version` first line, or "" when OVS is not installed. */
+export async function ovsVersion(ctx: ProbeContext | DriverContext): Promise<string> {
+  try {
+    const r = await ctx.runner.run(['ovs-vswitchd', '--version'], { timeoutMs: 5000 });
+    return r.stdout.trim().split('\n')[0] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** Ports of `bridge` ([] when the bridge does not exist). */
+export async function listPorts(runner: Runner, p: OvsPaths, bridge: string): Promise<string[]> {
+  const exists = await runner.run(['ovs-vsctl', `--db=unix:${p.dbSocket}`, '--timeout=15', 'br-exists', bridge], { env: ovsEnv(p), okCodes: [0, 2] });
+  if (exists.exitCode === 2) return [];
+  return (await vsctl(runner, p, ['list-ports', bridge])).split('\n').filter((l) => l !== '');
+}
