@@ -1,0 +1,17 @@
+import t from 'tap';
+import { generateTunnelSecrets } from '@seconet/core';
+import { tincDevice, tincTunnel } from '../src/tunnels/tinc.js';
+import { isRoot, tunnelScenario } from './tunnel-harness.js';
+
+const keys = generateTunnelSecrets('tinc', ['h1', 'h2']);
+const byIndex = (i: number): (typeof keys)[string] => keys[`h${i + 1}`]!;
+
+t.test('tinc 1.0 (router mode, userspace) between two lab hosts', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  await tunnelScenario(t, tincTunnel, {
+    expectVariant: 'userspace',
+    secrets: (i) => ({ privateKey: byIndex(i).privateKey, preSharedKey: '' }),
+    publicKey: (i) => byIndex(i).publicKey,
+    device: (h) => tincDevice(h.host.prefix, h.journal.scope),
+    secretsToHide: [byIndex(0).privateKey.split('\n')[3]!, byIndex(1).privateKey.split('\n')[3]!],
+  });
+});
