@@ -1,0 +1,139 @@
+// The agent registry: one connection per configured agent, health by GetInfo polling, and the
+// last GetInfo answer as the capability cache. When an agent comes back (it was unreachable,
+// or its start time changed because it restarted), the registry runs GC on it keeping the
+// scopes the engine still uses, so objects of abandoned scopes never pile up on a host.
+
+import { SeconetError } from '@seconet/core';
+import type { AgentStatus } from '../service.js';
+import type { AgentInfo, AgentLink } from './contract.js';
+
+export interface AgentEndpointConfig {
+  readonly name: string;
+  /** host:port */
+  readonly address: string;
+  readonly tls: { readonly ca: string; readonly cert: string; readonly key: string };
+  readonly serverName?: string;
+}
+
+export type ConnectFn = (endpoint: AgentEndpointConfig) => AgentLink;
+
+export interface RegistryOptions {
+  readonly healthIntervalMs?: number;
+  readonly deadlineMs?: number;
+  readonly log?: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
+}
+
+interface Entry {
+  readonly config: AgentEndpointConfig;
+  readonly link: AgentLink;
+  healthy: boolean;
+  info?: AgentInfo;
+  lastSeen?: string;
+  error?: string;
+  everSeen: boolean;
+}
+
+export class AgentRegistry {
+  private readonly entries = new Map<string, Entry>();
+  private timer: NodeJS.Timeout | undefined;
+  private scopesInUse: () => readonly string[] = () => [];
+  private polling = false;
+
+  constructor(configs: readonly AgentEndpointConfig[], connect: ConnectFn, private readonly opts: RegistryOptions = {}) {
+    for (const c of configs) {
+      if (this.entries.has(c.name)) throw new SeconetError('INVALID_ARGUMENT', `agents: ${c.name} is listed twice`, { field: 'agents' });
+      this.entries.set(c.name, { config: c, link: connect(c), healthy: false, everSeen: false });
+    }
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** Tells the registry which scopes GC after a reconnect must keep. */
+  keepScopes(fn: () => readonly string[]): void {
+    this.scopesInUse = fn;
+  }
+
+  /** Throws NOT_FOUND for an agent the configuration does not list. */
+  get(name: string): AgentLink {
+    const e = this.entries.get(name);
+    if (!e) throw new SeconetError('NOT_FOUND', `agent ${JSON.stringify(name)} is not in the controller's agent list`, { field: 'hosts' });
+    return e.link;
+  }
+
+  info(name: string): AgentInfo | undefined {
+    return this.entries.get(name)?.info;
+  }
+
+  /** GetInfo now; updates health, and GCs an agent that came back. */
+  async refresh(name: string): Promise<AgentInfo> {
+    const e = this.entries.get(name);
+    if (!e) throw new SeconetError('NOT_FOUND', `agent ${JSON.stringify(name)} is not in the controller's agent list`, { field: 'hosts' });
+    try {
+      const info = await e.link.getInfo({ deadlineMs: this.opts.deadlineMs ?? 5000 });
+      const restarted = e.info !== undefined && e.info.startedAt !== info.startedAt;
+      const cameBack = e.everSeen && (!e.healthy || restarted);
+      e.info = info;
+      e.healthy = true;
+      e.everSeen = true;
+      e.lastSeen = new Date().toISOString();
+      delete e.error;
+      if (cameBack) await this.gc(name);
+      return info;
+    } catch (err) {
+      if (e.healthy) this.opts.log?.warn({ agent: name, err: (err as Error).message }, 'agent unreachable');
+      e.healthy = false;
+      e.error = (err as Error).message;
+      throw err;
+    }
+  }
+
+  /** GC on one agent, keeping the scopes in use. */
+  async gc(name: string): Promise<readonly string[]> {
+    const r = await this.get(name).gc({ requestId: `gc-${Date.now()}`, keepScopes: [...this.scopesInUse()] }, { deadlineMs: 60_000 });
+    if (r.removedScopes.length > 0) this.opts.log?.info({ agent: name, removedScopes: r.removedScopes }, 'agent GC after reconnect');
+    return r.removedScopes;
+  }
+
+  async refreshAll(): Promise<void> {
+    await Promise.allSettled(this.names().map((n) => this.refresh(n)));
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const tick = (): void => {
+      if (this.polling) return;
+      this.polling = true;
+      void this.refreshAll().finally(() => {
+        this.polling = false;
+      });
+    };
+    tick();
+    this.timer = setInterval(tick, this.opts.healthIntervalMs ?? 5000);
+    this.timer.unref();
+  }
+
+  status(): AgentStatus[] {
+    return [...this.entries.values()].map((e) => ({
+      name: e.config.name,
+      address: e.config.address,
+      healthy: e.healthy,
+      lastSeen: e.lastSeen,
+      error: e.error,
+      kernel: e.info?.kernel,
+      agentVersion: e.info?.agentVersion,
+      capabilities: (e.info?.capabilities ?? []).map((c) => ({ category: c.category, kind: c.kind, variant: String(c.variant), available: c.available, version: c.version, reason: c.reason })),
+    }));
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const e of this.entries.values()) e.link.close();
+  }
+}

@@ -1,0 +1,138 @@
+// The Configurator: Apply of a cell's desired state on every involved host in parallel, the
+// pre-flight proof that the cell means what it claims (every allowed pair connects, a sample
+// of denied pairs is blocked), and Teardown. Setup cost is a result: per component, the
+// slowest host's seconds (hosts apply in parallel) are kept with the cell.
+//
+// Secrets are generated once per scope and kept in memory only; after a controller restart
+// new ones are generated and the agents reconcile their tunnels.
+
+import { randomUUID } from 'node:crypto';
+import { SeconetError, shortHash, type Cell, type WorkloadInstance } from '@seconet/core';
+import { variantName, type AgentLink, type ApplyResult } from '../agents/contract.js';
+import { deniedSample, type CellPlacement, type PlacedPair } from '../scheduler/placement.js';
+import { runWorkloadOnPairs } from '../workload-control/run-workload.js';
+import { buildHostStates, type HostSecrets, type SecretsProvider } from './host-state.js';
+
+export interface ApplyOutcome {
+  readonly perHost: ReadonlyMap<string, ApplyResult>;
+  readonly tunnelVariant: string;
+  readonly filterVariant: string;
+  /** Per component: the slowest host's seconds. */
+  readonly setupSeconds: Readonly<Record<string, number>>;
+  readonly seconds: number;
+}
+
+export interface PreflightVerdict {
+  /** Every allowed pair connected. */
+  readonly connected: boolean;
+  /** null when not checked (filter none, or no denied pair exists). */
+  readonly isolation: boolean | null;
+  readonly evidence: string;
+}
+
+export const PREFLIGHT_WORKLOAD: WorkloadInstance = {
+  id: 'preflight',
+  kind: 'latency-basic',
+  engine: 'ping',
+  protocol: 'icmp',
+  payload: 56,
+  durationMs: 2000,
+  params: { count: '2', interval: '0.2' },
+  seed: 0,
+};
+
+export interface ConfiguratorDeps {
+  agent(host: string): AgentLink;
+  readonly secrets: SecretsProvider;
+  /** Deadline of one Apply (default 120 s: userspace daemons start slowly). */
+  readonly applyDeadlineMs?: number;
+}
+
+export class Configurator {
+  private readonly secretCache = new Map<string, ReadonlyMap<string, HostSecrets>>();
+
+  constructor(private readonly deps: ConfiguratorDeps) {}
+
+  async apply(scope: string, cell: Cell, placement: CellPlacement, underlay: ReadonlyMap<string, string>, signal?: AbortSignal): Promise<ApplyOutcome> {
+    const hosts = placement.hosts.map((h) => h.name);
+    let secrets = this.secretCache.get(scope);
+    if (!secrets) {
+      secrets = await this.deps.secrets(cell.tunnel, hosts);
+      this.secretCache.set(scope, secrets);
+    }
+    const states = buildHostStates({ cell, placement, underlay, secrets });
+    const t0 = performance.now();
+    const results = await Promise.allSettled(
+      [...states].map(async ([host, state]) => {
+        const opts = signal ? { deadlineMs: this.deps.applyDeadlineMs ?? 120_000, signal } : { deadlineMs: this.deps.applyDeadlineMs ?? 120_000 };
+        return [host, await this.deps.agent(host).apply({ requestId: randomUUID(), scope, state }, opts)] as const;
+      }),
+    );
+    const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [`${[...states.keys()][i]}: ${(r.reason as Error).message}`] : []));
+    if (failures.length > 0) {
+      const first = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      const code = (first.reason as { code?: string }).code;
+      throw new SeconetError(code === 'MISSING_TOOL' || code === 'INVALID_ARGUMENT' || code === 'UNSUPPORTED' ? code : 'COMMAND_FAILED', `apply of ${scope} failed on ${failures.join('; ')}`, { cause: first.reason, field: 'hosts' });
+    }
+    const perHost = new Map(results.map((r) => (r as PromiseFulfilledResult<readonly [string, ApplyResult]>).value));
+    const setupSeconds: Record<string, number> = {};
+    for (const r of perHost.values()) {
+      for (const tm of r.timings) setupSeconds[tm.component] = Math.max(setupSeconds[tm.component] ?? 0, tm.seconds);
+    }
+    const variants = (pick: (r: ApplyResult) => string): string => [...new Set([...perHost.values()].map((r) => variantName(pick(r))).filter((v) => v !== ''))].join('+');
+    return {
+      perHost,
+      tunnelVariant: cell.tunnel === 'none' ? '' : variants((r) => r.tunnelVariant),
+      filterVariant: cell.filter === 'none' ? '' : variants((r) => r.filterVariant),
+      setupSeconds,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  }
+
+  /**
+   * Proves the cell before measuring: every allowed pair answers a short ping, and a sample of
+   * denied pairs (source i -> sink j, source -> source) gets no answer when a filter is set.
+   */
+  async preflight(scope: string, cell: Cell, placement: CellPlacement, agents: ReadonlyMap<string, AgentLink>, signal?: AbortSignal): Promise<PreflightVerdict> {
+    const runId = `pre${shortHash([scope, cell.id, randomUUID()], 10)}`;
+    const denied: PlacedPair[] = cell.filter === 'none'
+      ? []
+      : deniedSample(placement).map((d, i) => ({ pair: `d${i}`, source: d.from, sink: d.to, port: 5201 }));
+    const pairs = [...placement.pairs, ...denied];
+    const r = await runWorkloadOnPairs({ agents, scope, runId, workload: PREFLIGHT_WORKLOAD, pairs, marginMs: 10_000, ...(signal ? { signal } : {}) });
+    const answered = (pair: string): { ok: boolean; why: string } => {
+      const o = r.outcomes.get(pair);
+      if (!o?.result) return { ok: false, why: o?.error ? `${o.error.code}: ${o.error.message}` : 'no result' };
+      const loss = o.result.metrics.find((m) => m.name === 'loss' && m.flow === '');
+      const received = o.result.metrics.find((m) => m.name === 'received' && m.flow === '');
+      const ok = received ? received.value > 0 : loss ? loss.value < 100 : o.result.metrics.some((m) => m.name.startsWith('rtt'));
+      return { ok, why: loss ? `loss ${loss.value}%` : ok ? 'answered' : 'no answer' };
+    };
+    const lines: string[] = [];
+    let connected = true;
+    for (const p of placement.pairs) {
+      const a = answered(p.pair);
+      if (!a.ok) connected = false;
+      lines.push(`allowed ${p.source.name}(${p.source.address}) -> ${p.sink.name}(${p.sink.address}): ${a.ok ? 'connects' : 'BROKEN'} (${a.why})`);
+    }
+    let isolation: boolean | null = null;
+    if (denied.length > 0) {
+      isolation = true;
+      for (const d of denied) {
+        const a = answered(d.pair);
+        if (a.ok) isolation = false;
+        lines.push(`denied ${d.source.name}(${d.source.address}) -> ${d.sink.name}(${d.sink.address}): ${a.ok ? 'PASSED (isolation broken)' : 'blocked'} (${a.why})`);
+      }
+    } else if (cell.filter !== 'none') {
+      lines.push('no denied pair exists with a single pair: isolation not checked');
+    }
+    return { connected, isolation, evidence: lines.join('\n') };
+  }
+
+  /** Removes a scope on the given hosts; errors are collected, not thrown (teardown runs in finally blocks). */
+  async teardown(scope: string, hosts: readonly string[]): Promise<string[]> {
+    this.secretCache.delete(scope);
+    const results = await Promise.allSettled(hosts.map((h) => this.deps.agent(h).teardown({ requestId: randomUUID(), scope }, { deadlineMs: 60_000 })));
+    return results.flatMap((r, i) => (r.status === 'rejected' ? [`${hosts[i]}: ${(r.reason as Error).message}`] : []));
+  }
+}

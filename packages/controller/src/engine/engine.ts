@@ -1,0 +1,433 @@
+// The experiment workflow (DESIGN.md, paper Fig. 3), driven from the store so that it can
+// stop at any point and resume: for each cell in run order, Apply (the same scope while only
+// the rule count changes, Teardown when the network setup or the container count changes),
+// prove isolation, then for each workload repeat until converged or the maximum; Teardown at
+// the end, also on failure and cancel.
+//
+// Resume: runs that were `running` when the controller died go back to pending (the attempt
+// counts against the retry budget, so a run that kills the controller cannot loop forever);
+// succeeded and failed runs are never run again; cells already measured are not reconfigured.
+// A run that fails (an agent died, a tool failed) is retried within its budget, then marked
+// failed with the pairs' errors, and the sweep goes on; after any failure the next run first
+// re-applies the cell, since an agent that restarted has garbage-collected the scope.
+
+import { SeconetError, type Cell, type ExperimentState, type WorkloadInstance } from '@seconet/core';
+import type { AgentInfo, AgentLink } from '../agents/contract.js';
+import { aggregateRun } from '../aggregator/aggregate.js';
+import { Configurator } from '../configurator/configurator.js';
+import { scopeName, type SecretsProvider } from '../configurator/host-state.js';
+import { startMonitor, summarize } from '../monitor/monitor.js';
+import { placeCell, type CellPlacement } from '../scheduler/placement.js';
+import type { Store, StoredRun } from '../store/store.js';
+import { RunAborted, runWorkloadOnPairs } from '../workload-control/run-workload.js';
+import { MAIN_METRIC, decideMeanCi, type Decider } from './convergence.js';
+import { runKey, type ExperimentPlan } from './plan.js';
+
+export interface AgentPool {
+  get(name: string): AgentLink;
+  refresh(name: string): Promise<AgentInfo>;
+  info(name: string): AgentInfo | undefined;
+}
+
+export interface EngineOptions {
+  /** Extra attempts per run after the first (default 1). */
+  readonly retries: number;
+  readonly metricsIntervalMs: number;
+  /** Time a run may exceed its workload duration before it is cut. */
+  readonly runMarginMs: number;
+  /** Pre-flight connectivity and isolation check per cell (default true). */
+  readonly preflight: boolean;
+  /** How often the store's cancel flag is read while running. */
+  readonly cancelPollMs: number;
+  /** Pause before a retry. */
+  readonly retryDelayMs: number;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { retries: 1, metricsIntervalMs: 1000, runMarginMs: 20_000, preflight: true, cancelPollMs: 1000, retryDelayMs: 1000 };
+
+export interface EngineLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface EngineDeps {
+  readonly store: Store;
+  readonly agents: AgentPool;
+  readonly secrets: SecretsProvider;
+  readonly decide?: Decider;
+  readonly options?: Partial<EngineOptions>;
+  readonly log?: EngineLog;
+  /** Called before every run (tests use it to crash or kill at a chosen point). */
+  readonly beforeRun?: (run: StoredRun) => void | Promise<void>;
+}
+
+interface Applied {
+  readonly scope: string;
+  readonly setupKey: string;
+  readonly hosts: readonly string[];
+}
+
+interface CellContext {
+  readonly cell: Cell;
+  readonly scope: string;
+  readonly placement: CellPlacement;
+  readonly agents: ReadonlyMap<string, AgentLink>;
+  readonly underlay: ReadonlyMap<string, string>;
+  tunnelVariant: string;
+  filterVariant: string;
+  dirty: boolean;
+}
+
+export interface CurrentRun {
+  readonly cell: string;
+  readonly workload: string;
+  readonly repetition: number;
+}
+
+const noLog: EngineLog = { info: () => undefined, warn: () => undefined };
+
+export class Engine {
+  readonly options: EngineOptions;
+  private readonly configurator: Configurator;
+  private readonly decide: Decider;
+  private readonly log: EngineLog;
+  private readonly scopes = new Map<string, number>();
+  private readonly currentRuns = new Map<string, CurrentRun>();
+  private readonly aborts = new Map<string, AbortController>();
+
+  constructor(private readonly deps: EngineDeps) {
+    this.options = { ...DEFAULT_ENGINE_OPTIONS, ...deps.options };
+    this.decide = deps.decide ?? decideMeanCi;
+    this.log = deps.log ?? noLog;
+    this.configurator = new Configurator({ agent: (h) => deps.agents.get(h), secrets: deps.secrets });
+  }
+
+  /** Scopes applied by running experiments: GC after an agent reconnects keeps them. */
+  scopesInUse(): string[] {
+    return [...this.scopes.keys()];
+  }
+
+  current(experiment: string): CurrentRun | undefined {
+    return this.currentRuns.get(experiment);
+  }
+
+  /** Aborts the experiment's current run at once (the store flag stops it between runs). */
+  abort(experiment: string): void {
+    this.aborts.get(experiment)?.abort(new RunAborted('experiment cancelled'));
+  }
+
+  /** Runs (or resumes) an experiment to a terminal state and returns it. */
+  async run(id: string, signal?: AbortSignal): Promise<ExperimentState> {
+    const { store } = this.deps;
+    const e = store.requireExperiment(id);
+    if (['succeeded', 'failed', 'cancelled'].includes(e.state)) return e.state;
+    if (e.cancelRequested) {
+      store.setExperimentState(id, 'cancelled');
+      return 'cancelled';
+    }
+    const plan = e.plan;
+    store.setExperimentState(id, 'running');
+    for (const r of store.runs(id)) {
+      if (r.state === 'running') store.resetRun(r.id, 'interrupted: the controller stopped during this run');
+    }
+    const abort = new AbortController();
+    this.aborts.set(id, abort);
+    const onSignal = (): void => abort.abort(new RunAborted('controller stopping'));
+    signal?.addEventListener('abort', onSignal, { once: true });
+    const poll = setInterval(() => {
+      try {
+        if (store.isCancelRequested(id)) abort.abort(new RunAborted('experiment cancelled'));
+      } catch {
+        /* store closed while stopping */
+      }
+    }, this.options.cancelPollMs);
+    poll.unref();
+
+    let applied: Applied | undefined;
+    let fatal: string | undefined;
+    try {
+      await this.recordHosts(plan);
+      for (const cell of plan.cells) {
+        if (abort.signal.aborted) break;
+        const verdict = store.cells(id).find((c) => c.cell.id === cell.id);
+        if (verdict && verdict.state !== 'pending') continue;
+        const setupKey = `${cell.network}/${cell.tunnel}/${cell.filter}`;
+        const scope = scopeName(id, cell, cell.containers);
+        if (applied && (applied.setupKey !== setupKey || applied.scope !== scope)) {
+          await this.teardown(applied);
+          applied = undefined;
+        }
+        const placement = placeCell(cell, plan.hosts);
+        const hosts = placement.hosts.map((h) => h.name);
+        applied = { scope, setupKey, hosts };
+        this.scopes.set(scope, (this.scopes.get(scope) ?? 0) + 1);
+        const ctx = await this.prepareCell(plan, cell, scope, placement, abort.signal);
+        if (!ctx) continue;
+        for (const w of plan.workloads) {
+          if (abort.signal.aborted) break;
+          await this.runGroup(plan, ctx, w, abort.signal);
+        }
+        if (!abort.signal.aborted) {
+          const runs = store.runs(id).filter((r) => r.cell === cell.id);
+          const anyOk = runs.some((r) => r.state === 'succeeded');
+          store.setCellState(id, cell.id, anyOk || runs.length === 0 ? 'measured' : 'failed', anyOk ? undefined : 'no run of this cell succeeded');
+          store.addEvent(id, 'cell', { cell: cell.id, state: anyOk ? 'measured' : 'failed' });
+        }
+      }
+    } catch (err) {
+      fatal = (err as Error).message;
+      this.log.warn({ experiment: id, err: fatal }, 'experiment failed');
+    } finally {
+      clearInterval(poll);
+      signal?.removeEventListener('abort', onSignal);
+      this.aborts.delete(id);
+      this.currentRuns.delete(id);
+      const stopping = signal?.aborted === true && !store.isCancelRequested(id);
+      // A controller that is shutting down leaves the scope applied: the resumed sweep re-applies it as a no-op.
+      if (applied && !stopping) await this.teardown(applied);
+      else if (applied) this.release(applied.scope);
+    }
+    if (signal?.aborted && !store.isCancelRequested(id)) throw new RunAborted('controller stopping; the experiment resumes after restart');
+    let state: ExperimentState;
+    if (store.isCancelRequested(id)) state = 'cancelled';
+    else if (fatal !== undefined) state = 'failed';
+    else {
+      const p = store.progress(id);
+      const ok = store.runs(id).some((r) => r.state === 'succeeded');
+      state = ok || p.runsTotal === 0 ? 'succeeded' : 'failed';
+      if (!ok && p.runsTotal > 0) fatal = 'no run succeeded';
+    }
+    store.setExperimentState(id, state, fatal);
+    return state;
+  }
+
+  private release(scope: string): void {
+    const n = (this.scopes.get(scope) ?? 1) - 1;
+    if (n <= 0) this.scopes.delete(scope);
+    else this.scopes.set(scope, n);
+  }
+
+  private async teardown(a: Applied): Promise<void> {
+    const errors = await this.configurator.teardown(a.scope, a.hosts);
+    this.release(a.scope);
+    if (errors.length > 0) this.log.warn({ scope: a.scope, errors }, 'teardown incomplete; agent GC removes the rest');
+  }
+
+  private async recordHosts(plan: ExperimentPlan): Promise<void> {
+    await Promise.all(plan.hosts.map(async (h) => {
+      const info = await this.deps.agents.refresh(h).catch(() => undefined);
+      if (!info) return;
+      this.deps.store.putHost(plan.id, {
+        name: h,
+        kernel: info.kernel,
+        agentVersion: info.agentVersion,
+        tools: info.tools.map((t) => ({ tool: t.tool, version: t.version })),
+        cpu: info.cpu ? `${info.cpu.model} (${info.cpu.cores} cores)` : '',
+        memoryBytes: Number(info.memoryBytes),
+      });
+    }));
+  }
+
+  private underlay(hosts: readonly string[]): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const h of hosts) {
+      const a = this.deps.agents.info(h)?.underlayAddress;
+      if (a) m.set(h, a);
+    }
+    return m;
+  }
+
+  /** Apply + pre-flight; returns undefined when the cell cannot be measured (its runs are closed with the reason). */
+  private async prepareCell(plan: ExperimentPlan, cell: Cell, scope: string, placement: CellPlacement, signal: AbortSignal): Promise<CellContext | undefined> {
+    const { store } = this.deps;
+    const hosts = placement.hosts.map((h) => h.name);
+    const closeRuns = (state: 'failed' | 'skipped', why: string): void => {
+      for (const w of plan.workloads) {
+        for (let r = 0; r < plan.repetitions.min; r++) {
+          const run = store.ensureRun(runKey(plan, cell, w, r));
+          if (state === 'failed') store.failRun(run.id, why);
+          else store.skipRun(run.id, why);
+        }
+      }
+    };
+    let agents: Map<string, AgentLink>;
+    try {
+      agents = new Map(hosts.map((h) => [h, this.deps.agents.get(h)]));
+      await Promise.all(hosts.filter((h) => !this.deps.agents.info(h)).map((h) => this.deps.agents.refresh(h)));
+    } catch (err) {
+      const why = `cell ${cell.id}: ${(err as Error).message}`;
+      store.setCellState(plan.id, cell.id, 'failed', why);
+      closeRuns('failed', why);
+      store.addEvent(plan.id, 'cell', { cell: cell.id, state: 'failed', error: why });
+      return undefined;
+    }
+    const ctx: CellContext = { cell, scope, placement, agents, underlay: this.underlay(hosts), tunnelVariant: '', filterVariant: '', dirty: false };
+    try {
+      await this.applyCell(plan.id, ctx, signal);
+      if (this.options.preflight) {
+        const v = await this.configurator.preflight(scope, cell, placement, agents, signal);
+        store.setCellVerdict(plan.id, cell.id, { isolation: v.isolation, evidence: v.evidence });
+        if (!v.connected || v.isolation === false) {
+          const state = v.isolation === false ? 'invalid' : 'failed';
+          const why = v.isolation === false ? 'isolation does not hold: a denied pair connects; the cell is not measured' : 'an allowed pair does not connect; the cell is not measured';
+          store.setCellState(plan.id, cell.id, state, why);
+          closeRuns('skipped', why);
+          store.addEvent(plan.id, 'cell', { cell: cell.id, state, error: why, evidence: v.evidence });
+          return undefined;
+        }
+      }
+      return ctx;
+    } catch (err) {
+      if (signal.aborted) return undefined;
+      const why = `${(err as Error).message}`;
+      store.setCellState(plan.id, cell.id, 'failed', why);
+      closeRuns('failed', why);
+      store.addEvent(plan.id, 'cell', { cell: cell.id, state: 'failed', error: why });
+      return undefined;
+    }
+  }
+
+  private async applyCell(experiment: string, ctx: CellContext, signal: AbortSignal): Promise<void> {
+    const out = await this.configurator.apply(ctx.scope, ctx.cell, ctx.placement, ctx.underlay, signal);
+    ctx.tunnelVariant = out.tunnelVariant;
+    ctx.filterVariant = out.filterVariant;
+    ctx.dirty = false;
+    this.deps.store.setCellSetup(experiment, ctx.cell.id, { tunnelVariant: out.tunnelVariant, filterVariant: out.filterVariant, setupSeconds: out.setupSeconds });
+    this.deps.store.addEvent(experiment, 'cell', { cell: ctx.cell.id, state: 'configured', scope: ctx.scope, seconds: out.seconds, setup: out.setupSeconds });
+  }
+
+  private async runGroup(plan: ExperimentPlan, ctx: CellContext, w: WorkloadInstance, signal: AbortSignal): Promise<void> {
+    const { store } = this.deps;
+    const policy = plan.repetitions;
+    for (let rep = 0; rep < policy.max; rep++) {
+      if (signal.aborted) return;
+      const run = store.ensureRun(runKey(plan, ctx.cell, w, rep));
+      if (run.state === 'pending' || run.state === 'running') await this.execute(plan, ctx, run, signal);
+      if (signal.aborted) return;
+      if (rep + 1 >= policy.min) {
+        const metric = this.mainMetric(plan.id, ctx.cell.id, w);
+        const values = store.groupMetric(plan.id, ctx.cell.id, w.id, metric);
+        const d = this.decide(values, policy);
+        store.putDecision(plan.id, { cell: ctx.cell.id, workload: w.id, metric, repetitions: rep + 1, ...d });
+        if (d.converged) return;
+      }
+    }
+  }
+
+  private mainMetric(experiment: string, cell: string, w: WorkloadInstance): string {
+    const m = MAIN_METRIC[w.kind];
+    if (m !== undefined) return m;
+    const row = this.deps.store.db.prepare(`SELECT m.metric FROM metrics m JOIN runs r ON r.id = m.run
+      WHERE r.experiment = ? AND r.cell = ? AND r.workload = ? AND m.flow = '' AND m.pair NOT LIKE 'host/%' ORDER BY m.metric LIMIT 1`).get(experiment, cell, w.id) as { metric: string } | undefined;
+    return row?.metric ?? 'throughput';
+  }
+
+  private async execute(plan: ExperimentPlan, ctx: CellContext, run: StoredRun, signal: AbortSignal): Promise<void> {
+    const { store } = this.deps;
+    const budget = this.options.retries + 1;
+    let lastError = run.error ?? '';
+    for (;;) {
+      if (signal.aborted) return;
+      const attempt = store.startRun(run.id);
+      if (attempt > budget) {
+        const why = `retry budget of ${budget} attempts used up${lastError ? `; last error: ${lastError}` : ''}`;
+        store.failRun(run.id, why);
+        store.addEvent(plan.id, 'run', { run: run.id, state: 'failed', error: why });
+        return;
+      }
+      this.currentRuns.set(plan.id, { cell: ctx.cell.id, workload: run.workload, repetition: run.repetition });
+      store.addEvent(plan.id, 'run', { run: run.id, state: 'running', cell: ctx.cell.id, workload: run.workload, repetition: run.repetition, attempt });
+      await this.deps.beforeRun?.(run);
+      if (store.isCancelRequested(plan.id)) this.abort(plan.id);
+      const outcome = await this.attempt(plan, ctx, run, attempt, signal);
+      if (outcome === 'aborted') {
+        store.resetRun(run.id, 'cancelled during the run');
+        return;
+      }
+      if (outcome === 'ok') {
+        const p = store.progress(plan.id);
+        store.addEvent(plan.id, 'run', { run: run.id, state: 'succeeded', runsDone: p.runsDone, runsTotal: p.runsTotal });
+        return;
+      }
+      lastError = outcome.error;
+      ctx.dirty = true;
+      if (attempt < budget) {
+        store.resetRun(run.id, lastError);
+        store.addEvent(plan.id, 'log', { run: run.id, message: `attempt ${attempt} failed, retrying: ${lastError}` });
+        await sleep(this.options.retryDelayMs, signal);
+        continue;
+      }
+      store.failRun(run.id, lastError);
+      const p = store.progress(plan.id);
+      store.addEvent(plan.id, 'run', { run: run.id, state: 'failed', error: lastError, runsDone: p.runsDone, runsTotal: p.runsTotal });
+      return;
+    }
+  }
+
+  private async attempt(plan: ExperimentPlan, ctx: CellContext, run: StoredRun, attempt: number, signal: AbortSignal): Promise<'ok' | 'aborted' | { error: string }> {
+    const { store } = this.deps;
+    if (ctx.dirty) {
+      try {
+        await this.applyCell(plan.id, ctx, signal);
+      } catch (err) {
+        if (signal.aborted) return 'aborted';
+        return { error: `re-apply before the run failed: ${(err as Error).message}` };
+      }
+    }
+    const hosts = ctx.placement.hosts.map((h) => h.name);
+    const monitor = startMonitor(ctx.agents, hosts, ctx.scope, { intervalMs: this.options.metricsIntervalMs });
+    let result: Awaited<ReturnType<typeof runWorkloadOnPairs>>;
+    try {
+      result = await runWorkloadOnPairs({
+        agents: ctx.agents,
+        scope: ctx.scope,
+        runId: run.id,
+        workload: run.workloadInstance,
+        pairs: ctx.placement.pairs,
+        marginMs: this.options.runMarginMs,
+        signal,
+      });
+    } catch (err) {
+      await monitor.stop();
+      if (signal.aborted || err instanceof RunAborted) return 'aborted';
+      return { error: (err as Error).message };
+    }
+    const mon = await monitor.stop();
+    const agg = aggregateRun({
+      cell: ctx.cell,
+      workload: run.workloadInstance,
+      scope: ctx.scope,
+      attempt,
+      outcomes: result.outcomes,
+      hostSamples: mon.samples,
+      hostSummary: summarize(mon.samples),
+      agents: new Map(hosts.map((h) => [h, this.deps.agents.info(h)])),
+      tunnelVariant: ctx.tunnelVariant,
+      filterVariant: ctx.filterVariant,
+      startedAt: result.startedAt,
+      endedAt: result.endedAt,
+    });
+    if (!agg.ok) {
+      if (mon.samples.length > 0) store.recordHostSamples(run.id, mon.samples);
+      return { error: agg.error };
+    }
+    store.recordRunResult(run.id, agg.data);
+    return 'ok';
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
+
+export function assertHostsKnown(hosts: readonly string[], known: (h: string) => boolean): void {
+  for (const [i, h] of hosts.entries()) {
+    if (!known(h)) throw new SeconetError('UNSUPPORTED', `hosts[${i}]: no agent named ${JSON.stringify(h)} is configured`, { field: `hosts[${i}]` });
+  }
+}

@@ -1,0 +1,103 @@
+// The Performance Monitor: StreamMetrics from every host involved in a run, for exactly the
+// run's duration, flattened into dstat-style columns ("total cpu usage:usr", "net/eth0:recv")
+// and tied to the run; plus a per-run summary per host (mean and peak CPU busy, softirq share,
+// memory used, peak interface rates) that goes into the run's metric rows as pair "host/<name>".
+// A host whose stream fails only loses its samples: monitoring never fails a run.
+
+import type { AgentLink, CpuTimesMsg, MetricsSampleMsg } from '../agents/contract.js';
+import type { HostSample, MetricValue } from '../store/store.js';
+
+export interface MonitorOptions {
+  readonly intervalMs: number;
+  /** Samples the agent holds for a slow reader. */
+  readonly buffer?: number;
+}
+
+function cpuColumns(prefix: string, c: CpuTimesMsg): Array<[string, number]> {
+  return [
+    [`${prefix}:usr`, c.usr], [`${prefix}:sys`, c.sys], [`${prefix}:idl`, c.idle], [`${prefix}:wai`, c.wai],
+    [`${prefix}:hiq`, c.hiq], [`${prefix}:siq`, c.siq], [`${prefix}:stl`, c.stl],
+  ];
+}
+
+/** One sample as dstat-style (column, value) pairs. */
+export function flattenSample(s: MetricsSampleMsg): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  if (s.cpu) out.push(...cpuColumns('total cpu usage', s.cpu));
+  for (const c of s.cores) out.push(...cpuColumns(`${c.name} usage`, c));
+  if (s.memory) {
+    out.push(['memory usage:used', Number(s.memory.used)], ['memory usage:free', Number(s.memory.free)], ['memory usage:buff', Number(s.memory.buffers)], ['memory usage:cach', Number(s.memory.cached)]);
+  }
+  out.push(['system:int', s.interruptsPerS], ['system:csw', s.contextSwitchesPerS]);
+  for (const i of s.interfaces) {
+    const dev = i.netns === '' ? i.name : `${i.netns}/${i.name}`;
+    out.push([`net/${dev}:recv`, i.rxBytesPerS], [`net/${dev}:send`, i.txBytesPerS], [`net/${dev}:recv_pkt`, i.rxPacketsPerS], [`net/${dev}:send_pkt`, i.txPacketsPerS]);
+  }
+  return out.filter(([, v]) => Number.isFinite(v));
+}
+
+/** Mean and peak CPU busy, softirq share, memory and peak interface rates per host. */
+export function summarize(samples: readonly HostSample[]): MetricValue[] {
+  const byHost = new Map<string, HostSample[]>();
+  for (const s of samples) byHost.set(s.host, [...(byHost.get(s.host) ?? []), s]);
+  const out: MetricValue[] = [];
+  for (const [host, list] of byHost) {
+    const col = (name: string): number[] => list.filter((s) => s.column === name).map((s) => s.value);
+    const pair = `host/${host}`;
+    const idle = col('total cpu usage:idl');
+    if (idle.length > 0) {
+      const busy = idle.map((i) => Math.max(0, 100 - i));
+      const siq = col('total cpu usage:siq');
+      const meanBusy = mean(busy);
+      out.push({ pair, flow: '', metric: 'host_cpu_mean', value: meanBusy, unit: '%' });
+      out.push({ pair, flow: '', metric: 'host_cpu_peak', value: Math.max(...busy), unit: '%' });
+      out.push({ pair, flow: '', metric: 'host_softirq_share', value: meanBusy > 0 ? (mean(siq) / meanBusy) * 100 : 0, unit: '%' });
+    }
+    const used = col('memory usage:used');
+    if (used.length > 0) out.push({ pair, flow: '', metric: 'host_mem_used_mean', value: mean(used), unit: 'B' });
+    const peak = (suffix: string): number => {
+      const v = list.filter((s) => s.column.startsWith('net/') && s.column.endsWith(suffix)).map((s) => s.value);
+      return v.length > 0 ? Math.max(...v) : 0;
+    };
+    if (list.some((s) => s.column.startsWith('net/'))) {
+      out.push({ pair, flow: '', metric: 'host_net_rx_peak', value: peak(':recv') * 8, unit: 'bit/s' });
+      out.push({ pair, flow: '', metric: 'host_net_tx_peak', value: peak(':send') * 8, unit: 'bit/s' });
+    }
+    out.push({ pair, flow: '', metric: 'host_samples', value: new Set(list.map((s) => s.timestamp)).size, unit: 'count' });
+  }
+  return out;
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+export interface MonitorSession {
+  /** Stops every stream and returns the samples gathered. */
+  stop(): Promise<{ samples: HostSample[]; errors: ReadonlyMap<string, string> }>;
+}
+
+/** Starts StreamMetrics on every given host; call stop() when the run ends. */
+export function startMonitor(agents: ReadonlyMap<string, AgentLink>, hosts: readonly string[], scope: string, opts: MonitorOptions): MonitorSession {
+  const stop = new AbortController();
+  const samples: HostSample[] = [];
+  const errors = new Map<string, string>();
+  const tasks = hosts.map(async (host) => {
+    const a = agents.get(host);
+    if (!a) return;
+    try {
+      for await (const s of a.streamMetrics({ intervalMs: opts.intervalMs, scope, buffer: opts.buffer ?? 60 }, { signal: stop.signal })) {
+        for (const [column, value] of flattenSample(s)) samples.push({ host, timestamp: s.timestamp, column, value });
+      }
+    } catch (e) {
+      if (!stop.signal.aborted) errors.set(host, (e as Error).message);
+    }
+  });
+  return {
+    async stop() {
+      stop.abort();
+      await Promise.allSettled(tasks);
+      return { samples, errors };
+    },
+  };
+}

@@ -1,0 +1,161 @@
+// A scriptable in-memory agent for the controller's tests: records every call, answers Apply
+// with timings, plays sinks (ready, then wait) and sources (one result per pair), and lets a
+// test make it leak denied pairs, fail a run, or die.
+import type { AgentInfo, AgentLink, ApplyResult, HostStateMsg, LinkCallOptions, MetricsSampleMsg, RunWorkloadMsg, WorkloadEventMsg } from '../src/agents/contract.js';
+
+export interface FakeBehaviour {
+  /** Denied pairs (ids d*) answer as if the filter let them through. */
+  leak?: boolean;
+  /** Throw UNAVAILABLE on RunWorkload source calls for these run ids. */
+  failRuns?: Set<string>;
+  /** Value of the main metric for a run (default 1). */
+  value?: (runId: string, pair: string) => number;
+  /** The agent is down: every call fails with UNAVAILABLE. */
+  down?: boolean;
+  /** Source results arrive after this many ms (default 5). */
+  sourceDelayMs?: number;
+}
+
+export interface Call {
+  readonly method: string;
+  readonly scope?: string;
+  readonly runId?: string;
+  readonly role?: string;
+  readonly pairs?: readonly string[];
+  readonly state?: HostStateMsg;
+}
+
+function unavailable(name: string): Error {
+  return Object.assign(new Error(`agent ${name} unavailable`), { code: 'UNAVAILABLE' });
+}
+
+function waitAbort(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+export class FakeAgent implements AgentLink {
+  readonly calls: Call[] = [];
+  readonly scopes = new Set<string>();
+  startedAt = 1;
+
+  constructor(readonly name: string, readonly underlay: string, public behaviour: FakeBehaviour = {}) {}
+
+  private check(): void {
+    if (this.behaviour.down) throw unavailable(this.name);
+  }
+
+  async getInfo(): Promise<AgentInfo> {
+    this.calls.push({ method: 'getInfo' });
+    this.check();
+    return {
+      name: this.name, agentVersion: '0.1.0-test', kernel: '6.1.0-test', hostname: 'lab', namePrefix: 'snzz', underlayAddress: this.underlay,
+      cpu: { model: 'Fake CPU', cores: 2 }, memoryBytes: 1 << 30,
+      capabilities: [{ category: 'workload', kind: 'throughput-basic', variant: 'VARIANT_USERSPACE', available: true, version: '3.12', reason: '', engine: 'iperf3' }],
+      tools: [{ tool: 'iperf3', version: '3.12' }], startedAt: this.startedAt, scopes: [...this.scopes],
+    };
+  }
+
+  async apply(req: { requestId: string; scope: string; state: HostStateMsg }): Promise<ApplyResult> {
+    this.calls.push({ method: 'apply', scope: req.scope, state: req.state });
+    this.check();
+    this.scopes.add(req.scope);
+    return {
+      changed: true,
+      timings: [{ component: 'containers', kind: '', variant: 'VARIANT_KERNEL', seconds: 0.01, changed: true }, { component: 'filter', kind: req.state.filter.kind, variant: 'VARIANT_KERNEL', seconds: 0.002, changed: true }],
+      tunnelVariant: req.state.tunnel.kind === 'wireguard' ? 'VARIANT_USERSPACE' : 'VARIANT_KERNEL',
+      filterVariant: 'VARIANT_KERNEL', mtu: 1450, tunnelVersion: '', filterVersion: '',
+    };
+  }
+
+  async teardown(req: { requestId: string; scope: string }): Promise<{ removed: string[]; seconds: number }> {
+    this.calls.push({ method: 'teardown', scope: req.scope });
+    this.check();
+    this.scopes.delete(req.scope);
+    return { removed: [], seconds: 0 };
+  }
+
+  async gc(req: { requestId: string; keepScopes: string[] }): Promise<{ removed: string[]; removedScopes: string[] }> {
+    this.calls.push({ method: 'gc' });
+    const gone = [...this.scopes].filter((s) => !req.keepScopes.includes(s));
+    for (const s of gone) this.scopes.delete(s);
+    return { removed: [], removedScopes: gone };
+  }
+
+  async *runWorkload(req: RunWorkloadMsg, opts?: LinkCallOptions): AsyncIterable<WorkloadEventMsg> {
+    this.calls.push({ method: 'runWorkload', scope: req.scope, runId: req.runId, role: req.role, pairs: req.pairs.map((p) => p.pair) });
+    this.check();
+    if (req.role === 'ROLE_SINK') {
+      yield { ready: { pairs: req.pairs.map((p) => p.pair), at: Date.now() / 1000 } };
+      await waitAbort(opts?.signal);
+      return;
+    }
+    if (this.behaviour.failRuns?.has(req.runId)) throw unavailable(this.name);
+    await new Promise((r) => setTimeout(r, this.behaviour.sourceDelayMs ?? 5));
+    for (const p of req.pairs) {
+      if (p.pair.startsWith('d') && !this.behaviour.leak) {
+        yield { result: { pair: p.pair, metrics: [{ name: 'loss', value: 100, unit: '%', flow: '' }], series: [], tool: 'ping', toolVersion: 't', rawOutput: '100% packet loss', startedAt: 0, endedAt: 0, argv: ['ping'] } };
+        continue;
+      }
+      const v = this.behaviour.value?.(req.runId, p.pair) ?? 1;
+      const metric = req.workload.kind === 'latency-basic' ? 'rtt_avg' : 'throughput';
+      yield {
+        result: {
+          pair: p.pair,
+          metrics: [{ name: metric, value: v, unit: metric === 'rtt_avg' ? 'ms' : 'bit/s', flow: '' }, { name: 'loss', value: 0, unit: '%', flow: '' }],
+          series: metric === 'rtt_avg' ? [{ name: 'rtt', unit: 'ms', values: [v, v], intervalS: 0 }] : [],
+          tool: req.workload.engine, toolVersion: '1.0', rawOutput: `raw ${req.runId} ${p.pair}`, startedAt: 1, endedAt: 2, argv: [req.workload.engine, p.sinkAddress],
+        },
+      };
+    }
+  }
+
+  async *streamMetrics(req: { intervalMs: number }, opts?: LinkCallOptions): AsyncIterable<MetricsSampleMsg> {
+    this.calls.push({ method: 'streamMetrics' });
+    this.check();
+    let ts = Date.now() / 1000;
+    while (!opts?.signal?.aborted) {
+      yield {
+        timestamp: ts, intervalS: req.intervalMs / 1000,
+        cpu: { name: 'total', usr: 10, sys: 5, idle: 80, wai: 0, hiq: 0, siq: 5, stl: 0 }, cores: [],
+        memory: { used: 100, free: 50, buffers: 1, cached: 2 }, interruptsPerS: 10, contextSwitchesPerS: 20,
+        interfaces: [{ netns: '', name: 'eth0', rxBytesPerS: 1000, txBytesPerS: 2000, rxPacketsPerS: 1, txPacketsPerS: 2 }],
+      };
+      ts += 0.001;
+      await Promise.race([new Promise((r) => setTimeout(r, req.intervalMs)), waitAbort(opts?.signal)]);
+    }
+  }
+
+  async waitReady(): Promise<void> {
+    this.check();
+  }
+
+  close(): void {}
+
+  runsStarted(role = 'ROLE_SOURCE'): string[] {
+    return this.calls.filter((c) => c.method === 'runWorkload' && c.role === role && !c.runId?.startsWith('pre')).map((c) => c.runId!);
+  }
+}
+
+/** A pool of fake agents with the AgentPool interface the engine expects. */
+export class FakePool {
+  readonly agents: Map<string, FakeAgent>;
+  constructor(names: readonly string[]) {
+    this.agents = new Map(names.map((n, i) => [n, new FakeAgent(n, `198.18.0.${i + 1}`)]));
+  }
+  get(name: string): FakeAgent {
+    const a = this.agents.get(name);
+    if (!a) throw Object.assign(new Error(`no agent ${name}`), { code: 'NOT_FOUND' });
+    return a;
+  }
+  async refresh(name: string): Promise<AgentInfo> {
+    return this.get(name).getInfo();
+  }
+  info(name: string): AgentInfo | undefined {
+    const a = this.agents.get(name);
+    return a && !a.behaviour.down ? { name, agentVersion: '0.1.0-test', kernel: '6.1.0-test', hostname: 'lab', namePrefix: 'snzz', underlayAddress: a.underlay, cpu: null, memoryBytes: 1, capabilities: [], tools: [], startedAt: 1, scopes: [] } : undefined;
+  }
+}
