@@ -3,3 +3,5 @@ export * from './net.js';
 export * from './names.js';
 export * from './model.js';
 export * from './secrets.js';
+export * from './spec/index.js';
+export * from './stats/index.js';

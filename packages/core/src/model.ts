@@ -47,11 +47,17 @@ export interface Cell extends NetworkSetup {
   readonly rules: number;
   readonly placement: Placement;
   readonly hosts: readonly string[];
+  /** Set on a drift check of options.referenceCell: the k-th re-measurement (0-based). */
+  readonly reference?: number | undefined;
 }
 
 export interface SkippedCell {
   readonly cell: Omit<Cell, 'id' | 'index'>;
   readonly reason: string;
+  /** Set when only this workload instance is skipped in an otherwise measured cell. */
+  readonly workload?: string | undefined;
+  /** The cell's id when the cell itself is measured (workload-level skips). */
+  readonly cellId?: string | undefined;
 }
 
 /** The unit of result: one workload on one cell, one repetition. */

@@ -1,0 +1,7 @@
+// The experiment spec: schema, parsing, matrix expansion.
+export * from './schema.js';
+export * from './parse.js';
+export * from './workloads.js';
+export * from './feasibility.js';
+export * from './expand.js';
+export { explain, formatPath, closest, type Problem } from './explain.js';

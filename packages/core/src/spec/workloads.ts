@@ -1,0 +1,98 @@
+// What each workload kind accepts and defaults to, and how a normalized workload entry
+// expands over its list-valued parameters into WorkloadInstances. One table, so the
+// parser's "does not apply" errors, the expansion and docs/spec.md cannot disagree.
+
+import type { Engine, WorkloadInstance, WorkloadKind } from '../model.js';
+
+export type WorkloadProtocol = 'tcp' | 'udp' | 'icmp';
+export type WorkloadParam = 'duration' | 'protocol' | 'payload' | 'engine' | 'count' | 'interval' | 'clients' | 'parallel' | 'seed';
+
+/** A workload entry after normalization (parseSpec output). */
+export interface WorkloadEntry {
+  readonly kind: WorkloadKind;
+  /** Seconds of traffic per run. */
+  readonly duration: number;
+  readonly protocol: readonly WorkloadProtocol[];
+  /** Absent for workloads whose model fixes the packet sizes (quake3, video). */
+  readonly payload?: readonly number[];
+  /** Absent: the controller chooses from agent capabilities (throughput kinds only). */
+  readonly engine?: Engine;
+  readonly count?: number;
+  readonly interval?: number;
+  readonly clients?: readonly number[];
+  readonly parallel?: number;
+  readonly seed?: number;
+}
+
+export interface WorkloadRule {
+  readonly params: readonly WorkloadParam[];
+  readonly protocols: readonly WorkloadProtocol[];
+  readonly engines: readonly Engine[];
+  readonly duration: number;
+  readonly payload?: number;
+  readonly clients?: readonly number[];
+  readonly summary: string;
+}
+
+export const DEFAULT_PAYLOAD = 653;
+
+export const WORKLOAD_RULES: Readonly<Record<WorkloadKind, WorkloadRule>> = {
+  'latency-basic': { params: ['duration', 'count', 'interval', 'payload'], protocols: ['icmp'], engines: ['ping'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'ping RTT between each pair' },
+  'throughput-basic': { params: ['duration', 'protocol', 'payload', 'engine', 'parallel'], protocols: ['tcp', 'udp'], engines: ['uperf', 'iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'saturate the path, uperf or iperf3' },
+  bursty: { params: ['duration', 'payload', 'seed'], protocols: ['udp'], engines: ['ditg'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'D-ITG 1 s on/off UDP bursts of 500 Kbps' },
+  'tcp-100': { params: ['duration', 'payload'], protocols: ['tcp'], engines: ['ditg'], duration: 5, payload: DEFAULT_PAYLOAD, summary: 'D-ITG 100 TCP connections of ~500 Kbps' },
+  quake3: { params: ['duration', 'seed'], protocols: ['udp'], engines: ['ditg'], duration: 10, summary: 'D-ITG Quake 3 model, 4 flows per pair' },
+  video: { params: ['duration', 'seed'], protocols: ['tcp'], engines: ['ditg'], duration: 30, payload: 1370, summary: 'D-ITG 10 TCP video streams, seeded' },
+  iperf3: { params: ['duration', 'protocol', 'payload', 'parallel'], protocols: ['tcp', 'udp'], engines: ['iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'plain iperf3 between each pair' },
+  'pairs-scale': { params: ['duration', 'protocol', 'payload', 'engine', 'parallel'], protocols: ['tcp', 'udp'], engines: ['uperf', 'iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'throughput of all containers/2 pairs at once' },
+  'clients-scale': { params: ['duration', 'protocol', 'payload', 'engine', 'clients'], protocols: ['tcp', 'udp'], engines: ['uperf', 'iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, clients: [50], summary: 'N clients against one server' },
+};
+
+/** Default ping interval, seconds. */
+export const DEFAULT_PING_INTERVAL = 0.2;
+
+/** The stable id of one instance, e.g. "throughput-basic/tcp/653", "clients-scale/tcp/653/50c". */
+export function workloadInstanceId(kind: WorkloadKind, protocol: string, payload: number | undefined, clients: number | undefined): string {
+  const parts: string[] = [kind, protocol];
+  if (payload !== undefined) parts.push(String(payload));
+  if (clients !== undefined) parts.push(`${clients}c`);
+  return parts.join('/');
+}
+
+/**
+ * Expands one entry over protocol x payload x clients. `engine` is the resolved engine
+ * (the entry's own, or the controller's choice); `seed` the spec seed for entries without one.
+ */
+export function workloadInstances(entry: WorkloadEntry, engine: Engine, seed: number): WorkloadInstance[] {
+  const out: WorkloadInstance[] = [];
+  const payloads: ReadonlyArray<number | undefined> = entry.payload ?? [undefined];
+  const fixedPayload = WORKLOAD_RULES[entry.kind].payload ?? 0;
+  const clientsList: ReadonlyArray<number | undefined> = entry.clients ?? [undefined];
+  for (const protocol of entry.protocol) {
+    for (const payload of payloads) {
+      for (const clients of clientsList) {
+        const params: Record<string, string> = {};
+        if (entry.count !== undefined) params['count'] = String(entry.count);
+        if (entry.interval !== undefined) params['interval'] = String(entry.interval);
+        if (entry.parallel !== undefined) params['parallel'] = String(entry.parallel);
+        if (clients !== undefined) params['clients'] = String(clients);
+        out.push({
+          id: workloadInstanceId(entry.kind, protocol, payload, clients),
+          kind: entry.kind,
+          engine,
+          protocol,
+          payload: payload ?? fixedPayload,
+          durationMs: Math.round(entry.duration * 1000),
+          params,
+          seed: entry.seed ?? seed,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Instance count of an entry without building them. */
+export function instanceCount(entry: WorkloadEntry): number {
+  return entry.protocol.length * (entry.payload?.length ?? 1) * (entry.clients?.length ?? 1);
+}
