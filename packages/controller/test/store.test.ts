@@ -81,15 +81,15 @@ t.test('ensureRun is idempotent and results carry the cell coordinates', async (
   const c = cell(0, { tunnel: 'wireguard', filter: 'iptables', containers: 4, rules: 100 });
   const p = plan('e3', { cells: [c] });
   s.createExperiment(p, {});
-  const extra = { ...p.runs[0]!, id: 'rextra', repetition: 1, order: 1 };
+  const extra = { ...p.runs[0]!, id: 'rextra', repetition: 2, order: 1 };
   s.ensureRun(extra);
   s.ensureRun(extra);
   t.equal(s.runs('e3').length, 2);
   s.setCellSetup('e3', 'c0', { tunnelVariant: 'userspace', filterVariant: 'kernel', setupSeconds: { tunnel: 0.5 } });
   s.recordRunResult('rextra', result('p1', 3));
   const row = s.resultRows('e3')[0]!;
-  t.match(row, { experiment: 'e3', cell: 'c0', run: 'rextra', repetition: 1, workload: 'latency-basic', engine: 'ping', tunnel: 'wireguard', tunnel_variant: 'userspace', filter: 'iptables', filter_variant: 'kernel', rules: 100, containers: 4, pair: 'p1' });
-  t.same(s.groupMetric('e3', 'c0', 'latency-basic', 'rtt_avg'), [3]);
+  t.match(row, { experiment: 'e3', cell: 'c0', run: 'rextra', repetition: 2, workload: 'latency-basic/icmp/56', engine: 'ping', tunnel: 'wireguard', tunnel_variant: 'userspace', filter: 'iptables', filter_variant: 'kernel', rules: 100, containers: 4, pair: 'p1' });
+  t.same(s.groupMetric('e3', 'c0', 'latency-basic/icmp/56', 'rtt_avg'), [3]);
 });
 
 t.test('states, events, cancel and report data', async (t) => {
@@ -111,7 +111,7 @@ t.test('states, events, cancel and report data', async (t) => {
   t.ok(s.isCancelRequested('e4'));
   s.setCellVerdict('e4', 'c0', { isolation: false, evidence: 'p0 -> p1 answered' });
   s.setCellState('e4', 'c0', 'invalid', 'isolation broken');
-  s.putDecision('e4', { cell: 'c0', workload: 'latency-basic', metric: 'rtt_avg', repetitions: 3, converged: true, ciLow: 1, ciHigh: 2, center: 1.5, relHalfWidth: Number.NaN });
+  s.putDecision('e4', { cell: 'c0', workload: 'latency-basic/icmp/56', metric: 'rtt_avg', repetitions: 3, converged: true, ciLow: 1, ciHigh: 2, center: 1.5, relHalfWidth: Number.NaN });
   s.putHost('e4', { name: 'h1', kernel: '6.1', agentVersion: '0.1.0', tools: [], cpu: 'x', memoryBytes: 1 });
   const d = s.reportData('e4');
   t.equal(d.experiment.state, 'succeeded');

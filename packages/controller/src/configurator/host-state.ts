@@ -7,7 +7,7 @@
 // count out on purpose: cells that differ only in rules Apply on the same scope, and the
 // agent rewrites just the filter.
 
-import { NAME_RE, SeconetError, overlayAddress, shortHash, type Cell, type NetworkSetup } from '@seconet/core';
+import { NAME_RE, SeconetError, generateTunnelSecrets, overlayAddress, shortHash, type Cell, type NetworkSetup } from '@seconet/core';
 import type { HostStateMsg, TunnelPeerMsg } from '../agents/contract.js';
 import type { CellPlacement } from '../scheduler/placement.js';
 
@@ -82,3 +82,6 @@ export function buildHostStates(input: HostStateInput): Map<string, HostStateMsg
   }
   return out;
 }
+
+/** Fresh per-scope secrets from @seconet/core (WireGuard and tinc key pairs, IPsec and OpenVPN shared keys). */
+export const generatedSecrets: SecretsProvider = (kind, hosts) => new Map(Object.entries(generateTunnelSecrets(kind, hosts)));

@@ -20,8 +20,8 @@ import { startMonitor, summarize } from '../monitor/monitor.js';
 import { placeCell, type CellPlacement } from '../scheduler/placement.js';
 import type { Store, StoredRun } from '../store/store.js';
 import { RunAborted, runWorkloadOnPairs } from '../workload-control/run-workload.js';
-import { MAIN_METRIC, decideMeanCi, type Decider } from './convergence.js';
-import { runKey, type ExperimentPlan } from './plan.js';
+import { MAIN_METRIC, defaultDecider, type Decider } from './convergence.js';
+import { groupRuns, nextRun, type ExperimentPlan } from './plan.js';
 
 export interface AgentPool {
   get(name: string): AgentLink;
@@ -97,7 +97,7 @@ export class Engine {
 
   constructor(private readonly deps: EngineDeps) {
     this.options = { ...DEFAULT_ENGINE_OPTIONS, ...deps.options };
-    this.decide = deps.decide ?? decideMeanCi;
+    this.decide = deps.decide ?? defaultDecider;
     this.log = deps.log ?? noLog;
     this.configurator = new Configurator({ agent: (h) => deps.agents.get(h), secrets: deps.secrets });
   }
@@ -163,7 +163,7 @@ export class Engine {
         this.scopes.set(scope, (this.scopes.get(scope) ?? 0) + 1);
         const ctx = await this.prepareCell(plan, cell, scope, placement, abort.signal);
         if (!ctx) continue;
-        for (const w of plan.workloads) {
+        for (const w of plan.workloads[cell.id] ?? []) {
           if (abort.signal.aborted) break;
           await this.runGroup(plan, ctx, w, abort.signal);
         }
@@ -242,9 +242,9 @@ export class Engine {
     const { store } = this.deps;
     const hosts = placement.hosts.map((h) => h.name);
     const closeRuns = (state: 'failed' | 'skipped', why: string): void => {
-      for (const w of plan.workloads) {
-        for (let r = 0; r < plan.repetitions.min; r++) {
-          const run = store.ensureRun(runKey(plan, cell, w, r));
+      for (const w of plan.workloads[cell.id] ?? []) {
+        for (const key of groupRuns(plan, cell.id, w.id)) {
+          const run = store.ensureRun(key);
           if (state === 'failed') store.failRun(run.id, why);
           else store.skipRun(run.id, why);
         }
@@ -299,17 +299,27 @@ export class Engine {
   private async runGroup(plan: ExperimentPlan, ctx: CellContext, w: WorkloadInstance, signal: AbortSignal): Promise<void> {
     const { store } = this.deps;
     const policy = plan.repetitions;
-    for (let rep = 0; rep < policy.max; rep++) {
+    const planned = groupRuns(plan, ctx.cell.id, w.id);
+    const fixed = ctx.cell.reference !== undefined;
+    let key = planned[0];
+    for (let i = 0; key !== undefined; i++) {
       if (signal.aborted) return;
-      const run = store.ensureRun(runKey(plan, ctx.cell, w, rep));
+      const run = store.ensureRun(key);
       if (run.state === 'pending' || run.state === 'running') await this.execute(plan, ctx, run, signal);
       if (signal.aborted) return;
-      if (rep + 1 >= policy.min) {
+      const next = planned[i + 1];
+      if (next === undefined) {
         const metric = this.mainMetric(plan.id, ctx.cell.id, w);
         const values = store.groupMetric(plan.id, ctx.cell.id, w.id, metric);
-        const d = this.decide(values, policy);
-        store.putDecision(plan.id, { cell: ctx.cell.id, workload: w.id, metric, repetitions: rep + 1, ...d });
-        if (d.converged) return;
+        const d = this.decide(policy, values);
+        store.putDecision(plan.id, {
+          cell: ctx.cell.id, workload: w.id, metric, repetitions: key.repetition, converged: d.converged,
+          ciLow: d.ci.low, ciHigh: d.ci.high, center: d.center, relHalfWidth: d.relHalfWidth,
+        });
+        if (fixed || !d.needMore) return;
+        key = nextRun(plan, key, ctx.cell);
+      } else {
+        key = next;
       }
     }
   }

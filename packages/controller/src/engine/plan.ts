@@ -1,51 +1,74 @@
-// The plan of one experiment as the controller runs it: cells in run order, skipped cells
-// with reasons, workload instances with the engine chosen at plan time, the repetition
-// policy and the first `min` repetitions of every (cell, workload) group. It is stored with
-// the experiment, so a restarted controller resumes from exactly what was submitted.
+// The plan of one experiment as the controller runs it: the normalized spec, cells in run
+// order, skipped cells with reasons, each cell's workload instances with the engine chosen at
+// plan time from the agents' capabilities, and the first `min` repetitions of every group.
+// It is stored with the experiment, so a restarted controller resumes from exactly what was
+// submitted; extra repetitions come from core's nextRepetition while decide() asks for more.
 
-import { shortHash, type Cell, type Placement, type RunKey, type SkippedCell, type WorkloadInstance } from '@seconet/core';
-
-export interface RepetitionPolicy {
-  readonly min: number;
-  readonly max: number;
-  /** Target relative half-width of the confidence interval of the group's main metric. */
-  readonly ciRelWidth: number;
-}
+import {
+  expandMatrix,
+  nextRepetition,
+  type CapabilityMap,
+  type Cell,
+  type ExperimentSpec,
+  type Placement,
+  type RepetitionPolicy,
+  type RunKey,
+  type SkippedCell,
+  type WorkloadInstance,
+} from '@seconet/core';
 
 export interface ExperimentPlan {
   readonly id: string;
   readonly name: string;
   readonly hosts: readonly string[];
   readonly placement: Placement;
+  readonly spec: ExperimentSpec;
   readonly cells: readonly Cell[];
   readonly skipped: readonly SkippedCell[];
-  readonly workloads: readonly WorkloadInstance[];
+  /** Workload instances per cell id, in the cell's run order. */
+  readonly workloads: Readonly<Record<string, readonly WorkloadInstance[]>>;
   readonly repetitions: RepetitionPolicy;
-  /** The first `repetitions.min` runs of every group, in run order; more are added while converging. */
+  /** Repetitions 1..min of every group, in run order. */
   readonly runs: readonly RunKey[];
+  readonly estimatedSeconds: number;
   /** Decisions taken at plan time that the user should see (engine choices). */
   readonly notes: readonly string[];
 }
 
-/** Deterministic run id: the same (experiment, cell, workload, repetition) always gives the same id. */
-export function runId(experiment: string, cell: string, workload: string, repetition: number): string {
-  return `r${shortHash([experiment, cell, workload, String(repetition)], 16)}`;
-}
-
-/** Builds the RunKey of one repetition; `order` places it after every run of earlier groups. */
-export function runKey(plan: Pick<ExperimentPlan, 'id' | 'cells' | 'workloads' | 'repetitions'>, cell: Cell, workload: WorkloadInstance, repetition: number): RunKey {
-  const w = plan.workloads.findIndex((x) => x.id === workload.id);
-  const order = (cell.index * plan.workloads.length + Math.max(0, w)) * plan.repetitions.max + repetition;
-  return { id: runId(plan.id, cell.id, workload.id, repetition), experiment: plan.id, cell: cell.id, workload, repetition, order };
-}
-
-/** The first `min` repetitions of every group, in the order of the paper's workflow. */
-export function initialRuns(plan: Pick<ExperimentPlan, 'id' | 'cells' | 'workloads' | 'repetitions'>): RunKey[] {
-  const out: RunKey[] = [];
-  for (const cell of plan.cells) {
-    for (const w of plan.workloads) {
-      for (let r = 0; r < plan.repetitions.min; r++) out.push(runKey(plan, cell, w, r));
+export function planExperiment(spec: ExperimentSpec, id: string, hosts: readonly string[], capabilities?: CapabilityMap): ExperimentPlan {
+  const p = expandMatrix(spec, capabilities ? { experimentId: id, hosts, capabilities } : { experimentId: id, hosts });
+  const used = spec.hosts ?? hosts;
+  const notes: string[] = [];
+  const engines = new Map<string, string>();
+  for (const list of p.workloads.values()) for (const w of list) engines.set(w.kind, w.engine);
+  for (const entry of spec.workloads) {
+    const chosen = engines.get(entry.kind);
+    if (chosen !== undefined && entry.engine === undefined && (entry.kind === 'throughput-basic' || entry.kind === 'iperf3')) {
+      notes.push(`${entry.kind} uses ${chosen}${chosen === 'iperf3' ? ' (uperf is not offered by every host)' : ''}`);
     }
   }
-  return out;
+  return {
+    id,
+    name: spec.name,
+    hosts: [...used],
+    placement: spec.placement,
+    spec,
+    cells: p.cells,
+    skipped: p.skipped,
+    workloads: Object.fromEntries(p.workloads),
+    repetitions: spec.repetitions,
+    runs: p.runs,
+    estimatedSeconds: p.estimatedSeconds,
+    notes,
+  };
+}
+
+/** The planned runs of one (cell, workload) group, by repetition. */
+export function groupRuns(plan: ExperimentPlan, cell: string, workload: string): RunKey[] {
+  return plan.runs.filter((r) => r.cell === cell && r.workload.id === workload).sort((a, b) => a.repetition - b.repetition);
+}
+
+/** The repetition after `run`, or undefined at the group's maximum. */
+export function nextRun(plan: ExperimentPlan, run: RunKey, cell: Cell): RunKey | undefined {
+  return nextRepetition(plan.spec, run, cell);
 }
