@@ -68,11 +68,11 @@ export interface RunningAgent {
 
 type Phase = 'starting' | 'serving' | 'stopping' | 'stopped';
 
-const REQUEST_ID_RE = /^[\x21-\x7e]{1,128}$/;
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function requireRequestId(v: string): void {
   if (v === '') throw invalid('request_id', 'is required on every mutating request (any unique printable string, e.g. a UUID)');
-  if (!REQUEST_ID_RE.test(v)) throw invalid('request_id', 'must be 1-128 printable ASCII characters without spaces');
+  if (!REQUEST_ID_RE.test(v)) throw invalid('request_id', `${JSON.stringify(v.slice(0, 40))}: use 1-128 letters, digits, '.', '_', ':' or '-'`);
 }
 
 async function defaultReconcilerFactory(deps: ReconcilerDeps): Promise<ReconcilerApi> {
