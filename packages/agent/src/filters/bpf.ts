@@ -14,7 +14,7 @@
 // costs two read-only bpftool calls.
 
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SeconetError, ipToInt, objectName, parseCidr } from '@seconet/core';
@@ -22,6 +22,7 @@ import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, Filter
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
 import { scopeDirName } from '../names.js';
 import type { Runner } from '../runner/runner.js';
+import { ensureBpffs } from '../solutions/bpffs.js';
 import { errorText, toolVersion, withProbeNetns } from './probe-netns.js';
 import { buildRuleSet, requireKernelPath, type RuleSet } from './rule-set.js';
 
@@ -99,19 +100,6 @@ async function activeGen(runner: Runner, pins: BpfPins): Promise<number> {
   return ((b[0] ?? 0) | ((b[1] ?? 0) << 8) | ((b[2] ?? 0) << 16) | ((b[3] ?? 0) << 24)) >>> 0;
 }
 
-/** Mounts a bpffs at `path` unless one is mounted there already. */
-export async function ensureBpffsMount(runner: Runner, path: string): Promise<void> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  const mounted = info.split('\n').some((l) => {
-    const f = l.split(' ');
-    const sep = f.indexOf('-');
-    return f[4] === path && sep > 0 && f[sep + 1] === 'bpf';
-  });
-  if (mounted) return;
-  await mkdir(path, { recursive: true, mode: 0o700 });
-  await runner.run(['mount', '-t', 'bpf', 'bpf', path]);
-}
-
 async function progId(runner: Runner, pin: string): Promise<number> {
   const r = await runner.run(['bpftool', '-j', 'prog', 'show', 'pinned', pin]);
   return (JSON.parse(r.stdout) as { id: number }).id;
@@ -145,7 +133,7 @@ export class BpfFilter implements FilterDriver {
     if (!existsSync(FILTER_OBJECT)) return [{ ...base, available: false, reason: missingObject().message }];
     const pins = bpfPins(ctx.env.bpffs, ctx.env.prefix, `probe-${process.pid}`);
     try {
-      await ensureBpffsMount(ctx.runner, ctx.env.bpffs);
+      await ensureBpffs(ctx.runner, ctx.env);
       await mkdir(pins.dir, { recursive: true });
       await ctx.runner.run(['bpftool', 'prog', 'load', FILTER_OBJECT, pins.prog, 'type', 'classifier', 'pinmaps', pins.dir]);
       await withProbeNetns(ctx, async (netns) => {
@@ -172,7 +160,7 @@ export class BpfFilter implements FilterDriver {
     const pins = bpfPins(ctx.env.bpffs, ctx.env.prefix, ctx.scope);
     let changed = false;
 
-    await ensureBpffsMount(ctx.runner, ctx.env.bpffs);
+    await ensureBpffs(ctx.runner, ctx.env);
     if (!existsSync(pins.prog)) {
       const scopeDir = pins.dir.slice(0, pins.dir.lastIndexOf('/'));
       await ctx.journal.record({ type: 'bpf-pin', path: scopeDir });

@@ -1,0 +1,56 @@
+// The BPF filter in a real lab host, on a bridged and on a routed network: tc ingress on the
+// containers' host-side veths, allowed pairs in a pinned hash map.
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { BpfFilter, FILTER_OBJECT, bpfPins } from '../src/filters/bpf.js';
+import { ExecRunner } from '../src/runner/runner.js';
+import { filterScenario, isRoot } from './filter-fixture.js';
+
+const driver = new BpfFilter();
+
+t.before(async () => {
+  if (isRoot && !existsSync(FILTER_OBJECT)) await new ExecRunner().run(['make', '-s', '-C', fileURLToPath(new URL('../bpf', import.meta.url))]);
+});
+
+for (const network of ['bridge', 'routing']) {
+  t.test(`bpf on ${network}`, { skip: isRoot ? false : 'needs root for network namespaces and BPF' }, async (t) => {
+    await filterScenario(t, driver, network, {
+      async snapshot(ctx, view) {
+        const pins = bpfPins(ctx.env.bpffs, ctx.env.prefix, ctx.scope);
+        const dump = (await ctx.runner.run(['bpftool', '-j', 'map', 'dump', 'pinned', pins.allow])).stdout;
+        const keys = (JSON.parse(dump) as Array<{ key: unknown }>).map((e) => JSON.stringify(e.key)).sort();
+        const tc = await Promise.all(view.containers.map((c) => ctx.runner.run(['tc', 'filter', 'show', 'dev', c.hostIface, 'ingress'], { netns: ctx.env.hostNetns })));
+        const cfg = (await ctx.runner.run(['bpftool', '-j', 'map', 'dump', 'pinned', pins.config])).stdout;
+        return JSON.stringify({ n: keys.length, keys, cfg, tc: tc.map((r) => r.stdout) });
+      },
+      async remains(ctx, view) {
+        const pins = bpfPins(ctx.env.bpffs, ctx.env.prefix, ctx.scope);
+        if (existsSync(pins.dir)) return true;
+        for (const c of view.containers) {
+          const r = await ctx.runner.run(['tc', 'filter', 'show', 'dev', c.hostIface, 'ingress'], { netns: ctx.env.hostNetns }).catch(() => ({ stdout: '' }));
+          if (r.stdout.includes('seconet_filter')) return true;
+        }
+        return false;
+      },
+    });
+  });
+}
+
+t.test('bpf probe loads and attaches the program in a throwaway namespace', { skip: isRoot ? false : 'needs root' }, async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { silentLogger } = await import('./helpers/two-hosts.js');
+  const runner = new ExecRunner();
+  const root = mkdtempSync(join(tmpdir(), 'seconet-bpfprobe-'));
+  const bpffs = join(root, 'bpf');
+  t.teardown(async () => {
+    await runner.run(['umount', bpffs]).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  });
+  const env = { name: 'p', prefix: 'snpr', hostNetns: undefined, stateDir: root, runDir: root, bpffs, underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
+  const [cap] = await driver.probe({ env, runner, log: silentLogger() });
+  t.match(cap, { category: 'filter', kind: 'bpf', available: true, version: /bpftool v/ });
+});
