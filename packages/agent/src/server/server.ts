@@ -113,8 +113,6 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
   const server = new grpc.Server({
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
-    'grpc.keepalive_permit_without_calls': 1,
-    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
     'grpc.max_receive_message_length': 64 << 20,
   });
 
