@@ -19,6 +19,8 @@ export interface ScenarioHooks {
   snapshot(ctx: DriverContext, view: NetworkView): Promise<string>;
   /** Whether any object of the filter is still in the kernel / on disk. */
   remains(ctx: DriverContext, view: NetworkView): Promise<boolean>;
+  /** The filter's objects live on the network's own objects (OVS flows on the bridge): undo the whole scope. */
+  undoWithNetwork?: boolean;
 }
 
 async function verdicts(t: Test, runner: Runner, view: NetworkView, label: string): Promise<void> {
@@ -64,8 +66,14 @@ export async function filterScenario(t: Test, driver: FilterDriver, network: str
   t.same(await driver.check(ctx, spec(1000), view), []);
 
   t.ok(await hooks.remains(ctx, view), 'filter objects exist before undo');
-  const undo = await teardownObjects({ runner: lab.runner, env: h.env, graceMs: 500 }, fj);
+  const deps = { runner: lab.runner, env: h.env, graceMs: 500 };
+  const undo = await teardownObjects(deps, fj);
   t.same(undo.failed, [], 'every filter object removed');
+  if (hooks.undoWithNetwork) {
+    t.same((await teardownObjects(deps, h.journal)).failed, [], 'every object of the scope removed');
+    t.notOk(await hooks.remains(ctx, view), 'nothing of the filter remains after undo');
+    return;
+  }
   t.notOk(await hooks.remains(ctx, view), 'nothing of the filter remains after undo');
   t.ok(await ping(lab.runner, c3!.netns, c4!.spec.address), 'after undo c3 reaches c4 again');
 }
