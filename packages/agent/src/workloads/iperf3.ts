@@ -1,0 +1,112 @@
+// iperf3 (throughput-basic with engine iperf3, the plain `iperf3` workload, scale-out runs):
+// a fresh one-shot server per pair and run (`-s -1`, bound to the sink address and the
+// pair's port), a client with `-J`. Throughput is the receiver's figure over the test time
+// (`end.sum_received.bits_per_second`), which iperf3 measures after the control and data
+// connections are up, so set-up does not dilute it; the per-second `intervals` become the
+// series. `-l` sets the bytes per write and, for TCP, `-M` the segment size, so the payload on
+// the wire is the one asked for (see docs/workloads.md for `mss`).
+
+import { requireIPv4, requirePort } from '@seconet/core';
+import { joinOutput, metric, ToolFailure, type SourceOutcome, type WorkloadEngine } from './engine.js';
+import type { WorkloadPlan } from './plan.js';
+
+export function iperf3ServerArgv(address: string, port: number): string[] {
+  return ['iperf3', '-s', '-1', '-B', requireIPv4('pairs.sinkAddress', address), '-p', String(requirePort('pairs.port', port))];
+}
+
+export function iperf3ClientArgv(plan: WorkloadPlan, address: string, port: number): string[] {
+  const p = plan.iperf3;
+  const argv = ['iperf3', '-c', requireIPv4('pairs.sinkAddress', address), '-p', String(requirePort('pairs.port', port)), '-J', '-t', String(plan.durationMs / 1000), '-l', String(plan.payload), '--connect-timeout', '3000'];
+  if (plan.protocol === 'udp') argv.push('-u');
+  if (p.bitrate !== undefined) argv.push('-b', p.bitrate);
+  if (plan.protocol === 'tcp' && p.mss !== undefined) argv.push('-M', String(p.mss));
+  if (p.streams > 1) argv.push('-P', String(p.streams));
+  if (p.reverse) argv.push('-R');
+  if (p.omitS > 0) argv.push('-O', String(p.omitS));
+  return argv;
+}
+
+interface IperfSum {
+  bytes?: number;
+  seconds?: number;
+  bits_per_second?: number;
+  retransmits?: number;
+  jitter_ms?: number;
+  lost_packets?: number;
+  packets?: number;
+  lost_percent?: number;
+}
+
+interface IperfJson {
+  start?: { version?: string };
+  intervals?: Array<{ sum?: IperfSum }>;
+  end?: {
+    sum?: IperfSum;
+    sum_sent?: IperfSum;
+    sum_received?: IperfSum;
+    cpu_utilization_percent?: { host_total?: number; remote_total?: number };
+  };
+  error?: string;
+}
+
+export interface Iperf3Parse {
+  readonly version: string;
+  readonly metrics: SourceOutcome['metrics'];
+  readonly series: SourceOutcome['series'];
+}
+
+/** Parses `iperf3 -c ... -J` output; throws ToolFailure on an iperf3 error or no output. */
+export function parseIperf3(stdout: string, protocol: 'tcp' | 'udp'): Iperf3Parse {
+  if (stdout.trim() === '') throw new ToolFailure('iperf3 printed nothing (killed before it finished?)', stdout);
+  let j: IperfJson;
+  try {
+    j = JSON.parse(stdout) as IperfJson;
+  } catch {
+    throw new ToolFailure('iperf3 output is not JSON (cut short?)', stdout);
+  }
+  if (j.error) throw new ToolFailure(`iperf3: ${j.error}`, stdout);
+  const end = j.end;
+  const recv = end?.sum_received ?? end?.sum;
+  if (!end || !recv || typeof recv.bits_per_second !== 'number') throw new ToolFailure('iperf3 output has no end summary', stdout);
+  const metrics = [metric('throughput', recv.bits_per_second, 'bit/s')];
+  if (end.sum_sent?.bits_per_second !== undefined) metrics.push(metric('throughput_sent', end.sum_sent.bits_per_second, 'bit/s'));
+  metrics.push(metric('bytes', recv.bytes ?? 0, 'B'), metric('duration', recv.seconds ?? 0, 's'));
+  if (protocol === 'tcp') metrics.push(metric('retransmits', end.sum_sent?.retransmits ?? 0, 'count'));
+  if (protocol === 'udp') {
+    const u = end.sum ?? recv;
+    metrics.push(
+      metric('jitter', u.jitter_ms ?? 0, 'ms'),
+      metric('loss', u.lost_percent ?? 0, '%'),
+      metric('lost_packets', u.lost_packets ?? 0, 'count'),
+      metric('packets', u.packets ?? 0, 'count'),
+    );
+  }
+  const cpu = end.cpu_utilization_percent;
+  if (cpu?.host_total !== undefined) metrics.push(metric('cpu_local', cpu.host_total, '%'));
+  if (cpu?.remote_total !== undefined) metrics.push(metric('cpu_remote', cpu.remote_total, '%'));
+  const values = (j.intervals ?? []).map((i) => i.sum?.bits_per_second ?? 0);
+  return { version: j.start?.version ?? '', metrics, series: [{ name: 'throughput', unit: 'bit/s', values, intervalS: 1 }] };
+}
+
+export const iperf3Engine: WorkloadEngine = {
+  name: 'iperf3',
+  tools: () => ['iperf3'],
+  sinkPorts: (_plan, pair) => [pair.port],
+  async startSink(ctx, _plan, pair, sink) {
+    const proc = ctx.spawn(iperf3ServerArgv(pair.sinkAddress, pair.port), { netns: sink.netns });
+    return { procs: [proc], listenPorts: [pair.port] };
+  },
+  async runSource(ctx, plan, pair, source) {
+    const argv = iperf3ClientArgv(plan, pair.sinkAddress, pair.port);
+    const proc = ctx.spawn(argv, { netns: source.netns });
+    const r = await proc.exited;
+    const raw = joinOutput(r);
+    try {
+      const parsed = parseIperf3(r.stdout, plan.protocol === 'udp' ? 'udp' : 'tcp');
+      return { metrics: parsed.metrics, series: parsed.series, tool: 'iperf3', argv: proc.argv, rawOutput: raw };
+    } catch (e) {
+      if (e instanceof ToolFailure) throw new ToolFailure(e.message, raw);
+      throw e;
+    }
+  },
+};

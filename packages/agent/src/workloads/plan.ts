@@ -1,0 +1,230 @@
+// A WorkloadSpec resolved into a plan: the kind's engine checked (never switched), defaults
+// filled in, every parameter parsed and range-checked, so the engines only build argv from
+// values known to be sane. docs/workloads.md holds the same table for users; errors name the
+// proto field (`workload.params.rateKbps`).
+
+import { SeconetError, WORKLOAD_KINDS, type Engine, type WorkloadKind } from '@seconet/core';
+import type { WorkloadSpec__Output } from '../gen/seconet/agent/v1/WorkloadSpec.js';
+
+export type Protocol = 'tcp' | 'udp' | 'icmp';
+
+/** Engines that can run each kind; the first is the default when the spec leaves it empty and it is the only one. */
+export const KIND_ENGINES: Readonly<Record<WorkloadKind, readonly Engine[]>> = {
+  'latency-basic': ['ping'],
+  'throughput-basic': ['uperf', 'iperf3'],
+  iperf3: ['iperf3'],
+  bursty: ['ditg'],
+  'tcp-100': ['ditg'],
+  quake3: ['ditg'],
+  video: ['ditg'],
+  'pairs-scale': ['iperf3', 'uperf', 'ping'],
+  'clients-scale': ['iperf3', 'uperf', 'ping'],
+};
+
+/** D-ITG kinds and the transport each uses. */
+const DITG_PROTOCOL: Readonly<Record<string, Protocol>> = { bursty: 'udp', 'tcp-100': 'tcp', quake3: 'udp', video: 'tcp' };
+
+export const DEFAULT_PAYLOAD = 653;
+/** The paper's cap: no payload above it, whatever the MTU. */
+export const MAX_PAYLOAD = 1370;
+export const MIN_PAYLOAD = 16;
+export const MIN_DURATION_MS = 1000;
+export const MAX_DURATION_MS = 3_600_000;
+
+export interface PingParams {
+  readonly intervalS: number;
+  readonly count: number;
+  readonly waitS: number;
+}
+
+export interface Iperf3Params {
+  readonly streams: number;
+  readonly reverse: boolean;
+  /** -b value for UDP ("0" = unlimited) or a TCP pacing cap; undefined: none. */
+  readonly bitrate: string | undefined;
+  /** -M value; undefined: the kernel's MSS. */
+  readonly mss: number | undefined;
+  readonly omitS: number;
+}
+
+export interface UperfParams {
+  readonly nthreads: number;
+}
+
+export interface DitgParams {
+  /** Flows (bursty, tcp-100, quake3) or video streams. */
+  readonly flows: number;
+  readonly rateKbps: number;
+  readonly onMs: number;
+  readonly offMs: number;
+  readonly flowsPerProcess: number;
+  readonly gbPerHour: number;
+}
+
+export interface WorkloadPlan {
+  readonly kind: WorkloadKind;
+  readonly engine: Engine;
+  readonly protocol: Protocol;
+  readonly payload: number;
+  readonly durationMs: number;
+  readonly seed: number;
+  readonly ping: PingParams;
+  readonly iperf3: Iperf3Params;
+  readonly uperf: UperfParams;
+  readonly ditg: DitgParams;
+}
+
+function bad(field: string, msg: string): SeconetError {
+  return new SeconetError('INVALID_ARGUMENT', `${field}: ${msg}`, { field });
+}
+
+class Params {
+  private readonly used = new Set<string>();
+  constructor(private readonly raw: Readonly<Record<string, string>>) {}
+
+  private get(name: string): string | undefined {
+    this.used.add(name);
+    const v = this.raw[name];
+    return v === undefined || v === '' ? undefined : v;
+  }
+
+  num(name: string, def: number, min: number, max: number, integer = true): number {
+    const s = this.get(name);
+    if (s === undefined) return def;
+    const v = Number(s);
+    if (!/^\d+(\.\d+)?$/.test(s) || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
+      throw bad(`workload.params.${name}`, `${JSON.stringify(s)} is not ${integer ? 'an integer' : 'a number'} in ${min}..${max}`);
+    }
+    return v;
+  }
+
+  bool(name: string, def: boolean): boolean {
+    const s = this.get(name);
+    if (s === undefined) return def;
+    if (s === 'true' || s === '1') return true;
+    if (s === 'false' || s === '0') return false;
+    throw bad(`workload.params.${name}`, `${JSON.stringify(s)} is not true or false`);
+  }
+
+  str(name: string): string | undefined {
+    return this.get(name);
+  }
+
+  /** Parameters the workload does not know are an error, not silently ignored. */
+  checkUnknown(allowed: readonly string[]): void {
+    for (const k of Object.keys(this.raw)) {
+      if (!allowed.includes(k)) throw bad(`workload.params.${k}`, `unknown parameter; this workload takes ${allowed.length ? allowed.join(', ') : 'none'}`);
+    }
+  }
+}
+
+const PARAMS_BY_ENGINE: Readonly<Record<Engine, readonly string[]>> = {
+  ping: ['interval', 'count', 'wait'],
+  iperf3: ['streams', 'reverse', 'bitrate', 'mss', 'omit'],
+  uperf: ['nthreads'],
+  ditg: ['flows', 'rateKbps', 'onMs', 'offMs', 'flowsPerProcess', 'gbPerHour'],
+};
+
+/** The whole-seconds engines (iperf3 `-t`, uperf `duration="Ns"`). */
+function wholeSeconds(engine: Engine): boolean {
+  return engine === 'iperf3' || engine === 'uperf';
+}
+
+export const DEFAULT_DURATION_MS = 10_000;
+
+/** Validates and resolves a spec; MTU-dependent payload limits are checked by `checkPayloadFits`. */
+export function resolvePlan(spec: WorkloadSpec__Output | null | undefined): WorkloadPlan {
+  if (!spec) throw bad('workload', 'missing');
+  const kind = spec.kind as WorkloadKind;
+  if (!(WORKLOAD_KINDS as readonly string[]).includes(spec.kind)) throw bad('workload.kind', `${JSON.stringify(spec.kind)} is not a workload (${WORKLOAD_KINDS.join(', ')})`);
+  const engines = KIND_ENGINES[kind];
+  let engine: Engine;
+  if (spec.engine === '') {
+    if (engines.length !== 1) throw bad('workload.engine', `${kind} runs on ${engines.join(' or ')}: choose one explicitly`);
+    engine = engines[0]!;
+  } else if ((engines as readonly string[]).includes(spec.engine)) {
+    engine = spec.engine as Engine;
+  } else {
+    throw bad('workload.engine', `${JSON.stringify(spec.engine)} cannot run ${kind} (use ${engines.join(' or ')})`);
+  }
+
+  let protocol: Protocol;
+  const fixed = DITG_PROTOCOL[kind];
+  if (engine === 'ping') {
+    if (spec.protocol !== '' && spec.protocol !== 'icmp') throw bad('workload.protocol', `ping measures ICMP; leave it empty or "icmp", not ${JSON.stringify(spec.protocol)}`);
+    protocol = 'icmp';
+  } else if (fixed !== undefined) {
+    if (spec.protocol !== '' && spec.protocol !== fixed) throw bad('workload.protocol', `${kind} is ${fixed} traffic, not ${JSON.stringify(spec.protocol)}`);
+    protocol = fixed;
+  } else {
+    if (spec.protocol !== '' && spec.protocol !== 'tcp' && spec.protocol !== 'udp') throw bad('workload.protocol', `${JSON.stringify(spec.protocol)} is not tcp or udp`);
+    protocol = spec.protocol === 'udp' ? 'udp' : 'tcp';
+  }
+
+  const payload = spec.payload === 0 ? (kind === 'video' ? MAX_PAYLOAD : DEFAULT_PAYLOAD) : spec.payload;
+  if (!Number.isInteger(payload) || payload < MIN_PAYLOAD || payload > MAX_PAYLOAD) {
+    throw bad('workload.payload', `${spec.payload} B is out of range (${MIN_PAYLOAD}-${MAX_PAYLOAD} B; the paper caps payloads at ${MAX_PAYLOAD} B so nothing fragments)`);
+  }
+
+  const durationMs = spec.durationMs === 0 ? DEFAULT_DURATION_MS : spec.durationMs;
+  if (!Number.isInteger(durationMs) || durationMs < MIN_DURATION_MS || durationMs > MAX_DURATION_MS) {
+    throw bad('workload.durationMs', `${spec.durationMs} ms is out of range (${MIN_DURATION_MS}-${MAX_DURATION_MS}, 0 for the default)`);
+  }
+  if (wholeSeconds(engine) && durationMs % 1000 !== 0) throw bad('workload.durationMs', `${engine} runs whole seconds: use a multiple of 1000 ms, not ${durationMs}`);
+
+  const p = new Params(spec.params ?? {});
+  p.checkUnknown(PARAMS_BY_ENGINE[engine]);
+  const intervalS = p.num('interval', 0.2, 0.01, 10, false);
+  const ping: PingParams = {
+    intervalS,
+    count: p.num('count', Math.max(1, Math.round(durationMs / 1000 / intervalS)), 1, 1_000_000),
+    waitS: p.num('wait', 1, 1, 30),
+  };
+
+  const bitrate = p.str('bitrate');
+  if (bitrate !== undefined && !/^\d{1,6}(\.\d{1,3})?[KMG]?$/.test(bitrate)) throw bad('workload.params.bitrate', `${JSON.stringify(bitrate)} is not a rate like 500K, 100M, 1.5G or 0 (unlimited)`);
+  const mssRaw = p.str('mss') ?? 'payload';
+  let mss: number | undefined;
+  if (mssRaw === 'payload') mss = protocol === 'tcp' && payload >= 88 ? payload : undefined;
+  else if (mssRaw === 'auto') mss = undefined;
+  else {
+    mss = Number(mssRaw);
+    if (!/^\d+$/.test(mssRaw) || mss < 88 || mss > 9000) throw bad('workload.params.mss', `${JSON.stringify(mssRaw)} is not "payload", "auto" or an MSS in 88..9000`);
+  }
+  const iperf3: Iperf3Params = {
+    streams: p.num('streams', 1, 1, 128),
+    reverse: p.bool('reverse', false),
+    bitrate: bitrate ?? (protocol === 'udp' ? '0' : undefined),
+    mss,
+    omitS: p.num('omit', 0, 0, 60),
+  };
+
+  const uperf: UperfParams = { nthreads: p.num('nthreads', 1, 1, 64) };
+
+  const defaultFlows = kind === 'tcp-100' ? 100 : kind === 'quake3' ? 4 : kind === 'video' ? 10 : 1;
+  const ditg: DitgParams = {
+    flows: p.num('flows', defaultFlows, 1, 1000),
+    rateKbps: p.num('rateKbps', 500, 1, 10_000_000, false),
+    onMs: p.num('onMs', 1000, 1, 3_600_000),
+    offMs: p.num('offMs', 1000, 1, 3_600_000),
+    flowsPerProcess: p.num('flowsPerProcess', 10, 1, 100),
+    gbPerHour: p.num('gbPerHour', 3, 0.001, 1000, false),
+  };
+
+  const seed = Number(spec.seed ?? 0);
+  return { kind, engine, protocol, payload, durationMs, seed: Number.isFinite(seed) ? seed : 0, ping, iperf3, uperf, ditg };
+}
+
+/** Largest payload that crosses a link of `mtu` without fragmenting (IPv4 header 20 B, no options). */
+export function maxPayloadForMtu(mtu: number, protocol: Protocol): number {
+  const l4 = protocol === 'tcp' ? 20 : 8;
+  return Math.min(MAX_PAYLOAD, mtu - 20 - l4);
+}
+
+export function checkPayloadFits(plan: WorkloadPlan, mtu: number, where: string): void {
+  if (plan.kind === 'quake3') return; // the Quake3 model picks its own packet sizes
+  const max = maxPayloadForMtu(mtu, plan.protocol);
+  if (plan.payload > max) {
+    throw bad('workload.payload', `${plan.payload} B does not fit ${where} (MTU ${mtu}: at most ${max} B of ${plan.protocol} payload without fragmenting)`);
+  }
+}
