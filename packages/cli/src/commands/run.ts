@@ -1,0 +1,60 @@
+// `seconet run FILE`: the one-shot path. Brings the local lab up unless one is running (or
+// --api names a controller), submits the spec, follows it with a progress bar, writes the HTML
+// report and the CSV results next to each other, prints the report's path, and takes down the
+// lab it started (unless --keep-lab). Exit 0 only when the experiment succeeded.
+
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { ExecRunner } from '@seconet/agent';
+import { act, examples, globals, outFor } from '../command-kit.js';
+import { connect } from '../connection.js';
+import { experimentExit, follow } from '../follow.js';
+import { takeLabDown } from '../lab/lab-down.js';
+import { labUp } from '../lab/lab-up.js';
+import { readLabState, type LabState } from '../lab/lab-state.js';
+import { readSpecFile } from '../spec-file.js';
+import { labStatus } from './lab.js';
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('run an experiment end to end on the local lab and write its report')
+    .argument('<file>', 'the spec file')
+    .option('--hosts <n>', 'hosts of the lab, when this command brings it up', (v) => Number(v), 2)
+    .option('-o, --output <file>', 'report path (default: ./seconet-report-<id>.html)')
+    .option('--keep-lab', 'leave a lab this command started running')
+    .addHelpText('after', examples(['seconet run examples/quickstart.yaml', 'seconet run examples/seconetbench-multi-host.yaml -o vpn.html --keep-lab']))
+    .action(
+      act(async (file: string, opts: { hosts: number; output?: string; keepLab?: boolean }, cmd: Command) => {
+        const out = outFor(cmd);
+        const g = globals(cmd);
+        const spec = readSpecFile(file);
+        const runner = new ExecRunner();
+        let started: LabState | undefined;
+        if (g.api === undefined && process.env['SECONET_API'] === undefined) {
+          const status = await labStatus(readLabState());
+          if (!status.running) {
+            out.info('bringing the local lab up');
+            started = await labUp({ hosts: opts.hosts, runner, say: (l) => out.info(`  ${l}`) });
+          }
+        }
+        try {
+          const api = connect(g);
+          const { id } = await api.submit(spec.text, spec.contentType);
+          out.info(`submitted ${id}`);
+          const exp = await follow(api, id, { progress: !out.json });
+          const report = resolve(opts.output ?? `seconet-report-${id}.html`);
+          writeFileSync(report, await api.report(id));
+          const csv = report.replace(/\.html?$/, '') + '.csv';
+          writeFileSync(csv, await api.resultsCsv(id));
+          out.result({ id, state: exp.state, progress: exp.progress, report, results: csv }, `${exp.state}: ${exp.progress.runsDone} runs done, ${exp.progress.runsFailed} failed\nreport:  ${report}\nresults: ${csv}`);
+          return experimentExit(exp);
+        } finally {
+          if (started !== undefined && opts.keepLab !== true) {
+            out.info('taking the lab down');
+            await takeLabDown(runner, started);
+          }
+        }
+      }),
+    );
+}

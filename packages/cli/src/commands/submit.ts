@@ -1,0 +1,39 @@
+// `seconet submit FILE [--follow] [--dry-run]`: queue an experiment (or show its plan).
+
+import { Command } from 'commander';
+import { act, examples, globals, outFor } from '../command-kit.js';
+import { connect } from '../connection.js';
+import { experimentExit, follow } from '../follow.js';
+import { table } from '../output.js';
+import { readSpecFile } from '../spec-file.js';
+
+export function submitCommand(): Command {
+  return new Command('submit')
+    .description('submit an experiment spec (YAML or JSON) to the controller')
+    .argument('<file>', 'the spec file ("-" reads stdin)')
+    .option('-f, --follow', 'follow the experiment until it ends; exit 0 only if it succeeded')
+    .option('--dry-run', 'show the plan (cells, runs, skipped cells and why, estimated duration) without queueing')
+    .addHelpText('after', examples(['seconet submit examples/quickstart.yaml', 'seconet submit spec.yaml --follow --json', 'seconet submit spec.yaml --dry-run']))
+    .action(
+      act(async (file: string, opts: { follow?: boolean; dryRun?: boolean }, cmd: Command) => {
+        const out = outFor(cmd);
+        const api = connect(globals(cmd));
+        const spec = readSpecFile(file);
+        if (opts.dryRun === true) {
+          const plan = await api.plan(spec.text, spec.contentType);
+          const skipped = plan.skipped.map((s) => `  skipped ${[s.cell['network'], s.cell['tunnel'], s.cell['filter'], `c${String(s.cell['containers'])}`, `r${String(s.cell['rules'])}`].join('/')}: ${s.reason}`);
+          out.result(plan, [`${plan.cells.length} cells, ${plan.runsTotal} runs, about ${Math.round(plan.estimatedSeconds / 60)} min`, ...skipped].join('\n'));
+          return 0;
+        }
+        const { id } = await api.submit(spec.text, spec.contentType);
+        if (opts.follow !== true) {
+          out.result({ id }, id);
+          return 0;
+        }
+        out.info(`submitted ${id}`);
+        const exp = await follow(api, id, { progress: !out.json });
+        out.result(exp, table([['id', 'state', 'runs done', 'failed', 'total'], [exp.id, exp.state, String(exp.progress.runsDone), String(exp.progress.runsFailed), String(exp.progress.runsTotal)]]));
+        return experimentExit(exp);
+      }),
+    );
+}

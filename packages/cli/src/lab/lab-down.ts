@@ -1,0 +1,104 @@
+// Takes a lab down, or cleans what a crashed one left: the controller, the agents and Redis are
+// stopped by recorded PID (SIGTERM, then SIGKILL; only when start time and command line still
+// match); daemons the agents started (recorded in their journals) likewise; then the agents'
+// container namespaces, the lab's host and switch namespaces, and the lab's files. Every step
+// tolerates what is already gone, so it can run twice and after any kind of crash.
+
+import { readdirSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { listLabNamespaces, type Runner } from '@seconet/agent';
+import type { LabState } from './lab-state.js';
+import { removeLabState } from './lab-state.js';
+import { procStartTime, stopProcess } from './processes.js';
+
+export const AGENT_CMD = /\bagent\b.*--config/;
+export const CONTROLLER_CMD = /\bcontroller\b.*--config/;
+export const REDIS_CMD = /redis-server/;
+
+/** Paths under the lab dir that `lab up` creates. */
+export const LAB_ENTRIES = ['state.json', 'state.json.tmp', 'token', 'pki', 'redis', 'hosts', 'controller'];
+
+interface JournalObject {
+  type?: string;
+  name?: string;
+  pid?: number;
+  startTime?: string;
+}
+
+/** Objects of an agent's on-disk journals (<stateDir>/journal/*.json) that outlive the agent. */
+function journalLeftovers(stateDir: string): { netns: string[]; processes: Array<{ pid: number; startTime: string }> } {
+  const out = { netns: [] as string[], processes: [] as Array<{ pid: number; startTime: string }> };
+  let files: string[] = [];
+  try {
+    files = readdirSync(join(stateDir, 'journal')).filter((f) => f.endsWith('.json'));
+  } catch {
+    return out;
+  }
+  for (const f of files) {
+    try {
+      const j = JSON.parse(readFileSync(join(stateDir, 'journal', f), 'utf8')) as { objects?: JournalObject[] };
+      for (const o of j.objects ?? []) {
+        if (o.type === 'netns' && typeof o.name === 'string' && /^sn[a-z0-9]{2}[A-Za-z0-9_.-]*$/.test(o.name)) out.netns.push(o.name);
+        if (o.type === 'process' && typeof o.pid === 'number' && typeof o.startTime === 'string') out.processes.push({ pid: o.pid, startTime: o.startTime });
+      }
+    } catch {
+      /* a torn or foreign file: the namespace sweep below still catches its namespaces */
+    }
+  }
+  return out;
+}
+
+async function killRecorded(pid: number, startTime: string): Promise<void> {
+  if (procStartTime(pid) !== startTime) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
+}
+
+export interface DownReport {
+  readonly stopped: string[];
+  readonly namespacesRemoved: string[];
+}
+
+export async function takeLabDown(runner: Runner, state: LabState, opts: { keepFiles?: boolean } = {}): Promise<DownReport> {
+  const stopped: string[] = [];
+  if ((await stopProcess(state.controller, CONTROLLER_CMD, 10_000)) === 'stopped') stopped.push(`controller ${state.controller?.pid}`);
+  await Promise.all(
+    state.hosts.map(async (h) => {
+      if ((await stopProcess(h.agent, AGENT_CMD, 10_000)) === 'stopped') stopped.push(`agent ${h.name} ${h.agent?.pid}`);
+    }),
+  );
+  if ((await stopProcess(state.redis, REDIS_CMD, 5000)) === 'stopped') stopped.push(`redis ${state.redis?.pid}`);
+
+  const removed: string[] = [];
+  const existing = new Set((await runner.run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? ''));
+  for (const h of state.hosts) {
+    const left = journalLeftovers(join(state.dir, 'hosts', h.name, 'state'));
+    for (const p of left.processes) await killRecorded(p.pid, p.startTime);
+    for (const ns of left.netns) {
+      if (!existing.has(ns)) continue;
+      await runner.run(['ip', 'netns', 'del', ns]).catch(() => undefined);
+      removed.push(ns);
+    }
+  }
+  const labNs = new Set([...state.hosts.map((h) => h.netns), state.switchNetns, ...(await listLabNamespaces(runner, state.id))]);
+  for (const ns of labNs) {
+    if (!existing.has(ns)) continue;
+    await runner.run(['ip', 'netns', 'del', ns]).catch(() => undefined);
+    removed.push(ns);
+  }
+  if (opts.keepFiles !== true) removeLabFiles(state.dir);
+  return { stopped, namespacesRemoved: [...new Set(removed)] };
+}
+
+export function removeLabFiles(dir: string): void {
+  for (const e of LAB_ENTRIES) rmSync(join(dir, e), { recursive: true, force: true });
+  removeLabState(dir);
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* not empty (someone else's files) or already gone */
+  }
+}
