@@ -1,0 +1,151 @@
+// The controller's configuration file (YAML): where Redis and the store are, which agents it
+// drives (address and mTLS files each), where the API listens and its token file, and the
+// engine's and queue's knobs. Every field is checked here, once, with an error that names the
+// field; relative paths resolve against the file's directory.
+
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { NAME_RE, SeconetError } from '@seconet/core';
+import type { AgentEndpointConfig } from './agents/registry.js';
+import type { EngineOptions } from './engine/engine.js';
+
+export interface ControllerConfig {
+  readonly redis: { readonly url: string; readonly prefix: string };
+  readonly store: { readonly dir: string };
+  readonly agents: readonly AgentEndpointConfig[];
+  readonly api: { readonly listen: string; readonly tokenFile: string };
+  readonly worker: {
+    readonly concurrency: number;
+    readonly lockDurationMs: number;
+    readonly stalledIntervalMs: number;
+    readonly hostLockTtlMs: number;
+  };
+  readonly engine: Partial<EngineOptions>;
+  readonly healthIntervalMs: number;
+  readonly logLevel: string;
+}
+
+type Raw = Record<string, unknown>;
+
+function bad(field: string, message: string): SeconetError {
+  return new SeconetError('INVALID_ARGUMENT', `${field}: ${message}`, { field });
+}
+
+function obj(v: unknown, field: string): Raw {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw bad(field, 'expected a mapping of fields');
+  return v as Raw;
+}
+
+function str(v: unknown, field: string, def?: string): string {
+  if (v === undefined && def !== undefined) return def;
+  if (typeof v !== 'string' || v === '') throw bad(field, 'expected a non-empty string');
+  return v;
+}
+
+function int(v: unknown, field: string, def: number, min: number, max: number): number {
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw bad(field, `expected a whole number from ${min} to ${max}`);
+  return v;
+}
+
+function hostPort(v: string, field: string): string {
+  const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(v);
+  if (!m || Number(m[2]) > 65535) throw bad(field, `${JSON.stringify(v)} is not host:port (e.g. 127.0.0.1:7001)`);
+  return v;
+}
+
+function unknownKeys(o: Raw, allowed: readonly string[], field: string): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw bad(field === '' ? k : `${field}.${k}`, `unknown field (allowed: ${allowed.join(', ')})`);
+}
+
+/** Validates a parsed configuration document; `baseDir` anchors relative paths. */
+export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): ControllerConfig {
+  const root = obj(doc, '');
+  unknownKeys(root, ['redis', 'store', 'agents', 'api', 'worker', 'engine', 'healthIntervalMs', 'logLevel'], '');
+  const path = (v: unknown, field: string, def?: string): string => {
+    const p = str(v, field, def);
+    return isAbsolute(p) ? p : resolve(baseDir, p);
+  };
+  const redisRaw = typeof root['redis'] === 'string' ? { url: root['redis'] } : obj(root['redis'], 'redis');
+  unknownKeys(redisRaw, ['url', 'prefix'], 'redis');
+  const url = str(redisRaw['url'], 'redis.url', 'redis://127.0.0.1:6379');
+  if (!/^rediss?:\/\//.test(url)) throw bad('redis.url', `${JSON.stringify(url)} is not a redis:// or rediss:// URL`);
+  const prefix = str(redisRaw['prefix'], 'redis.prefix', 'seconet');
+  if (!NAME_RE.test(prefix)) throw bad('redis.prefix', 'use lowercase letters, digits and dashes');
+
+  const storeRaw = typeof root['store'] === 'string' ? { dir: root['store'] } : obj(root['store'], 'store');
+  unknownKeys(storeRaw, ['dir'], 'store');
+
+  const agentsRaw = root['agents'] ?? [];
+  if (!Array.isArray(agentsRaw)) throw bad('agents', 'expected a list of agents');
+  const names = new Set<string>();
+  const agents = agentsRaw.map((a, i): AgentEndpointConfig => {
+    const f = `agents[${i}]`;
+    const o = obj(a, f);
+    unknownKeys(o, ['name', 'address', 'tls', 'serverName'], f);
+    const name = str(o['name'], `${f}.name`);
+    if (!NAME_RE.test(name)) throw bad(`${f}.name`, `${JSON.stringify(name)} is not a valid agent name (${NAME_RE.source})`);
+    if (names.has(name)) throw bad(`${f}.name`, `${name} is listed twice`);
+    names.add(name);
+    const tls = obj(o['tls'], `${f}.tls`);
+    unknownKeys(tls, ['ca', 'cert', 'key'], `${f}.tls`);
+    const out: AgentEndpointConfig = {
+      name,
+      address: hostPort(str(o['address'], `${f}.address`), `${f}.address`),
+      tls: { ca: path(tls['ca'], `${f}.tls.ca`), cert: path(tls['cert'], `${f}.tls.cert`), key: path(tls['key'], `${f}.tls.key`) },
+    };
+    return o['serverName'] === undefined ? out : { ...out, serverName: str(o['serverName'], `${f}.serverName`) };
+  });
+
+  const api = obj(root['api'], 'api');
+  unknownKeys(api, ['listen', 'tokenFile'], 'api');
+  const worker = obj(root['worker'], 'worker');
+  unknownKeys(worker, ['concurrency', 'lockDurationMs', 'stalledIntervalMs', 'hostLockTtlMs'], 'worker');
+  const engine = obj(root['engine'], 'engine');
+  unknownKeys(engine, ['retries', 'metricsIntervalMs', 'runMarginMs', 'preflight', 'cancelPollMs', 'retryDelayMs'], 'engine');
+  const engineOut: { -readonly [K in keyof EngineOptions]?: EngineOptions[K] } = {};
+  if (engine['retries'] !== undefined) engineOut.retries = int(engine['retries'], 'engine.retries', 1, 0, 20);
+  if (engine['metricsIntervalMs'] !== undefined) engineOut.metricsIntervalMs = int(engine['metricsIntervalMs'], 'engine.metricsIntervalMs', 1000, 100, 60_000);
+  if (engine['runMarginMs'] !== undefined) engineOut.runMarginMs = int(engine['runMarginMs'], 'engine.runMarginMs', 20_000, 1000, 3_600_000);
+  if (engine['cancelPollMs'] !== undefined) engineOut.cancelPollMs = int(engine['cancelPollMs'], 'engine.cancelPollMs', 1000, 10, 60_000);
+  if (engine['retryDelayMs'] !== undefined) engineOut.retryDelayMs = int(engine['retryDelayMs'], 'engine.retryDelayMs', 1000, 0, 600_000);
+  if (engine['preflight'] !== undefined) {
+    if (typeof engine['preflight'] !== 'boolean') throw bad('engine.preflight', 'expected true or false');
+    engineOut.preflight = engine['preflight'];
+  }
+  const lockDurationMs = int(worker['lockDurationMs'], 'worker.lockDurationMs', 10_000, 1000, 600_000);
+  return {
+    redis: { url, prefix },
+    store: { dir: path(storeRaw['dir'], 'store.dir', '/var/lib/seconet') },
+    agents,
+    api: { listen: hostPort(str(api['listen'], 'api.listen', '127.0.0.1:8080'), 'api.listen'), tokenFile: path(api['tokenFile'], 'api.tokenFile', '/etc/seconet/api-token') },
+    worker: {
+      concurrency: int(worker['concurrency'], 'worker.concurrency', 4, 1, 64),
+      lockDurationMs,
+      stalledIntervalMs: int(worker['stalledIntervalMs'], 'worker.stalledIntervalMs', 5_000, 500, 600_000),
+      hostLockTtlMs: int(worker['hostLockTtlMs'], 'worker.hostLockTtlMs', 10_000, 1000, 600_000),
+    },
+    engine: engineOut,
+    healthIntervalMs: int(root['healthIntervalMs'], 'healthIntervalMs', 5000, 100, 600_000),
+    logLevel: str(root['logLevel'], 'logLevel', 'info'),
+  };
+}
+
+/** Reads and validates a YAML (or JSON) configuration file. */
+export function loadControllerConfig(file: string): ControllerConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SeconetError('INVALID_ARGUMENT', `config: cannot read ${file}: ${(e as Error).message}`, { field: 'config', cause: e });
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new SeconetError('INVALID_ARGUMENT', `config: ${file} is not valid YAML: ${(e as Error).message}`, { field: 'config', cause: e });
+  }
+  return parseControllerConfig(doc, dirname(resolve(file)));
+}

@@ -1,0 +1,284 @@
+// The controller process: store, agent registry, engine and queue wired together behind the
+// ControllerService the REST API and the CLI use. startController() brings everything up and
+// re-enqueues experiments the store still lists as queued or running (their jobs may be gone
+// if Redis lost data), so a restart never strands an experiment; stop() hands running jobs
+// back to the queue and leaves their scopes applied, so the next start resumes cheaply.
+
+import { randomBytes } from 'node:crypto';
+import { assertRunnable, parseSpec, SeconetError, type CapabilityMap, type ExperimentSpec, type ExperimentState } from '@seconet/core';
+import { connectAgent } from '@seconet/agent';
+import type { AgentInfo } from './agents/contract.js';
+import { AgentRegistry, type ConnectFn } from './agents/registry.js';
+import type { ControllerConfig } from './config.js';
+import { generatedSecrets, type SecretsProvider } from './configurator/host-state.js';
+import { Engine, type EngineLog } from './engine/engine.js';
+import { planExperiment, type ExperimentPlan } from './engine/plan.js';
+import { ExperimentQueue } from './queue/experiment-queue.js';
+import type { ReportData } from './report/types.js';
+import type { AgentStatus, ControllerMetrics, ControllerService, ExperimentSummary, PlanResult, ProgressEvent } from './service.js';
+import { openStore, type ExperimentRecord, type Store } from './store/store.js';
+
+export interface StartControllerOptions {
+  /** How to reach an agent (default: connectAgent over mTLS). */
+  readonly connect?: ConnectFn;
+  readonly secrets?: SecretsProvider;
+  readonly log?: EngineLog;
+  /** Renders the HTML report (default: the report module's renderReport when present). */
+  readonly renderReport?: (data: ReportData) => Promise<string> | string;
+  /** Do not start the queue worker (an API-only process). */
+  readonly noWorker?: boolean;
+}
+
+export interface RunningController {
+  readonly service: ControllerService;
+  readonly store: Store;
+  readonly registry: AgentRegistry;
+  readonly engine: Engine;
+  readonly queue: ExperimentQueue;
+  stop(): Promise<void>;
+}
+
+const TERMINAL: readonly ExperimentState[] = ['succeeded', 'failed', 'cancelled'];
+
+export const defaultConnect: ConnectFn = (endpoint) => connectAgent(endpoint);
+
+/** An experiment id: the spec name made safe, plus 6 random hex digits. */
+export function newExperimentId(name: string): string {
+  const slug = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'exp';
+  return `${slug}-${randomBytes(3).toString('hex')}`;
+}
+
+async function loadRenderer(): Promise<((d: ReportData) => Promise<string> | string) | undefined> {
+  const candidates = ['./report/index.js', './report/render.js'];
+  for (const c of candidates) {
+    try {
+      const mod = (await import(c)) as { renderReport?: (d: ReportData) => Promise<string> | string };
+      if (typeof mod.renderReport === 'function') return mod.renderReport;
+    } catch {
+      /* not present in this build */
+    }
+  }
+  return undefined;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function fallbackReport(d: ReportData): string {
+  const rows = d.runs.map((r) => `<tr><td>${escapeHtml(r.id)}</td><td>${escapeHtml(r.cell)}</td><td>${escapeHtml(r.workload)}</td><td>${r.repetition}</td><td>${escapeHtml(r.state)}</td><td>${escapeHtml(r.error ?? '')}</td></tr>`).join('');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(d.experiment.name)}</title></head><body><h1>${escapeHtml(d.experiment.name)} (${escapeHtml(d.experiment.state)})</h1><table><tr><th>run</th><th>cell</th><th>workload</th><th>rep</th><th>state</th><th>error</th></tr>${rows}</table></body></html>`;
+}
+
+export class ControllerServiceImpl implements ControllerService {
+  private renderer: ((d: ReportData) => Promise<string> | string) | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly registry: AgentRegistry,
+    private readonly engine: Engine,
+    private readonly queue: ExperimentQueue,
+    renderReport?: (d: ReportData) => Promise<string> | string,
+  ) {
+    this.renderer = renderReport;
+  }
+
+  private parse(spec: unknown): ExperimentSpec {
+    return parseSpec(spec);
+  }
+
+  private hostsFor(spec: ExperimentSpec): string[] {
+    const hosts = spec.hosts ? [...spec.hosts] : this.registry.names();
+    hosts.forEach((h, i) => {
+      if (!this.registry.has(h)) {
+        throw new SeconetError('UNSUPPORTED', `hosts[${i}]: no agent named ${JSON.stringify(h)} is configured (known: ${this.registry.names().join(', ') || 'none'})`, { field: `hosts[${i}]` });
+      }
+    });
+    if (hosts.length === 0) throw new SeconetError('UNSUPPORTED', 'hosts: no agents are configured', { field: 'hosts' });
+    return hosts;
+  }
+
+  private async capabilities(hosts: readonly string[]): Promise<CapabilityMap> {
+    const map = new Map<string, AgentInfo['capabilities']>();
+    await Promise.all(hosts.map(async (h) => {
+      const info = await this.registry.refresh(h).catch(() => this.registry.info(h));
+      if (info) map.set(h, info.capabilities);
+    }));
+    return map;
+  }
+
+  private async makePlan(spec: unknown, id: string): Promise<{ parsed: ExperimentSpec; plan: ExperimentPlan }> {
+    const parsed = this.parse(spec);
+    const hosts = this.hostsFor(parsed);
+    const caps = await this.capabilities(hosts);
+    return { parsed, plan: planExperiment(parsed, id, hosts, caps) };
+  }
+
+  async submit(spec: unknown): Promise<{ id: string }> {
+    const name = this.parse(spec).name;
+    const id = newExperimentId(name);
+    const { parsed, plan } = await this.makePlan(spec, id);
+    assertRunnable({ runs: [...plan.runs], skipped: [...plan.skipped] });
+    this.store.createExperiment(plan, parsed);
+    for (const note of plan.notes) this.store.addEvent(id, 'log', { message: note });
+    for (const s of plan.skipped) this.store.addEvent(id, 'log', { message: `skipped: ${s.reason}`, skipped: s.cell });
+    await this.queue.enqueue(id);
+    return { id };
+  }
+
+  async plan(spec: unknown): Promise<PlanResult> {
+    const { plan } = await this.makePlan(spec, 'dry-run');
+    return { cells: plan.cells, runs: plan.runs, skipped: plan.skipped, estimatedSeconds: plan.estimatedSeconds };
+  }
+
+  private summary(e: ExperimentRecord): ExperimentSummary {
+    const current = e.state === 'running' ? this.engine.current(e.id) : undefined;
+    return {
+      id: e.id,
+      name: e.name,
+      state: e.state,
+      progress: this.store.progress(e.id),
+      hosts: e.hosts,
+      createdAt: e.createdAt,
+      startedAt: e.startedAt,
+      finishedAt: e.finishedAt,
+      error: e.error,
+      current,
+    };
+  }
+
+  async list(): Promise<ExperimentSummary[]> {
+    return this.store.listExperiments().map((e) => this.summary(e));
+  }
+
+  async get(id: string): Promise<ExperimentSummary> {
+    return this.summary(this.store.requireExperiment(id));
+  }
+
+  async cancel(id: string): Promise<ExperimentSummary> {
+    const e = this.store.requireExperiment(id);
+    if (TERMINAL.includes(e.state)) return this.summary(e);
+    this.store.requestCancel(id);
+    if (e.state === 'queued' && (await this.queue.removeWaiting(id))) {
+      this.store.setExperimentState(id, 'cancelled');
+    } else {
+      this.engine.abort(id);
+    }
+    return this.summary(this.store.requireExperiment(id));
+  }
+
+  async results(id: string): Promise<import('@seconet/core').ResultRow[]> {
+    this.store.requireExperiment(id);
+    return this.store.resultRows(id);
+  }
+
+  async report(id: string): Promise<string> {
+    const data = this.store.reportData(id);
+    this.renderer ??= await loadRenderer();
+    return this.renderer ? await this.renderer(data) : fallbackReport(data);
+  }
+
+  async agents(): Promise<AgentStatus[]> {
+    return this.registry.status();
+  }
+
+  async *events(id: string, afterId: number, signal: AbortSignal): AsyncIterable<ProgressEvent> {
+    this.store.requireExperiment(id);
+    let last = afterId;
+    let wake: (() => void) | undefined;
+    const off = this.store.onEvent((e) => {
+      if (e.experiment === id) wake?.();
+    });
+    const onAbort = (): void => wake?.();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      while (!signal.aborted) {
+        const batch = this.store.eventsAfter(id, last);
+        for (const e of batch) {
+          last = e.id;
+          yield e;
+          if (e.type === 'state' && TERMINAL.includes(e.data['state'] as ExperimentState)) return;
+        }
+        if (batch.length === 0 && TERMINAL.includes(this.store.requireExperiment(id).state)) return;
+        // Live events wake us at once; the poll covers events written by another controller process.
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 1000);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+    } finally {
+      off();
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async metrics(): Promise<ControllerMetrics> {
+    const byState: Record<string, number> = {};
+    for (const e of this.store.listExperiments()) byState[e.state] = (byState[e.state] ?? 0) + 1;
+    const r = this.store.db.prepare(`SELECT SUM(CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END) AS done, SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed FROM runs`).get() as { done: number | null; failed: number | null };
+    const agents = this.registry.status();
+    return {
+      queueDepth: await this.queue.depth().catch(() => -1),
+      runsDone: r.done ?? 0,
+      runsFailed: r.failed ?? 0,
+      experimentsByState: byState,
+      agentsHealthy: agents.filter((a) => a.healthy).length,
+      agentsTotal: agents.length,
+    };
+  }
+}
+
+/** Brings the controller up: store, agents, engine, queue worker; resumes unfinished experiments. */
+export async function startController(config: ControllerConfig, opts: StartControllerOptions = {}): Promise<RunningController> {
+  const store = openStore(config.store.dir);
+  const registry = new AgentRegistry(config.agents, opts.connect ?? defaultConnect, { healthIntervalMs: config.healthIntervalMs, ...(opts.log ? { log: opts.log } : {}) });
+  const engine = new Engine({ store, agents: registry, secrets: opts.secrets ?? generatedSecrets, options: config.engine, ...(opts.log ? { log: opts.log } : {}) });
+  registry.keepScopes(() => engine.scopesInUse());
+  const queue = new ExperimentQueue({
+    redisUrl: config.redis.url,
+    prefix: config.redis.prefix,
+    concurrency: config.worker.concurrency,
+    lockDurationMs: config.worker.lockDurationMs,
+    stalledIntervalMs: config.worker.stalledIntervalMs,
+    hostLockTtlMs: config.worker.hostLockTtlMs,
+    handler: (id, signal) => engine.run(id, signal),
+    hostsOf: (id) => store.requireExperiment(id).hosts,
+    isFinished: (id) => TERMINAL.includes(store.getExperiment(id)?.state ?? 'cancelled'),
+    onWait: (id, holders) => {
+      store.addEvent(id, 'log', { message: `waiting for hosts held by other experiments: ${Object.entries(holders).map(([h, o]) => `${h} (${o.split(':')[0]})`).join(', ')}` });
+    },
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  try {
+    await queue.queue.waitUntilReady();
+    for (const e of store.listExperiments()) {
+      if (!TERMINAL.includes(e.state)) await queue.enqueue(e.id);
+    }
+  } catch (err) {
+    await queue.close();
+    store.close();
+    throw new SeconetError('UNAVAILABLE', `redis at ${config.redis.url} is unreachable: ${(err as Error).message}`, { field: 'redis.url', cause: err });
+  }
+  registry.start();
+  if (!opts.noWorker) queue.start();
+  const service = new ControllerServiceImpl(store, registry, engine, queue, opts.renderReport);
+  let stopped = false;
+  return {
+    service,
+    store,
+    registry,
+    engine,
+    queue,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await queue.close();
+      registry.close();
+      store.close();
+    },
+  };
+}
