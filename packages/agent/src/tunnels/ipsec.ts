@@ -1,0 +1,311 @@
+// Tunnel kind "ipsec": IKEv2 with a pre-shared key (strongSwan charon, configured through
+// swanctl over its vici socket), ESP in tunnel mode, routed through a device that carries this
+// host's overlay address and the routes to the peers' container networks. One charon per host
+// and scope. Traffic selectors: this host's overlay /32 and container network against each
+// peer's overlay /32 and routes. IKE proposal aes256-sha256-modp2048; ESP default aes256gcm16.
+//
+// Variants:
+// - kernel: charon with kernel-netlink; the kernel's ESP (xfrm) SAs, bound by if_id to an xfrm
+//   interface (`ip link add <dev> type xfrm dev <underlay> if_id <id>`) that carries the
+//   overlay address. Needs CONFIG_INET_ESP and CONFIG_XFRM_INTERFACE.
+// - userspace: charon with kernel-libipsec: ESP in UDP 4500 processed inside charon, packets
+//   enter and leave through the TUN device charon creates ("ipsec<N>", its name is not
+//   configurable). kernel-libipsec has no acquires for trap policies, so the driver initiates
+//   every child SA itself (bounded; the peer's own ensure initiates too if this one was early).
+//
+// Running several charons on one machine (the lab): charon's pid file is /var/run/charon.pid,
+// fixed at build time. Each charon therefore gets a private mount namespace in which the
+// scope's run/ directory is bind-mounted over /run (a short-lived `unshare --mount` holder
+// provides the namespace; `nsenter` starts charon in it and in the host's network namespace),
+// and its own STRONGSWAN_CONF naming its vici socket. The PSK stays in a 0600 swanctl.conf.
+//
+// Overhead: ESP in UDP with an AEAD cipher is outer IPv4 20 + UDP 8 + ESP header 8 + IV 8 +
+// padding 0-3 + trailer 2 + ICV 16 = 62-65 bytes; the paper gives ESP as 26-41 B (+28 = 69),
+// so the kernel variant uses 73 as a safe bound. kernel-libipsec reads at most 1400 bytes from
+// its TUN device (its fixed TUN MTU), so the userspace variant's device MTU is 1400 and its
+// overhead is underlay MTU - 1400 = 100 bytes on a 1500-byte underlay.
+
+import { readFile, readlink, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SeconetError, objectName, parseCidr } from '@seconet/core';
+import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, NetworkView, ProbeContext, TunnelDriver } from '../driver.js';
+import type { OwnedObject } from '../journal/objects.js';
+import type { TunnelSpec__Output } from '../gen/seconet/agent/v1/TunnelSpec.js';
+import type { TunnelPeer__Output } from '../gen/seconet/agent/v1/TunnelPeer.js';
+import { processStartTime } from '../journal/undo.js';
+import { scopeId } from './p2p-link.js';
+import {
+  FIELD, HEX_RE, appliedNote, cachedProbe, chooseVariant, daemonAlive, daemonDrift, digest, dropStale, ipArgv, ipBatch, kernelRelease, linkDrift, logTail, noteKey, peerRouteLines, peerRouteObjects,
+  pollUntil, probeTun, readLink, report, requireKeyText, requireOverlay, routeDst, routeDrift, scopeRunDir, startDaemon, stopDaemon, toolVersion, validatePeers, withProbeNetns, writePrivateFile,
+  type DaemonNote,
+} from './common.js';
+
+const KIND = 'ipsec';
+export const IPSEC_KERNEL_OVERHEAD = 73;
+/** kernel-libipsec's TUN device MTU (TUN_DEFAULT_MTU in its plugin): it reads no more per packet. */
+export const LIBIPSEC_TUN_MTU = 1400;
+export const IPSEC_USERSPACE_OVERHEAD = 1500 - LIBIPSEC_TUN_MTU;
+export const CHARON = '/usr/lib/ipsec/charon';
+const IKE_PROPOSAL = 'aes256-sha256-modp2048';
+/** spec.cipher -> ESP proposal; AEAD only, so the overhead bound above holds. */
+const ESP: Readonly<Record<string, string>> = {
+  '': 'aes256gcm16',
+  'aes-256-gcm': 'aes256gcm16',
+  aes256gcm16: 'aes256gcm16',
+  'aes-128-gcm': 'aes128gcm16',
+  aes128gcm16: 'aes128gcm16',
+  'chacha20-poly1305': 'chacha20poly1305',
+  chacha20poly1305: 'chacha20poly1305',
+};
+const PLUGINS_COMMON = 'random nonce aes sha1 sha2 hmac gcm chapoly kdf openssl curve25519 gmp pem pkcs1 x509 socket-default vici';
+
+export function ipsecXfrmDevice(prefix: string, scope: string): string {
+  return objectName(prefix, 'i', [scope]);
+}
+
+/** The variant a spec will get when it is known without probing (forced, or probed before). */
+let lastProbe: CapabilityReport[] | undefined;
+
+function connName(p: TunnelPeer__Output): string {
+  return `peer-${p.name}`;
+}
+
+export function strongswanConf(variant: 'kernel' | 'userspace'): string {
+  const plugins = variant === 'userspace' ? `${PLUGINS_COMMON} kernel-libipsec kernel-netlink` : `${PLUGINS_COMMON} kernel-netlink`;
+  return [
+    'charon {',
+    `  load = ${plugins}`,
+    '  install_routes = no',
+    '  install_virtual_ip = no',
+    '  retransmit_timeout = 1',
+    '  retransmit_base = 1.4',
+    '  retransmit_tries = 6',
+    '  filelog {',
+    '    stderr {',
+    '      default = 1',
+    '      flush_line = yes',
+    '    }',
+    '  }',
+    '  plugins {',
+    '    vici {',
+    '      socket = unix:///run/charon.vici',
+    '    }',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+export function swanctlConf(spec: TunnelSpec__Output, view: NetworkView, variant: 'kernel' | 'userspace', ifId: number): string {
+  const overlay = requireOverlay(spec);
+  const esp = ESP[spec.cipher]!;
+  const out: string[] = ['connections {'];
+  for (const p of spec.peers) {
+    const localTs = [`${overlay.address}/32`, routeDst(view.containerCidr)].join(', ');
+    const remoteTs = [`${p.overlayAddress}/32`, ...p.routes.map(routeDst)].join(', ');
+    out.push(
+      `  ${connName(p)} {`,
+      '    version = 2',
+      `    local_addrs = ${spec.localAddress}`,
+      `    remote_addrs = ${p.underlayAddress}`,
+      `    encap = ${variant === 'userspace' ? 'yes' : 'no'}`,
+      `    proposals = ${IKE_PROPOSAL}`,
+      '    keyingtries = 0',
+      '    dpd_delay = 10s',
+      ...(variant === 'kernel' ? [`    if_id_in = ${ifId}`, `    if_id_out = ${ifId}`] : []),
+      `    local {`,
+      '      auth = psk',
+      `      id = ${spec.localAddress}`,
+      '    }',
+      `    remote {`,
+      '      auth = psk',
+      `      id = ${p.underlayAddress}`,
+      '    }',
+      '    children {',
+      `      ${connName(p)} {`,
+      `        local_ts = ${localTs}`,
+      `        remote_ts = ${remoteTs}`,
+      `        esp_proposals = ${esp}`,
+      '        mode = tunnel',
+      '        dpd_action = restart',
+      '        close_action = start',
+      ...(variant === 'kernel' ? ['        start_action = trap'] : []),
+      '      }',
+      '    }',
+      '  }',
+    );
+  }
+  out.push('}', 'secrets {');
+  for (const p of spec.peers) {
+    out.push(`  ike-${p.name} {`, `    id-1 = ${spec.localAddress}`, `    id-2 = ${p.underlayAddress}`, `    secret = 0x${spec.secrets!.preSharedKey}`, '  }');
+  }
+  out.push('}', '');
+  return out.join('\n');
+}
+
+function validate(spec: TunnelSpec__Output, view: NetworkView): void {
+  validatePeers(spec, true);
+  requireOverlay(spec);
+  requireKeyText(`${FIELD}.secrets.preSharedKey`, spec.secrets?.preSharedKey ?? '', HEX_RE, 'IPsec pre-shared key (hex)');
+  if (ESP[spec.cipher] === undefined) {
+    throw new SeconetError('INVALID_ARGUMENT', `${FIELD}.cipher: ${JSON.stringify(spec.cipher)} is not offered for ipsec; use one of ${Object.keys(ESP).filter(Boolean).join(', ')} or leave it empty (aes256gcm16)`, { field: `${FIELD}.cipher` });
+  }
+  if (spec.port !== 0 && spec.port !== 4500) throw new SeconetError('INVALID_ARGUMENT', `${FIELD}.port: IKE uses 500 and ESP-in-UDP 4500 on every host; leave the port 0`, { field: `${FIELD}.port` });
+  parseCidr(view.containerCidr);
+}
+
+interface IpsecNote {
+  readonly charon: DaemonNote;
+  readonly device: string;
+  readonly variant: 'kernel' | 'userspace';
+}
+
+async function mountNsId(pid: number | 'self'): Promise<string | undefined> {
+  return readlink(`/proc/${pid}/ns/mnt`).catch(() => undefined);
+}
+
+/** Starts charon in a private mount namespace whose /run is `runRoot`. */
+async function startCharon(ctx: DriverContext, dir: string, runRoot: string): Promise<DaemonNote> {
+  const holderWhat = 'mount namespace holder for charon';
+  const holder = await startDaemon(ctx, ['unshare', '--mount', '--propagation', 'private', 'sleep', '30'], { what: holderWhat, logFile: join(dir, 'holder.log'), noNetns: true });
+  try {
+    const own = await mountNsId('self');
+    const fake = holder.startTime === 'fake';
+    const ready = fake || (await pollUntil(async () => { const m = await mountNsId(holder.pid); return m !== undefined && m !== own; }, 3000, 5));
+    if (!ready) throw new SeconetError('COMMAND_FAILED', `unshare --mount did not create a mount namespace: ${await logTail(join(dir, 'holder.log'))}`);
+    const mnt = `--mount=/proc/${holder.pid}/ns/mnt`;
+    await ctx.runner.run(['nsenter', mnt, 'mount', '--bind', runRoot, '/run']);
+    const net = ctx.env.hostNetns === undefined ? [] : [`--net=/run/netns/${ctx.env.hostNetns}`];
+    const logFile = join(dir, 'charon.log');
+    const charon = await startDaemon(ctx, ['nsenter', mnt, ...net, CHARON], { what: `charon ${ctx.scope}`, logFile, noNetns: true, env: { STRONGSWAN_CONF: '/run/strongswan.conf' } });
+    const sock = join(runRoot, 'charon.vici');
+    const up = fake || (await pollUntil(() => existsSync(sock) || processStartTime(charon.pid) !== charon.startTime, 10_000, 20));
+    if (!up || (!fake && processStartTime(charon.pid) !== charon.startTime)) throw new SeconetError('COMMAND_FAILED', `charon did not open its vici socket: ${await logTail(logFile)}`);
+    return { pid: charon.pid, startTime: charon.startTime, digest: '' };
+  } finally {
+    await stopDaemon(ctx, holder, holderWhat);
+  }
+}
+
+async function tunName(ctx: DriverContext, logFile: string, pid: number): Promise<string> {
+  let name: string | undefined;
+  const ok = await pollUntil(async () => {
+    const m = /created TUN device: (ipsec\d+)/.exec(await readFile(logFile, 'utf8').catch(() => ''));
+    name = m?.[1];
+    return name !== undefined;
+  }, 10_000, 20);
+  if (!ok || name === undefined) throw new SeconetError('COMMAND_FAILED', `charon (pid ${pid}) created no TUN device: ${await logTail(logFile)}`);
+  return name;
+}
+
+export const ipsecTunnel: TunnelDriver = {
+  kind: KIND,
+
+  probe(ctx: ProbeContext): Promise<CapabilityReport[]> {
+    return cachedProbe(KIND, async () => {
+      const sw = await toolVersion(ctx, ['swanctl', '--version'], /strongSwan swanctl (\S+)/);
+      const release = await kernelRelease(ctx);
+      const missing = sw === undefined || !existsSync(CHARON) ? 'strongSwan (charon, swanctl) is not installed: apt-get install charon-systemd strongswan-swanctl libcharon-extra-plugins' : undefined;
+      const kernelErr = await withProbeNetns(ctx, async (ns) => {
+        const key = `0x${Buffer.alloc(20, 7).toString('hex')}`;
+        try {
+          await ctx.runner.run(['ip', '-n', ns, 'link', 'add', `${ctx.env.prefix}probe`, 'type', 'xfrm', 'if_id', '1']);
+        } catch (e) {
+          return `kernel lacks CONFIG_XFRM_INTERFACE (ip link add type xfrm: ${((e as { stderr?: string }).stderr ?? String(e)).trim()})`;
+        }
+        try {
+          // A throwaway SA with a constant key in a throwaway namespace: only whether ESP exists matters.
+          await ctx.runner.run(['ip', '-n', ns, 'xfrm', 'state', 'add', 'src', '198.18.0.1', 'dst', '198.18.0.2', 'proto', 'esp', 'spi', '0x100', 'mode', 'tunnel', 'aead', 'rfc4106(gcm(aes))', key, '128'], { secrets: [key] });
+        } catch (e) {
+          return `kernel lacks ESP (CONFIG_INET_ESP, GCM) (ip xfrm state add proto esp: ${((e as { stderr?: string }).stderr ?? String(e)).trim()})`;
+        }
+        return undefined;
+      });
+      const kernel = report(KIND, 'kernel', missing === undefined && kernelErr === undefined, `strongSwan ${sw ?? '?'} on ${release}`, missing ?? `${kernelErr}; use a full kernel or the userspace variant (kernel-libipsec)`);
+      let user: CapabilityReport;
+      if (missing) user = report(KIND, 'userspace', false, '', missing);
+      else if (!existsSync('/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so')) user = report(KIND, 'userspace', false, '', 'the kernel-libipsec plugin is missing: apt-get install libcharon-extra-plugins');
+      else if (!existsSync('/usr/lib/ipsec/plugins/libstrongswan-kdf.so')) user = report(KIND, 'userspace', false, '', 'the kdf plugin is missing: apt-get install libstrongswan-standard-plugins');
+      else {
+        const tun = await probeTun(ctx);
+        user = report(KIND, 'userspace', tun === undefined, `strongSwan ${sw} kernel-libipsec`, `cannot create a TUN device (${tun}); kernel-libipsec needs /dev/net/tun`);
+      }
+      lastProbe = [kernel, user];
+      return lastProbe;
+    });
+  },
+
+  overhead(spec: TunnelSpec__Output): number {
+    if (spec.variant === 'VARIANT_KERNEL') return IPSEC_KERNEL_OVERHEAD;
+    if (spec.variant === 'VARIANT_USERSPACE') return IPSEC_USERSPACE_OVERHEAD;
+    // Unforced: the kernel variant only when a probe already showed it works; else the larger bound.
+    return lastProbe?.find((r) => r.variant === 'kernel')?.available ? IPSEC_KERNEL_OVERHEAD : IPSEC_USERSPACE_OVERHEAD;
+  },
+
+  async ensure(ctx: DriverContext, spec: TunnelSpec__Output, view: NetworkView): Promise<EnsureResult> {
+    validate(spec, view);
+    const overlay = requireOverlay(spec);
+    const cap = chooseVariant(KIND, spec, await ipsecTunnel.probe(ctx));
+    const variant = cap.variant;
+    const ifId = scopeId(spec, ctx.scope);
+    const conf = swanctlConf(spec, view, variant, ifId);
+    const want = digest({ variant, conf: digest(conf), under: ctx.env.underlayDev, mtu: ctx.env.underlayMtu, overlay: overlay.cidr, routes: spec.peers.map((p) => [p.overlayAddress, p.routes]) });
+    const prev = appliedNote(ctx, KIND);
+    if (prev?.digest === want && (await ipsecTunnel.check(ctx, spec, view)).length === 0) return { changed: false, variant, version: cap.version };
+
+    const dir = await scopeRunDir(ctx, KIND);
+    const runRoot = join(dir, 'run');
+    await ctx.journal.record({ type: 'path', path: runRoot });
+    await mkdir(runRoot, { recursive: true, mode: 0o700 });
+    await writePrivateFile(ctx, join(runRoot, 'strongswan.conf'), strongswanConf(variant));
+    const swanctlFile = join(dir, 'swanctl.conf');
+    await writePrivateFile(ctx, swanctlFile, conf);
+    const uri = `unix://${join(runRoot, 'charon.vici')}`;
+
+    const key = noteKey(KIND, 'charon');
+    let note = ctx.journal.note(key) as IpsecNote | undefined;
+    if (note && (note.variant !== variant || !daemonAlive(note.charon))) {
+      await stopDaemon(ctx, note.charon, `charon ${ctx.scope}`);
+      note = undefined;
+    }
+    let device: string;
+    if (variant === 'kernel') {
+      device = ipsecXfrmDevice(ctx.env.prefix, ctx.scope);
+      await ctx.journal.record({ type: 'link', name: device, netns: ctx.env.hostNetns });
+      if (!(await readLink(ctx, device))) await ctx.runner.run([...ipArgv(ctx.env), 'link', 'add', device, 'type', 'xfrm', 'dev', ctx.env.underlayDev, 'if_id', String(ifId)]);
+    }
+    if (!note) {
+      const charon = await startCharon(ctx, dir, runRoot);
+      device = variant === 'kernel' ? ipsecXfrmDevice(ctx.env.prefix, ctx.scope) : await tunName(ctx, join(dir, 'charon.log'), charon.pid);
+      note = { charon, device, variant };
+      await ctx.journal.setNote(key, note);
+    }
+    device = note.device;
+    // The libipsec TUN device goes with charon; journalled so a crash between here and teardown still removes it.
+    const link: OwnedObject = { type: 'link', name: device, netns: ctx.env.hostNetns };
+    const objects = [link, ...peerRouteObjects(ctx.env, spec.peers)];
+    await dropStale(ctx, prev, objects);
+    await ctx.journal.recordAll(objects);
+    const mtu = variant === 'kernel' ? ctx.env.underlayMtu - IPSEC_KERNEL_OVERHEAD : Math.min(LIBIPSEC_TUN_MTU, ctx.env.underlayMtu - IPSEC_USERSPACE_OVERHEAD);
+    await ipBatch(ctx, [`link set dev ${device} mtu ${mtu} up`, `addr replace ${overlay.cidr} dev ${device}`, ...peerRouteLines(spec.peers, () => device, (p) => p.overlayAddress, true)]);
+    await ctx.runner.run(['swanctl', '--load-all', '--noprompt', '--file', swanctlFile, '--uri', uri], { secrets: [spec.secrets!.preSharedKey] });
+    if (variant === 'userspace') {
+      // Bounded: a peer whose charon is not configured yet answers at once with an error, and
+      // its own ensure initiates towards this host later.
+      await Promise.all(spec.peers.map((p) => ctx.runner.run(['swanctl', '--initiate', '--child', connName(p), '--timeout', '3', '--uri', uri], { okCodes: [0, 1, 2], timeoutMs: 10_000 }).catch(() => undefined)));
+    }
+    await ctx.journal.setNote(noteKey(KIND, 'applied'), { digest: want, objects });
+    return { changed: true, variant, version: cap.version };
+  },
+
+  async check(ctx: DriverContext, spec: TunnelSpec__Output): Promise<DriftReport[]> {
+    const note = ctx.journal.note(noteKey(KIND, 'charon')) as IpsecNote | undefined;
+    const out: DriftReport[] = [...daemonDrift(note?.charon, `charon ${ctx.scope}`)];
+    if (!note) return out;
+    const mtu = note.variant === 'kernel' ? ctx.env.underlayMtu - IPSEC_KERNEL_OVERHEAD : Math.min(LIBIPSEC_TUN_MTU, ctx.env.underlayMtu - IPSEC_USERSPACE_OVERHEAD);
+    out.push(...(await linkDrift(ctx, note.device, mtu)));
+    out.push(...(await routeDrift(ctx, spec.peers, () => note.device)));
+    return out;
+  },
+};

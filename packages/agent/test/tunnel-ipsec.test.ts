@@ -1,0 +1,16 @@
+import t from 'tap';
+import { generateTunnelSecrets } from '@seconet/core';
+import { ipsecTunnel } from '../src/tunnels/ipsec.js';
+import { isRoot, tunnelScenario } from './tunnel-harness.js';
+
+const psk = generateTunnelSecrets('ipsec', ['h1', 'h2']).h1!.preSharedKey;
+
+t.test('ipsec userspace (charon + kernel-libipsec, ESP in UDP) between two lab hosts', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  await tunnelScenario(t, ipsecTunnel, {
+    variant: 'VARIANT_USERSPACE',
+    expectVariant: 'userspace',
+    secrets: () => ({ privateKey: '', preSharedKey: psk }),
+    device: () => 'ipsec0',
+    secretsToHide: [psk],
+  });
+});
