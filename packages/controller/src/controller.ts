@@ -159,7 +159,9 @@ export class ControllerServiceImpl implements ControllerService {
     const e = this.store.requireExperiment(id);
     if (TERMINAL.includes(e.state)) return this.summary(e);
     this.store.requestCancel(id);
-    if (e.state === 'queued' && (await this.queue.removeWaiting(id))) {
+    if (e.state === 'queued') {
+      // Not started: nothing to stop. A job still waiting for its hosts sees the terminal state and lets go.
+      await this.queue.removeWaiting(id);
       this.store.setExperimentState(id, 'cancelled');
     } else {
       this.engine.abort(id);

@@ -54,7 +54,14 @@ export class FakeAgent implements AgentLink {
     return {
       name: this.name, agentVersion: '0.1.0-test', kernel: '6.1.0-test', hostname: 'lab', namePrefix: 'snzz', underlayAddress: this.underlay,
       cpu: { model: 'Fake CPU', cores: 2 }, memoryBytes: 1 << 30,
-      capabilities: [{ category: 'workload', kind: 'throughput-basic', variant: 'VARIANT_USERSPACE', available: true, version: '3.12', reason: '', engine: 'iperf3' }],
+      capabilities: [
+        ...['bridge', 'routing'].map((kind) => ({ category: 'network', kind, variant: 'VARIANT_KERNEL', available: true, version: '', reason: '', engine: '' })),
+        ...['vxlan', 'wireguard'].map((kind) => ({ category: 'tunnel', kind, variant: 'VARIANT_KERNEL', available: true, version: '', reason: '', engine: '' })),
+        ...['iptables', 'nftables'].map((kind) => ({ category: 'filter', kind, variant: 'VARIANT_KERNEL', available: true, version: '', reason: '', engine: '' })),
+        { category: 'workload', kind: 'latency-basic', variant: 'VARIANT_USERSPACE', available: true, version: '1', reason: '', engine: 'ping' },
+        { category: 'workload', kind: 'throughput-basic', variant: 'VARIANT_USERSPACE', available: true, version: '3.12', reason: '', engine: 'iperf3' },
+        { category: 'workload', kind: 'throughput-basic', variant: 'VARIANT_USERSPACE', available: false, version: '', reason: 'uperf is not installed', engine: 'uperf' },
+      ],
       tools: [{ tool: 'iperf3', version: '3.12' }], startedAt: this.startedAt, scopes: [...this.scopes],
     };
   }

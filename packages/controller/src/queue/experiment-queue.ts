@@ -14,7 +14,7 @@
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { ExperimentState } from '@seconet/core';
-import { HostLocks } from './host-locks.js';
+import { HostLocks, LockWaitAbandoned, type HostLease } from './host-locks.js';
 
 export interface ExperimentQueueOptions {
   readonly redisUrl: string;
@@ -100,14 +100,21 @@ export class ExperimentQueue {
   async process(id: string, signal: AbortSignal = this.stopping.signal): Promise<ExperimentState | 'finished'> {
     if (this.opts.isFinished?.(id)) return 'finished';
     let waitedLogged = false;
-    const lease = await this.locks.acquire(this.opts.hostsOf(id), id, {
-      ttlMs: this.opts.hostLockTtlMs ?? 10_000,
-      signal,
-      onWait: (holders) => {
-        if (!waitedLogged) this.opts.onWait?.(id, holders);
-        waitedLogged = true;
-      },
-    });
+    let lease: HostLease;
+    try {
+      lease = await this.locks.acquire(this.opts.hostsOf(id), id, {
+        ttlMs: this.opts.hostLockTtlMs ?? 10_000,
+        signal,
+        abandon: () => this.opts.isFinished?.(id) === true,
+        onWait: (holders) => {
+          if (!waitedLogged) this.opts.onWait?.(id, holders);
+          waitedLogged = true;
+        },
+      });
+    } catch (err) {
+      if (err instanceof LockWaitAbandoned) return 'finished';
+      throw err;
+    }
     try {
       if (this.opts.isFinished?.(id)) return 'finished';
       return await this.opts.handler(id, signal);

@@ -40,6 +40,13 @@ for i, key in ipairs(KEYS) do
 end
 return n`;
 
+export class LockWaitAbandoned extends Error {
+  constructor() {
+    super('stopped waiting for host locks');
+    this.name = 'LockWaitAbandoned';
+  }
+}
+
 export interface HostLease {
   readonly token: string;
   readonly hosts: readonly string[];
@@ -52,6 +59,8 @@ export interface AcquireOptions {
   readonly ttlMs?: number;
   readonly pollMs?: number;
   readonly signal?: AbortSignal;
+  /** Checked while waiting: when it returns true the wait ends with LockWaitAbandoned. */
+  readonly abandon?: () => boolean;
   /** Called once when the hosts are busy and the caller starts waiting. */
   readonly onWait?: (holders: Record<string, string>) => void;
 }
@@ -85,6 +94,7 @@ export class HostLocks {
       if (opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error('lock wait aborted');
       const ok = keys.length === 0 ? 1 : ((await this.redis.eval(ACQUIRE, keys.length, ...keys, token, String(ttl))) as number);
       if (ok === 1) break;
+      if (opts.abandon?.()) throw new LockWaitAbandoned();
       if (!waited) {
         waited = true;
         opts.onWait?.(await this.holders(hosts));
