@@ -53,3 +53,4 @@ export type * from './gen/seconet/agent/v1/CpuTimes.js';
 export type * from './gen/seconet/agent/v1/Memory.js';
 export type * from './gen/seconet/agent/v1/InterfaceRates.js';
 export { ensureBpffs, isBpffsMounted as isAgentBpffsMounted } from './solutions/bpffs.js';
+export { createReconciler, type CreateReconcilerOptions } from './reconciler/reconciler.js';

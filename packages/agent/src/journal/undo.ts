@@ -186,7 +186,12 @@ export interface TeardownResult {
  * are still removed.
  */
 export async function teardownObjects(deps: UndoDeps, journal: ScopeJournal): Promise<TeardownResult> {
-  const objs = [...journal.objects()].reverse();
+  return teardownSome(deps, journal, journal.objects());
+}
+
+/** Like teardownObjects, for a subset of the journal's objects (given in creation order). */
+export async function teardownSome(deps: UndoDeps, journal: ScopeJournal, subset: readonly OwnedObject[]): Promise<TeardownResult> {
+  const objs = [...subset].reverse();
   const removed: string[] = [];
   const failed: Array<{ object: string; error: string }> = [];
   let i = 0;
@@ -200,25 +205,29 @@ export async function teardownObjects(deps: UndoDeps, journal: ScopeJournal): Pr
       run = objs.slice(i, j);
     }
     i += run.length;
-    try {
-      if (run.length > 1) await removeBatch(deps, run as Batchable[]);
-      else await removeObject(deps, o);
-      await journal.forgetAll(run);
-      removed.push(...run.map(describe));
-    } catch (e) {
-      // A batch fell back to single removals and one of them failed: keep only what is still unsettled.
-      for (const x of run) {
-        try {
-          await removeObject(deps, x);
-          await journal.forget(x);
-          removed.push(describe(x));
-        } catch (e2) {
-          const error = e2 instanceof Error ? e2.message : String(e2);
-          failed.push({ object: describe(x), error });
-          deps.log?.warn({ object: describe(x), err: error }, 'teardown: object not removed');
-        }
+    if (run.length > 1) {
+      // removeBatch settles every object on its own when the batch fails, so this only throws
+      // when one of them really could not be removed: retry each to find which.
+      const ok = await removeBatch(deps, run as Batchable[]).then(
+        () => true,
+        () => false,
+      );
+      if (ok) {
+        await journal.forgetAll(run);
+        removed.push(...run.map(describe));
+        continue;
       }
-      void e;
+    }
+    for (const x of run) {
+      try {
+        await removeObject(deps, x);
+        await journal.forget(x);
+        removed.push(describe(x));
+      } catch (e) {
+        const error = e instanceof Error ? e.message : String(e);
+        failed.push({ object: describe(x), error });
+        deps.log?.warn({ object: describe(x), err: error }, 'teardown: object not removed');
+      }
     }
   }
   return { removed, failed };
