@@ -12,7 +12,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { parseDocument } from 'yaml';
-import { SeconetError } from '@seconet/core';
+import { SeconetError, specJsonSchema } from '@seconet/core';
 import type { ResultRow } from '@seconet/core';
 import type { ControllerService } from '../service.js';
 import { TokenSet, bearerToken } from './auth.js';
@@ -48,7 +48,7 @@ export interface ApiOptions {
   readonly bodyLimit?: number;
   /** Interval of SSE keep-alive comments (default 15 s). */
   readonly heartbeatMs?: number;
-  /** Published in the OpenAPI document as components.schemas.ExperimentSpec. */
+  /** Published in the OpenAPI document as components.schemas.ExperimentSpec (default: the spec schema of @seconet/core). */
   readonly specSchema?: object;
   readonly version?: string;
 }
@@ -143,7 +143,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       },
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-        ...(opts.specSchema === undefined ? {} : { schemas: { ExperimentSpec: opts.specSchema as Record<string, unknown> } }),
+        schemas: { ExperimentSpec: (opts.specSchema ?? specJsonSchema()) as Record<string, unknown> },
       },
       security: [{ bearer: [] }],
     },

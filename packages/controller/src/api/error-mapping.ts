@@ -61,7 +61,9 @@ export function mapError(error: unknown, requestId: string): MappedError {
   if (isSeconetError(error)) {
     const status = ErrorCodes[error.code].http;
     if (status >= 500) return internal(error.code, requestId);
-    return { status, body: body(error.code, error.message, error.field), internal: false };
+    // A spec that is not a document at all has no field inside it: the body as a whole is at fault.
+    const field = error.field ?? (error.code === 'INVALID_SPEC' ? 'body' : undefined);
+    return { status, body: body(error.code, error.message, field), internal: false };
   }
   const e = (typeof error === 'object' && error !== null ? error : {}) as FastifyLikeError;
   if (Array.isArray(e.validation)) {
