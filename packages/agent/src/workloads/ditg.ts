@@ -62,7 +62,7 @@ export function ditgWallMs(plan: WorkloadPlan): number {
 }
 
 async function decode(ctx: EngineContext, log: string, combinedPath: string): Promise<{ text: string; rows: CombinedRow[] }> {
-  const r = await ctx.runner.run(['ITGDec', log, '-c', '1000', combinedPath], { timeoutMs: 60_000, signal: ctx.signal, okCodes: [0, 1] });
+  const r = await ctx.runner.run(['ITGDec', log, '-v', '-c', '1000', combinedPath], { timeoutMs: 60_000, signal: ctx.signal, okCodes: [0, 1] });
   const rows = parseCombinedStats(await readFile(combinedPath, 'utf8').catch(() => ''));
   return { text: stripSpinner(r.stdout + r.stderr), rows };
 }
