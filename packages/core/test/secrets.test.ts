@@ -54,6 +54,6 @@ t.test('openvpn: a shared 2048-bit static key file openvpn reads', async (t) => 
 t.test('kinds without secrets, bad input', async (t) => {
   t.same(generateTunnelSecrets('vxlan', ['a']).a, { privateKey: '', publicKey: '', preSharedKey: '' });
   t.throws(() => generateTunnelSecrets('foo', ['a']), { code: 'INVALID_ARGUMENT', field: 'tunnel' });
-  t.throws(() => generateTunnelSecrets('wireguard', ['A b']), { field: 'hosts[0]' });
-  t.throws(() => generateTunnelSecrets('wireguard', ['a', 'a']), { field: 'hosts' });
+  t.throws(() => generateTunnelSecrets('wireguard', ['A b']), { code: 'INVALID_ARGUMENT', field: 'hosts[0]' });
+  t.throws(() => generateTunnelSecrets('wireguard', ['a', 'a']), { code: 'INVALID_ARGUMENT', field: 'hosts' });
 });

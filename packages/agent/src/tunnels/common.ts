@@ -453,11 +453,11 @@ export async function toolVersion(ctx: ProbeContext, argv: readonly string[], re
 }
 
 /** Probe result for a kernel link type: available, or the reason with what to do. */
-export async function kernelLinkReport(ctx: ProbeContext, kind: string, type: string, config: string, extra: readonly string[]): Promise<CapabilityReport> {
+export async function kernelLinkReport(ctx: ProbeContext, kind: string, type: string, config: string, extra: readonly string[], remedy = 'use a full kernel or the userspace variant'): Promise<CapabilityReport> {
   const release = await kernelRelease(ctx);
   const err = await probeLinkType(ctx, type, extra);
   if (err === undefined) return report(kind, 'kernel', true, release, '');
-  return report(kind, 'kernel', false, release, `kernel lacks ${config} (ip link add type ${type}: ${err}); use a full kernel${kind === 'vxlan' ? '' : ' or the userspace variant'}`);
+  return report(kind, 'kernel', false, release, `kernel lacks ${config} (ip link add type ${type}: ${err}); ${remedy}`);
 }
 
 export { isIPv4 };

@@ -48,7 +48,7 @@ export function makeP2pLinkTunnel(k: P2pLinkKind): TunnelDriver {
 
     probe(ctx: ProbeContext): Promise<CapabilityReport[]> {
       return cachedProbe(k.kind, async () => [
-        await kernelLinkReport(ctx, k.kind, k.type, k.config, k.probeArgs),
+        await kernelLinkReport(ctx, k.kind, k.type, k.config, k.probeArgs, 'use a full kernel (e.g. the full-kernel lab)'),
         report(k.kind, 'userspace', false, '', k.userspaceReason),
       ]);
     },

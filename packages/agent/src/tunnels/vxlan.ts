@@ -28,7 +28,7 @@ export const vxlanTunnel: TunnelDriver = {
 
   probe(ctx: ProbeContext): Promise<CapabilityReport[]> {
     return cachedProbe(KIND, async () => [
-      await kernelLinkReport(ctx, KIND, 'vxlan', 'CONFIG_VXLAN', ['id', '42', 'dstport', String(VXLAN_PORT)]),
+      await kernelLinkReport(ctx, KIND, 'vxlan', 'CONFIG_VXLAN', ['id', '42', 'dstport', String(VXLAN_PORT)], 'use a full kernel'),
       report(KIND, 'userspace', false, '', 'no userspace VXLAN in this driver; the ovs network solution offers OVS netdev VXLAN ports'),
     ]);
   },
