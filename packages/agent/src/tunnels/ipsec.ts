@@ -204,7 +204,7 @@ export const ipsecTunnel: TunnelDriver = {
 
   probe(ctx: ProbeContext): Promise<CapabilityReport[]> {
     return cachedProbe(KIND, async () => {
-      const sw = await toolVersion(ctx, ['swanctl', '--version'], /strongSwan swanctl (\S+)/);
+      const sw = await toolVersion(ctx, ['swanctl', '--version'], /strongSwan (\d+\.\d+\.\d+)/);
       const release = await kernelRelease(ctx);
       const missing = sw === undefined || !existsSync(CHARON) ? 'strongSwan (charon, swanctl) is not installed: apt-get install charon-systemd strongswan-swanctl libcharon-extra-plugins' : undefined;
       const kernelErr = await withProbeNetns(ctx, async (ns) => {
