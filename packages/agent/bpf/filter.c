@@ -18,8 +18,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#define MAX_RULES 262144
-#define MAX_GUARDED 256
+#define MAX_RULES 262144 /* two generations of at most 100 000 decoys + 10 000 pairs (x2 directions) */
+#define MAX_GUARDED 512 /* two generations of at most 256 networks */
 
 struct pair_key {
 	__u32 gen;

@@ -9,9 +9,10 @@
 // per-packet cost does not grow with the number of extra rules; `extraRules` only adds decoy
 // entries (map size and load time), unlike the linear chains of iptables and nftables.
 //
-// The journal holds the pins (program, maps, their directory) and the clsact qdiscs; the
-// generation and digest of the loaded rule set are a journal note, so an unchanged ensure
-// costs two read-only bpftool calls.
+// The journal holds the pins (program, maps, their directory) and the clsact qdiscs this driver
+// added; on the bpf network the qdisc is the network's, so its removal is left to the network
+// (the journal has no per-filter tc object). The generation and digest of the loaded rule set
+// are a journal note, so an unchanged ensure costs three read-only calls.
 
 import { existsSync } from 'node:fs';
 import { mkdir, rm, rmdir } from 'node:fs/promises';
@@ -114,6 +115,13 @@ async function attachedDevices(runner: Runner, netns: string | undefined, id: nu
   return out;
 }
 
+/** Devices in `netns` that have a clsact qdisc, from one `tc -j qdisc show`. */
+async function clsactDevices(runner: Runner, netns: string | undefined): Promise<Set<string>> {
+  const r = await runner.run(['tc', '-j', 'qdisc', 'show'], { netns });
+  const rows = JSON.parse(r.stdout || '[]') as Array<{ kind: string; dev: string }>;
+  return new Set(rows.filter((q) => q.kind === 'clsact').map((q) => q.dev));
+}
+
 /** `tc -batch` lines attaching the pinned program to each device's ingress at prio 1. */
 export function renderAttach(prog: string, devs: readonly string[]): string {
   return devs.flatMap((d) => [`qdisc replace dev ${d} clsact`, `filter replace dev ${d} ingress prio 1 handle 1 bpf da object-pinned ${prog}`]).join('\n') + '\n';
@@ -162,10 +170,12 @@ export class BpfFilter implements FilterDriver {
 
     await ensureBpffs(ctx.runner, ctx.env);
     if (!existsSync(pins.prog)) {
+      // The scope directory is ours only when we make it (the bpf network may own it already).
       const scopeDir = pins.dir.slice(0, pins.dir.lastIndexOf('/'));
-      await ctx.journal.record({ type: 'bpf-pin', path: scopeDir });
-      await ctx.journal.record({ type: 'bpf-pin', path: pins.dir });
-      for (const p of [pins.config, pins.guarded, pins.allow, pins.prog]) await ctx.journal.record({ type: 'bpf-pin', path: p });
+      await ctx.journal.recordAll([
+        ...(existsSync(scopeDir) ? [] : [{ type: 'bpf-pin', path: scopeDir } as const]),
+        { type: 'bpf-pin', path: pins.dir },
+      ]);
       await ctx.journal.setNote(NOTE, undefined);
       await mkdir(pins.dir, { recursive: true, mode: 0o700 });
       await ctx.runner.run(['bpftool', 'prog', 'load', FILTER_OBJECT, pins.prog, 'type', 'classifier', 'pinmaps', pins.dir]);
@@ -190,7 +200,9 @@ export class BpfFilter implements FilterDriver {
     const attached = await attachedDevices(ctx.runner, ctx.env.hostNetns, id);
     const missing = devs.filter((d) => !attached.has(d));
     if (missing.length > 0) {
-      for (const d of missing) await ctx.journal.record({ type: 'tc-clsact', dev: d, netns: ctx.env.hostNetns });
+      // A clsact qdisc is ours only when we add it: the bpf network's redirect shares the one it made.
+      const withClsact = await clsactDevices(ctx.runner, ctx.env.hostNetns);
+      await ctx.journal.recordAll(missing.filter((d) => !withClsact.has(d)).map((d) => ({ type: 'tc-clsact', dev: d, netns: ctx.env.hostNetns }) as const));
       await ctx.runner.run(['tc', '-batch', '-'], { netns: ctx.env.hostNetns, stdin: renderAttach(pins.prog, missing) });
       changed = true;
     }

@@ -1,14 +1,16 @@
 // The iptables filter: one chain of ours in the `filter` table of the host namespace, entered
-// from FORWARD only for traffic between guarded networks (one jump per guarded source x
-// destination network), holding the decoy rules first, then the allowed pairs, then a DROP.
-// The whole chain and its jumps are written by one `iptables-restore --noflush` transaction
-// (declaring `:CHAIN` flushes it in the same commit, so a changed spec replaces the rules
-// atomically), as Calico Felix does. Owner marks: the chain name carries the agent prefix; the
-// jumps and the final DROP carry `-m comment` marks, the DROP's comment also the rule set's
-// digest, so one `iptables-save` tells whether the loaded rules are already the desired ones.
-// Decoy and allow rules carry no comment match, which would add a per-rule match to the very
-// cost the rule-count sweeps measure (on the legacy backend). Bridged paths reach FORWARD only
-// with br_netfilter's bridge-nf-call-iptables=1 in the host namespace, set and journaled here.
+// from FORWARD for traffic from a guarded network (one jump per guarded network), holding the
+// decoy rules first, then the allowed pairs, then a DROP per guarded destination network;
+// traffic to unguarded destinations falls off the chain's end and returns to FORWARD. So the
+// rule count grows with the guarded networks, not with their square. The chain and its jumps
+// are written by one `iptables-restore --noflush` transaction (declaring `:CHAIN` flushes it in
+// the same commit, so a changed spec replaces the rules atomically), as Calico Felix does.
+// Owner marks: the chain name carries the agent prefix; the jumps and the DROP rules carry
+// `-m comment` marks, the DROPs' comment also the rule set's digest, so one `iptables-save`
+// tells whether the loaded rules are already the desired ones. Decoy and allow rules carry no
+// comment match, which would add a per-rule match to the very cost the rule-count sweeps
+// measure (on the legacy backend). Bridged paths reach FORWARD only with br_netfilter's
+// bridge-nf-call-iptables=1 in the host namespace, set and journaled here.
 
 import { objectName } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, FilterDriver, NetworkView, ProbeContext } from '../driver.js';
@@ -16,15 +18,15 @@ import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
 import type { OwnedObject } from '../journal/objects.js';
 import { ensureHostSysctl } from './host-sysctl.js';
 import { errorText, toolVersion, withProbeNetns } from './probe-netns.js';
-import { buildRuleSet, guardedPairs, requireKernelPath, type RuleSet } from './rule-set.js';
+import { buildRuleSet, requireKernelPath, type RuleSet } from './rule-set.js';
 
 export function iptablesChain(prefix: string, scope: string): string {
   return objectName(prefix, 'f', [scope, 'iptables']);
 }
 
-/** Jump rule (the argv after `-A FORWARD`) for one guarded network pair. */
-export function jumpRule(chain: string, src: string, dst: string): string[] {
-  return ['-s', src, '-d', dst, '-m', 'comment', '--comment', chain, '-j', chain];
+/** Jump rule (the argv after `-A FORWARD`) for traffic from one guarded network. */
+export function jumpRule(chain: string, src: string): string[] {
+  return ['-s', src, '-m', 'comment', '--comment', chain, '-j', chain];
 }
 
 function hostCidr(ip: string): string {
@@ -36,7 +38,7 @@ export function chainRules(chain: string, rs: RuleSet): string[] {
   const lines: string[] = [];
   for (const d of rs.decoys) lines.push(`-s ${hostCidr(d.src)} -d ${hostCidr(d.dst)} -j ACCEPT`);
   for (const a of rs.allow) lines.push(`-s ${hostCidr(a.src)} -d ${hostCidr(a.dst)} -j ACCEPT`);
-  lines.push(`-m comment --comment "${chain}:${rs.digest.slice(0, 16)}" -j DROP`);
+  for (const g of rs.guarded) lines.push(`-d ${g} -m comment --comment "${chain}:${rs.digest.slice(0, 16)}" -j DROP`);
   return lines;
 }
 
@@ -61,7 +63,7 @@ export function parseSave(save: string, chain: string): LoadedChain {
 
 /** The iptables-restore input that makes the chain and its jumps exactly `rs`, given what is loaded. */
 export function renderRestore(chain: string, rs: RuleSet, loaded: LoadedChain): string {
-  const want = guardedPairs(rs).map((p) => jumpRule(chain, p.src, p.dst).join(' '));
+  const want = rs.guarded.map((g) => jumpRule(chain, g).join(' '));
   const lines = ['*filter', `:${chain} - [0:0]`];
   for (const j of loaded.jumps) if (!want.includes(j)) lines.push(`-D FORWARD ${j}`);
   for (const j of want) if (!loaded.jumps.includes(j)) lines.push(`-I FORWARD 1 ${j}`);
@@ -79,7 +81,7 @@ function chainObject(ctx: DriverContext, chain: string, rs: RuleSet): OwnedObjec
     type: 'iptables-chain',
     table: 'filter',
     chain,
-    jumps: guardedPairs(rs).map((p) => ({ from: 'FORWARD', rule: jumpRule(chain, p.src, p.dst) })),
+    jumps: rs.guarded.map((g) => ({ from: 'FORWARD', rule: jumpRule(chain, g) })),
     netns: ctx.env.hostNetns,
   };
 }
@@ -119,7 +121,7 @@ export class IptablesFilter implements FilterDriver {
     let changed = false;
     if (view.kind === 'bridge') changed = await ensureHostSysctl(ctx, 'net.bridge.bridge-nf-call-iptables', '1', true);
     const loaded = await readLoaded(ctx, chain, ctx.env.hostNetns);
-    const wantJumps = guardedPairs(rs).map((p) => jumpRule(chain, p.src, p.dst).join(' '));
+    const wantJumps = rs.guarded.map((g) => jumpRule(chain, g).join(' '));
     if (loaded.exists && sameRules(loaded.rules, chainRules(chain, rs)) && sameRules([...loaded.jumps].sort(), [...wantJumps].sort())) return result(changed);
     const obj = chainObject(ctx, chain, rs);
     await ctx.journal.record(obj);
@@ -139,9 +141,8 @@ export class IptablesFilter implements FilterDriver {
     const want = chainRules(chain, rs);
     if (!loaded.exists) drifts.push({ object: `iptables chain filter/${chain}`, expected: 'present', observed: 'missing' });
     else if (!sameRules(loaded.rules, want)) drifts.push({ object: `iptables chain filter/${chain}`, expected: `${want.length} rules, digest ${rs.digest.slice(0, 16)}`, observed: `${loaded.rules.length} rules, last: ${loaded.rules.at(-1) ?? 'none'}` });
-    for (const p of guardedPairs(rs)) {
-      const j = jumpRule(chain, p.src, p.dst).join(' ');
-      if (!loaded.jumps.includes(j)) drifts.push({ object: `iptables jump FORWARD ${p.src} -> ${p.dst}`, expected: 'present', observed: 'missing' });
+    for (const g of rs.guarded) {
+      if (!loaded.jumps.includes(jumpRule(chain, g).join(' '))) drifts.push({ object: `iptables jump FORWARD -s ${g}`, expected: 'present', observed: 'missing' });
     }
     return drifts;
   }

@@ -14,7 +14,8 @@ import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
 export const MAX_EXTRA_RULES = 100_000;
 /** Upper bound of allowed pairs (a 254-container /24 holds at most 127 pairs per host). */
 export const MAX_ALLOWED_PAIRS = 10_000;
-export const MAX_GUARDED = 64;
+/** Upper bound of guarded networks (the BPF LPM map holds two generations of them). */
+export const MAX_GUARDED = 256;
 
 export interface DirectedPair {
   readonly src: string;
@@ -81,13 +82,18 @@ export function guardedPairs(rs: RuleSet): DirectedPair[] {
 }
 
 /**
- * Netfilter and tc filters see container traffic only where it crosses the host's IP stack or
- * a veth's tc hook. The OVS userspace datapath switches frames from packet sockets before
- * either, so such a filter would measure nothing while claiming isolation: refuse it.
+ * Netfilter filters see container traffic only where it crosses the host's IP stack. The OVS
+ * userspace datapath switches frames from packet sockets before any hook, and the bpf network
+ * solution moves same-host traffic between veths with bpf_redirect_peer, past the forward hook
+ * (measured: denied pairs still ping). Such a filter would claim an isolation it does not
+ * enforce: refuse the combination, naming the filter to use instead.
  */
 export function requireKernelPath(kind: string, networkKind: string): void {
   if (networkKind === 'ovs') {
     throw new SeconetError('UNSUPPORTED', `state.filter.kind: the ${kind} filter does not see traffic switched by Open vSwitch; use filter "ovs" with network "ovs"`, { field: 'state.filter.kind' });
+  }
+  if (networkKind === 'bpf' && (kind === 'iptables' || kind === 'nftables')) {
+    throw new SeconetError('UNSUPPORTED', `state.filter.kind: the ${kind} filter does not see same-host traffic the bpf network redirects between veths; use filter "bpf" with network "bpf"`, { field: 'state.filter.kind' });
   }
 }
 
