@@ -1,12 +1,15 @@
 import t from 'tap';
+import pino from 'pino';
+import type { HostEnv } from '../src/host-env.js';
+import { ExecRunner } from '../src/runner/runner.js';
 import { vxlanDevice, vxlanTunnel } from '../src/tunnels/vxlan.js';
-import { noneTunnel } from '../src/tunnels/none.js';
 import { isRoot, tunnelScenario } from './tunnel-harness.js';
 
 const skip = isRoot ? false : 'needs root for network namespaces';
 
 t.test('vxlan (kernel) between two lab hosts', { skip }, async (t) => {
-  const caps = await vxlanTunnel.probe({ env: { prefix: 'snzz' } as never, runner: new (await import('../src/runner/runner.js')).ExecRunner(), log: undefined as never });
+  const caps = await vxlanTunnel.probe({ env: { prefix: 'snzz' } as HostEnv, runner: new ExecRunner(), log: pino({ level: 'silent' }) });
   t.equal(caps.find((c) => c.variant === 'kernel')?.available, true, 'probe: kernel VXLAN works here');
+  t.equal(caps.find((c) => c.variant === 'userspace')?.available, false, 'no userspace VXLAN in this driver');
   await tunnelScenario(t, vxlanTunnel, { expectVariant: 'kernel', device: (h) => vxlanDevice(h.host.prefix, h.journal.scope) });
 });

@@ -77,6 +77,7 @@ export const tincTunnel: TunnelDriver = {
     const dev = tincDevice(ctx.env.prefix, ctx.scope);
     const mtu = ctx.env.underlayMtu - TINC_OVERHEAD;
     const me = tincNodeName(ctx.env.name);
+    if (!/^[A-Za-z0-9_]{1,64}$/.test(me)) throw new SeconetError('INVALID_ARGUMENT', `agent name ${JSON.stringify(ctx.env.name)} cannot be a tinc node name (letters, digits, dashes)`, { field: 'name' });
     let myPub: string;
     try {
       myPub = createPublicKey(priv).export({ type: 'pkcs1', format: 'pem' }).toString();
