@@ -1,0 +1,297 @@
+// The report's figures as Vega-Lite specs, in the spirit of the SeCoNetBench paper: latency box
+// plots per technology with and without filtering (from per-packet RTTs), throughput vs payload
+// per tunnel, throughput and latency vs rule count per filter, throughput vs pairs and vs
+// clients, host CPU and softirq per cell. Each builder returns undefined when the data lack
+// what its figure needs, so a running experiment shows the figures it can. Box statistics are
+// computed here (stats/, R type 7 quartiles, Tukey whiskers) rather than by Vega-Lite, so the
+// SVG stays small with thousands of RTTs and matches the tables.
+
+import { summarize, type ResultRow } from '@seconet/core';
+import type { TopLevelSpec } from 'vega-lite';
+import { cellLabel, isPairRow, points, runValues, techLabeler } from './groups.js';
+import type { ReportData } from './types.js';
+
+export interface Chart {
+  readonly id: string;
+  readonly title: string;
+  readonly caption: string;
+  readonly spec: TopLevelSpec;
+}
+
+const THROUGHPUT_KINDS = new Set(['throughput-basic', 'iperf3', 'pairs-scale']);
+const MAX_OUTLIERS = 60;
+const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#eeca3b', '#9d755d', '#bab0ac', '#ff9da6'];
+
+const mbit = (bps: number): number => +(bps / 1e6).toFixed(3);
+
+/** Log scale when values span more than 20x (userspace VPNs vs kernel paths), else linear from zero. */
+function yScale(values: readonly number[]): Record<string, unknown> {
+  const pos = values.filter((v) => v > 0);
+  if (pos.length === 0) return {};
+  return Math.max(...pos) / Math.min(...pos) > 20 ? { type: 'log' } : { zero: true };
+}
+
+/** Filter names with none first, then in order of appearance. */
+function filterOrder(names: Iterable<string>): string[] {
+  const seen = [...new Set(names)];
+  return [...seen.filter((f) => f === 'none'), ...seen.filter((f) => f !== 'none')];
+}
+
+function minOf(xs: Iterable<number>): number {
+  let m = Infinity;
+  for (const x of xs) if (x < m) m = x;
+  return m;
+}
+
+/** The payload used where a figure fixes one: 653 B (the paper's default) when measured, else the largest. */
+function referencePayload(rows: readonly ResultRow[]): number | undefined {
+  const ps = new Set(rows.map((r) => r.payload));
+  if (ps.size === 0) return undefined;
+  return ps.has(653) ? 653 : Math.max(...ps);
+}
+
+/** Rows of the smallest container count, and per setup of its smallest rule count. */
+function baseline(rows: readonly ResultRow[]): ResultRow[] {
+  const c = minOf(rows.map((r) => r.containers));
+  const minRules = new Map<string, number>();
+  for (const r of rows) {
+    const k = `${r.network}/${r.tunnel}/${r.filter}`;
+    minRules.set(k, Math.min(minRules.get(k) ?? Infinity, r.rules));
+  }
+  return rows.filter((r) => r.containers === c && r.rules === minRules.get(`${r.network}/${r.tunnel}/${r.filter}`));
+}
+
+function notReference(data: ReportData): (r: ResultRow) => boolean {
+  const refs = new Set(data.cells.filter((v) => v.cell.reference !== undefined).map((v) => v.cell.id));
+  return (r) => !refs.has(r.cell);
+}
+
+export function latencyBoxes(data: ReportData): Chart | undefined {
+  const runRow = new Map<string, ResultRow>();
+  const measured = notReference(data);
+  for (const r of data.rows) if (r.workload_kind === 'latency-basic' && isPairRow(r) && measured(r) && !runRow.has(r.run)) runRow.set(r.run, r);
+  const withSeries = data.series.filter((s) => s.name === 'rtt' && runRow.has(s.run));
+  if (withSeries.length === 0) return undefined;
+  const base = new Set(baseline([...runRow.values()]).map((r) => r.run));
+  const tech = techLabeler([...runRow.values()]);
+  const pooled = new Map<string, { tech: string; filter: string; values: number[] }>();
+  let containers = 0;
+  for (const s of withSeries) {
+    if (!base.has(s.run)) continue;
+    const r = runRow.get(s.run)!;
+    containers = r.containers;
+    const k = `${tech(r)}\u0000${r.filter}`;
+    const g = pooled.get(k) ?? { tech: tech(r), filter: r.filter, values: [] };
+    for (const v of s.values) g.values.push(v);
+    pooled.set(k, g);
+  }
+  const boxes: Array<Record<string, unknown>> = [];
+  const outliers: Array<Record<string, unknown>> = [];
+  for (const g of pooled.values()) {
+    const s = summarize(g.values);
+    if (s.n === 0) continue;
+    boxes.push({ tech: g.tech, filter: g.filter, q1: s.q1, q3: s.q3, median: s.median, lo: s.whiskerLow, hi: s.whiskerHigh, n: s.n });
+    const step = Math.max(1, Math.ceil(s.outliers.length / MAX_OUTLIERS));
+    for (let i = 0; i < s.outliers.length; i += step) outliers.push({ tech: g.tech, filter: g.filter, rtt: s.outliers[i] });
+  }
+  if (boxes.length === 0) return undefined;
+  const filters = filterOrder(boxes.map((b) => b['filter'] as string));
+  const enc = {
+    x: { field: 'tech', type: 'nominal', title: 'tunnel', sort: null, axis: { labelAngle: 0 } },
+    xOffset: { field: 'filter', type: 'nominal', sort: filters },
+    color: { field: 'filter', type: 'nominal', title: 'filter', scale: { domain: filters, range: PALETTE } },
+  } as const;
+  const spec = {
+    width: { step: 30 },
+    height: 260,
+    layer: [
+      { data: { values: boxes }, mark: { type: 'rule' }, encoding: { ...enc, y: { field: 'lo', type: 'quantitative', title: 'RTT (ms)' }, y2: { field: 'hi' } } },
+      { data: { values: boxes }, mark: { type: 'bar', size: 14 }, encoding: { ...enc, y: { field: 'q1', type: 'quantitative' }, y2: { field: 'q3' }, tooltip: [{ field: 'n' }, { field: 'median' }] } },
+      { data: { values: boxes }, mark: { type: 'tick', color: 'white', size: 16, thickness: 2 }, encoding: { x: enc.x, xOffset: enc.xOffset, y: { field: 'median', type: 'quantitative' } } },
+      ...(outliers.length > 0 ? [{ data: { values: outliers }, mark: { type: 'point', size: 12, filled: true, opacity: 0.6 }, encoding: { ...enc, y: { field: 'rtt', type: 'quantitative' } } }] : []),
+    ],
+  };
+  return {
+    id: 'latency-box',
+    title: 'Latency per technology, with and without filtering',
+    caption: `Per-packet ping RTTs of latency-basic, pooled over repetitions and pairs; ${containers} containers, each setup at its smallest rule count. Box: quartiles (R type 7); whiskers: 1.5 IQR (Tukey); dots: outliers (at most ${MAX_OUTLIERS} drawn per box).`,
+    spec: spec as unknown as TopLevelSpec,
+  };
+}
+
+export function throughputVsPayload(data: ReportData): Chart | undefined {
+  const measured = notReference(data);
+  const rows = baseline(data.rows.filter((r) => THROUGHPUT_KINDS.has(r.workload_kind) && r.metric === 'throughput' && isPairRow(r) && measured(r)));
+  if (new Set(rows.map((r) => r.payload)).size < 2) return undefined;
+  const tech = techLabeler(rows);
+  const pts = points(runValues(rows, 'throughput'), (r) => `${tech(r)}|${r.filter}|${r.protocol}|${r.payload}`).map((p) => ({
+    tech: tech(p.row), filter: p.row.filter, protocol: p.row.protocol, payload: p.row.payload, mbit: mbit(p.mean), low: mbit(p.low), high: mbit(p.high), n: p.n,
+  }));
+  const protocols = new Set(pts.map((p) => p.protocol));
+  const enc = { x: { field: 'payload', type: 'quantitative', title: 'payload (B)' }, color: { field: 'tech', type: 'nominal', title: 'tunnel', scale: { range: PALETTE } }, strokeDash: { field: 'filter', type: 'nominal', title: 'filter' } };
+  const layer = {
+    layer: [
+      { mark: { type: 'line', point: true }, encoding: { ...enc, y: { field: 'mbit', type: 'quantitative', title: 'throughput per pair (Mbit/s)', scale: yScale(pts.map((p) => p.mbit)) }, tooltip: [{ field: 'tech' }, { field: 'filter' }, { field: 'payload' }, { field: 'mbit' }, { field: 'n' }] } },
+      { mark: { type: 'rule' }, encoding: { x: enc.x, color: enc.color, y: { field: 'low', type: 'quantitative', scale: yScale(pts.map((p) => p.mbit)) }, y2: { field: 'high' } } },
+    ],
+  };
+  const spec = protocols.size > 1
+    ? { data: { values: pts }, facet: { column: { field: 'protocol', type: 'nominal' } }, spec: { width: 300, height: 240, ...layer } }
+    : { data: { values: pts }, width: 420, height: 260, ...layer };
+  return {
+    id: 'throughput-payload',
+    title: 'Throughput vs payload size per tunnel',
+    caption: 'Mean over repetitions of the per-pair throughput; bars: 95 % t interval over repetitions. Smallest container count, each setup at its smallest rule count.',
+    spec: spec as unknown as TopLevelSpec,
+  };
+}
+
+function vsRules(data: ReportData, metric: 'throughput' | 'rtt_avg'): Chart | undefined {
+  const measured = notReference(data);
+  const kinds = metric === 'throughput' ? THROUGHPUT_KINDS : new Set(['latency-basic']);
+  let rows = data.rows.filter((r) => kinds.has(r.workload_kind) && r.metric === metric && r.filter !== 'none' && isPairRow(r) && measured(r));
+  const c = minOf(rows.map((r) => r.containers));
+  rows = rows.filter((r) => r.containers === c);
+  if (metric === 'throughput') {
+    const p = referencePayload(rows);
+    rows = rows.filter((r) => r.payload === p && r.protocol === (rows.some((x) => x.protocol === 'tcp') ? 'tcp' : r.protocol));
+  }
+  if (new Set(rows.map((r) => r.rules)).size < 2) return undefined;
+  const tech = techLabeler(rows);
+  const scale = metric === 'throughput' ? mbit : (x: number): number => +x.toFixed(4);
+  const pts = points(runValues(rows, metric), (r) => `${tech(r)}|${r.filter}|${r.rules}`).map((p) => ({
+    tech: tech(p.row), filter: p.row.filter, rules: p.row.rules, y: scale(p.mean), low: scale(p.low), high: scale(p.high), n: p.n,
+  }));
+  const title = metric === 'throughput' ? 'throughput per pair (Mbit/s)' : 'mean RTT (ms)';
+  const spec = {
+    data: { values: pts },
+    width: 420,
+    height: 240,
+    layer: [
+      { mark: { type: 'line', point: true }, encoding: { x: { field: 'rules', type: 'quantitative', title: 'extra filter rules', scale: { type: 'symlog' } }, y: { field: 'y', type: 'quantitative', title, scale: yScale(pts.map((p) => p.y)) }, color: { field: 'filter', type: 'nominal', scale: { range: PALETTE } }, strokeDash: { field: 'tech', type: 'nominal', title: 'tunnel' }, tooltip: [{ field: 'filter' }, { field: 'tech' }, { field: 'rules' }, { field: 'y' }, { field: 'n' }] } },
+      { mark: { type: 'rule' }, encoding: { x: { field: 'rules', type: 'quantitative', scale: { type: 'symlog' } }, y: { field: 'low', type: 'quantitative', scale: yScale(pts.map((p) => p.y)) }, y2: { field: 'high' }, color: { field: 'filter', type: 'nominal' } } },
+    ],
+  };
+  return {
+    id: metric === 'throughput' ? 'throughput-rules' : 'latency-rules',
+    title: metric === 'throughput' ? 'Throughput vs rule count per filter' : 'Latency vs rule count per filter',
+    caption: `${metric === 'throughput' ? 'Per-pair throughput' : 'Per-pair mean RTT (latency-basic)'}, mean over repetitions with 95 % t interval; ${c} containers${metric === 'throughput' ? `, payload ${rows[0]?.payload ?? ''} B` : ''}. Rule axis is symmetric-log.`,
+    spec: spec as unknown as TopLevelSpec,
+  };
+}
+
+export const throughputVsRules = (d: ReportData): Chart | undefined => vsRules(d, 'throughput');
+export const latencyVsRules = (d: ReportData): Chart | undefined => vsRules(d, 'rtt_avg');
+
+export function throughputVsPairs(data: ReportData): Chart | undefined {
+  const measured = notReference(data);
+  let rows = data.rows.filter((r) => THROUGHPUT_KINDS.has(r.workload_kind) && r.metric === 'throughput' && isPairRow(r) && measured(r));
+  const p = referencePayload(rows);
+  rows = rows.filter((r) => r.payload === p);
+  const minRules = minOf(rows.map((r) => r.rules));
+  rows = rows.filter((r) => r.rules === minRules || r.filter === 'none');
+  if (new Set(rows.map((r) => r.containers)).size < 2) return undefined;
+  const tech = techLabeler(rows);
+  const pts = points(runValues(rows, 'throughput', 'sum'), (r) => `${tech(r)}|${r.filter}|${r.protocol}|${r.containers}`).map((q) => ({
+    tech: tech(q.row), filter: q.row.filter, pairs: q.row.containers / 2, y: mbit(q.mean), low: mbit(q.low), high: mbit(q.high), n: q.n,
+  }));
+  return {
+    id: 'throughput-pairs',
+    title: 'Throughput vs number of source-sink pairs',
+    caption: `Sum over all pairs running at once, mean over repetitions with 95 % t interval; payload ${p ?? ''} B, smallest rule count.`,
+    spec: {
+      data: { values: pts },
+      width: 420,
+      height: 240,
+      layer: [
+        { mark: { type: 'line', point: true }, encoding: { x: { field: 'pairs', type: 'quantitative', title: 'pairs', axis: { tickMinStep: 1 } }, y: { field: 'y', type: 'quantitative', title: 'total throughput (Mbit/s)', scale: yScale(pts.map((p) => p.y)) }, color: { field: 'tech', type: 'nominal', title: 'tunnel', scale: { range: PALETTE } }, strokeDash: { field: 'filter', type: 'nominal' } } },
+        { mark: { type: 'rule' }, encoding: { x: { field: 'pairs', type: 'quantitative' }, y: { field: 'low', type: 'quantitative', scale: yScale(pts.map((p) => p.y)) }, y2: { field: 'high' }, color: { field: 'tech', type: 'nominal' } } },
+      ],
+    } as unknown as TopLevelSpec,
+  };
+}
+
+export function throughputVsClients(data: ReportData): Chart | undefined {
+  const rows = data.rows.filter((r) => r.workload_kind === 'clients-scale' && r.metric === 'throughput' && isPairRow(r) && /\/\d+c$/.test(r.workload));
+  const clientsOf = (r: ResultRow): number => Number(/\/(\d+)c$/.exec(r.workload)![1]);
+  if (new Set(rows.map(clientsOf)).size < 2) return undefined;
+  const tech = techLabeler(rows);
+  const pts = points(runValues(rows, 'throughput', 'sum'), (r) => `${tech(r)}|${r.filter}|${clientsOf(r)}`).map((q) => ({
+    tech: tech(q.row), filter: q.row.filter, clients: clientsOf(q.row), y: mbit(q.mean), n: q.n,
+  }));
+  return {
+    id: 'throughput-clients',
+    title: 'Throughput vs number of clients',
+    caption: 'clients-scale: N clients against one server, total throughput, mean over repetitions.',
+    spec: {
+      data: { values: pts },
+      width: 420,
+      height: 240,
+      mark: { type: 'line', point: true },
+      encoding: { x: { field: 'clients', type: 'quantitative' }, y: { field: 'y', type: 'quantitative', title: 'total throughput (Mbit/s)', scale: yScale(pts.map((p) => p.y)) }, color: { field: 'tech', type: 'nominal', title: 'tunnel', scale: { range: PALETTE } }, strokeDash: { field: 'filter', type: 'nominal' } },
+    } as unknown as TopLevelSpec,
+  };
+}
+
+export function hostLoad(data: ReportData): Chart | undefined {
+  if (data.hostSamples.length === 0) return undefined;
+  const runCell = new Map(data.runs.map((r) => [r.id, r.cell]));
+  for (const r of data.rows) if (!runCell.has(r.run)) runCell.set(r.run, r.cell);
+  const cells = new Map(data.cells.map((v) => [v.cell.id, v.cell]));
+  const acc = new Map<string, { busy: number[]; siq: number[]; cell: string; host: string }>();
+  const bySample = new Map<string, { cell: string; host: string; busy: number; siq: number }>();
+  for (const s of data.hostSamples) {
+    const cell = runCell.get(s.run);
+    if (cell === undefined || !cells.has(cell)) continue;
+    const m = /^total cpu usage:(usr|sys|hiq|siq)$/.exec(s.column);
+    if (!m) continue;
+    const k = `${s.run}\u0000${s.host}\u0000${s.timestamp}`;
+    const e = bySample.get(k) ?? { cell, host: s.host, busy: 0, siq: 0 };
+    e.busy += s.value;
+    if (m[1] === 'siq') e.siq += s.value;
+    bySample.set(k, e);
+  }
+  for (const e of bySample.values()) {
+    const k = `${e.cell}\u0000${e.host}`;
+    const a = acc.get(k) ?? { busy: [], siq: [], cell: e.cell, host: e.host };
+    a.busy.push(e.busy);
+    a.siq.push(e.siq);
+    acc.set(k, a);
+  }
+  if (acc.size === 0) return undefined;
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const values: Array<Record<string, unknown>> = [];
+  for (const a of acc.values()) {
+    const c = cells.get(a.cell)!;
+    const label = cellLabel(c);
+    values.push({ cell: label, index: c.index, host: a.host, measure: 'CPU busy', pct: +mean(a.busy).toFixed(2) });
+    values.push({ cell: label, index: c.index, host: a.host, measure: 'softirq', pct: +mean(a.siq).toFixed(2) });
+  }
+  const hosts = new Set(values.map((v) => v['host']));
+  return {
+    id: 'host-load',
+    title: 'Host CPU and softirq during each cell',
+    caption: 'Mean of the hosts\' dstat-style samples taken while the cell\'s runs were measuring: CPU busy = usr + sys + hiq + siq (percent of all cores); softirq = siq alone.',
+    spec: {
+      data: { values },
+      width: { step: 9 },
+      height: 140,
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'cell', type: 'nominal', sort: { field: 'index' }, title: null, axis: { labelAngle: -60, labelLimit: 220 } },
+        xOffset: { field: 'measure', type: 'nominal' },
+        y: { field: 'pct', type: 'quantitative', title: '%' },
+        color: { field: 'measure', type: 'nominal', title: null, scale: { range: ['#4c78a8', '#e45756'] } },
+        ...(hosts.size > 1 ? { row: { field: 'host', type: 'nominal', title: null } } : {}),
+        tooltip: [{ field: 'cell' }, { field: 'host' }, { field: 'measure' }, { field: 'pct' }],
+      },
+    } as unknown as TopLevelSpec,
+  };
+}
+
+/** Every figure the data support, in report order. */
+export function buildCharts(data: ReportData): Chart[] {
+  return [latencyBoxes, throughputVsPayload, throughputVsRules, latencyVsRules, throughputVsPairs, throughputVsClients, hostLoad]
+    .map((f) => f(data))
+    .filter((c): c is Chart => c !== undefined);
+}

@@ -1,0 +1,227 @@
+// renderReport: one self-contained HTML file for an experiment, finished or still running.
+// Everything is inline (CSS, SVG figures rendered in Node), a Content-Security-Policy forbids
+// any fetch, and nothing depends on the clock, so the same ReportData always gives the same
+// bytes (a results bundle renders identically on another machine).
+
+import { stringify } from 'yaml';
+import { buildCharts, type Chart } from './charts.js';
+import { cellLabel, groupDecisions } from './groups.js';
+import { renderSvg } from './svg.js';
+import type { CellVerdict, ReportData } from './types.js';
+
+const CSS = `
+:root { --fg: #1d2330; --muted: #5b6474; --line: #dde1e8; --ok: #1a7f37; --bad: #c62828; --warn: #9a6700; --bg2: #f6f8fa; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: var(--fg); margin: 0 auto; max-width: 1280px; padding: 24px 32px 64px; }
+h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 15px; margin: 0 0 6px; }
+.meta { color: var(--muted); margin: 0; } nav { margin: 12px 0 0; } nav a { margin-right: 14px; color: #0b5cad; text-decoration: none; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; background: var(--bg2); border: 1px solid var(--line); }
+.s-succeeded, .ok { color: var(--ok); } .s-failed, .bad { color: var(--bad); } .s-running, .s-queued, .warn { color: var(--warn); }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; } .card { border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; min-width: 150px; background: var(--bg2); }
+.card b { display: block; font-size: 20px; } .card span { color: var(--muted); font-size: 12px; }
+figure { margin: 0 0 28px; overflow-x: auto; } figcaption { color: var(--muted); font-size: 12px; max-width: 900px; margin-top: 4px; }
+table { border-collapse: collapse; font-size: 12.5px; margin: 4px 0 12px; } th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: var(--bg2); position: sticky; top: 0; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.scroll { max-height: 560px; overflow: auto; border: 1px solid var(--line); border-radius: 4px; }
+pre { background: var(--bg2); border: 1px solid var(--line); border-radius: 4px; padding: 12px; overflow-x: auto; font-size: 12px; }
+.empty { color: var(--muted); font-style: italic; }
+`;
+
+export function escapeHtml(s: unknown): string {
+  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const e = escapeHtml;
+
+/** Numbers with sensible precision; bit rates in SI units. */
+export function fmt(x: number, unit = ''): string {
+  if (!Number.isFinite(x)) return x === Infinity ? '∞' : '–';
+  if (unit === 'bit/s') {
+    const units: Array<[number, string]> = [[1e9, 'Gbit/s'], [1e6, 'Mbit/s'], [1e3, 'kbit/s']];
+    for (const [f, u] of units) if (Math.abs(x) >= f) return `${Number((x / f).toPrecision(4))} ${u}`;
+    return `${Number(x.toPrecision(4))} bit/s`;
+  }
+  const v = Math.abs(x) >= 1000 || Number.isInteger(x) ? String(Math.round(x * 100) / 100) : String(Number(x.toPrecision(4)));
+  return unit ? `${v} ${unit}` : v;
+}
+
+function table(head: readonly string[], rows: ReadonlyArray<readonly string[]>, numeric: ReadonlySet<number> = new Set()): string {
+  const th = head.map((h) => `<th>${e(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric.has(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
+  return `<div class="scroll"><table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+}
+
+function isolationCell(v: CellVerdict): string {
+  if (v.isolation === null) return '<span title="filter none: nothing to check">–</span>';
+  return v.isolation ? `<span class="ok" title="${e(v.isolationEvidence)}">held</span>` : `<span class="bad" title="${e(v.isolationEvidence)}">BROKE</span>`;
+}
+
+const COMPONENTS = ['containers', 'network', 'tunnel', 'filter'];
+
+function cellsSection(data: ReportData): string {
+  if (data.cells.length === 0) return '<p class="empty">No cell planned yet.</p>';
+  const runsByCell = new Map<string, { done: number; failed: number; total: number }>();
+  for (const r of data.runs) {
+    const c = runsByCell.get(r.cell) ?? { done: 0, failed: 0, total: 0 };
+    c.total++;
+    if (r.state === 'succeeded') c.done++;
+    if (r.state === 'failed') c.failed++;
+    runsByCell.set(r.cell, c);
+  }
+  const rows = [...data.cells].sort((a, b) => a.cell.index - b.cell.index).map((v) => {
+    const c = v.cell;
+    const runs = runsByCell.get(c.id) ?? { done: 0, failed: 0, total: 0 };
+    const state = v.state === 'measured' ? `<span class="ok">measured</span>` : v.state === 'pending' ? '<span class="warn">pending</span>' : `<span class="bad">${e(v.state)}</span>${v.error ? `: ${e(v.error)}` : ''}`;
+    return [
+      String(c.index + 1) + (c.reference === undefined ? '' : ` <span class="badge" title="drift check of the reference cell">ref ${c.reference + 1}</span>`),
+      e(c.network),
+      `${e(c.tunnel)}${v.tunnelVariant && c.tunnel !== 'none' ? ` <span class="meta">(${e(v.tunnelVariant)})</span>` : ''}`,
+      `${e(c.filter)}${v.filterVariant && c.filter !== 'none' ? ` <span class="meta">(${e(v.filterVariant)})</span>` : ''}`,
+      String(c.containers),
+      String(c.rules),
+      state,
+      isolationCell(v),
+      ...COMPONENTS.map((k) => (v.setupSeconds[k] === undefined ? '–' : fmt(v.setupSeconds[k]!))),
+      `${runs.done}/${runs.total}${runs.failed ? ` <span class="bad">(${runs.failed} failed)</span>` : ''}`,
+      e(c.hosts.join(', ')),
+    ];
+  });
+  return table(['#', 'network', 'tunnel', 'filter', 'containers', 'rules', 'state', 'isolation', ...COMPONENTS.map((k) => `${k} s`), 'runs', 'hosts'], rows, new Set([0, 4, 5, 8, 9, 10, 11]));
+}
+
+function groupsSection(data: ReportData): string {
+  const decisions = groupDecisions(data);
+  if (decisions.length === 0) return '<p class="empty">No run finished yet.</p>';
+  const cells = new Map(data.cells.map((v) => [v.cell.id, v.cell]));
+  const units = new Map<string, string>();
+  for (const r of data.rows) if (!units.has(r.metric)) units.set(r.metric, r.unit);
+  const order = (id: string): number => cells.get(id)?.index ?? Number.MAX_SAFE_INTEGER;
+  const rows = [...decisions]
+    .sort((a, b) => order(a.cell) - order(b.cell) || a.workload.localeCompare(b.workload))
+    .map((d) => {
+      const c = cells.get(d.cell);
+      const unit = units.get(d.metric) ?? '';
+      return [
+        e(c ? cellLabel(c) : d.cell),
+        e(d.workload),
+        e(d.metric),
+        String(d.repetitions),
+        e(fmt(d.center, unit)),
+        e(`${fmt(d.ciLow, unit)} … ${fmt(d.ciHigh, unit)}`),
+        Number.isFinite(d.relHalfWidth) ? `±${(d.relHalfWidth * 100).toFixed(1)} %` : '–',
+        d.converged ? '<span class="ok">converged</span>' : '<span class="warn">not converged</span>',
+      ];
+    });
+  return table(['cell', 'workload', 'metric', 'n', 'center', '95 % interval', 'half-width', 'verdict'], rows, new Set([3, 4, 5, 6]));
+}
+
+function skippedSection(data: ReportData): string {
+  if (data.skipped.length === 0) return '<p class="empty">Every cell of the matrix was runnable.</p>';
+  const rows = data.skipped.map((s) => [
+    e(`${s.cell.network}/${s.cell.tunnel}/${s.cell.filter}`),
+    String(s.cell.containers),
+    String(s.cell.rules),
+    s.workload === undefined ? (s.cell.reference === undefined ? 'whole cell' : 'reference cell') : e(s.workload),
+    e(s.reason),
+  ]);
+  return table(['setup', 'containers', 'rules', 'what', 'reason'], rows, new Set([1, 2]));
+}
+
+function failedSection(data: ReportData): string {
+  const failed = data.runs.filter((r) => r.state === 'failed');
+  if (failed.length === 0) return '<p class="empty">No run failed.</p>';
+  const cells = new Map(data.cells.map((v) => [v.cell.id, v.cell]));
+  return table(
+    ['cell', 'workload', 'repetition', 'attempts', 'error'],
+    failed.map((r) => [e(cells.has(r.cell) ? cellLabel(cells.get(r.cell)!) : r.cell), e(r.workload), String(r.repetition), String(r.attempts), e(r.error ?? '')]),
+    new Set([2, 3]),
+  );
+}
+
+function provenanceSection(data: ReportData): string {
+  if (data.hosts.length === 0) return '<p class="empty">No host has reported yet.</p>';
+  const rows = data.hosts.map((h) => [
+    e(h.name),
+    e(h.kernel),
+    e(h.agentVersion),
+    e(h.cpu),
+    h.memoryBytes > 0 ? `${(h.memoryBytes / 2 ** 30).toFixed(1)} GiB` : '–',
+    h.tools.map((t) => `${e(t.tool)} ${e(t.version)}`).join('<br>'),
+  ]);
+  return table(['host', 'kernel', 'agent', 'CPU', 'memory', 'tools'], rows);
+}
+
+function summaryCards(data: ReportData): string {
+  const runs = data.runs;
+  const done = runs.filter((r) => r.state === 'succeeded').length;
+  const failed = runs.filter((r) => r.state === 'failed').length;
+  const decisions = groupDecisions(data);
+  const conv = decisions.filter((d) => d.converged).length;
+  const isoChecked = data.cells.filter((v) => v.isolation !== null);
+  const broke = isoChecked.filter((v) => v.isolation === false).length;
+  const card = (v: string, label: string, cls = ''): string => `<div class="card"><b class="${cls}">${v}</b><span>${e(label)}</span></div>`;
+  return `<div class="cards">
+${card(`${done}/${runs.length}`, 'runs done')}
+${card(String(failed), 'runs failed', failed ? 'bad' : '')}
+${card(`${data.cells.filter((v) => v.state === 'measured').length}/${data.cells.length}`, 'cells measured')}
+${card(String(data.skipped.length), 'skipped before the first run', data.skipped.length ? 'warn' : '')}
+${card(`${conv}/${decisions.length}`, 'run groups converged', conv < decisions.length ? 'warn' : 'ok')}
+${card(isoChecked.length === 0 ? '–' : `${isoChecked.length - broke}/${isoChecked.length}`, 'cells with isolation held', broke ? 'bad' : 'ok')}
+</div>`;
+}
+
+async function figure(c: Chart): Promise<string> {
+  const svg = await renderSvg(c.spec);
+  return `<figure id="fig-${e(c.id)}" data-chart="${e(c.id)}"><h3>${e(c.title)}</h3>\n${svg}\n<figcaption>${e(c.caption)}</figcaption></figure>`;
+}
+
+function specText(spec: unknown): string {
+  if (spec === undefined || spec === null) return '';
+  try {
+    return stringify(spec, { lineWidth: 0 });
+  } catch {
+    return JSON.stringify(spec, null, 2);
+  }
+}
+
+/** The self-contained HTML report. Deterministic for the same data. */
+export async function renderReport(data: ReportData): Promise<string> {
+  const x = data.experiment;
+  const charts = buildCharts(data);
+  const figures: string[] = [];
+  for (const c of charts) figures.push(await figure(c));
+  const times = [`created ${x.createdAt}`, x.startedAt ? `started ${x.startedAt}` : '', x.finishedAt ? `finished ${x.finishedAt}` : ''].filter(Boolean).join(' · ');
+  const sections: Array<[string, string, string]> = [
+    ['summary', 'Summary', summaryCards(data)],
+    ['figures', 'Figures', figures.length > 0 ? figures.join('\n') : '<p class="empty">No figure yet: the data measured so far do not cover any plot.</p>'],
+    ['cells', 'Cells', cellsSection(data)],
+    ['groups', 'Run groups and convergence', groupsSection(data)],
+    ['skipped', 'Skipped before the first run', skippedSection(data)],
+    ['failed', 'Failed runs', failedSection(data)],
+    ['provenance', 'Provenance', provenanceSection(data)],
+    ['spec', 'Experiment spec', `<pre>${e(specText(x.spec))}</pre>`],
+  ];
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="generator" content="seconet">
+<title>seconet report: ${e(x.name)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header>
+<h1>${e(x.name)}</h1>
+<p class="meta">experiment <code>${e(x.id)}</code> · <span class="badge s-${e(x.state)}">${e(x.state)}</span> · ${e(times)}</p>
+<nav>${sections.map(([id, title]) => `<a href="#${id}">${e(title)}</a>`).join('')}</nav>
+</header>
+<main>
+${sections.map(([id, title, body]) => `<section id="${id}"><h2>${e(title)}</h2>\n${body}\n</section>`).join('\n')}
+</main>
+</body>
+</html>
+`;
+}
