@@ -49,7 +49,7 @@ t.test('rates between two real snapshots', async (t) => {
   const s = await sampleBetween(join(FIX, 't0'), join(FIX, 't1'));
   t.equal(s.intervalS, 1);
   const c = s.cpu!;
-  const sum = c.usr! + c.sys! + Number(c.idle) + c.wai! + c.hiq! + c.siq! + c.stl!;
+  const sum = [c.usr, c.sys, c.idle, c.wai, c.hiq, c.siq, c.stl].reduce<number>((a, v) => a + Number(v), 0);
   t.ok(Math.abs(sum - 100) < 1e-6, `cpu percents sum to 100 (${sum})`);
   t.equal(s.cores!.length, 2);
   t.ok(Number(s.interruptsPerS) > 0 && Number(s.contextSwitchesPerS) > 0);

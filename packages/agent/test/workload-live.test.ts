@@ -82,7 +82,7 @@ const val = (r: PairResult | undefined, name: string, flow = ''): number => {
   return m === undefined ? Number.NaN : Number(m.value);
 };
 
-async function noProcessesLeft(t: Tap.Test): Promise<void> {
+async function noProcessesLeft(t: { same: (a: unknown, b: unknown, msg: string) => unknown }): Promise<void> {
   await sleep(100);
   t.same(await lab.pids(), [], 'no process left in the container namespaces');
 }

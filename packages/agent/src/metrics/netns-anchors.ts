@@ -9,7 +9,7 @@
 // /proc/<pid>/ns/net and stops anchors whose namespace was deleted, re-created or dropped from
 // the wanted list. The anchors are children of the agent, stopped by PID when the stream ends.
 
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import type { Runner, Spawned } from '../runner/runner.js';
 import type { NetDevSource } from './sampler.js';
 
@@ -24,9 +24,10 @@ interface Anchor {
 const NETNS_DIR = '/run/netns';
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-async function inode(path: string): Promise<number | undefined> {
+/** Synchronous like the sampler's reads: a stat of nsfs and /proc never waits on a disk. */
+function inode(path: string): number | undefined {
   try {
-    return (await stat(path)).ino;
+    return statSync(path).ino;
   } catch {
     return undefined;
   }
@@ -40,7 +41,7 @@ export class NetnsAnchors {
   /** Brings the anchors in line with `wanted` (netns name -> label) and returns the readable sources. */
   async refresh(wanted: ReadonlyMap<string, string>): Promise<NetDevSource[]> {
     for (const [netns, a] of this.anchors) {
-      const nsIno = await inode(`${NETNS_DIR}/${netns}`);
+      const nsIno = inode(`${NETNS_DIR}/${netns}`);
       const gone = !wanted.has(netns) || nsIno === undefined || (a.nsIno !== undefined && a.nsIno !== nsIno);
       if (gone) {
         this.anchors.delete(netns);
@@ -49,7 +50,7 @@ export class NetnsAnchors {
     }
     for (const [netns, label] of wanted) {
       if (this.anchors.has(netns) || !NAME_RE.test(netns)) continue;
-      if ((await inode(`${NETNS_DIR}/${netns}`)) === undefined) continue;
+      if ((inode(`${NETNS_DIR}/${netns}`)) === undefined) continue;
       const proc = this.runner.spawn(['sleep', 'infinity'], { netns, stdio: 'ignore' });
       this.anchors.set(netns, { netns, label, proc, nsIno: undefined });
     }
@@ -58,10 +59,15 @@ export class NetnsAnchors {
       if (a.nsIno === undefined) {
         // Until `ip netns exec` has entered the namespace and exec'd sleep, the PID still
         // shows the agent's namespace: wait for the exec before trusting its net/dev.
-        const comm = await readFile(`${this.procRoot}/${a.proc.pid}/comm`, 'utf8').catch(() => '');
+        let comm = '';
+        try {
+          comm = readFileSync(`${this.procRoot}/${a.proc.pid}/comm`, 'utf8');
+        } catch {
+          /* not yet exec'd or gone */
+        }
         if (comm.trim() !== 'sleep') continue;
-        a.nsIno = await inode(`${this.procRoot}/${a.proc.pid}/ns/net`);
-        if (a.nsIno === undefined || a.nsIno !== (await inode(`${NETNS_DIR}/${a.netns}`))) {
+        a.nsIno = inode(`${this.procRoot}/${a.proc.pid}/ns/net`);
+        if (a.nsIno === undefined || a.nsIno !== (inode(`${NETNS_DIR}/${a.netns}`))) {
           this.anchors.delete(a.netns);
           await a.proc.stop(200);
           continue;

@@ -38,17 +38,20 @@ export function parseStat(text: string): StatSnapshot {
   let interrupts = 0;
   let contextSwitches = 0;
   for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    const key = f[0] ?? '';
-    if (/^cpu\d*$/.test(key)) {
+    if (line.startsWith('cpu')) {
+      const f = line.split(/\s+/);
+      const key = f[0] ?? '';
+      if (!/^cpu\d*$/.test(key)) continue;
       // user nice system idle iowait irq softirq steal guest guest_nice; guest time is
       // already counted in user (proc(5)), so it is not added again.
       const n = (i: number): number => Number(f[i] ?? 0) || 0;
       cpus.set(key === 'cpu' ? 'total' : key, { usr: n(1) + n(2), sys: n(3), idle: n(4), wai: n(5), hiq: n(6), siq: n(7), stl: n(8) });
-    } else if (key === 'intr') {
-      interrupts = Number(f[1] ?? 0) || 0;
-    } else if (key === 'ctxt') {
-      contextSwitches = Number(f[1] ?? 0) || 0;
+    } else if (line.startsWith('intr ')) {
+      // Only the total: the per-IRQ columns that follow can number in the thousands.
+      const end = line.indexOf(' ', 5);
+      interrupts = Number(end < 0 ? line.slice(5) : line.slice(5, end)) || 0;
+    } else if (line.startsWith('ctxt ')) {
+      contextSwitches = Number(line.slice(5)) || 0;
     }
   }
   return { cpus, interrupts, contextSwitches };

@@ -6,7 +6,7 @@
 // interface seen for the first time only sets its baseline, so a rate is never negative and
 // never a whole counter divided by one interval.
 
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { MetricsSample } from '../gen/seconet/agent/v1/MetricsSample.js';
 import type { CpuTimes } from '../gen/seconet/agent/v1/CpuTimes.js';
 import type { InterfaceRates } from '../gen/seconet/agent/v1/InterfaceRates.js';
@@ -57,33 +57,35 @@ export class ProcSampler {
     this.now = opts.now ?? (() => Date.now() / 1000);
   }
 
-  private async read(): Promise<{ snap: Snapshot; memory: ReturnType<typeof parseMeminfo> }> {
+  // Synchronous reads on purpose: /proc files are generated in memory and never wait on a
+  // disk, and a dozen readFileSync calls cost a fifth of what the promise-based API does.
+  private read(): { snap: Snapshot; memory: ReturnType<typeof parseMeminfo> } {
     const at = this.now();
-    const sources = this.opts.netDevSources();
-    const [statText, memText, ...devTexts] = await Promise.all([
-      readFile(`${this.procRoot}/stat`, 'utf8'),
-      readFile(`${this.procRoot}/meminfo`, 'utf8'),
-      ...sources.map((s) => readFile(s.path, 'utf8').catch(() => undefined)),
-    ]);
     const ifaces = new Map<string, IfaceCounters>();
-    sources.forEach((s, i) => {
-      const text = devTexts[i];
-      if (text === undefined) return; // namespace gone: its interfaces vanish
+    for (const s of this.opts.netDevSources()) {
+      let text: string;
+      try {
+        text = readFileSync(s.path, 'utf8');
+      } catch {
+        continue; // namespace gone: its interfaces vanish
+      }
       for (const [name, c] of parseNetDev(text)) ifaces.set(`${s.netns}\u0000${name}`, c);
-    });
-    return { snap: { at, stat: parseStat(statText as string), ifaces }, memory: parseMeminfo(memText as string) };
+    }
+    const stat = parseStat(readFileSync(`${this.procRoot}/stat`, 'utf8'));
+    const memory = parseMeminfo(readFileSync(`${this.procRoot}/meminfo`, 'utf8'));
+    return { snap: { at, stat, ifaces }, memory };
   }
 
   /** Sets the baseline; the first `sample()` after it covers the time since. */
   async prime(): Promise<void> {
-    this.prev = (await this.read()).snap;
+    this.prev = this.read().snap;
   }
 
   /** One sample covering the time since the previous read (primes first when needed). */
   async sample(): Promise<MetricsSample> {
     if (this.prev === undefined) await this.prime();
     const prev = this.prev!;
-    const { snap, memory } = await this.read();
+    const { snap, memory } = this.read();
     this.prev = snap;
     const dt = Math.max(1e-6, snap.at - prev.at);
     const cores: CpuTimes[] = [];
