@@ -54,3 +54,5 @@ export type * from './gen/seconet/agent/v1/Memory.js';
 export type * from './gen/seconet/agent/v1/InterfaceRates.js';
 export { ensureBpffs, isBpffsMounted as isAgentBpffsMounted } from './solutions/bpffs.js';
 export { createReconciler, type CreateReconcilerOptions } from './reconciler/reconciler.js';
+export { FILTER_DRIVERS } from './filters/index.js';
+export { buildRuleSet, decoyPair, MAX_EXTRA_RULES, type RuleSet, type DirectedPair } from './filters/rule-set.js';
