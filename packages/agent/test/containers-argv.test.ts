@@ -46,10 +46,13 @@ t.test('ensureContainers: three batches plus one per container, journal first', 
   t.same(c.journal.objects(), [
     { type: 'netns', name: h1!.netns },
     { type: 'netns', name: h2!.netns },
-    { type: 'link', name: h1!.hostIface },
-    { type: 'link', name: h2!.hostIface },
+    { type: 'link', name: h1!.hostIface, peerNetns: h1!.netns },
+    { type: 'link', name: h2!.hostIface, peerNetns: h2!.netns },
   ]);
   await t.rejects(ensureContainers(c, specs, 100), /MTU/);
+  const lean = fresh();
+  await ensureContainers(ctx(lean), specs, 1400, { containerSide: false });
+  t.equal(lean.calls.filter((x) => x.argv.includes('-batch')).length, 2, 'containerSide false: only the namespace and host batches');
 });
 
 t.test('ensureContainers keeps what exists and recreates a veth left without its namespace', async (t) => {
@@ -82,7 +85,7 @@ t.test('bridge: one host batch, one batch per container, forwarding on', async (
     `ip -n ${hs[1]!.netns} -batch -`,
   ]);
   t.equal(r.calls[1]!.stdin, `link add ${br} type bridge\naddr replace 198.19.1.1/24 dev ${br}\nlink set dev ${br} up\nlink set dev ${hs[0]!.hostIface} master ${br} up\nlink set dev ${hs[1]!.hostIface} master ${br} up\n`);
-  t.equal(r.calls[4]!.stdin, 'addr replace 198.19.1.2/24 dev eth0\nroute replace default via 198.19.1.1 dev eth0\n');
+  t.equal(r.calls[4]!.stdin, 'link set dev lo up\nlink set dev eth0 mtu 1500 up\naddr replace 198.19.1.2/24 dev eth0\nroute replace default via 198.19.1.1 dev eth0\n');
   t.same(c.journal.objects(), [{ type: 'link', name: br }, { type: 'sysctl', key: 'net.ipv4.ip_forward', previous: '0', restore: false }]);
 
   const wrong = fresh().on('-j link show', { stdout: JSON.stringify([{ ifname: br, ifindex: 3, mtu: 1500, linkinfo: { info_kind: 'vxlan' } }]) });
@@ -98,5 +101,5 @@ t.test('routing: /32 host routes, proxy-ARP sysctls in one call, pinned gateway 
   t.same(r.lines().slice(1, 3), ['ip -n snlbxh1 -batch -', `[snlbxh1] sysctl -q -w net.ipv4.conf.${hs[0]!.hostIface}.proxy_arp=1 net.ipv4.neigh.${hs[0]!.hostIface}.proxy_delay=0 net.ipv4.conf.${hs[1]!.hostIface}.proxy_arp=1 net.ipv4.neigh.${hs[1]!.hostIface}.proxy_delay=0`]);
   t.equal(r.calls[1]!.stdin, `route replace 198.19.1.2/32 dev ${hs[0]!.hostIface} scope link\nroute replace 198.19.1.3/32 dev ${hs[1]!.hostIface} scope link\n`);
   const c1 = r.calls.find((x) => x.argv.includes(hs[0]!.netns))!;
-  t.equal(c1.stdin, `addr replace 198.19.1.2/32 dev eth0\nneigh replace 169.254.1.1 lladdr ${hostVethMac('snab', 's1', 'c1')} dev eth0 nud permanent\nroute replace default via 169.254.1.1 dev eth0 onlink\n`);
+  t.equal(c1.stdin, `link set dev lo up\nlink set dev eth0 mtu 1500 up\naddr replace 198.19.1.2/32 dev eth0\nneigh replace 169.254.1.1 lladdr ${hostVethMac('snab', 's1', 'c1')} dev eth0 nud permanent\nroute replace default via 169.254.1.1 dev eth0 onlink\n`);
 });

@@ -60,6 +60,7 @@ export class FileJournal implements ScopeJournal {
   private des: { digest: string; state: unknown } | undefined;
   private notes: Record<string, unknown> = {};
   private chain: Promise<void> = Promise.resolve();
+  private pending: Promise<void> | undefined;
   private removed = false;
 
   constructor(
@@ -87,10 +88,19 @@ export class FileJournal implements ScopeJournal {
     return { version: 1, scope: this.scope, status: this.st, objects: [...this.objs], desired: this.des ?? null, notes: { ...this.notes } };
   }
 
-  /** Queues a write of the current state; resolves when it (and every earlier write) is on disk. */
+  /**
+   * Queues a write; resolves when a write that started after this call is on disk. Changes
+   * made while a write is queued but not started share it (the snapshot is taken when the
+   * write starts), so concurrent changes cost one fsync.
+   */
   flush(): Promise<void> {
-    const text = JSON.stringify(this.snapshot(), null, 1) + '\n';
-    const next = this.chain.then(() => (this.removed ? undefined : writeFileAtomic(this.path, text)));
+    if (this.pending !== undefined) return this.pending;
+    const next = this.chain.then(async () => {
+      this.pending = undefined;
+      if (this.removed) return;
+      await writeFileAtomic(this.path, JSON.stringify(this.snapshot(), null, 1) + '\n');
+    });
+    this.pending = next;
     this.chain = next.catch(() => undefined);
     return next;
   }

@@ -5,7 +5,13 @@
 export type OwnedObject =
   | { readonly type: 'netns'; readonly name: string }
   /** A link (veth, bridge, vxlan, tun, ...) in netns (undefined: the host namespace). */
-  | { readonly type: 'link'; readonly name: string; readonly netns?: string | undefined }
+  | {
+      readonly type: 'link';
+      readonly name: string;
+      readonly netns?: string | undefined;
+      /** A veth whose peer lives in this namespace: removing the namespace removes the link too. */
+      readonly peerNetns?: string | undefined;
+    }
   | { readonly type: 'route'; readonly dst: string; readonly netns?: string | undefined; readonly table?: number | undefined }
   | { readonly type: 'addr'; readonly cidr: string; readonly dev: string; readonly netns?: string | undefined }
   /** An iptables chain of ours plus the jump rules (argv after -A/-D CHAIN) that lead into it. */

@@ -20,6 +20,8 @@ export interface UndoDeps {
   readonly log?: { warn(obj: object, msg?: string): void; debug(obj: object, msg?: string): void } | undefined;
   /** SIGTERM-to-SIGKILL grace for processes (default 2000 ms). */
   readonly graceMs?: number;
+  /** How long to wait for veths to vanish with their peer namespace before deleting them (default 3000 ms). */
+  readonly impliedWaitMs?: number;
 }
 
 /** Field 22 (starttime, clock ticks since boot) of /proc/<pid>/stat, or undefined when the process is gone or a zombie. */
@@ -191,9 +193,58 @@ export async function teardownObjects(deps: UndoDeps, journal: ScopeJournal): Pr
 
 /** Like teardownObjects, for a subset of the journal's objects (given in creation order). */
 export async function teardownSome(deps: UndoDeps, journal: ScopeJournal, subset: readonly OwnedObject[]): Promise<TeardownResult> {
-  const objs = [...subset].reverse();
+  const namespaces = new Set(subset.flatMap((o) => (o.type === 'netns' ? [o.name] : [])));
+  const implied = subset.filter((o): o is Extract<OwnedObject, { type: 'link' }> => o.type === 'link' && o.peerNetns !== undefined && namespaces.has(o.peerNetns));
+  const objs = [...subset].filter((o) => !implied.includes(o as Extract<OwnedObject, { type: 'link' }>)).reverse();
   const removed: string[] = [];
   const failed: Array<{ object: string; error: string }> = [];
+  try {
+    await removeSequence(deps, journal, objs, removed, failed);
+  } finally {
+    await settleImplied(deps, journal, implied, removed, failed);
+  }
+  return { removed, failed };
+}
+
+/**
+ * Veths whose peer namespace was just deleted: the kernel removes them when it cleans the
+ * namespace up (asynchronously, many namespaces per RCU grace period). Wait for that, then
+ * remove explicitly whatever is still there (a namespace kept alive by a process inside).
+ */
+async function settleImplied(deps: UndoDeps, journal: ScopeJournal, links: ReadonlyArray<Extract<OwnedObject, { type: 'link' }>>, removed: string[], failed: Array<{ object: string; error: string }>): Promise<void> {
+  if (links.length === 0) return;
+  const byNs = new Map<string | undefined, Array<Extract<OwnedObject, { type: 'link' }>>>();
+  for (const l of links) {
+    const ns = nsOf(deps, l.netns);
+    byNs.set(ns, [...(byNs.get(ns) ?? []), l]);
+  }
+  for (const [ns, group] of byNs) {
+    let left = group;
+    const deadline = Date.now() + (deps.impliedWaitMs ?? 3000);
+    for (;;) {
+      const present = await presentLinks(deps, ns);
+      left = left.filter((l) => present === undefined || present.has(l.name));
+      if (left.length === 0 || Date.now() > deadline) break;
+      await sleep(30);
+    }
+    const gone = group.filter((l) => !left.includes(l));
+    await journal.forgetAll(gone);
+    removed.push(...gone.map(describe));
+    if (left.length > 0) await removeSequence(deps, journal, [...left].reverse(), removed, failed);
+  }
+}
+
+/** Link names of a namespace, or undefined when it cannot be listed (the namespace is gone). */
+async function presentLinks(deps: UndoDeps, ns: string | undefined): Promise<Set<string> | undefined> {
+  try {
+    const r = await deps.runner.run([...ipArgs(ns), '-j', 'link', 'show']);
+    return new Set((JSON.parse(r.stdout || '[]') as Array<{ ifname: string }>).map((l) => l.ifname));
+  } catch {
+    return undefined;
+  }
+}
+
+async function removeSequence(deps: UndoDeps, journal: ScopeJournal, objs: readonly OwnedObject[], removed: string[], failed: Array<{ object: string; error: string }>): Promise<void> {
   let i = 0;
   while (i < objs.length) {
     const o = objs[i]!;
@@ -230,5 +281,4 @@ export async function teardownSome(deps: UndoDeps, journal: ScopeJournal, subset
       }
     }
   }
-  return { removed, failed };
 }

@@ -37,6 +37,7 @@ import { containerHandle, ensureContainers } from '../netns/containers.js';
 import { listLinks, listNetns } from '../netns/ip-batch.js';
 import type { Runner } from '../runner/runner.js';
 import { FILTER_DRIVERS } from '../filters/index.js';
+import { CONFIGURES_CONTAINER_SIDE } from '../solutions/container-side.js';
 import { NETWORK_DRIVERS } from '../solutions/index.js';
 import { TUNNEL_DRIVERS } from '../tunnels/index.js';
 import { componentDigests, digestOf, sanitizeState, type Component } from './digest.js';
@@ -223,7 +224,7 @@ class Reconciler implements ReconcilerApi {
       let handles: ContainerHandle[];
       let view: NetworkView;
       if (start === 0) {
-        handles = await step('containers', 'netns', () => ensureContainers(ctx, state.containers, mtu), () => undefined);
+        handles = await step('containers', 'netns', () => ensureContainers(ctx, state.containers, mtu, { containerSide: !CONFIGURES_CONTAINER_SIDE.has(net.kind) }), () => undefined);
         view = (await step('network', net.kind, () => net.ensure(ctx, state.containerCidr, handles, mtu), (x) => x.result)).view;
       } else {
         view = prev!.view;
@@ -241,8 +242,7 @@ class Reconciler implements ReconcilerApi {
         } else delete variants.filter;
       }
       const stored: StoredState = { state: clean, components, mtu, view, variants, owned };
-      await j.setDesired(digest, stored);
-      await j.setStatus('applied');
+      await Promise.all([j.setDesired(digest, stored), j.setStatus('applied')]);
       this.live.set(scope, state);
       log.info({ timings: timings.map((t) => `${t.component}=${Number(t.seconds).toFixed(3)}s`) }, 'apply: done');
       return this.response(true, timings, stored);

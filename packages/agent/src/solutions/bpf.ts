@@ -106,7 +106,7 @@ export const bpfDriver: NetworkDriver = {
     const { env, runner } = ctx;
     if (!existsSync(REDIRECT_OBJECT)) throw missing(`the bpf network solution needs ${REDIRECT_OBJECT}: build it with npm run bpf (clang, libbpf-dev)`);
     if (findTool('bpftool') === null) throw missing('the bpf network solution needs bpftool (Debian: apt-get install bpftool)');
-    let changed = await ensureRouted(ctx, containers);
+    let changed = await ensureRouted(ctx, containers, mtu);
 
     await ensureBpffs(runner, env);
     const pins = redirectPins(env, ctx.scope);

@@ -7,6 +7,7 @@
 
 import { nthHost, objectName, parseCidr } from '@seconet/core';
 import type { CapabilityReport, ContainerHandle, DriftReport, DriverContext, EnsureResult, NetworkDriver, NetworkView, ProbeContext } from '../driver.js';
+import { CONTAINER_BATCH_CONCURRENCY, containerBaseLines } from '../netns/containers.js';
 import { ipBatch, ipBatches, listLinks } from '../netns/ip-batch.js';
 import { ensureIpForward } from './ip-forward.js';
 import { hostLinkDrift, probeKernel } from './probe.js';
@@ -44,9 +45,9 @@ export const bridgeDriver: NetworkDriver = {
       runner,
       containers.map((c) => ({
         netns: c.netns,
-        lines: [`addr replace ${c.spec.address}/${cidr.prefix} dev ${c.iface}`, `route replace default via ${gateway} dev ${c.iface}`],
+        lines: [...containerBaseLines(c, mtu), `addr replace ${c.spec.address}/${cidr.prefix} dev ${c.iface}`, `route replace default via ${gateway} dev ${c.iface}`],
       })),
-      4,
+      CONTAINER_BATCH_CONCURRENCY,
       ctx.signal,
     );
     return {

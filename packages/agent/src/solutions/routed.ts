@@ -8,7 +8,7 @@
 // journaled here.
 
 import type { ContainerHandle, DriftReport, DriverContext } from '../driver.js';
-import { hostVethMac } from '../netns/containers.js';
+import { CONTAINER_BATCH_CONCURRENCY, containerBaseLines, hostVethMac } from '../netns/containers.js';
 import { ipBatch, ipBatches, ipIn, type LinkInfo } from '../netns/ip-batch.js';
 import { ensureIpForward } from './ip-forward.js';
 import { hostLinkDrift } from './probe.js';
@@ -27,7 +27,7 @@ async function hostRoutes(ctx: DriverContext): Promise<Map<string, string | unde
 }
 
 /** Host routes, proxy-ARP and the containers' addresses and routes. Returns true when the host side changed. */
-export async function ensureRouted(ctx: DriverContext, containers: readonly ContainerHandle[]): Promise<boolean> {
+export async function ensureRouted(ctx: DriverContext, containers: readonly ContainerHandle[], mtu: number): Promise<boolean> {
   const { env, runner } = ctx;
   const before = await hostRoutes(ctx);
   let changed = containers.some((c) => before.get(c.spec.address) !== c.hostIface);
@@ -45,12 +45,13 @@ export async function ensureRouted(ctx: DriverContext, containers: readonly Cont
     containers.map((c) => ({
       netns: c.netns,
       lines: [
+        ...containerBaseLines(c, mtu),
         `addr replace ${c.spec.address}/32 dev ${c.iface}`,
         `neigh replace ${ROUTED_GATEWAY} lladdr ${hostVethMac(env.prefix, ctx.scope, c.spec.name)} dev ${c.iface} nud permanent`,
         `route replace default via ${ROUTED_GATEWAY} dev ${c.iface} onlink`,
       ],
     })),
-    4,
+    CONTAINER_BATCH_CONCURRENCY,
     ctx.signal,
   );
   return changed;

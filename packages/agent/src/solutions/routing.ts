@@ -13,7 +13,7 @@ export const routingDriver: NetworkDriver = {
   },
 
   async ensure(ctx: DriverContext, containerCidr: string, containers: readonly ContainerHandle[], mtu: number): Promise<{ result: EnsureResult; view: NetworkView }> {
-    const changed = await ensureRouted(ctx, containers);
+    const changed = await ensureRouted(ctx, containers, mtu);
     return {
       result: { changed, variant: 'kernel', version: '' },
       view: { kind: 'routing', containerCidr, gateway: ROUTED_GATEWAY, bridge: undefined, ovsdb: undefined, containers, mtu },
