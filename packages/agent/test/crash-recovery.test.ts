@@ -59,6 +59,9 @@ function alive(pid: number): boolean {
 }
 
 t.test('SIGKILL mid-Apply, restart on the same stateDir: startup GC leaves nothing behind', { skip, timeout: 300_000 }, async (t) => {
+  // The agent runs detached and unref'd (as daemons do); keep this process alive while awaiting it.
+  const keepAlive = setInterval(() => undefined, 1000);
+  t.teardown(() => clearInterval(keepAlive));
   const lab = await createLab(runner, randomLabId(), 1);
   const host: LabHost = lab.hosts[0]!;
   const prefix = host.prefix;
@@ -102,7 +105,7 @@ t.test('SIGKILL mid-Apply, restart on the same stateDir: startup GC leaves nothi
     }
   });
   const showLog = (): void => {
-    if (existsSync(logFile)) t.comment(readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n'));
+    for (const f of [logFile, join(dir, 'stdout.log')]) if (existsSync(f)) t.comment(readFileSync(f, 'utf8').split('\n').slice(-30).join('\n'));
   };
 
   const connect = (attempts: number): AgentClient => {
@@ -137,21 +140,26 @@ t.test('SIGKILL mid-Apply, restart on the same stateDir: startup GC leaves nothi
       () => 'finished',
       (e: unknown) => e,
     );
+  // Kill once host-side veths appear: namespaces and links are both half made then.
   let seen = 0;
+  let links = 0;
+  let settled = false;
+  void applying.then(() => (settled = true));
   const until = Date.now() + 120_000;
-  while (seen === 0 && Date.now() < until) {
+  while (links === 0 && !settled && Date.now() < until) {
     seen = (await ownedNetns(prefix)).length;
-    if (seen === 0) await new Promise((r) => setTimeout(r, 20));
+    if (seen > 0) links = (await ownedLinks(host.netns, prefix)).length;
+    if (links === 0) await new Promise((r) => setTimeout(r, 10));
   }
   // The whole group, as a service manager would: the agent and the ip commands it runs.
   process.kill(-first.pid, 'SIGKILL');
   await first.exited;
-  t.ok(seen > 0, `namespaces appeared before the kill (${seen})`);
+  t.ok(seen > 0 && links > 0, `namespaces (${seen}) and host links (${links}) appeared before the kill`);
   const result = await applying;
   t.match(result, { code: 'UNAVAILABLE' }, 'the Apply failed with UNAVAILABLE');
   const left = await ownedNetns(prefix);
-  t.ok(left.length > 0, `the crash left ${left.length} namespaces behind`);
-  t.comment(`left after the kill: ${left.length} namespaces, ${(await ownedLinks(host.netns, prefix)).length} host links`);
+  const leftLinks = await ownedLinks(host.netns, prefix);
+  t.ok(left.length > 0 && leftLinks.length > 0, `the crash left ${left.length} namespaces and ${leftLinks.length} host links behind`);
   t.ok(existsSync(join(stateDir, LOCK_FILE)), 'the dead agent\'s lock is still there');
 
   const second = start();
@@ -163,8 +171,9 @@ t.test('SIGKILL mid-Apply, restart on the same stateDir: startup GC leaves nothi
   t.notOk(info.scopes.includes('crash-1'), 'the half-applied scope is not listed');
 
   process.kill(second.pid, 'SIGTERM');
-  const exit = await second.exited;
-  t.equal(exit.exitCode, 0, 'graceful stop exits 0');
+  const exit = await Promise.race([second.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 60_000).unref())]);
+  if (exit === undefined) showLog();
+  t.equal(exit?.exitCode, 0, 'graceful stop exits 0');
   t.notOk(existsSync(join(stateDir, LOCK_FILE)), 'lock released');
   t.ok(await portFree(port), 'port freed');
   if (t.passing() === false) showLog();

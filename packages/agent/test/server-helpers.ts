@@ -1,12 +1,13 @@
 // Shared fixtures for the server, client and crash tests: a lab PKI plus a rogue CA, agent
 // configs in a temporary directory, and a fake reconciler that records what it was asked.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { invalid } from '@seconet/core';
 import { parseAgentConfig, type AgentConfig } from '../src/config.js';
+import { ExecRunner } from '../src/runner/runner.js';
 import type { CapabilityReport, ContainerHandle } from '../src/driver.js';
 import type { ReconcilerApi } from '../src/reconciler/types.js';
 import { createCa, createLabPki, issueCert, type IssuedCert, type LabPki } from '../src/tls/certs.js';
@@ -15,9 +16,17 @@ import type { GCRequest__Output } from '../src/gen/seconet/agent/v1/GCRequest.js
 
 export const isRoot = process.getuid?.() === 0;
 
+/** A temporary directory, removed at teardown (after unmounting any bpffs an agent left in it). */
 export function tmpDir(t: Test, tag = 'sn-srv-'): string {
   const d = mkdtempSync(join(tmpdir(), tag));
-  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  t.teardown(async () => {
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4] ?? '')
+      .filter((m) => m.startsWith(`${d}/`));
+    for (const m of mounts.reverse()) await new ExecRunner().run(['umount', m]).catch(() => undefined);
+    rmSync(d, { recursive: true, force: true });
+  });
   return d;
 }
 

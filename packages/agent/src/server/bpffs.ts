@@ -20,6 +20,7 @@ export function isBpffsMounted(path: string): boolean {
   });
 }
 
+/** Mounts bpffs at `path` unless one is there already (left by a crashed run); true when it mounted. */
 export async function mountBpffs(runner: Runner, path: string): Promise<boolean> {
   if (isBpffsMounted(path)) return false;
   mkdirSync(path, { recursive: true, mode: 0o700 });

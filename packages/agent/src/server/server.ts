@@ -17,6 +17,7 @@ import { SeconetError, invalid } from '@seconet/core';
 import { hostEnvFromConfig, parseListen, type AgentConfig } from '../config.js';
 import type { CapabilityReport, ProbeContext } from '../driver.js';
 import type { HostEnv } from '../host-env.js';
+import { createReconciler } from '../reconciler/reconciler.js';
 import type { ReconcilerApi } from '../reconciler/types.js';
 import { ExecRunner, type Runner } from '../runner/runner.js';
 import { runWorkload as defaultRunWorkload, probeWorkloads as defaultProbeWorkloads, type WorkloadDeps } from '../workloads/index.js';
@@ -73,14 +74,6 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 function requireRequestId(v: string): void {
   if (v === '') throw invalid('request_id', 'is required on every mutating request (any unique printable string, e.g. a UUID)');
   if (!REQUEST_ID_RE.test(v)) throw invalid('request_id', `${JSON.stringify(v.slice(0, 40))}: use 1-128 letters, digits, '.', '_', ':' or '-'`);
-}
-
-async function defaultReconcilerFactory(deps: ReconcilerDeps): Promise<ReconcilerApi> {
-  // Resolved at run time so the server builds and tests without the drivers present.
-  const specifier = '../reconciler/reconciler.js';
-  const mod = (await import(specifier)) as { createReconciler?: ReconcilerFactory };
-  if (typeof mod.createReconciler !== 'function') throw new Error('reconciler/reconciler.js does not export createReconciler');
-  return mod.createReconciler(deps);
 }
 
 function unavailable(name: string, phase: Phase): Partial<grpc.StatusObject> {
@@ -262,7 +255,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     );
     log.info({ listen: config.listen, port }, 'listening (starting)');
 
-    reconciler = await (opts.createReconciler ?? defaultReconcilerFactory)({ env, runner, log: log.child({ component: 'reconciler' }) });
+    reconciler = await (opts.createReconciler ?? createReconciler)({ env, runner, log: log.child({ component: 'reconciler' }) });
     const keep = reconciler.scopes();
     try {
       const gc = await reconciler.gc({ requestId: 'startup', keepScopes: keep });
@@ -272,7 +265,8 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     }
     if (opts.skipBpffs !== true) {
       try {
-        bpffsMounted = await mountBpffs(runner, env.bpffs);
+        await mountBpffs(runner, env.bpffs);
+        bpffsMounted = true;
       } catch (err) {
         log.warn({ err, path: env.bpffs }, 'could not mount bpffs; BPF building blocks will be unavailable');
       }
