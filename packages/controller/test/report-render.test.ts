@@ -1,6 +1,6 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -43,15 +43,14 @@ t.test('the report is deterministic and escapes what it shows', async (t) => {
 
 t.test('the report in headless Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'seconet-report-'));
-  let browser: Browser | undefined;
-  t.teardown(async () => {
-    await browser?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  browser = await chromium.launch({
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const browser: Browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+  t.teardown(() => browser.close());
+  // Set SECONET_REPORT_SHOTS=DIR to keep the screenshots for a look.
+  const keep = process.env['SECONET_REPORT_SHOTS'];
 
   const cases: Array<[string, ReportData, number]> = [
     ['finished', reportFixture(), ALL_CHARTS.length],
@@ -91,7 +90,12 @@ t.test('the report in headless Chromium', { skip: existsSync(CHROMIUM) ? false :
       t.ok(c.marks > 10, `${name}/${c.id}: svg has marks`);
     }
     if (name === 'finished') t.same(charts.map((c) => c.id), ALL_CHARTS);
-    if (name === 'queued') t.match(html, /No figure yet/);
+    if (name === 'queued') {
+      t.match(html, /No figure yet/);
+      t.match(html, /badge s-queued">queued</);
+      t.notMatch(html, /class="ok"[^>]*>held</, 'no isolation verdict before a cell ran');
+    }
     t.ok((await stat(shot)).size > 20_000, `${name}: screenshot written (${shot})`);
+    if (keep) await copyFile(shot, join(keep, `report-${name}.png`));
   }
 });

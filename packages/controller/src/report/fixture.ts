@@ -150,7 +150,7 @@ export function reportFixture(opts: FixtureOptions = {}): ReportData {
     const isBroken = broken.has(c.index);
     return {
       cell: c,
-      isolation: c.filter === 'none' ? null : !isBroken,
+      isolation: c.filter === 'none' || (!anyDone && !isBroken) ? null : !isBroken,
       isolationEvidence: c.filter === 'none' ? 'filter none' : isBroken ? 'p0 -> p1 sink (other pair) answered 3/3 probes: the allow-list leaks' : 'cross-pair probes dropped 3/3, own-pair probes passed 3/3',
       tunnelVariant: USERSPACE_TUNNELS.has(c.tunnel) ? 'userspace' : 'kernel',
       filterVariant: c.filter === 'none' ? '' : 'kernel',
@@ -178,7 +178,7 @@ export function reportFixture(opts: FixtureOptions = {}): ReportData {
   }));
 
   const finished = doneCount >= plan.runs.length;
-  const state: ExperimentState = finished ? 'succeeded' : 'running';
+  const state: ExperimentState = finished ? 'succeeded' : doneCount === 0 ? 'queued' : 'running';
   const data: ReportData = {
     experiment: {
       id: experimentId,
@@ -186,7 +186,7 @@ export function reportFixture(opts: FixtureOptions = {}): ReportData {
       state,
       spec,
       createdAt: new Date((t0 - 60) * 1000).toISOString(),
-      startedAt: new Date(t0 * 1000).toISOString(),
+      ...(doneCount > 0 ? { startedAt: new Date(t0 * 1000).toISOString() } : {}),
       ...(finished ? { finishedAt: new Date(clock * 1000).toISOString() } : {}),
     },
     cells,
