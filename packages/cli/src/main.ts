@@ -16,8 +16,12 @@ import { runCommand } from './commands/run.js';
 import { cancelCommand, statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
 import { examples } from './command-kit.js';
+import { controllerCommand } from './commands/controller.js';
+import { hostsCommand } from './commands/hosts.js';
+import { VERSION } from './version.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
+
 
 export function buildProgram(): Command {
   const program = new Command('seconet')
@@ -39,7 +43,7 @@ export function buildProgram(): Command {
         'seconet lab down',
       ]) + '\nExit codes: 0 success, 2 invalid input, 4 unauthorized, 5 not found, 8 controller unreachable, 12 experiment failed (docs/errors.md).\n',
     );
-  for (const c of [labCommand(), runCommand(), submitCommand(), statusCommand(), cancelCommand(), resultsCommand(), reportCommand(), agentCommand(), certsCommand()]) {
+  for (const c of [labCommand(), runCommand(), submitCommand(), statusCommand(), cancelCommand(), resultsCommand(), reportCommand(), controllerCommand(), agentCommand(), certsCommand(), hostsCommand()]) {
     program.addCommand(c);
   }
   program.exitOverride();

@@ -15,13 +15,15 @@ export interface LabControllerConfigInput {
   readonly hosts: readonly LabHostRecord[];
 }
 
+/** A document for parseControllerConfig (packages/controller/src/config.ts). */
 export function controllerConfig(i: LabControllerConfigInput): Record<string, unknown> {
+  const tls = { ca: i.pki.ca.cert, cert: i.pki.controller.cert, key: i.pki.controller.key };
   return {
-    dataDir: join(i.dir, 'data'),
-    redis: { url: `redis://127.0.0.1:${i.redisPort}` },
-    tls: { ca: i.pki.ca.cert, cert: i.pki.controller.cert, key: i.pki.controller.key },
-    agents: i.hosts.map((h) => ({ name: h.name, address: h.address })),
+    redis: { url: `redis://127.0.0.1:${i.redisPort}`, prefix: 'seconet-lab' },
+    store: { dir: join(i.dir, 'data') },
+    agents: i.hosts.map((h) => ({ name: h.name, address: h.address, tls })),
     api: { listen: `127.0.0.1:${i.apiPort}`, tokenFile: i.tokenFile },
+    healthIntervalMs: 1000,
     logLevel: 'info',
   };
 }

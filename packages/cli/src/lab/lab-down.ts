@@ -89,8 +89,23 @@ export async function takeLabDown(runner: Runner, state: LabState, opts: { keepF
     await runner.run(['ip', 'netns', 'del', ns]).catch(() => undefined);
     removed.push(ns);
   }
+  await unmountUnder(runner, state.dir);
   if (opts.keepFiles !== true) removeLabFiles(state.dir);
   return { stopped, namespacesRemoved: [...new Set(removed)] };
+}
+
+/** Mount points below `dir` (an agent's bpffs stays mounted when the agent is killed), deepest first. */
+export function mountsUnder(dir: string, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
+  const base = dir.endsWith('/') ? dir : `${dir}/`;
+  return mountinfo
+    .split('\n')
+    .map((l) => (l.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((m) => m.startsWith(base))
+    .sort((a, b) => b.length - a.length);
+}
+
+async function unmountUnder(runner: Runner, dir: string): Promise<void> {
+  for (const m of mountsUnder(dir)) await runner.run(['umount', m]).catch(() => runner.run(['umount', '-l', m]).catch(() => undefined));
 }
 
 export function removeLabFiles(dir: string): void {
