@@ -107,6 +107,8 @@ export function parseAgentConfig(raw: unknown, baseDir: string): AgentConfig {
   const stateDir = path('stateDir', o['stateDir'], baseDir, DEFAULT_STATE_DIR);
   const runDir = path('runDir', o['runDir'], baseDir, DEFAULT_RUN_DIR);
   if (stateDir === runDir) throw invalid('runDir', 'must differ from stateDir');
+  // The agent's bpffs is mounted at runDir/bpffs, and libbpf rewrites '.' in pin paths.
+  if (!/^[A-Za-z0-9_/-]+$/.test(runDir)) throw invalid('runDir', `${JSON.stringify(runDir)}: use letters, digits, '_', '-' and '/' only (BPF objects are pinned below it and libbpf rewrites '.')`);
 
   const hostNetns = optStr('hostNetns', o['hostNetns']);
   if (hostNetns !== undefined && !NETNS_RE.test(hostNetns)) throw invalid('hostNetns', `${JSON.stringify(hostNetns)} is not a namespace name (${NETNS_RE.source})`);

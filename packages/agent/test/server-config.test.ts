@@ -66,6 +66,7 @@ t.test('agent config file', async (t) => {
       ['logLevel', { logLevel: 'loud' }],
       ['runDir', { stateDir: '/tmp/same', runDir: '/tmp/same' }],
       ['stateDirr', { stateDirr: '/tmp/typo' }],
+      ['runDir', { runDir: '/run/seconet/agent.h1' }],
     ];
     for (const [field, patch] of cases) {
       t.throws(() => parseAgentConfig({ ...base, ...patch }, dir), { name: 'SeconetError', code: 'INVALID_ARGUMENT', field }, `${field}: ${JSON.stringify(patch)}`);

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { connectAgent } from '../src/client/client.js';
 import { startAgent } from '../src/server/server.js';
-import { isBpffsMounted } from '../src/server/bpffs.js';
+import { isBpffsMounted } from '../src/solutions/bpffs.js';
 import { LOCK_FILE } from '../src/server/state-lock.js';
 import type { AgentClient } from '../src/client/types.js';
 import { FakeReconciler, agentConfig, isRoot, makePki, tmpDir, type TestPki } from './server-helpers.js';

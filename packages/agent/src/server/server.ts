@@ -28,7 +28,8 @@ import type { RunWorkloadRequest__Output } from '../gen/seconet/agent/v1/RunWork
 import type { StreamMetricsRequest__Output } from '../gen/seconet/agent/v1/StreamMetricsRequest.js';
 import type { WorkloadEvent } from '../gen/seconet/agent/v1/WorkloadEvent.js';
 import type { MetricsSample } from '../gen/seconet/agent/v1/MetricsSample.js';
-import { mountBpffs, unmountBpffs } from './bpffs.js';
+import { ensureBpffs } from '../solutions/bpffs.js';
+import { unmountBpffs } from './bpffs.js';
 import { createAgentLogger } from './logger.js';
 import { loadAgentProto } from './proto.js';
 import { acquireStateLock } from './state-lock.js';
@@ -265,7 +266,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     }
     if (opts.skipBpffs !== true) {
       try {
-        await mountBpffs(runner, env.bpffs);
+        await ensureBpffs(runner, env);
         bpffsMounted = true;
       } catch (err) {
         log.warn({ err, path: env.bpffs }, 'could not mount bpffs; BPF building blocks will be unavailable');
