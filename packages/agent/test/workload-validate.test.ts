@@ -44,9 +44,12 @@ t.test('bad requests are refused before anything starts, naming the field', asyn
     ['unknown kind', { workload: { kind: 'flood' } }, 'INVALID_ARGUMENT', 'workload.kind'],
     ['engine not valid for the kind', { workload: { kind: 'latency-basic', engine: 'iperf3' } }, 'INVALID_ARGUMENT', 'workload.engine'],
     ['engine must be explicit when there is a choice', { workload: { kind: 'throughput-basic', engine: '' } }, 'INVALID_ARGUMENT', 'workload.engine'],
-    ['payload above the paper cap', { workload: { kind: 'iperf3', engine: 'iperf3', payload: 1400, durationMs: 2000 } }, 'INVALID_ARGUMENT', 'workload.payload'],
+    ['payload above what the MTU carries', { workload: { kind: 'iperf3', engine: 'iperf3', payload: 1461, durationMs: 2000 } }, 'INVALID_ARGUMENT', 'workload.payload'],
+    ['payload above jumbo frames', { workload: { payload: 9000 } }, 'INVALID_ARGUMENT', 'workload.payload'],
     ['payload below the minimum', { workload: { payload: 8 } }, 'INVALID_ARGUMENT', 'workload.payload'],
     ['duration out of range', { workload: { durationMs: 10 } }, 'INVALID_ARGUMENT', 'workload.durationMs'],
+    ['clients only for clients-scale', { workload: { kind: 'iperf3', engine: 'iperf3', params: { clients: '5' } } }, 'INVALID_ARGUMENT', 'workload.params.clients'],
+    ['parallel out of range', { workload: { kind: 'iperf3', engine: 'iperf3', params: { parallel: '500' } } }, 'INVALID_ARGUMENT', 'workload.params.parallel'],
     ['iperf3 whole seconds', { workload: { kind: 'iperf3', engine: 'iperf3', durationMs: 2500 } }, 'INVALID_ARGUMENT', 'workload.durationMs'],
     ['rate out of range', { workload: { kind: 'bursty', engine: 'ditg', params: { rateKbps: '-5' } } }, 'INVALID_ARGUMENT', 'workload.params.rateKbps'],
     ['bad bitrate', { workload: { kind: 'iperf3', engine: 'iperf3', protocol: 'udp', params: { bitrate: '1;rm' } } }, 'INVALID_ARGUMENT', 'workload.params.bitrate'],
@@ -70,7 +73,8 @@ t.test('bad requests are refused before anything starts, naming the field', asyn
 });
 
 t.test('payload must fit the container MTU without fragmenting', async (t) => {
-  t.equal(maxPayloadForMtu(1500, 'tcp'), 1370, 'paper cap');
+  t.equal(maxPayloadForMtu(1500, 'tcp'), 1460);
+  t.equal(maxPayloadForMtu(1450, 'udp'), 1422, 'VXLAN');
   t.equal(maxPayloadForMtu(1280, 'tcp'), 1240);
   t.equal(maxPayloadForMtu(1280, 'udp'), 1252);
   const d = deps(1280);
@@ -111,6 +115,9 @@ t.test('exact argv of every engine', async (t) => {
   t.same(pingArgv(ping, '198.19.1.3'), ['ping', '-n', '-c', '20', '-i', '0.1', '-s', '64', '-W', '1', '198.19.1.3']);
   const tcp = resolvePlan({ kind: 'throughput-basic', engine: 'iperf3', protocol: 'tcp', payload: 653, durationMs: 3000, params: {}, seed: 0 });
   t.same(iperf3ClientArgv(tcp, '198.19.1.3', 5201), ['iperf3', '-c', '198.19.1.3', '-p', '5201', '-J', '-t', '3', '-l', '653', '--connect-timeout', '3000', '-M', '653']);
+  const par = resolvePlan({ kind: 'clients-scale', engine: 'iperf3', protocol: 'tcp', payload: 653, durationMs: 3000, params: { parallel: '2', clients: '50' }, seed: 0 });
+  t.equal(par.iperf3.streams, 2, 'the spec\'s parallel is iperf3 -P');
+  t.equal(resolvePlan({ kind: 'tcp-100', engine: 'ditg', protocol: '', payload: 0, durationMs: 0, params: {}, seed: 0 }).durationMs, 5000, 'spec defaults');
   const small = resolvePlan({ kind: 'throughput-basic', engine: 'iperf3', protocol: 'tcp', payload: 64, durationMs: 3000, params: {}, seed: 0 });
   t.notOk(iperf3ClientArgv(small, '198.19.1.3', 5201).includes('-M'), 'no -M below the kernel minimum MSS');
   const udp = resolvePlan({ kind: 'iperf3', engine: 'iperf3', protocol: 'udp', payload: 1370, durationMs: 2000, params: { streams: '4', reverse: 'true' }, seed: 0 });

@@ -25,10 +25,12 @@ export const KIND_ENGINES: Readonly<Record<WorkloadKind, readonly Engine[]>> = {
 const DITG_PROTOCOL: Readonly<Record<string, Protocol>> = { bursty: 'udp', 'tcp-100': 'tcp', quake3: 'udp', video: 'tcp' };
 
 export const DEFAULT_PAYLOAD = 653;
-/** The paper's cap: no payload above it, whatever the MTU. */
-export const MAX_PAYLOAD = 1370;
+/** The paper's largest payload (and `video`'s): it crosses every tunnel's MTU unfragmented. */
+export const PAPER_MAX_PAYLOAD = 1370;
+/** Jumbo frames (MTU 9000) less IP and UDP headers; the container MTU usually caps lower. */
+export const MAX_PAYLOAD = 8972;
 export const MIN_PAYLOAD = 16;
-export const MIN_DURATION_MS = 1000;
+export const MIN_DURATION_MS = 500;
 export const MAX_DURATION_MS = 3_600_000;
 
 export interface PingParams {
@@ -120,8 +122,8 @@ class Params {
 
 const PARAMS_BY_ENGINE: Readonly<Record<Engine, readonly string[]>> = {
   ping: ['interval', 'count', 'wait'],
-  iperf3: ['streams', 'reverse', 'bitrate', 'mss', 'omit'],
-  uperf: ['nthreads'],
+  iperf3: ['streams', 'parallel', 'reverse', 'bitrate', 'mss', 'omit'],
+  uperf: ['nthreads', 'parallel'],
   ditg: ['flows', 'rateKbps', 'onMs', 'offMs', 'flowsPerProcess', 'gbPerHour'],
 };
 
@@ -130,7 +132,10 @@ function wholeSeconds(engine: Engine): boolean {
   return engine === 'iperf3' || engine === 'uperf';
 }
 
-export const DEFAULT_DURATION_MS = 10_000;
+/** Defaults when `durationMs` is 0, as in the experiment spec (docs/spec.md). */
+export function defaultDurationMs(kind: WorkloadKind): number {
+  return kind === 'tcp-100' ? 5000 : kind === 'video' ? 30_000 : 10_000;
+}
 
 /** Validates and resolves a spec; MTU-dependent payload limits are checked by `checkPayloadFits`. */
 export function resolvePlan(spec: WorkloadSpec__Output | null | undefined): WorkloadPlan {
@@ -161,20 +166,23 @@ export function resolvePlan(spec: WorkloadSpec__Output | null | undefined): Work
     protocol = spec.protocol === 'udp' ? 'udp' : 'tcp';
   }
 
-  const payload = spec.payload === 0 ? (kind === 'video' ? MAX_PAYLOAD : DEFAULT_PAYLOAD) : spec.payload;
+  const payload = spec.payload === 0 ? (kind === 'video' ? PAPER_MAX_PAYLOAD : DEFAULT_PAYLOAD) : spec.payload;
   if (!Number.isInteger(payload) || payload < MIN_PAYLOAD || payload > MAX_PAYLOAD) {
-    throw bad('workload.payload', `${spec.payload} B is out of range (${MIN_PAYLOAD}-${MAX_PAYLOAD} B; the paper caps payloads at ${MAX_PAYLOAD} B so nothing fragments)`);
+    throw bad('workload.payload', `${spec.payload} B is out of range (${MIN_PAYLOAD}-${MAX_PAYLOAD} B, and at most what the container MTU carries unfragmented; the paper uses up to ${PAPER_MAX_PAYLOAD} B)`);
   }
 
-  const durationMs = spec.durationMs === 0 ? DEFAULT_DURATION_MS : spec.durationMs;
+  const durationMs = spec.durationMs === 0 ? defaultDurationMs(kind) : spec.durationMs;
   if (!Number.isInteger(durationMs) || durationMs < MIN_DURATION_MS || durationMs > MAX_DURATION_MS) {
     throw bad('workload.durationMs', `${spec.durationMs} ms is out of range (${MIN_DURATION_MS}-${MAX_DURATION_MS}, 0 for the default)`);
   }
   if (wholeSeconds(engine) && durationMs % 1000 !== 0) throw bad('workload.durationMs', `${engine} runs whole seconds: use a multiple of 1000 ms, not ${durationMs}`);
 
   const p = new Params(spec.params ?? {});
-  p.checkUnknown(PARAMS_BY_ENGINE[engine]);
-  const intervalS = p.num('interval', 0.2, 0.01, 10, false);
+  p.checkUnknown(kind === 'clients-scale' ? [...PARAMS_BY_ENGINE[engine], 'clients'] : PARAMS_BY_ENGINE[engine]);
+  // The controller makes one pair per client; the count is checked, the pairs are what run.
+  if (kind === 'clients-scale') p.num('clients', 1, 1, 1024);
+  const parallel = p.num('parallel', 1, 1, 128);
+  const intervalS = p.num('interval', 0.2, 0.002, 60, false);
   const ping: PingParams = {
     intervalS,
     count: p.num('count', Math.max(1, Math.round(durationMs / 1000 / intervalS)), 1, 1_000_000),
@@ -192,14 +200,14 @@ export function resolvePlan(spec: WorkloadSpec__Output | null | undefined): Work
     if (!/^\d+$/.test(mssRaw) || mss < 88 || mss > 9000) throw bad('workload.params.mss', `${JSON.stringify(mssRaw)} is not "payload", "auto" or an MSS in 88..9000`);
   }
   const iperf3: Iperf3Params = {
-    streams: p.num('streams', 1, 1, 128),
+    streams: p.num('streams', parallel, 1, 128),
     reverse: p.bool('reverse', false),
     bitrate: bitrate ?? (protocol === 'udp' ? '0' : undefined),
     mss,
     omitS: p.num('omit', 0, 0, 60),
   };
 
-  const uperf: UperfParams = { nthreads: p.num('nthreads', 1, 1, 64) };
+  const uperf: UperfParams = { nthreads: p.num('nthreads', parallel, 1, 128) };
 
   const defaultFlows = kind === 'tcp-100' ? 100 : kind === 'quake3' ? 4 : kind === 'video' ? 10 : 1;
   const ditg: DitgParams = {
@@ -218,7 +226,7 @@ export function resolvePlan(spec: WorkloadSpec__Output | null | undefined): Work
 /** Largest payload that crosses a link of `mtu` without fragmenting (IPv4 header 20 B, no options). */
 export function maxPayloadForMtu(mtu: number, protocol: Protocol): number {
   const l4 = protocol === 'tcp' ? 20 : 8;
-  return Math.min(MAX_PAYLOAD, mtu - 20 - l4);
+  return mtu - 20 - l4;
 }
 
 export function checkPayloadFits(plan: WorkloadPlan, mtu: number, where: string): void {
