@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { buildCharts, type Chart } from './charts.js';
 import { cellLabel, groupDecisions } from './groups.js';
 import { renderSvg } from './svg.js';
-import type { CellVerdict, ReportData } from './types.js';
+import type { CellVerdict, ReportData, RunGroupDecision } from './types.js';
 
 const CSS = `
 :root { --fg: #1d2330; --muted: #5b6474; --line: #dde1e8; --ok: #1a7f37; --bad: #c62828; --warn: #9a6700; --bg2: #f6f8fa; }
@@ -59,7 +59,7 @@ function isolationCell(v: CellVerdict): string {
 
 const COMPONENTS = ['containers', 'network', 'tunnel', 'filter'];
 
-function cellsSection(data: ReportData): string {
+function cellsSection(data: ReportData, decisions: readonly RunGroupDecision[]): string {
   if (data.cells.length === 0) return '<p class="empty">No cell planned yet.</p>';
   const runsByCell = new Map<string, { done: number; failed: number; total: number }>();
   for (const r of data.runs) {
@@ -69,9 +69,17 @@ function cellsSection(data: ReportData): string {
     if (r.state === 'failed') c.failed++;
     runsByCell.set(r.cell, c);
   }
+  const conv = new Map<string, { yes: number; all: number }>();
+  for (const d of decisions) {
+    const g = conv.get(d.cell) ?? { yes: 0, all: 0 };
+    g.all++;
+    if (d.converged) g.yes++;
+    conv.set(d.cell, g);
+  }
   const rows = [...data.cells].sort((a, b) => a.cell.index - b.cell.index).map((v) => {
     const c = v.cell;
     const runs = runsByCell.get(c.id) ?? { done: 0, failed: 0, total: 0 };
+    const g = conv.get(c.id);
     const state = v.state === 'measured' ? `<span class="ok">measured</span>` : v.state === 'pending' ? '<span class="warn">pending</span>' : `<span class="bad">${e(v.state)}</span>${v.error ? `: ${e(v.error)}` : ''}`;
     return [
       String(c.index + 1) + (c.reference === undefined ? '' : ` <span class="badge" title="drift check of the reference cell">ref ${c.reference + 1}</span>`),
@@ -84,14 +92,14 @@ function cellsSection(data: ReportData): string {
       isolationCell(v),
       ...COMPONENTS.map((k) => (v.setupSeconds[k] === undefined ? '–' : fmt(v.setupSeconds[k]!))),
       `${runs.done}/${runs.total}${runs.failed ? ` <span class="bad">(${runs.failed} failed)</span>` : ''}`,
+      g === undefined ? '–' : `<span class="${g.yes === g.all ? 'ok' : 'warn'}">${g.yes}/${g.all}</span>`,
       e(c.hosts.join(', ')),
     ];
   });
-  return table(['#', 'network', 'tunnel', 'filter', 'containers', 'rules', 'state', 'isolation', ...COMPONENTS.map((k) => `${k} s`), 'runs', 'hosts'], rows, new Set([0, 4, 5, 8, 9, 10, 11]));
+  return table(['#', 'network', 'tunnel', 'filter', 'containers', 'rules', 'state', 'isolation', ...COMPONENTS.map((k) => `${k} s`), 'runs', 'converged', 'hosts'], rows, new Set([0, 4, 5, 8, 9, 10, 11, 12, 13]));
 }
 
-function groupsSection(data: ReportData): string {
-  const decisions = groupDecisions(data);
+function groupsSection(data: ReportData, decisions: readonly RunGroupDecision[]): string {
   if (decisions.length === 0) return '<p class="empty">No run finished yet.</p>';
   const cells = new Map(data.cells.map((v) => [v.cell.id, v.cell]));
   const units = new Map<string, string>();
@@ -152,11 +160,10 @@ function provenanceSection(data: ReportData): string {
   return table(['host', 'kernel', 'agent', 'CPU', 'memory', 'tools'], rows);
 }
 
-function summaryCards(data: ReportData): string {
+function summaryCards(data: ReportData, decisions: readonly RunGroupDecision[]): string {
   const runs = data.runs;
   const done = runs.filter((r) => r.state === 'succeeded').length;
   const failed = runs.filter((r) => r.state === 'failed').length;
-  const decisions = groupDecisions(data);
   const conv = decisions.filter((d) => d.converged).length;
   const isoChecked = data.cells.filter((v) => v.isolation !== null);
   const broke = isoChecked.filter((v) => v.isolation === false).length;
@@ -189,14 +196,15 @@ function specText(spec: unknown): string {
 export async function renderReport(data: ReportData): Promise<string> {
   const x = data.experiment;
   const charts = buildCharts(data);
+  const decisions = groupDecisions(data);
   const figures: string[] = [];
   for (const c of charts) figures.push(await figure(c));
   const times = [`created ${x.createdAt}`, x.startedAt ? `started ${x.startedAt}` : '', x.finishedAt ? `finished ${x.finishedAt}` : ''].filter(Boolean).join(' · ');
   const sections: Array<[string, string, string]> = [
-    ['summary', 'Summary', summaryCards(data)],
+    ['summary', 'Summary', summaryCards(data, decisions)],
     ['figures', 'Figures', figures.length > 0 ? figures.join('\n') : '<p class="empty">No figure yet: the data measured so far do not cover any plot.</p>'],
-    ['cells', 'Cells', cellsSection(data)],
-    ['groups', 'Run groups and convergence', groupsSection(data)],
+    ['cells', 'Cells', cellsSection(data, decisions)],
+    ['groups', 'Run groups and convergence', groupsSection(data, decisions)],
     ['skipped', 'Skipped before the first run', skippedSection(data)],
     ['failed', 'Failed runs', failedSection(data)],
     ['provenance', 'Provenance', provenanceSection(data)],
