@@ -1,9 +1,12 @@
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { containerCidr, SeconetError } from '@seconet/core';
 import type { DriverContext, FilterDriver, TunnelDriver } from '../src/driver.js';
+import { Journal } from '../src/journal/file-journal.js';
 import { createLab, destroyLab, randomLabId } from '../src/lab/topology.js';
 import { listLinks, listNetns } from '../src/netns/ip-batch.js';
 import { createReconciler } from '../src/reconciler/reconciler.js';
@@ -18,6 +21,10 @@ const root = process.getuid?.() === 0;
 const skip = root ? false : 'needs root for network namespaces';
 const runner = new ExecRunner();
 const log = silentLogger();
+
+t.before(() => {
+  if (root) execFileSync('/usr/bin/make', ['-s', '-C', fileURLToPath(new URL('../bpf', import.meta.url)), 'redirect.o']);
+});
 
 async function lab(t: { teardown(fn: () => unknown): void }, hosts = 1) {
   const dir = mkdtempSync(join(tmpdir(), 'seconet-rec-'));
@@ -218,6 +225,26 @@ t.test('GC removes scopes not kept and hand-made orphans with the prefix, keeps 
   t.same(left, [...kept.containers!.map((c) => c.netns!), ...kept.containers!.map((c) => c.interface!)].sort(), 'only the kept scope remains');
   const again = await rec.gc({ requestId: 'gc2', keepScopes: ['keep'] });
   t.same(again, { removed: [], removedScopes: [] }, 'GC twice finds nothing');
+});
+
+t.test('a scope left half-applied by a crash is removed by GC at the next start; probe lists the solutions', { skip }, async (t) => {
+  const { topo, envs, recs } = await lab(t);
+  const env = envs[0]!;
+  const hns = topo.hosts[0]!.netns;
+  await recs[0]!.apply(applyRequest('crashed', { network: 'bridge', containers: 3 }));
+  // Simulate a crash in the middle of a later Apply: the journal on disk says "applying".
+  const files = new Journal(env.stateDir);
+  files.load();
+  await files.get('crashed')!.setStatus('applying');
+  const after = await createReconciler({ env, runner, log });
+  recs[0] = after;
+  t.same(after.scopes(), [], 'a half-applied scope is not reported as applied');
+  t.same(after.containers('crashed'), []);
+  const gc = await after.gc({ requestId: 'start', keepScopes: ['crashed'] });
+  t.same(gc.removedScopes, ['crashed'], 'kept but not applied: torn down');
+  t.same(await owned(env.prefix, hns), []);
+  const probes = await after.probe();
+  for (const kind of ['bridge', 'routing', 'bpf']) t.ok(probes.some((p) => p.category === 'network' && p.kind === kind && p.available), `${kind} available`);
 });
 
 t.test('two hosts with tunnel none: containers reach across the underlay', { skip: skip || (TUNNEL_DRIVERS.has('none') ? false : 'tunnel kind none is not registered in TUNNEL_DRIVERS yet') }, async (t) => {

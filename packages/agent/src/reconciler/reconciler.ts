@@ -31,7 +31,7 @@ import type { Variant__Output } from '../gen/seconet/agent/v1/Variant.js';
 import type { HostEnv } from '../host-env.js';
 import { FileJournal, Journal, objectKey } from '../journal/file-journal.js';
 import { MemoryJournal } from '../journal/memory-journal.js';
-import { describe, type OwnedObject } from '../journal/objects.js';
+import { describe } from '../journal/objects.js';
 import { teardownObjects, teardownSome, type TeardownResult } from '../journal/undo.js';
 import { containerHandle, ensureContainers } from '../netns/containers.js';
 import { listLinks, listNetns } from '../netns/ip-batch.js';
