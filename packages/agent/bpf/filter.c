@@ -56,6 +56,8 @@ struct {
 	__type(value, __u32);
 } config SEC(".maps");
 
+#define READ_ONCE_U32(p) (*(volatile __u32 *)(p))
+
 static __always_inline int is_guarded(__u32 gen, __u32 addr)
 {
 	struct guard_key k = { .prefixlen = 64, .gen = gen, .addr = addr };
@@ -73,6 +75,7 @@ int seconet_filter(struct __sk_buff *skb)
 	struct pair_key key = {};
 	__u32 zero = 0;
 	__u32 *gen;
+	__u32 g;
 
 	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
 		return TC_ACT_UNSPEC;
@@ -80,11 +83,13 @@ int seconet_filter(struct __sk_buff *skb)
 	if ((void *)(ip + 1) > data_end)
 		return TC_ACT_UNSPEC;
 	gen = bpf_map_lookup_elem(&config, &zero);
-	if (!gen || *gen == 0)
+	if (!gen)
 		return TC_ACT_UNSPEC;
-	if (!is_guarded(*gen, ip->saddr) || !is_guarded(*gen, ip->daddr))
+	/* One read: every lookup of this packet uses the same generation. */
+	g = READ_ONCE_U32(gen);
+	if (g == 0 || !is_guarded(g, ip->saddr) || !is_guarded(g, ip->daddr))
 		return TC_ACT_UNSPEC;
-	key.gen = *gen;
+	key.gen = g;
 	key.src = ip->saddr;
 	key.dst = ip->daddr;
 	if (bpf_map_lookup_elem(&allow, &key))

@@ -17,3 +17,11 @@ for (const network of ['bridge', 'routing']) {
     });
   });
 }
+
+t.test('nftables probe loads a table in a throwaway namespace', { skip: isRoot ? false : 'needs root' }, async (t) => {
+  const { ExecRunner } = await import('../src/runner/runner.js');
+  const { silentLogger } = await import('./helpers/two-hosts.js');
+  const env = { name: 'p', prefix: 'snpr', hostNetns: undefined, stateDir: '/nonexistent', runDir: '/nonexistent', bpffs: '/nonexistent', underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
+  const [cap] = await driver.probe({ env, runner: new ExecRunner(), log: silentLogger() });
+  t.match(cap, { category: 'filter', kind: 'nftables', variant: 'kernel', available: true, version: /nftables v\d/ });
+});

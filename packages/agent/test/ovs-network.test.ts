@@ -3,13 +3,17 @@
 // carries data (iperf3), traffic between two hosts is routed through the bridge's internal
 // port, ensure twice is a no-op, and teardown leaves no daemon and no run directory.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { processStartTime } from '../src/journal/undo.js';
 import { ovsBridgeName, bridgeTransaction, ovsDriver } from '../src/solutions/ovs.js';
 import { ovsPaths, vsctl } from '../src/ovs/switch.js';
-import { FakeRunner } from '../src/runner/fake-runner.js';
-import { ping, setupLab } from './helpers/two-hosts.js';
+import { ExecRunner } from '../src/runner/runner.js';
+import { listNetns } from '../src/netns/ip-batch.js';
+import { OvsFilter } from '../src/filters/ovs.js';
+import { ping, setupLab, silentLogger } from './helpers/two-hosts.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -20,11 +24,20 @@ t.test('bridge and ports are one ovs-vsctl transaction, marked with the owner pr
     '--', '--may-exist', 'add-port', 'sn01sabc', 'sn01vaaa', '--', 'set', 'port', 'sn01vaaa', 'external_ids:seconet-owner=sn01',
     '--', '--may-exist', 'add-port', 'sn01sabc', 'sn01vbbb', '--', 'set', 'port', 'sn01vbbb', 'external_ids:seconet-owner=sn01',
   ]);
-  const runner = new FakeRunner();
-  const env = { name: 'h', prefix: 'sn01', hostNetns: undefined, stateDir: '/s', runDir: '/r', bpffs: '/b', underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
-  const [cap] = await ovsDriver.probe({ env, runner, log: { level: 'silent' } as never });
-  t.match(cap, { category: 'network', kind: 'ovs' });
-  t.ok(runner.calls.some((c) => c.argv.join(' ') === 'ovs-vswitchd --version'));
+});
+
+t.test('probe runs a throwaway switch with one flow and leaves nothing', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  const runner = new ExecRunner();
+  const root = mkdtempSync(join(tmpdir(), 'seconet-ovsprobe-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const env = { name: 'h', prefix: 'snpr', hostNetns: undefined, stateDir: root, runDir: root, bpffs: join(root, 'bpf'), underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
+  const before = await listNetns(runner);
+  const [net] = await ovsDriver.probe({ env, runner, log: silentLogger() });
+  t.match(net, { category: 'network', kind: 'ovs', variant: 'userspace', available: true, version: /Open vSwitch/ });
+  const [flt] = await new OvsFilter().probe({ env, runner, log: silentLogger() });
+  t.match(flt, { category: 'filter', kind: 'ovs', available: true });
+  t.same(readdirSync(join(root, 'ovs')), [], 'probe run directory removed');
+  t.same([...(await listNetns(runner))].filter((n) => !before.has(n) && n.startsWith('snpr')), [], 'probe namespace removed');
 });
 
 t.test('ovs network on one host: ping, TCP, idempotence, teardown', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, FilterDriver, NetworkView, ProbeContext } from '../driver.js';
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
-import { kernelDatapath, mgmtSocket, ovsVersion } from '../ovs/switch.js';
+import { kernelDatapath, mgmtSocket, ovsVersion, probeSwitch } from '../ovs/switch.js';
 import { findTool } from '../runner/tools.js';
 import { buildRuleSet, guardedPairs, unsupportedNetwork, type RuleSet } from './rule-set.js';
 
@@ -79,6 +79,8 @@ export class OvsFilter implements FilterDriver {
     const version = await ovsVersion(ctx);
     const base = { category: 'filter', kind: this.kind, variant: kernelDatapath() ? 'kernel' : 'userspace', version } as const;
     if (version === '' || findTool('ovs-ofctl') === null) return [{ ...base, available: false, reason: 'Open vSwitch is not installed: apt-get install openvswitch-switch' }];
+    const failed = await probeSwitch(ctx);
+    if (failed !== undefined) return [{ ...base, available: false, reason: `loading a flow into a test switch failed: ${failed}` }];
     return [{ ...base, available: true, reason: '' }];
   }
 

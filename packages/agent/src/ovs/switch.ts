@@ -8,14 +8,16 @@
 // never hit); their directory as a path. Where the kernel lacks the openvswitch module (this
 // lab) bridges use the userspace datapath (datapath_type=netdev).
 
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { SeconetError } from '@seconet/core';
 import type { DriverContext, ProbeContext } from '../driver.js';
 import type { HostEnv } from '../host-env.js';
 import { processStartTime } from '../journal/undo.js';
 import { scopeDirName } from '../names.js';
-import type { RunOptions, Runner } from '../runner/runner.js';
+import { withProbeNetns } from '../filters/probe-netns.js';
+import type { RunOptions, Runner, Spawned } from '../runner/runner.js';
 
 export const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 /** sun_path is 108 bytes including the terminating NUL. */
@@ -142,4 +144,49 @@ export async function listPorts(runner: Runner, p: OvsPaths, bridge: string): Pr
   const exists = await runner.run(['ovs-vsctl', `--db=unix:${p.dbSocket}`, '--timeout=15', 'br-exists', bridge], { env: ovsEnv(p), okCodes: [0, 2] });
   if (exists.exitCode === 2) return [];
   return (await vsctl(runner, p, ['list-ports', bridge])).split('\n').filter((l) => l !== '');
+}
+
+const probes = new Map<string, { at: number; result: Promise<string | undefined> }>();
+
+/**
+ * Starts a throwaway switch (its own daemons and run directory, in a throwaway namespace),
+ * adds a bridge of the datapath this host supports and one flow, then stops it. Resolves to
+ * undefined when all of that worked, else to the reason. Shared by the network and filter
+ * probes (one run per runDir per minute).
+ */
+export function probeSwitch(ctx: ProbeContext): Promise<string | undefined> {
+  const hit = probes.get(ctx.env.runDir);
+  if (hit !== undefined && Date.now() - hit.at < 60_000) return hit.result;
+  const result = runProbe(ctx).then(
+    () => undefined,
+    (e: unknown) => (e instanceof Error ? e.message : String(e)),
+  );
+  probes.set(ctx.env.runDir, { at: Date.now(), result });
+  return result;
+}
+
+async function runProbe(ctx: ProbeContext): Promise<void> {
+  const p = ovsPaths(ctx.env, `probe-${randomBytes(4).toString('hex')}`);
+  if (mgmtSocket(p.dbSocket, 'x'.repeat(15)).length > MAX_SOCKET_PATH) throw new Error(`runDir ${ctx.env.runDir} is too long for OVS unix sockets`);
+  const procs: Spawned[] = [];
+  try {
+    for (const d of [p.run, p.db, p.log]) await mkdir(d, { recursive: true, mode: 0o700 });
+    await ctx.runner.run(['ovsdb-tool', 'create', p.dbFile, VSWITCH_SCHEMA], { env: ovsEnv(p) });
+    await withProbeNetns(ctx, async (netns) => {
+      const opts = { netns, env: ovsEnv(p), stdio: 'ignore' as const };
+      procs.push(ctx.runner.spawn(['ovsdb-server', p.dbFile, `--remote=punix:${p.dbSocket}`, `--unixctl=${p.run}/ovsdb-server.ctl`, '-vconsole:off'], opts));
+      await waitFor('ovsdb-server', p, () => vsctl(ctx.runner, p, ['--no-wait', 'init'], { timeoutMs: 2000 }));
+      procs.push(ctx.runner.spawn(['ovs-vswitchd', `unix:${p.dbSocket}`, `--unixctl=${p.run}/ovs-vswitchd.ctl`, '-vconsole:off'], opts));
+      await waitFor('ovs-vswitchd', p, () => ctx.runner.run(['ovs-appctl', '-t', `${p.run}/ovs-vswitchd.ctl`, 'version'], { timeoutMs: 2000 }));
+      const br = 'snprobe';
+      await vsctl(ctx.runner, p, ['add-br', br, '--', 'set', 'bridge', br, `datapath_type=${datapathType()}`]);
+      const mgmt = `unix:${mgmtSocket(p.dbSocket, br)}`;
+      await ctx.runner.run(['ovs-ofctl', '-O', 'OpenFlow14', 'add-flow', mgmt, 'priority=10,ip,nw_src=198.19.0.2,actions=drop'], { netns });
+      const flows = await ctx.runner.run(['ovs-ofctl', '-O', 'OpenFlow14', 'dump-flows', '--no-stats', mgmt], { netns });
+      if (!flows.stdout.includes('nw_src=198.19.0.2')) throw new Error('a flow added to a test bridge was not read back');
+    });
+  } finally {
+    for (const s of procs.reverse()) await s.stop(1000);
+    await rm(p.root, { recursive: true, force: true });
+  }
 }

@@ -14,7 +14,7 @@ import { SeconetError, cidrContains, nthHost, objectName, parseCidr, requireCidr
 import type { CapabilityReport, ContainerHandle, DriftReport, DriverContext, EnsureResult, NetworkDriver, NetworkView, ProbeContext } from '../driver.js';
 import type { OwnedObject } from '../journal/objects.js';
 import { ipBatch, ipBatches } from '../netns/ip-batch.js';
-import { datapathType, ensureOvsDaemons, kernelDatapath, listPorts, ovsDaemonsAlive, ovsPaths, ovsVersion, vsctl, VSWITCH_SCHEMA } from '../ovs/switch.js';
+import { datapathType, ensureOvsDaemons, kernelDatapath, listPorts, ovsDaemonsAlive, ovsPaths, ovsVersion, probeSwitch, vsctl, VSWITCH_SCHEMA } from '../ovs/switch.js';
 import { findTool } from '../runner/tools.js';
 import { ensureIpForward } from './ip-forward.js';
 
@@ -49,6 +49,14 @@ function validate(containerCidr: string, containers: readonly ContainerHandle[])
   });
 }
 
+async function inPool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+}
+
 export const ovsDriver: NetworkDriver = {
   kind: 'ovs',
 
@@ -59,6 +67,8 @@ export const ovsDriver: NetworkDriver = {
     const missing = ['ovsdb-server', 'ovs-vswitchd', 'ovs-vsctl', 'ovs-ofctl', 'ovsdb-tool', 'ovs-appctl', 'ethtool'].filter((t) => findTool(t) === null);
     if (missing.length > 0) return [{ ...base, available: false, reason: `missing ${missing.join(', ')}: apt-get install openvswitch-switch ethtool` }];
     if (!existsSync(VSWITCH_SCHEMA)) return [{ ...base, available: false, reason: `missing ${VSWITCH_SCHEMA}: apt-get install openvswitch-switch` }];
+    const failed = await probeSwitch(ctx);
+    if (failed !== undefined) return [{ ...base, available: false, reason: `a test switch did not work: ${failed}` }];
     return [{ ...base, available: true, reason: '' }];
   },
 
@@ -102,7 +112,7 @@ export const ovsDriver: NetworkDriver = {
       4,
       ctx.signal,
     );
-    for (const c of containers) await runner.run(['ethtool', '-K', c.iface, 'tx', 'off'], { netns: c.netns });
+    await inPool(containers, 4, (c) => runner.run(['ethtool', '-K', c.iface, 'tx', 'off'], { netns: c.netns }));
     await ctx.journal.setNote(NOTE, digest);
     return { result: { changed: true, variant, version }, view };
   },
