@@ -38,7 +38,7 @@ export interface Rig {
   readonly logs: string[];
 }
 
-export async function makeRig(t: Test, scope = 'tun-test'): Promise<Rig> {
+export async function makeRig(t: Test, scope = 'tun-test', n = 2): Promise<Rig> {
   const logs: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -48,7 +48,7 @@ export async function makeRig(t: Test, scope = 'tun-test'): Promise<Rig> {
   });
   const log = pino({ level: 'debug' }, stream);
   const runner = new ExecRunner(log);
-  const topo = await createLab(runner, randomLabId(), 2);
+  const topo = await createLab(runner, randomLabId(), n);
   const dirs: string[] = [];
   t.teardown(async () => {
     await destroyLab(runner, topo);
@@ -168,6 +168,8 @@ export interface ScenarioOptions extends SpecOptions {
   readonly secretsToHide?: readonly string[];
   /** The kind has no overlay address (none). */
   readonly noOverlay?: boolean;
+  /** Lab hosts (default 2); with more, the first host must also reach every other one. */
+  readonly hosts?: number;
 }
 
 /**
@@ -175,7 +177,7 @@ export interface ScenarioOptions extends SpecOptions {
  * assertions; undo runs inside and is asserted (no links, no processes, no files).
  */
 export async function tunnelScenario(t: Test, driver: TunnelDriver, o: ScenarioOptions): Promise<void> {
-  const rig = await makeRig(t);
+  const rig = await makeRig(t, 'tun-test', o.hosts ?? 2);
   const [a, b] = rig.hosts as [HostRig, HostRig];
   const specs = rig.hosts.map((_, i) => specFor(rig, driver.kind, i, o));
   const undoAll = async (): Promise<void> => {
@@ -193,6 +195,10 @@ export async function tunnelScenario(t: Test, driver: TunnelDriver, o: ScenarioO
   if (!o.noOverlay) t.ok(await pingEventually(rig, a, overlayB), 'a pings b overlay');
   t.ok(await pingEventually(rig, a, b.containerGw, { src: a.containerGw }), 'a container network reaches b container network');
   t.ok(await pingEventually(rig, b, a.containerGw, { src: b.containerGw }), 'b container network reaches a container network');
+  for (const c of rig.hosts.slice(2)) {
+    t.ok(await pingEventually(rig, a, c.containerGw, { src: a.containerGw }), `a reaches ${c.host.name} container network`);
+    t.ok(await pingEventually(rig, c, b.containerGw, { src: c.containerGw }), `${c.host.name} reaches b container network`);
+  }
 
   const devA = o.device(a);
   const before = await linkCounters(rig, a, devA);

@@ -3,7 +3,7 @@ import { generateTunnelSecrets } from '@seconet/core';
 import { ipsecTunnel } from '../src/tunnels/ipsec.js';
 import { isRoot, tunnelScenario } from './tunnel-harness.js';
 
-const psk = generateTunnelSecrets('ipsec', ['h1', 'h2']).h1!.preSharedKey;
+const psk = generateTunnelSecrets('ipsec', ['h1', 'h2', 'h3']).h1!.preSharedKey;
 
 t.test('ipsec userspace (charon + kernel-libipsec, ESP in UDP) between two lab hosts', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
   await tunnelScenario(t, ipsecTunnel, {
@@ -12,5 +12,15 @@ t.test('ipsec userspace (charon + kernel-libipsec, ESP in UDP) between two lab h
     secrets: () => ({ privateKey: '', preSharedKey: psk }),
     device: () => 'ipsec0',
     secretsToHide: [psk],
+  });
+});
+
+t.test('ipsec userspace across three lab hosts (one IKE connection per peer)', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  await tunnelScenario(t, ipsecTunnel, {
+    hosts: 3,
+    variant: 'VARIANT_USERSPACE',
+    expectVariant: 'userspace',
+    secrets: () => ({ privateKey: '', preSharedKey: psk }),
+    device: () => 'ipsec0',
   });
 });

@@ -3,7 +3,7 @@ import { generateTunnelSecrets } from '@seconet/core';
 import { tincDevice, tincTunnel } from '../src/tunnels/tinc.js';
 import { isRoot, tunnelScenario } from './tunnel-harness.js';
 
-const keys = generateTunnelSecrets('tinc', ['h1', 'h2']);
+const keys = generateTunnelSecrets('tinc', ['h1', 'h2', 'h3']);
 const byIndex = (i: number): (typeof keys)[string] => keys[`h${i + 1}`]!;
 
 t.test('tinc 1.0 (router mode, userspace) between two lab hosts', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
@@ -13,5 +13,15 @@ t.test('tinc 1.0 (router mode, userspace) between two lab hosts', { skip: isRoot
     publicKey: (i) => byIndex(i).publicKey,
     device: (h) => tincDevice(h.host.prefix, h.journal.scope),
     secretsToHide: [byIndex(0).privateKey.split('\n')[3]!, byIndex(1).privateKey.split('\n')[3]!],
+  });
+});
+
+t.test('tinc mesh of three lab hosts', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  await tunnelScenario(t, tincTunnel, {
+    hosts: 3,
+    expectVariant: 'userspace',
+    secrets: (i) => ({ privateKey: byIndex(i).privateKey, preSharedKey: '' }),
+    publicKey: (i) => byIndex(i).publicKey,
+    device: (h) => tincDevice(h.host.prefix, h.journal.scope),
   });
 });

@@ -8,7 +8,7 @@ import { MemoryJournal } from '../src/journal/memory-journal.js';
 import type { DriverContext, NetworkView } from '../src/driver.js';
 import { isRoot, tunnelScenario } from './tunnel-harness.js';
 
-const keys = generateTunnelSecrets('wireguard', ['h1', 'h2']);
+const keys = generateTunnelSecrets('wireguard', ['h1', 'h2', 'h3']);
 const byIndex = (i: number): (typeof keys)[string] => keys[`h${i + 1}`]!;
 
 t.test('wireguard userspace (wireguard-go) between two lab hosts', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
@@ -19,6 +19,17 @@ t.test('wireguard userspace (wireguard-go) between two lab hosts', { skip: isRoo
     publicKey: (i) => byIndex(i).publicKey,
     device: (h) => wireguardDevice(h.host.prefix, h.journal.scope),
     secretsToHide: [byIndex(0).privateKey, byIndex(1).privateKey],
+  });
+});
+
+t.test('wireguard userspace across three lab hosts', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  await tunnelScenario(t, wireguardTunnel, {
+    hosts: 3,
+    variant: 'VARIANT_USERSPACE',
+    expectVariant: 'userspace',
+    secrets: (i) => ({ privateKey: byIndex(i).privateKey, preSharedKey: '' }),
+    publicKey: (i) => byIndex(i).publicKey,
+    device: (h) => wireguardDevice(h.host.prefix, h.journal.scope),
   });
 });
 

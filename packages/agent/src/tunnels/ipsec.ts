@@ -25,7 +25,7 @@
 // its TUN device (its fixed TUN MTU), so the userspace variant's device MTU is 1400 and its
 // overhead is underlay MTU - 1400 = 100 bytes on a 1500-byte underlay.
 
-import { readFile, readlink, mkdir } from 'node:fs/promises';
+import { readFile, readlink, mkdir, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeconetError, objectName, parseCidr } from '@seconet/core';
@@ -167,6 +167,9 @@ async function mountNsId(pid: number | 'self'): Promise<string | undefined> {
 
 /** Starts charon in a private mount namespace whose /run is `runRoot`. */
 async function startCharon(ctx: DriverContext, dir: string, runRoot: string): Promise<DaemonNote> {
+  // A charon that was killed leaves its socket and pid file: the socket would look like a ready charon.
+  await rm(join(runRoot, 'charon.vici'), { force: true });
+  await rm(join(runRoot, 'charon.pid'), { force: true });
   const holderWhat = 'mount namespace holder for charon';
   const holder = await startDaemon(ctx, ['unshare', '--mount', '--propagation', 'private', 'sleep', '30'], { what: holderWhat, logFile: join(dir, 'holder.log'), noNetns: true });
   try {
@@ -188,10 +191,11 @@ async function startCharon(ctx: DriverContext, dir: string, runRoot: string): Pr
   }
 }
 
-async function tunName(ctx: DriverContext, logFile: string, pid: number): Promise<string> {
+/** The TUN device charon announced in its log after `offset` (the log is appended to across restarts). */
+async function tunName(logFile: string, offset: number, pid: number): Promise<string> {
   let name: string | undefined;
   const ok = await pollUntil(async () => {
-    const m = /created TUN device: (ipsec\d+)/.exec(await readFile(logFile, 'utf8').catch(() => ''));
+    const m = /created TUN device: (ipsec\d+)/.exec((await readFile(logFile).catch(() => Buffer.alloc(0))).subarray(offset).toString('utf8'));
     name = m?.[1];
     return name !== undefined;
   }, 10_000, 20);
@@ -276,8 +280,10 @@ export const ipsecTunnel: TunnelDriver = {
       if (!(await readLink(ctx, device))) await ctx.runner.run([...ipArgv(ctx.env), 'link', 'add', device, 'type', 'xfrm', 'dev', ctx.env.underlayDev, 'if_id', String(ifId)]);
     }
     if (!note) {
+      const logFile = join(dir, 'charon.log');
+      const offset = await stat(logFile).then((s) => s.size, () => 0);
       const charon = await startCharon(ctx, dir, runRoot);
-      device = variant === 'kernel' ? ipsecXfrmDevice(ctx.env.prefix, ctx.scope) : await tunName(ctx, join(dir, 'charon.log'), charon.pid);
+      device = variant === 'kernel' ? ipsecXfrmDevice(ctx.env.prefix, ctx.scope) : await tunName(logFile, offset, charon.pid);
       note = { charon, device, variant };
       await ctx.journal.setNote(key, note);
     }
