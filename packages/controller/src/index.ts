@@ -2,7 +2,6 @@ export type * from './service.js';
 export type * from './report/types.js';
 export { buildApi, parseYamlSpec, type ApiOptions } from './api/build-api.js';
 export { readTokenFile, TokenSet } from './api/auth.js';
-export { rowsToCsv, RESULT_COLUMNS } from './api/results-csv.js';
 export { startController, ControllerServiceImpl, newExperimentId, defaultConnect, type StartControllerOptions, type RunningController } from './controller.js';
 export { loadControllerConfig, parseControllerConfig, type ControllerConfig } from './config.js';
 export { openStore, Store, type RunResultData, type ExperimentRecord, type StoredRun } from './store/store.js';
@@ -16,3 +15,4 @@ export { placeCell, type CellPlacement, type PlacedPair } from './scheduler/plac
 export { buildHostStates, scopeName, generatedSecrets, type SecretsProvider } from './configurator/host-state.js';
 export { renderReport, buildCharts, reportFixture, FIXTURE_SPEC, type Chart, type FixtureOptions } from './report/index.js';
 export { toCsv, toJson, fromCsv, writeBundle, readBundle, encodeBundle, decodeBundle, BUNDLE_SUFFIX, type BundleData, type RawOutput } from './export/index.js';
+export * from './ssh/index.js';
