@@ -87,7 +87,7 @@ t.test('status mapping, request_id, redaction and streams through the real clien
     t.equal(res.changed, true);
     t.equal(rec.applied.get('cell-2')?.state?.tunnel?.secrets?.privateKey, PRIVATE_KEY, 'the reconciler got the key');
     const text = logStream.text();
-    t.match(text, /"method":"Apply".*"scope":"cell-2"/, 'the request was logged');
+    t.match(text, /"method":"Apply".*"scope":"cell-2".*"client":"controller"/, 'the request was logged with the client certificate name');
     t.match(text, /\[redacted\]/);
     t.notOk(text.includes(PRIVATE_KEY), 'private key not logged');
     t.notOk(text.includes(PSK), 'psk not logged');

@@ -73,8 +73,14 @@ type Phase = 'starting' | 'serving' | 'stopping' | 'stopped';
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function requireRequestId(v: string): void {
-  if (v === '') throw invalid('request_id', 'is required on every mutating request (any unique printable string, e.g. a UUID)');
+  if (v === '') throw invalid('request_id', "is required on every mutating request (1-128 letters, digits, '.', '_', ':' or '-', e.g. a UUID)");
   if (!REQUEST_ID_RE.test(v)) throw invalid('request_id', `${JSON.stringify(v.slice(0, 40))}: use 1-128 letters, digits, '.', '_', ':' or '-'`);
+}
+
+/** Who called: the address and the CN of the client certificate (mTLS guarantees there is one). */
+function caller(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): { peer: string; client: string | undefined } {
+  const cn = call.getAuthContext?.()?.sslPeerCertificate?.subject?.CN;
+  return { peer: call.getPeer(), client: Array.isArray(cn) ? cn.join(',') : cn };
 }
 
 function unavailable(name: string, phase: Phase): Partial<grpc.StatusObject> {
@@ -117,7 +123,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       const rec = ready();
       if (rec === undefined) return callback(unavailable(env.name, phase));
       const req = call.request as Req & { requestId?: string; scope?: string };
-      const ctx = { method, requestId: req.requestId, scope: req.scope, peer: call.getPeer() };
+      const ctx = { method, requestId: req.requestId, scope: req.scope, ...caller(call) };
       const t0 = performance.now();
       inflight++;
       log.debug({ ...ctx, request: req }, 'request');
@@ -148,7 +154,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
         return;
       }
       const req = call.request as Req & { requestId?: string; scope?: string; runId?: string };
-      const ctx = { method, requestId: req.requestId, scope: req.scope, runId: req.runId, peer: call.getPeer() };
+      const ctx = { method, requestId: req.requestId, scope: req.scope, runId: req.runId, ...caller(call) };
       const ac = new AbortController();
       streams.add(ac);
       let cancelled = false;
