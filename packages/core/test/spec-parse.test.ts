@@ -1,5 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExperimentSpecSchema, LIMITS, parseSpec, specJsonSchema, SeconetError } from '@seconet/core';
 
@@ -135,4 +137,22 @@ t.test('specJsonSchema is plain JSON Schema and docs/spec.md names every field',
   walk(js);
   t.ok(names.size > 30);
   for (const n of names) t.ok(doc.includes(`\`${n}\``), `docs/spec.md mentions \`${n}\``);
+});
+
+t.test('the JSON Schema compiles in the Ajv 8 fastify uses, in strict mode', async (t) => {
+  const req = createRequire(import.meta.url);
+  let ajvPath: string;
+  try {
+    ajvPath = req.resolve('ajv', { paths: [dirname(req.resolve('@fastify/ajv-compiler'))] });
+  } catch {
+    t.comment('fastify is not installed in this workspace; nothing to check');
+    return;
+  }
+  const mod = (await import(ajvPath)) as { default: new (o: object) => { compile(s: object): (v: unknown) => boolean } };
+  const ajv = new mod.default({ strict: true });
+  const validate = ajv.compile(specJsonSchema());
+  t.equal(validate(parseSpec(EXAMPLE)), true, 'the normalized example');
+  t.equal(validate(JSON.parse(JSON.stringify({ name: 'x', workloads: ['latency-basic', { 'throughput-basic': { payload: [64, 653] } }] }))), true, 'shorthands');
+  t.equal(validate({ name: 'x', workloads: ['bogus'] }), false);
+  t.equal(validate({ name: 'x', workloads: ['video'], matrix: { containers: [3] } }), false);
 });
