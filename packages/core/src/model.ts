@@ -68,7 +68,7 @@ export interface RunKey {
   readonly cell: string;
   readonly workload: WorkloadInstance;
   readonly repetition: number;
-  /** Global run order (0-based). */
+  /** Sort key of the global run order (0-based, increasing; gaps leave room for repetitions added by convergence). */
   readonly order: number;
 }
 

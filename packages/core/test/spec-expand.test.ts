@@ -54,6 +54,9 @@ t.test('impossible cells are skipped with readable reasons', async (t) => {
   t.match(lonely.skipped[0]!.reason, /multi-host placement needs at least 2 hosts and the experiment has 1/);
   t.throws(() => assertRunnable(lonely), { code: 'UNSUPPORTED', field: 'matrix', message: /no cell of the matrix can run: multi-host placement needs/ });
   t.doesNotThrow(() => assertRunnable(expandMatrix(spec(), { experimentId: 'exp1', hosts: ['a', 'b'] })));
+  const none = expandMatrix(spec({ placement: 'single-host' }), { experimentId: 'exp1', hosts: [] });
+  t.equal(none.runs.length, 0);
+  t.match(none.skipped[0]!.reason, /no hosts/);
 });
 
 t.test('capabilities: missing building blocks and engines', async (t) => {

@@ -42,6 +42,7 @@ export function lacks(caps: readonly CapabilityLike[], category: string, kind: s
 
 /** Static rules: what makes no sense on any host. */
 export function staticReason(c: CellCoordinates, hostCount: number): string | undefined {
+  if (hostCount === 0) return 'the experiment has no hosts: list agents in hosts, or start the lab';
   if (c.placement === 'multi-host' && hostCount < 2) {
     return `multi-host placement needs at least 2 hosts and the experiment has ${hostCount}: add hosts or use placement single-host`;
   }
