@@ -56,3 +56,4 @@ export { ensureBpffs, isBpffsMounted as isAgentBpffsMounted } from './solutions/
 export { createReconciler, type CreateReconcilerOptions } from './reconciler/reconciler.js';
 export { FILTER_DRIVERS } from './filters/index.js';
 export { buildRuleSet, decoyPair, MAX_EXTRA_RULES, type RuleSet, type DirectedPair } from './filters/rule-set.js';
+export { toDstatCsv } from './metrics/dstat-csv.js';
