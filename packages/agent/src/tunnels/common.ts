@@ -266,8 +266,8 @@ function fakeStartTime(runner: Runner, _pid: number): string | undefined {
   return runner instanceof FakeRunner ? 'fake' : undefined;
 }
 
-/** Stops a daemon this driver recorded (config changed) and forgets it. */
-export async function stopDaemon(ctx: DriverContext, n: DaemonNote, what: string): Promise<void> {
+/** Stops a daemon this driver recorded (config changed, peer left) and forgets its journal entry. */
+export async function stopDaemon(ctx: DriverContext, n: DaemonNote): Promise<void> {
   if (processStartTime(n.pid) === n.startTime) {
     try {
       process.kill(n.pid, 'SIGTERM');
@@ -284,7 +284,8 @@ export async function stopDaemon(ctx: DriverContext, n: DaemonNote, what: string
       await pollUntil(() => processStartTime(n.pid) !== n.startTime, 1000);
     }
   }
-  await ctx.journal.forget({ type: 'process', pid: n.pid, startTime: n.startTime, what });
+  const entries = ctx.journal.objects().filter((o) => o.type === 'process' && o.pid === n.pid && o.startTime === n.startTime);
+  await ctx.journal.forgetAll(entries);
 }
 
 export interface DaemonWant {
@@ -306,7 +307,7 @@ export interface DaemonWant {
 export async function ensureDaemon(ctx: DriverContext, w: DaemonWant): Promise<boolean> {
   const prev = ctx.journal.note(w.key) as DaemonNote | undefined;
   if (prev && prev.digest === w.digest && daemonAlive(prev) && (w.device === undefined || (await readLink(ctx, w.device)) !== undefined)) return false;
-  if (prev) await stopDaemon(ctx, prev, w.opts.what);
+  if (prev) await stopDaemon(ctx, prev);
   if (w.device !== undefined) {
     await ctx.journal.record({ type: 'link', name: w.device, netns: ctx.env.hostNetns });
     if (await readLink(ctx, w.device)) await ctx.runner.run([...ipArgv(ctx.env), 'link', 'del', 'dev', w.device]).catch(() => undefined);

@@ -187,7 +187,7 @@ async function startCharon(ctx: DriverContext, dir: string, runRoot: string): Pr
     if (!up || (!fake && processStartTime(charon.pid) !== charon.startTime)) throw new SeconetError('COMMAND_FAILED', `charon did not open its vici socket: ${await logTail(logFile)}`);
     return { pid: charon.pid, startTime: charon.startTime, digest: '' };
   } finally {
-    await stopDaemon(ctx, holder, holderWhat);
+    await stopDaemon(ctx, holder);
   }
 }
 
@@ -270,7 +270,7 @@ export const ipsecTunnel: TunnelDriver = {
     const key = noteKey(KIND, 'charon');
     let note = ctx.journal.note(key) as IpsecNote | undefined;
     if (note && (note.variant !== variant || !daemonAlive(note.charon))) {
-      await stopDaemon(ctx, note.charon, `charon ${ctx.scope}`);
+      await stopDaemon(ctx, note.charon);
       note = undefined;
     }
     let device: string;

@@ -92,7 +92,7 @@ export const openvpnTunnel: TunnelDriver = {
     const wanted = new Set(spec.peers.map((p) => noteKey(KIND, `daemon.${p.name}`)));
     for (const key of (ctx.journal.note(noteKey(KIND, 'daemons')) as string[] | undefined) ?? []) {
       const n = ctx.journal.note(key) as DaemonNote | undefined;
-      if (!wanted.has(key) && n) await stopDaemon(ctx, n, `openvpn ${key}`);
+      if (!wanted.has(key) && n) await stopDaemon(ctx, n);
     }
     await ctx.journal.setNote(noteKey(KIND, 'daemons'), [...wanted]);
     const lines: string[] = [];
