@@ -1,0 +1,64 @@
+// The files ops install by hand or through Ansible stay valid: example configurations parse
+// with the real parsers, systemd units verify, the roles pass ansible-lint's production profile,
+// and the role's agent.yaml template renders into a configuration the agent accepts.
+
+import t from 'tap';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { parseAgentConfig } from '@seconet/agent';
+import { parseControllerConfig } from '@seconet/controller';
+
+const run = promisify(execFile);
+const repo = fileURLToPath(new URL('..', import.meta.url));
+
+t.test('example configurations parse', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'seconet-deploy-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'tls'));
+  for (const f of ['ca.pem', 'agent.pem', 'agent-key.pem']) writeFileSync(join(dir, 'tls', f), 'x');
+  const agent = parseAgentConfig(parse(readFileSync(join(repo, 'deploy/config/agent.example.yaml'), 'utf8')), dir);
+  t.equal(agent.name, 'node-a');
+  t.equal(agent.prefix, 'sn01');
+  const ctl = parseControllerConfig(parse(readFileSync(join(repo, 'deploy/config/controller.example.yaml'), 'utf8')), dir);
+  t.same(ctl.agents.map((a) => a.name), ['node-a', 'node-b']);
+  t.equal(ctl.redis.url, 'redis://127.0.0.1:6379/0');
+});
+
+t.test('systemd units verify', { skip: existsSync('/usr/bin/systemd-analyze') ? false : 'systemd-analyze not installed' }, async (t) => {
+  for (const unit of ['seconet-agent.service', 'seconet-controller.service']) {
+    const r = await run('/usr/bin/systemd-analyze', ['verify', join(repo, 'deploy/systemd', unit)]).then(
+      (x) => ({ code: 0, err: x.stderr }),
+      (e: { code?: number; stderr?: string }) => ({ code: e.code ?? 1, err: e.stderr ?? '' }),
+    );
+    t.equal(r.code, 0, `${unit}: ${r.err}`);
+    t.notMatch(r.err, /Unknown key|Invalid|Failed to parse/, `${unit} has no bad settings`);
+  }
+  const agentUnit = readFileSync(join(repo, 'deploy/systemd/seconet-agent.service'), 'utf8');
+  t.notMatch(agentUnit, /^(PrivateTmp|ProtectSystem|ProtectHome|PrivateMounts)=/m, 'the agent keeps the host mount namespace (its netns bind mounts must outlive restarts)');
+});
+
+t.test('roles pass ansible-lint at the production profile', { skip: existsSync('/usr/bin/ansible-lint') ? false : 'ansible-lint not installed', timeout: 180_000 }, async (t) => {
+  const r = await run('/usr/bin/ansible-lint', ['--profile', 'production', '--nocolor', 'roles/', 'site.yml'], { cwd: join(repo, 'ansible'), env: { ...process.env, ANSIBLE_NOCOLOR: '1' }, timeout: 170_000 }).then(
+    (x) => ({ code: 0, out: x.stdout + x.stderr }),
+    (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, out: (e.stdout ?? '') + (e.stderr ?? '') }),
+  );
+  t.equal(r.code, 0, r.out.slice(-2000));
+});
+
+t.test('the role renders an agent.yaml the agent accepts', { skip: existsSync('/usr/bin/ansible') ? false : 'ansible not installed', timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'seconet-render-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'tls'));
+  for (const f of ['ca.pem', 'agent.pem', 'agent-key.pem']) writeFileSync(join(dir, 'tls', f), 'x');
+  const out = join(dir, 'agent.yaml');
+  execFileSync('/usr/bin/ansible', ['localhost', '-c', 'local', '-m', 'ansible.builtin.template', '-a', `src=${join(repo, 'ansible/roles/seconet_agent/templates/agent.yaml.j2')} dest=${out}`, '-e', `@${join(repo, 'ansible/roles/seconet_agent/defaults/main.yml')}`, '-e', `seconet_agent_config_dir=${dir} seconet_agent_underlay_dev=eth0 seconet_agent_underlay_address=198.18.0.1 seconet_agent_host_netns=snlbx1h1`], { env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3' } });
+  const cfg = parseAgentConfig(parse(readFileSync(out, 'utf8')), dir);
+  t.equal(cfg.prefix, 'sn01');
+  t.equal(cfg.hostNetns, 'snlbx1h1');
+  t.equal(cfg.underlay.address, '198.18.0.1');
+});
