@@ -38,10 +38,10 @@ t.test('ensureContainers: three batches plus one per container, journal first', 
       stdin:
         `link add ${h1!.hostIface} address ${hostVethMac('snab', 's1', 'c1')} mtu 1400 type veth peer name eth0 address ${h1!.mac} mtu 1400 netns ${h1!.netns}\n` +
         `link add ${h2!.hostIface} address ${hostVethMac('snab', 's1', 'c2')} mtu 1400 type veth peer name eth0 address ${h2!.mac} mtu 1400 netns ${h2!.netns}\n` +
-        `link set dev ${h1!.hostIface} mtu 1400 up\nlink set dev ${h2!.hostIface} mtu 1400 up\n`,
+        `link set dev ${h1!.hostIface} addrgenmode none\nlink set dev ${h1!.hostIface} mtu 1400 up\nlink set dev ${h2!.hostIface} addrgenmode none\nlink set dev ${h2!.hostIface} mtu 1400 up\n`,
     },
-    { argv: `ip -n ${h1!.netns} -batch -`, stdin: 'link set dev lo up\nlink set dev eth0 mtu 1400 up\n' },
-    { argv: `ip -n ${h2!.netns} -batch -`, stdin: 'link set dev lo up\nlink set dev eth0 mtu 1400 up\n' },
+    { argv: `ip -n ${h1!.netns} -batch -`, stdin: 'link set dev lo up\nlink set dev eth0 addrgenmode none\nlink set dev eth0 mtu 1400 up\n' },
+    { argv: `ip -n ${h2!.netns} -batch -`, stdin: 'link set dev lo up\nlink set dev eth0 addrgenmode none\nlink set dev eth0 mtu 1400 up\n' },
   ]);
   t.same(c.journal.objects(), [
     { type: 'netns', name: h1!.netns },
@@ -85,7 +85,7 @@ t.test('bridge: one host batch, one batch per container, forwarding on', async (
     `ip -n ${hs[1]!.netns} -batch -`,
   ]);
   t.equal(r.calls[1]!.stdin, `link add ${br} type bridge\naddr replace 198.19.1.1/24 dev ${br}\nlink set dev ${br} up\nlink set dev ${hs[0]!.hostIface} master ${br} up\nlink set dev ${hs[1]!.hostIface} master ${br} up\n`);
-  t.equal(r.calls[4]!.stdin, 'link set dev lo up\nlink set dev eth0 mtu 1500 up\naddr replace 198.19.1.2/24 dev eth0\nroute replace default via 198.19.1.1 dev eth0\n');
+  t.equal(r.calls[4]!.stdin, 'link set dev lo up\nlink set dev eth0 addrgenmode none\nlink set dev eth0 mtu 1500 up\naddr replace 198.19.1.2/24 dev eth0\nroute replace default via 198.19.1.1 dev eth0\n');
   t.same(c.journal.objects(), [{ type: 'link', name: br }, { type: 'sysctl', key: 'net.ipv4.ip_forward', previous: '0', restore: false }]);
 
   const wrong = fresh().on('-j link show', { stdout: JSON.stringify([{ ifname: br, ifindex: 3, mtu: 1500, linkinfo: { info_kind: 'vxlan' } }]) });
@@ -101,5 +101,5 @@ t.test('routing: /32 host routes, proxy-ARP sysctls in one call, pinned gateway 
   t.same(r.lines().slice(1, 3), ['ip -n snlbxh1 -batch -', `[snlbxh1] sysctl -q -w net.ipv4.conf.${hs[0]!.hostIface}.proxy_arp=1 net.ipv4.neigh.${hs[0]!.hostIface}.proxy_delay=0 net.ipv4.conf.${hs[1]!.hostIface}.proxy_arp=1 net.ipv4.neigh.${hs[1]!.hostIface}.proxy_delay=0`]);
   t.equal(r.calls[1]!.stdin, `route replace 198.19.1.2/32 dev ${hs[0]!.hostIface} scope link\nroute replace 198.19.1.3/32 dev ${hs[1]!.hostIface} scope link\n`);
   const c1 = r.calls.find((x) => x.argv.includes(hs[0]!.netns))!;
-  t.equal(c1.stdin, `link set dev lo up\nlink set dev eth0 mtu 1500 up\naddr replace 198.19.1.2/32 dev eth0\nneigh replace 169.254.1.1 lladdr ${hostVethMac('snab', 's1', 'c1')} dev eth0 nud permanent\nroute replace default via 169.254.1.1 dev eth0 onlink\n`);
+  t.equal(c1.stdin, `link set dev lo up\nlink set dev eth0 addrgenmode none\nlink set dev eth0 mtu 1500 up\naddr replace 198.19.1.2/32 dev eth0\nneigh replace 169.254.1.1 lladdr ${hostVethMac('snab', 's1', 'c1')} dev eth0 nud permanent\nroute replace default via 169.254.1.1 dev eth0 onlink\n`);
 });

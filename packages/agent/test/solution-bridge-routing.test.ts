@@ -19,6 +19,8 @@ for (const network of ['bridge', 'routing']) {
     t.ok(await ping(lab.runner, b!.netns, c!.spec.address), 'across hosts over the underlay');
     t.notOk(await ping(lab.runner, a!.netns, '198.19.9.9', { timeoutS: 1 }), 'an address nobody has does not answer');
 
+    const v6 = await lab.runner.run(['ip', '-n', a!.netns, '-6', 'addr', 'show', 'dev', 'eth0']);
+    t.equal(v6.stdout.trim(), '', 'no IPv6 link-local address (no DAD/RS/MLD noise on measured links)');
     const driver = NETWORK_DRIVERS.get(network)!;
     t.same(await driver.check(h1!.ctx, h1!.view!), [], 'no drift after ensure');
     const again = await driver.ensure(h1!.ctx, h1!.cidr, h1!.containers, 1500);

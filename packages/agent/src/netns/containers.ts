@@ -5,6 +5,9 @@
 // the container name, so a rebuilt container keeps its MAC and the routed solutions can pin
 // the gateway's neighbour entry without reading anything back. Idempotent: what exists is
 // read back and kept; a host veth without its namespace is a leftover and is recreated.
+// IPv6 address generation is off on both ends (addrgenmode none): the testbed is IPv4-only,
+// and duplicate-address probes, router solicitations and MLD reports would be background
+// traffic on the links under measurement.
 // Host veths are journaled with their peer's namespace, so teardown removes the namespaces
 // in one batch and lets the kernel take the veth pairs with them (far cheaper than deleting
 // 200 veths one netlink transaction at a time).
@@ -51,7 +54,7 @@ export function containerHandle(prefix: string, scope: string, spec: ContainerSp
 
 /** What every container namespace needs inside: lo up, eth0 up with the container MTU. */
 export function containerBaseLines(h: ContainerHandle, mtu: number): string[] {
-  return ['link set dev lo up', `link set dev ${h.iface} mtu ${mtu} up`];
+  return ['link set dev lo up', `link set dev ${h.iface} addrgenmode none`, `link set dev ${h.iface} mtu ${mtu} up`];
 }
 
 export interface EnsureContainersOptions {
@@ -87,7 +90,7 @@ export async function ensureContainers(ctx: DriverContext, specs: readonly Conta
     const hm = hostVethMac(env.prefix, scope, h.spec.name);
     host.push(`link add ${h.hostIface} address ${hm} mtu ${mtu} type veth peer name ${h.iface} address ${h.mac} mtu ${mtu} netns ${h.netns}`);
   }
-  for (const h of handles) host.push(`link set dev ${h.hostIface} mtu ${mtu} up`);
+  for (const h of handles) host.push(`link set dev ${h.hostIface} addrgenmode none`, `link set dev ${h.hostIface} mtu ${mtu} up`);
   await ipBatch(runner, env.hostNetns, host, ctx.signal);
 
   if (opts.containerSide ?? true) {

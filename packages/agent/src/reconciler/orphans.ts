@@ -77,6 +77,8 @@ export async function findOrphans(deps: OrphanDeps, known: readonly OwnedObject[
   const prefix = env.prefix;
   const upper = prefix.toUpperCase();
   const ours = (name: string): boolean => name.startsWith(prefix) || name.startsWith(upper);
+  // Drivers journal host objects with netns undefined or with netns = env.hostNetns: both are the host.
+  const onHost = (netns: string | undefined): boolean => netns === undefined || netns === env.hostNetns;
   const hostNs = env.hostNetns === undefined ? {} : { netns: env.hostNetns };
   const out: OwnedObject[] = [];
   const scan = async (what: string, fn: () => Promise<void>): Promise<void> => {
@@ -92,12 +94,12 @@ export async function findOrphans(deps: OrphanDeps, known: readonly OwnedObject[
     for (const n of await listNetns(runner)) if (n.startsWith(prefix) && !names.has(n)) out.push({ type: 'netns', name: n });
   });
   await scan('links', async () => {
-    const names = new Set(known.flatMap((o) => (o.type === 'link' && o.netns === undefined ? [o.name] : [])));
+    const names = new Set(known.flatMap((o) => (o.type === 'link' && onHost(o.netns) ? [o.name] : [])));
     for (const l of (await listLinks(runner, env.hostNetns)).values()) if (l.ifname.startsWith(prefix) && !names.has(l.ifname)) out.push({ type: 'link', name: l.ifname });
   });
   await scan('nft', async () => {
     if (findTool('nft') === null) return;
-    const knownTables = new Set(known.flatMap((k) => (k.type === 'nft-table' && k.netns === undefined ? [`${k.family}/${k.name}`] : [])));
+    const knownTables = new Set(known.flatMap((k) => (k.type === 'nft-table' && onHost(k.netns) ? [`${k.family}/${k.name}`] : [])));
     const r = await runner.run(['nft', '-j', 'list', 'tables'], hostNs);
     const rows = (JSON.parse(r.stdout) as { nftables?: Array<{ table?: { family: string; name: string } }> }).nftables ?? [];
     for (const row of rows) {
@@ -110,7 +112,7 @@ export async function findOrphans(deps: OrphanDeps, known: readonly OwnedObject[
     await scan(binary, async () => {
       if (findTool(`${binary}-save`) === null) return;
       const r = await runner.run([`${binary}-save`], hostNs);
-      const knownChains = new Set(known.flatMap((k) => (k.type === 'iptables-chain' && k.netns === undefined && (k.binary ?? 'iptables') === binary ? [`${k.table}/${k.chain}`] : [])));
+      const knownChains = new Set(known.flatMap((k) => (k.type === 'iptables-chain' && onHost(k.netns) && (k.binary ?? 'iptables') === binary ? [`${k.table}/${k.chain}`] : [])));
       for (const c of parseIptablesSave(r.stdout, ours)) {
         if (knownChains.has(`${c.table}/${c.chain}`)) continue;
         out.push({ type: 'iptables-chain', table: c.table, chain: c.chain, jumps: c.jumps, ...(binary === 'iptables' ? {} : { binary }) });

@@ -285,7 +285,7 @@ class Reconciler implements ReconcilerApi {
     const [namespaces, links] = await Promise.all([listNetns(this.runner), listLinks(this.runner, this.env.hostNetns)]);
     for (const o of j.objects()) {
       if (o.type === 'netns' && !namespaces.has(o.name)) drifts.push({ object: describe(o), expected: 'present', observed: 'missing' });
-      if (o.type === 'link' && o.netns === undefined && !links.has(o.name)) drifts.push({ object: describe(o), expected: 'present', observed: 'missing' });
+      if (o.type === 'link' && (o.netns === undefined || o.netns === this.env.hostNetns) && !links.has(o.name)) drifts.push({ object: describe(o), expected: 'present', observed: 'missing' });
     }
     if (drifts.length > 0) return drifts;
     const state = real ?? s.state;
