@@ -48,6 +48,15 @@ t.test('agent life cycle', async (t) => {
     );
     t.equal(created, false, 'the refused agent never opened the journal');
     t.ok(existsSync(join(dir, 'h1', 'state', LOCK_FILE)), 'the holder keeps its lock');
+
+    const samePrefix = agentConfig(pki, dir, 'h2', 'snt3', { stateDir: join(dir, 'h3', 'state'), runDir: join(dir, 'h3', 'run') });
+    await t.rejects(startAgent(samePrefix, { createReconciler: () => ((created = true), new FakeReconciler()), skipBpffs: true }), {
+      code: 'CONFLICT',
+      field: 'prefix',
+      message: /snt3 is in use by agent "h1"/,
+    });
+    t.equal(created, false, 'an agent with a prefix in use never opened its journal');
+    t.notOk(existsSync(join(dir, 'h3', 'state', LOCK_FILE)), 'and released its stateDir lock');
   });
 
   await t.test('a lock left by a dead process is taken over', async (t) => {

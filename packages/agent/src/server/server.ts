@@ -32,7 +32,7 @@ import { ensureBpffs } from '../solutions/bpffs.js';
 import { unmountBpffs } from './bpffs.js';
 import { createAgentLogger } from './logger.js';
 import { loadAgentProto } from './proto.js';
-import { acquireStateLock } from './state-lock.js';
+import { acquirePrefixLock, acquireStateLock } from './state-lock.js';
 import { toServiceError } from './status.js';
 
 export interface ReconcilerDeps {
@@ -54,6 +54,8 @@ export interface StartAgentOptions {
   readonly streamMetrics?: typeof defaultStreamMetrics;
   /** How long stop() lets running unary calls finish before cutting them (default 30 s). */
   readonly shutdownGraceMs?: number;
+  /** Where the machine-wide prefix locks live (default /run/seconet/prefixes). */
+  readonly prefixLockDir?: string;
   /** Skip mounting env.bpffs (tests of the server alone). */
   readonly skipBpffs?: boolean;
 }
@@ -104,6 +106,13 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
   }
 
   const lock = acquireStateLock(env.stateDir, env.name);
+  let prefixLock: ReturnType<typeof acquirePrefixLock>;
+  try {
+    prefixLock = acquirePrefixLock(env.prefix, env.name, opts.prefixLockDir);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
   let phase: Phase = 'starting';
   let reconciler: ReconcilerApi | undefined;
   let bpffsMounted = false;
@@ -245,6 +254,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       await unmountBpffs(runner, env.bpffs).catch((err: unknown) => log.warn({ err, path: env.bpffs }, 'could not unmount bpffs'));
       bpffsMounted = false;
     }
+    prefixLock.release();
     lock.release();
   };
 

@@ -1,13 +1,15 @@
-// One agent per state directory. Two agents sharing a journal would each garbage-collect the
-// other's objects, so the agent takes `<stateDir>/agent.lock` (its PID and the process start
-// time, field 22 of /proc/PID/stat, so a recycled PID does not count as alive) before it
-// reads the journal. A lock left by a crashed agent is taken over; a live holder is refused.
+// One agent per state directory and per name prefix. Two agents sharing a journal, or a
+// prefix, would each garbage-collect the other's objects, so before it reads the journal the
+// agent takes `<stateDir>/agent.lock` and a machine-wide `/run/seconet/prefixes/<prefix>.lock`
+// (its PID and the process start time, field 22 of /proc/PID/stat, so a recycled PID does not
+// count as alive). A lock left by a crashed agent is taken over; a live holder is refused.
 
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SeconetError } from '@seconet/core';
 
 export const LOCK_FILE = 'agent.lock';
+export const PREFIX_LOCK_DIR = '/run/seconet/prefixes';
 
 export interface StateLock {
   readonly path: string;
@@ -43,9 +45,8 @@ function readLock(path: string): LockContent | undefined {
   return undefined;
 }
 
-export function acquireStateLock(stateDir: string, agentName: string): StateLock {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const path = join(stateDir, LOCK_FILE);
+function acquire(path: string, agentName: string, refuse: (holder: LockContent) => SeconetError): StateLock {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const me: LockContent = { pid: process.pid, startTime: processStartTime(process.pid) ?? '', name: agentName };
   for (let attempt = 0; attempt < 3; attempt++) {
     let fd: number;
@@ -54,12 +55,7 @@ export function acquireStateLock(stateDir: string, agentName: string): StateLock
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = readLock(path);
-      if (holder !== undefined && processStartTime(holder.pid) === holder.startTime) {
-        throw new SeconetError('CONFLICT', `stateDir: ${stateDir} is in use by agent ${JSON.stringify(holder.name)} (pid ${holder.pid}); give each agent its own stateDir`, {
-          field: 'stateDir',
-          details: { pid: holder.pid },
-        });
-      }
+      if (holder !== undefined && processStartTime(holder.pid) === holder.startTime) throw refuse(holder);
       rmSync(path, { force: true });
       continue;
     }
@@ -76,5 +72,17 @@ export function acquireStateLock(stateDir: string, agentName: string): StateLock
       },
     };
   }
-  throw new SeconetError('CONFLICT', `stateDir: could not take ${path}; another agent keeps racing for it`, { field: 'stateDir' });
+  throw new SeconetError('CONFLICT', `could not take ${path}; another agent keeps racing for it`);
+}
+
+export function acquireStateLock(stateDir: string, agentName: string): StateLock {
+  return acquire(join(stateDir, LOCK_FILE), agentName, (h) =>
+    new SeconetError('CONFLICT', `stateDir: ${stateDir} is in use by agent ${JSON.stringify(h.name)} (pid ${h.pid}); give each agent its own stateDir`, { field: 'stateDir', details: { pid: h.pid } }),
+  );
+}
+
+export function acquirePrefixLock(prefix: string, agentName: string, dir: string = PREFIX_LOCK_DIR): StateLock {
+  return acquire(join(dir, `${prefix}.lock`), agentName, (h) =>
+    new SeconetError('CONFLICT', `prefix: ${prefix} is in use by agent ${JSON.stringify(h.name)} (pid ${h.pid}) on this machine; give each agent its own prefix`, { field: 'prefix', details: { pid: h.pid } }),
+  );
 }
