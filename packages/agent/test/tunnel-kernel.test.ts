@@ -121,6 +121,9 @@ t.test('forced variants that cannot work fail with MISSING_TOOL and the reason',
   const bad = spec('ipip');
   bad.peers[1]!.routes = ['198.19.3.0/33'];
   await t.rejects(ipipTunnel.ensure(ctx, bad, view), { code: 'INVALID_ARGUMENT', field: 'state.tunnel.peers[1].routes[0]' });
+  const outside = spec('vxlan');
+  outside.peers[0]!.overlayAddress = '198.18.2.2';
+  await t.rejects(vxlanTunnel.ensure(ctx, outside, view), { code: 'INVALID_ARGUMENT', field: 'state.tunnel.peers[0].overlayAddress' });
   const name = spec('ipip');
   name.peers[0]!.name = 'h2; rm -rf /';
   await t.rejects(ipipTunnel.ensure(ctx, name, view), { code: 'INVALID_ARGUMENT', field: 'state.tunnel.peers[0].name' });

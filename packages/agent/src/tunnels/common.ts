@@ -8,7 +8,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SeconetError, invalid, isIPv4, parseCidr, requireCidr, requireIPv4, requirePort, objectName } from '@seconet/core';
+import { SeconetError, cidrContains, invalid, parseCidr, requireCidr, requireIPv4, requirePort, objectName } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, ProbeContext, VariantName } from '../driver.js';
 import type { HostEnv } from '../host-env.js';
 import type { Runner } from '../runner/runner.js';
@@ -37,6 +37,15 @@ export function requireOverlay(spec: TunnelSpec__Output): Overlay {
   const c = requireCidr(`${FIELD}.overlayAddress`, spec.overlayAddress);
   if (c.prefix === 32 || c.prefix < 8) throw invalid(`${FIELD}.overlayAddress`, `${spec.overlayAddress}: give this host's tunnel address with the overlay's prefix length (e.g. 198.18.1.1/24)`);
   return { address: c.address, prefix: c.prefix, cidr: spec.overlayAddress };
+}
+
+/** For kinds with one shared overlay network (vxlan, wireguard, tinc, ipsec): every peer's overlay address lies in it. */
+export function requirePeersInOverlay(spec: TunnelSpec__Output, overlay: Overlay): void {
+  spec.peers.forEach((p, i) => {
+    if (!cidrContains(overlay.cidr, p.overlayAddress) || p.overlayAddress === overlay.address) {
+      throw invalid(`${FIELD}.peers[${i}].overlayAddress`, `${p.overlayAddress} must be another address inside this host's overlay network ${overlay.cidr}`);
+    }
+  });
 }
 
 /** Checks the fields every kind uses: local underlay address, peers' names, addresses and routes. */
@@ -461,4 +470,3 @@ export async function kernelLinkReport(ctx: ProbeContext, kind: string, type: st
   return report(kind, 'kernel', false, release, `kernel lacks ${config} (ip link add type ${type}: ${err}); ${remedy}`);
 }
 
-export { isIPv4 };

@@ -37,7 +37,7 @@ import { processStartTime } from '../journal/undo.js';
 import { scopeId } from './p2p-link.js';
 import {
   FIELD, HEX_RE, appliedNote, cachedProbe, chooseVariant, daemonAlive, daemonDrift, digest, dropStale, ipArgv, ipBatch, kernelRelease, linkDrift, logTail, noteKey, peerRouteLines, peerRouteObjects,
-  pollUntil, probeTun, readLink, report, requireKeyText, requireOverlay, routeDst, routeDrift, scopeRunDir, startDaemon, stopDaemon, toolVersion, validatePeers, withProbeNetns, writePrivateFile,
+  pollUntil, probeTun, readLink, report, requireKeyText, requireOverlay, requirePeersInOverlay, routeDst, routeDrift, scopeRunDir, startDaemon, stopDaemon, toolVersion, validatePeers, withProbeNetns, writePrivateFile,
   type DaemonNote,
 } from './common.js';
 
@@ -99,6 +99,7 @@ export function strongswanConf(variant: 'kernel' | 'userspace'): string {
 
 export function swanctlConf(spec: TunnelSpec__Output, view: NetworkView, variant: 'kernel' | 'userspace', ifId: number): string {
   const overlay = requireOverlay(spec);
+    requirePeersInOverlay(spec, overlay);
   const esp = ESP[spec.cipher]!;
   const out: string[] = ['connections {'];
   for (const p of spec.peers) {

@@ -24,7 +24,7 @@ import type { OwnedObject } from '../journal/objects.js';
 import type { TunnelSpec__Output } from '../gen/seconet/agent/v1/TunnelSpec.js';
 import {
   FIELD, appliedNote, cachedProbe, chooseVariant, daemonDrift, digest, dropStale, ensureDaemon, ipBatch, linkDrift, noteKey, peerRouteLines, peerRouteObjects, probeTun, report, requireKeyText,
-  requireOverlay, routeDst, routeDrift, scopeRunDir, specPort, toolVersion, validatePeers, writePrivateFile, type DaemonNote,
+  requireOverlay, requirePeersInOverlay, routeDst, routeDrift, scopeRunDir, specPort, toolVersion, validatePeers, writePrivateFile, type DaemonNote,
 } from './common.js';
 
 const KIND = 'tinc';
@@ -67,6 +67,7 @@ export const tincTunnel: TunnelDriver = {
   async ensure(ctx: DriverContext, spec: TunnelSpec__Output, view: NetworkView): Promise<EnsureResult> {
     validatePeers(spec, true);
     const overlay = requireOverlay(spec);
+    requirePeersInOverlay(spec, overlay);
     const port = specPort(spec, TINC_PORT);
     const priv = requireKeyText(`${FIELD}.secrets.privateKey`, spec.secrets?.privateKey ?? '', PRIV_RE, 'tinc RSA private key (PKCS#1 PEM)');
     spec.peers.forEach((p, i) => requireKeyText(`${FIELD}.peers[${i}].publicKey`, p.publicKey, PUB_RE, 'tinc RSA public key (PKCS#1 PEM)'));

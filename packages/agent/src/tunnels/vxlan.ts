@@ -10,7 +10,7 @@ import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, Networ
 import type { OwnedObject } from '../journal/objects.js';
 import type { TunnelSpec__Output } from '../gen/seconet/agent/v1/TunnelSpec.js';
 import {
-  appliedNote, cachedProbe, chooseVariant, digest, dropStale, ipBatch, kernelLinkReport, linkDrift, noteKey, peerRouteLines, peerRouteObjects, readLink, report, requireOverlay, routeDrift, specPort, validatePeers,
+  appliedNote, cachedProbe, chooseVariant, digest, dropStale, ipBatch, kernelLinkReport, linkDrift, noteKey, peerRouteLines, peerRouteObjects, readLink, report, requireOverlay, requirePeersInOverlay, routeDrift, specPort, validatePeers,
 } from './common.js';
 import { scopeId } from './p2p-link.js';
 
@@ -40,6 +40,7 @@ export const vxlanTunnel: TunnelDriver = {
   async ensure(ctx: DriverContext, spec: TunnelSpec__Output, view: NetworkView): Promise<EnsureResult> {
     validatePeers(spec, true);
     const overlay = requireOverlay(spec);
+    requirePeersInOverlay(spec, overlay);
     const port = specPort(spec, VXLAN_PORT);
     const cap = chooseVariant(KIND, spec, await vxlanTunnel.probe(ctx));
     const dev = vxlanDevice(ctx.env.prefix, ctx.scope);

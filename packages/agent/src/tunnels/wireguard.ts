@@ -14,7 +14,7 @@ import type { OwnedObject } from '../journal/objects.js';
 import type { TunnelSpec__Output } from '../gen/seconet/agent/v1/TunnelSpec.js';
 import {
   FIELD, WG_KEY_RE, appliedNote, cachedProbe, chooseVariant, daemonDrift, digest, dropStale, ensureDaemon, ipArgv, ipBatch, kernelLinkReport, linkDrift, noteKey, nsOpt, peerRouteLines, peerRouteObjects,
-  probeTun, readLink, report, requireKeyText, requireOverlay, routeDst, routeDrift, scopeRunDir, specPort, toolVersion, validatePeers, writePrivateFile, type DaemonNote,
+  probeTun, readLink, report, requireKeyText, requireOverlay, requirePeersInOverlay, routeDst, routeDrift, scopeRunDir, specPort, toolVersion, validatePeers, writePrivateFile, type DaemonNote,
 } from './common.js';
 
 const KIND = 'wireguard';
@@ -59,6 +59,7 @@ export const wireguardTunnel: TunnelDriver = {
   async ensure(ctx: DriverContext, spec: TunnelSpec__Output, view: NetworkView): Promise<EnsureResult> {
     validate(spec);
     const overlay = requireOverlay(spec);
+    requirePeersInOverlay(spec, overlay);
     const port = specPort(spec, WIREGUARD_PORT);
     const cap = chooseVariant(KIND, spec, await wireguardTunnel.probe(ctx));
     const dev = wireguardDevice(ctx.env.prefix, ctx.scope);
