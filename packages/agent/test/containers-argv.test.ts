@@ -50,6 +50,7 @@ t.test('ensureContainers: three batches plus one per container, journal first', 
     { type: 'link', name: h2!.hostIface, peerNetns: h2!.netns },
   ]);
   await t.rejects(ensureContainers(c, specs, 100), /MTU/);
+  await t.rejects(ensureContainers(c, [{ name: 'c1', address: '198.19.1.2\nnetns del x' }], 1500), { code: 'INVALID_ARGUMENT', field: 'containers[0].address' });
   const lean = fresh();
   await ensureContainers(ctx(lean), specs, 1400, { containerSide: false });
   t.equal(lean.calls.filter((x) => x.argv.includes('-batch')).length, 2, 'containerSide false: only the namespace and host batches');

@@ -15,6 +15,7 @@
 // one batch) before the commands that create them.
 
 import { createHash } from 'node:crypto';
+import { CONTAINER_NAME_RE, requireIPv4, requireName } from '@seconet/core';
 import type { ContainerHandle, DriverContext } from '../driver.js';
 import type { ContainerSpec__Output } from '../gen/seconet/agent/v1/ContainerSpec.js';
 import type { OwnedObject } from '../journal/objects.js';
@@ -69,6 +70,12 @@ export interface EnsureContainersOptions {
 /** Creates (or reads back) the namespace and veth pair of every container. */
 export async function ensureContainers(ctx: DriverContext, specs: readonly ContainerSpec__Output[], mtu: number, opts: EnsureContainersOptions = {}): Promise<ContainerHandle[]> {
   if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) throw new Error(`container MTU ${mtu} out of 576..65535`);
+  // The reconciler validated the request already; callers that build specs themselves get the
+  // same guarantee here, since addresses end up in `ip -batch` lines.
+  for (const [i, s] of specs.entries()) {
+    requireName(`containers[${i}].name`, s.name, CONTAINER_NAME_RE);
+    requireIPv4(`containers[${i}].address`, s.address);
+  }
   const { env, runner, scope } = ctx;
   const handles = specs.map((s) => containerHandle(env.prefix, scope, s));
   const [namespaces, links] = await Promise.all([listNetns(runner), listLinks(runner, env.hostNetns)]);
