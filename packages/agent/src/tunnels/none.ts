@@ -19,13 +19,13 @@ export const noneTunnel: TunnelDriver = {
     return 0;
   },
 
-  async ensure(ctx: DriverContext, spec: TunnelSpec__Output, _view: NetworkView): Promise<EnsureResult> {
+  async ensure(ctx: DriverContext, spec: TunnelSpec__Output, view: NetworkView): Promise<EnsureResult> {
     validatePeers(spec, false);
-    const version = (await this.probe(ctx))[0]?.version ?? '';
+    const version = (await noneTunnel.probe(ctx))[0]?.version ?? '';
     const dev = ctx.env.underlayDev;
     const want = digest({ dev, peers: spec.peers.map((p) => [p.underlayAddress, p.routes]) });
     const prev = appliedNote(ctx, KIND);
-    if (prev?.digest === want && (await this.check(ctx, spec, _view)).length === 0) return { changed: false, variant: 'kernel', version };
+    if (prev?.digest === want && (await noneTunnel.check(ctx, spec, view)).length === 0) return { changed: false, variant: 'kernel', version };
     const objects = peerRouteObjects(ctx.env, spec.peers);
     await dropStale(ctx, prev, objects);
     await ctx.journal.recordAll(objects);
