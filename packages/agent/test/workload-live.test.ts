@@ -186,6 +186,12 @@ t.test('a source without a sink reports the tool error with its output', async (
   t.equal(err.code, 'COMMAND_FAILED');
   t.match(err.message, /refused/);
   t.match(err.rawOutput, /unable to connect/);
+  const ditg: WorkloadEvent[] = [];
+  await runWorkload(deps, request('ROLE_SOURCE', { kind: 'bursty', engine: 'ditg', durationMs: 1000 }, [pair('p0', 9399)]), (e) => ditg.push(e), new AbortController().signal);
+  const derr = ditg.find((e) => e.error)!.error!;
+  t.equal(derr.code, 'COMMAND_FAILED');
+  t.match(derr.message, /Connection refused/);
+  t.match(derr.rawOutput, /ITGSend process 0/);
 });
 
 t.test('cancel stops every process and frees the port', async (t) => {
