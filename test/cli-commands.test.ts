@@ -5,6 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApi } from '../packages/controller/src/api/build-api.js';
+import { writeBundle } from '../packages/controller/src/export/index.js';
+import { reportFixture } from '../packages/controller/src/report/index.js';
 import type { ExperimentSummary, ProgressEvent } from '../packages/controller/src/service.js';
 import { FakeService, TOKEN, row } from '../packages/controller/test/api-fake-service.js';
 import { runCli } from './cli-helpers.js';
@@ -111,6 +113,19 @@ t.test('seconet CLI against the API', async (t) => {
   t.equal(rep.code, 0);
   t.match(readFileSync(html, 'utf8'), /<h1>cli-test<\/h1>/);
   t.equal(rep.stdout.trim(), html);
+
+  const bundle = join(dir, 'fixture.seconet.json.gz');
+  const fixture = reportFixture();
+  await writeBundle(fixture, bundle);
+  const offline = join(dir, 'offline.html');
+  const off = await runCli(['report', '--bundle', bundle, '-o', offline, '--json'], { env });
+  t.equal(off.code, 0, `report --bundle: ${off.stderr}`);
+  t.equal(JSON.parse(off.stdout).id, fixture.experiment.id);
+  t.match(readFileSync(offline, 'utf8'), /<svg/, 'the offline report has its figures');
+  const noBundle = await runCli(['report', '--bundle', join(dir, 'missing.gz'), '-o', offline], { env });
+  t.equal(noBundle.code, 5, 'a missing bundle exits 5');
+  const noId = await runCli(['report', '-o', offline], { env });
+  t.equal(noId.code, 2, 'report without id or bundle exits 2');
 
   const cancel = await cli('cancel', id, '--json');
   t.equal(cancel.code, 0);

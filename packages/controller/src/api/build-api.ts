@@ -20,7 +20,7 @@ import { agentBody, experimentBody } from './bodies.js';
 import { mapError } from './error-mapping.js';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './prometheus.js';
 import { pipeEvents } from './sse.js';
-import { rowsToCsv } from './results-csv.js';
+import { toCsv } from '../export/index.js';
 import {
   Accepted,
   Agent,
@@ -264,7 +264,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
         return reply
           .type('text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="${request.params.id}.csv"`)
-          .send(rowsToCsv(rows));
+          .send(toCsv(rows));
       }
       return reply.type('application/json; charset=utf-8').send(rows);
     },
