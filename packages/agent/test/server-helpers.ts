@@ -74,6 +74,7 @@ export class FakeReconciler implements ReconcilerApi {
   readonly applied = new Map<string, ApplyRequest__Output>();
   readonly gcCalls: GCRequest__Output[] = [];
   closed = false;
+  probes = 0;
   /** Resolves the next apply only when released (to test draining). */
   hold: Promise<void> | undefined;
 
@@ -101,6 +102,7 @@ export class FakeReconciler implements ReconcilerApi {
     return [];
   }
   async probe(): Promise<CapabilityReport[]> {
+    this.probes++;
     return [
       { category: 'network', kind: 'bridge', variant: 'kernel', available: true, version: '6.1', reason: '' },
       { category: 'tunnel', kind: 'ipip', variant: 'kernel', available: false, version: '', reason: 'kernel lacks ipip' },

@@ -33,6 +33,12 @@ t.test('mutual TLS: only client certificates from the agent CA get answers', asy
     t.match(ip, { path: /^\/.+\/ip$/, version: /^\d+\.\d+/ });
     t.match(info.tools.find((x) => x.tool === 'iperf3'), { version: /^3\./ });
     t.ok(info.startedAt > 0 && info.startedAt <= Date.now() / 1000);
+
+    await c.getInfo();
+    t.equal(rec.probes, 1, 'capabilities are probed once and cached');
+    await agent.refreshInfo();
+    await c.getInfo();
+    t.equal(rec.probes, 2, 'refreshInfo probes again');
   });
 
   await t.test('a client certificate from another CA is refused', async (t) => {

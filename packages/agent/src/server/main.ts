@@ -1,7 +1,8 @@
 // The agent daemon's entry point without the seconet CLI:
 //   node --import=tsx --conditions=seconet-source packages/agent/src/server/main.ts --config FILE
 // (or node dist/server/main.js --config FILE). SIGTERM/SIGINT stop it gracefully; a second
-// signal exits at once. Exit codes follow the core error registry.
+// signal exits at once. SIGHUP probes capabilities and tool versions again. Exit codes follow
+// the core error registry.
 
 import { pathToFileURL } from 'node:url';
 import { ErrorCodes, isSeconetError } from '@seconet/core';
@@ -32,6 +33,10 @@ export async function runAgentDaemon(configFile: string): Promise<number> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', () => {
+      agent.log.info('SIGHUP: probing capabilities again');
+      agent.refreshInfo().catch((err: unknown) => agent.log.error({ err }, 'capability refresh failed'));
+    });
   });
 }
 

@@ -66,6 +66,8 @@ export interface RunningAgent {
   readonly address: string;
   readonly port: number;
   readonly log: Logger;
+  /** Probes capabilities and tool versions again (after a tool was installed); GetInfo answers from the cache otherwise. */
+  refreshInfo(): Promise<void>;
   /** Graceful stop; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -323,5 +325,8 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     return stopping;
   };
 
-  return { name: env.name, address: `${host}:${port}`, port, log, stop };
+  const refreshInfo = async (): Promise<void> => {
+    await info.getInfo({ refresh: true });
+  };
+  return { name: env.name, address: `${host}:${port}`, port, log, refreshInfo, stop };
 }
