@@ -47,6 +47,13 @@ t.test('mutual TLS: only client certificates from the agent CA get answers', asy
     await t.rejects(c.getInfo({ deadlineMs: 5000 }), { name: 'SeconetError', code: 'UNAVAILABLE' });
   });
 
+  await t.test('an agent\'s server certificate does not work as a client certificate', async (t) => {
+    const h2 = pki.agents['h2']!;
+    const c = connectAgent({ name: 'h1', address: agent.address, tls: { ca: pki.ca.cert, cert: h2.cert, key: h2.key } }, { attempts: 1 });
+    t.teardown(() => c.close());
+    await t.rejects(c.getInfo({ deadlineMs: 5000 }), { name: 'SeconetError', code: 'UNAVAILABLE' });
+  });
+
   await t.test('a client without a certificate is refused', async (t) => {
     const Ctor = loadAgentProto().seconet.agent.v1.AgentService;
     const raw = new Ctor(agent.address, grpc.credentials.createSsl(readFileSync(pki.ca.cert)), { 'grpc.ssl_target_name_override': 'h1' });
