@@ -5,7 +5,7 @@
 // 200 < 2 s; exits non-zero when one is missed.
 // Run (root): node --import=tsx --conditions=seconet-source bench/containers.ts [--reps N] [--json]
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,7 +20,7 @@ import { containerNetns, hostVeth } from '../packages/agent/src/names.js';
 import { listNetns } from '../packages/agent/src/netns/ip-batch.js';
 import { createReconciler } from '../packages/agent/src/reconciler/reconciler.js';
 import { ExecRunner } from '../packages/agent/src/runner/runner.js';
-import type { Runner } from '../packages/agent/src/runner/runner.js';
+import type { RunOptions, RunResult, Runner, SpawnOptions, Spawned } from '../packages/agent/src/runner/runner.js';
 import { bridgeName } from '../packages/agent/src/solutions/bridge.js';
 
 const args = process.argv.slice(2);
@@ -29,7 +29,21 @@ const ri = args.indexOf('--reps');
 const REPS = ri >= 0 ? Number(args[ri + 1]) : 3;
 if (!Number.isInteger(REPS) || REPS < 1 || REPS > 20) throw new Error('--reps: 1..20');
 
-const runner: Runner = new ExecRunner();
+/** Counts the processes each step spawns: the figure that does not depend on machine load. */
+class CountingRunner implements Runner {
+  count = 0;
+  constructor(private readonly inner: Runner) {}
+  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
+    this.count++;
+    return this.inner.run(argv, opts);
+  }
+  spawn(argv: readonly string[], opts?: SpawnOptions): Spawned {
+    this.count++;
+    return this.inner.spawn(argv, opts);
+  }
+}
+
+const runner = new CountingRunner(new ExecRunner());
 const log = pino({ level: 'silent' });
 const cidr = containerCidr(1);
 const gateway = nthHost(cidr, 1);
@@ -49,14 +63,30 @@ function request(scope: string, n: number): ApplyRequest__Output {
   };
 }
 
-async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const t0 = performance.now();
-  const r = await fn();
-  return [performance.now() - t0, r];
+type Measure = 'apply32' | 'perStep32' | 'apply200' | 'teardown200' | 'teardown32';
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 }
 
-type Measure = 'apply32' | 'perStep32' | 'apply200' | 'teardown200' | 'teardown32';
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const spawned: Partial<Record<Measure, number>> = {};
+
+async function time<T>(fn: () => Promise<T>, what?: Measure): Promise<[number, T]> {
+  const c0 = runner.count;
+  const t0 = performance.now();
+  const r = await fn();
+  const ms = performance.now() - t0;
+  if (what !== undefined) spawned[what] = runner.count - c0;
+  return [ms, r];
+}
+
+/** What one trivial process costs right now (the machine is shared; load changes everything). */
+async function spawnCost(): Promise<number> {
+  const n = 20;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await runner.run(['ip', '-V']);
+  return (performance.now() - t0) / n;
+}
+
 
 async function verify(env: HostEnv, scope: string, n: number): Promise<void> {
   const ns = [...(await listNetns(runner))].filter((x) => x.startsWith(env.prefix + 'c'));
@@ -100,24 +130,26 @@ async function main(): Promise<number> {
     underlayDev: host.underlayDev, underlayAddress: host.underlayAddress, underlayMtu: 1500,
   };
   const rec = await createReconciler({ env, runner, log });
+  const costs: number[] = [];
   const m: Record<Measure, number[]> = { apply32: [], perStep32: [], apply200: [], teardown200: [], teardown32: [] };
   try {
     for (let rep = 0; rep < REPS; rep++) {
-      const [a32] = await time(() => rec.apply(request('bench32', 32)));
+      costs.push(await spawnCost());
+      const [a32] = await time(() => rec.apply(request('bench32', 32)), 'apply32');
       await verify(env, 'bench32', 32);
-      const [t32] = await time(() => rec.teardown({ requestId: 't32', scope: 'bench32' }));
+      const [t32] = await time(() => rec.teardown({ requestId: 't32', scope: 'bench32' }), 'teardown32');
       m.apply32.push(a32);
       m.teardown32.push(t32);
 
       const j = new MemoryJournal('base32');
-      const [p32] = await time(() => perStep(env, 'base32', 32, j));
+      const [p32] = await time(() => perStep(env, 'base32', 32, j), 'perStep32');
       await verify(env, 'base32', 32);
       await teardownObjects({ runner, env }, j);
       m.perStep32.push(p32);
 
-      const [a200] = await time(() => rec.apply(request('bench200', 200)));
+      const [a200] = await time(() => rec.apply(request('bench200', 200)), 'apply200');
       await verify(env, 'bench200', 200);
-      const [t200] = await time(() => rec.teardown({ requestId: 't200', scope: 'bench200' }));
+      const [t200] = await time(() => rec.teardown({ requestId: 't200', scope: 'bench200' }), 'teardown200');
       const left = [...(await listNetns(runner))].filter((x) => x.startsWith(env.prefix));
       if (left.length > 0) throw new Error(`teardown left ${left.length} namespaces`);
       m.apply200.push(a200);
@@ -135,16 +167,19 @@ async function main(): Promise<number> {
     { what: 'teardown 200', ms: r.teardown200, limit: 2000 },
   ];
   const ok = targets.every((x) => x.ms < x.limit);
+  const cost = median(costs);
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   if (json) {
-    console.log(JSON.stringify({ reps: REPS, medianMs: r, ratioPerStepVsBatched32: r.perStep32 / r.apply32, perContainerMs200: r.apply200 / 200, ok }));
+    console.log(JSON.stringify({ reps: REPS, medianMs: r, processes: spawned, spawnCostMs: cost, loadavg: load, ratioPerStepVsBatched32: r.perStep32 / r.apply32, ok }));
   } else {
     const f = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
-    console.log(`containers (bridge), median of ${REPS}:`);
-    console.log(`  setup 32, one ip process per step   ${f(r.perStep32)}`);
-    console.log(`  setup 32, reconciler (batched)      ${f(r.apply32)}   ${(r.perStep32 / r.apply32).toFixed(1)}x faster`);
-    console.log(`  teardown 32                         ${f(r.teardown32)}`);
-    console.log(`  setup 200, reconciler (batched)     ${f(r.apply200)}   ${(r.apply200 / 200).toFixed(1)} ms per container; ${(r.apply200 / r.apply32).toFixed(1)}x the 32 setup for 6.25x the containers`);
-    console.log(`  teardown 200                        ${f(r.teardown200)}`);
+    const p = (k: Measure): string => `${String(spawned[k] ?? 0).padStart(4)} processes`;
+    console.log(`containers (bridge), median of ${REPS}; one trivial process costs ${cost.toFixed(1)} ms now (load average ${load})`);
+    console.log(`  setup 32, one ip process per step   ${f(r.perStep32)}  ${p('perStep32')}`);
+    console.log(`  setup 32, reconciler (batched)      ${f(r.apply32)}  ${p('apply32')}   ${(r.perStep32 / r.apply32).toFixed(1)}x faster`);
+    console.log(`  teardown 32                         ${f(r.teardown32)}  ${p('teardown32')}`);
+    console.log(`  setup 200, reconciler (batched)     ${f(r.apply200)}  ${p('apply200')}   ${(r.apply200 / 200).toFixed(1)} ms per container`);
+    console.log(`  teardown 200                        ${f(r.teardown200)}  ${p('teardown200')}`);
     for (const x of targets) console.log(`  ${x.ms < x.limit ? 'PASS' : 'FAIL'} ${x.what}: ${f(x.ms)} < ${f(x.limit)}`);
   }
   return ok ? 0 : 1;
