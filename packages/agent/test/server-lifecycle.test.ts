@@ -59,6 +59,21 @@ t.test('agent life cycle', async (t) => {
     t.notOk(existsSync(join(dir, 'h3', 'state', LOCK_FILE)), 'and released its stateDir lock');
   });
 
+  await t.test('a missing host namespace or a taken port fails the start naming the field, leaving no lock', async (t) => {
+    const dir = tmpDir(t);
+    await t.rejects(startAgent(agentConfig(pki, dir, 'h1', 'snu1', { hostNetns: 'snzzzz-no-such-ns' }), { createReconciler: () => new FakeReconciler(), skipBpffs: true }), {
+      code: 'INVALID_ARGUMENT',
+      field: 'hostNetns',
+    });
+    const a = await startAgent(agentConfig(pki, dir, 'h1', 'snu2'), { createReconciler: () => new FakeReconciler(), skipBpffs: true });
+    t.teardown(() => a.stop());
+    const cfg = agentConfig(pki, dir, 'h2', 'snu3', { listen: a.address });
+    await t.rejects(startAgent(cfg, { createReconciler: () => new FakeReconciler(), skipBpffs: true }), { code: 'UNAVAILABLE', field: 'listen' });
+    t.notOk(existsSync(join(cfg.stateDir, LOCK_FILE)), 'the failed agent released its lock');
+    const retry = await startAgent({ ...cfg, listen: '127.0.0.1:0' }, { createReconciler: () => new FakeReconciler(), skipBpffs: true });
+    await retry.stop();
+  });
+
   await t.test('a lock left by a dead process is taken over', async (t) => {
     const dir = tmpDir(t);
     const cfg = agentConfig(pki, dir, 'h1', 'snt6');
