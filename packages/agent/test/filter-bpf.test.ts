@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { BpfFilter, FILTER_OBJECT, bpfPins } from '../src/filters/bpf.js';
 import { ExecRunner } from '../src/runner/runner.js';
-import { filterScenario, isRoot } from './filter-fixture.js';
+import { crossHostScenario, filterScenario, isRoot } from './filter-fixture.js';
 
 const driver = new BpfFilter();
 
@@ -56,4 +56,8 @@ t.test('bpf probe loads and attaches the program in a throwaway namespace', { sk
   const env = { name: 'p', prefix: 'snpr', hostNetns: undefined, stateDir: root, runDir: root, bpffs, underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
   const [cap] = await driver.probe({ env, runner, log: silentLogger() });
   t.match(cap, { category: 'filter', kind: 'bpf', available: true, version: /bpftool v/ });
+});
+
+t.test(`${driver.kind} between two hosts on routing`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  await crossHostScenario(t, driver, 'routing');
 });

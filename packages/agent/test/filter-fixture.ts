@@ -77,3 +77,27 @@ export async function filterScenario(t: Test, driver: FilterDriver, network: str
   t.notOk(await hooks.remains(ctx, view), 'nothing of the filter remains after undo');
   t.ok(await ping(lab.runner, c3!.netns, c4!.spec.address), 'after undo c3 reaches c4 again');
 }
+
+/**
+ * Two lab hosts, two containers each, container networks routed over the underlay; the filter
+ * runs on both hosts, guards both networks and allows only h1/c1 <-> h2/c1.
+ */
+export async function crossHostScenario(t: Test, driver: FilterDriver, network: string): Promise<void> {
+  const lab = await setupLab({ hosts: 2, containers: 2, network, scope: 'fx', underlayRoutes: true });
+  t.teardown(lab.cleanup);
+  const [h1, h2] = lab.hosts;
+  const a1 = h1!.view!.containers[0]!;
+  const a2 = h1!.view!.containers[1]!;
+  const b1 = h2!.view!.containers[0]!;
+  const b2 = h2!.view!.containers[1]!;
+  t.ok(await ping(lab.runner, a2.netns, b2.spec.address), 'before the filter h1/c2 reaches h2/c2');
+  const spec: FilterSpec__Output = { kind: driver.kind, guarded: [h1!.cidr, h2!.cidr], allow: [{ src: a1.spec.address, dst: b1.spec.address }], extraRules: 100 };
+  for (const h of [h1!, h2!]) t.equal((await driver.ensure(h.ctx, spec, h.view!)).changed, true, `filter loaded on ${h.host.name}`);
+  const p = (a: typeof a1, b: typeof a1): Promise<boolean> => ping(lab.runner, a.netns, b.spec.address, { count: 2, timeoutS: 1 });
+  t.ok(await p(a1, b1), 'allowed h1/c1 -> h2/c1 passes');
+  t.ok(await p(b1, a1), 'allowed h2/c1 -> h1/c1 passes');
+  t.notOk(await p(a2, b2), 'denied h1/c2 -> h2/c2 is dropped');
+  t.notOk(await p(b2, a2), 'denied h2/c2 -> h1/c2 is dropped');
+  t.notOk(await p(a1, b2), 'h1/c1 -> h2/c2 (not in the allow-list) is dropped');
+  t.ok(await ping(lab.runner, a2.netns, h2!.host.underlayAddress), 'unguarded traffic (to the underlay) is untouched');
+}

@@ -2,7 +2,7 @@
 
 import t from 'tap';
 import { IptablesFilter, iptablesChain } from '../src/filters/iptables.js';
-import { filterScenario, isRoot } from './filter-fixture.js';
+import { crossHostScenario, filterScenario, isRoot } from './filter-fixture.js';
 
 const driver = new IptablesFilter();
 for (const network of ['bridge', 'routing']) {
@@ -26,4 +26,8 @@ t.test('iptables probe loads a chain in a throwaway namespace', { skip: isRoot ?
   const env = { name: 'p', prefix: 'snpr', hostNetns: undefined, stateDir: '/nonexistent', runDir: '/nonexistent', bpffs: '/nonexistent', underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
   const [cap] = await driver.probe({ env, runner: new ExecRunner(), log: silentLogger() });
   t.match(cap, { category: 'filter', kind: 'iptables', available: true, version: /iptables v\d.*\((nf_tables|legacy)\)/ });
+});
+
+t.test(`${driver.kind} between two hosts on routing`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  await crossHostScenario(t, driver, 'routing');
 });

@@ -2,7 +2,7 @@
 
 import t from 'tap';
 import { NftablesFilter, nftTable } from '../src/filters/nftables.js';
-import { filterScenario, isRoot } from './filter-fixture.js';
+import { crossHostScenario, filterScenario, isRoot } from './filter-fixture.js';
 
 const driver = new NftablesFilter();
 for (const network of ['bridge', 'routing']) {
@@ -24,4 +24,8 @@ t.test('nftables probe loads a table in a throwaway namespace', { skip: isRoot ?
   const env = { name: 'p', prefix: 'snpr', hostNetns: undefined, stateDir: '/nonexistent', runDir: '/nonexistent', bpffs: '/nonexistent', underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
   const [cap] = await driver.probe({ env, runner: new ExecRunner(), log: silentLogger() });
   t.match(cap, { category: 'filter', kind: 'nftables', variant: 'kernel', available: true, version: /nftables v\d/ });
+});
+
+t.test(`${driver.kind} between two hosts on routing`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  await crossHostScenario(t, driver, 'routing');
 });

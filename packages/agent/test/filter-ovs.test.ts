@@ -4,7 +4,7 @@
 import t from 'tap';
 import { OvsFilter, scopeCookie } from '../src/filters/ovs.js';
 import { mgmtSocket } from '../src/ovs/switch.js';
-import { filterScenario, isRoot } from './filter-fixture.js';
+import { crossHostScenario, filterScenario, isRoot } from './filter-fixture.js';
 import type { DriverContext, NetworkView } from '../src/driver.js';
 
 const driver = new OvsFilter();
@@ -29,4 +29,8 @@ t.test('ovs filter on the ovs network', { skip: isRoot ? false : 'needs root for
     },
     undoWithNetwork: true,
   });
+});
+
+t.test(`${driver.kind} between two hosts on ovs`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  await crossHostScenario(t, driver, 'ovs');
 });
