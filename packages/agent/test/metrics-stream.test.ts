@@ -64,6 +64,41 @@ t.test('live: host and container interfaces, sane percents, anchors gone after t
   t.same(await lab.pids(), [], 'no anchor process left in the namespaces');
 });
 
+t.test('live: a deleted container namespace is let go at the next sample', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  const lab = await createTwoNetns();
+  t.teardown(() => lab.destroy());
+  let nsList = [lab.a.netns, lab.b.netns];
+  const deps: MetricsDeps = { env: env(undefined), runner: lab.runner, log: pino({ level: 'silent' }), scopeNamespaces: () => nsList };
+  const ac = new AbortController();
+  let anchorPid = 0;
+  let after: MetricsSample | undefined;
+  let n = 0;
+  for await (const s of streamMetrics(deps, { intervalMs: 200, scope: 'sc1', buffer: 0 }, ac.signal)) {
+    n++;
+    if (n === 3) {
+      t.ok(s.interfaces!.some((i) => i.netns === lab.a.netns), 'container a is sampled');
+      const pids = (await lab.runner.run(['ip', 'netns', 'pids', lab.a.netns])).stdout.trim().split('\n').filter(Boolean);
+      t.equal(pids.length, 1, 'one anchor lives in namespace a');
+      anchorPid = Number(pids[0]);
+      await lab.runner.run(['ip', 'netns', 'del', lab.a.netns]);
+      nsList = [lab.b.netns, lab.a.netns]; // still listed: the deletion alone must be noticed
+    }
+    if (n === 6) {
+      after = s;
+      ac.abort();
+    }
+  }
+  t.notOk(after!.interfaces!.some((i) => i.netns === lab.a.netns), 'its interfaces are gone from the samples');
+  t.ok(after!.interfaces!.some((i) => i.netns === lab.b.netns), 'the other namespace is still sampled');
+  let alive = true;
+  try {
+    process.kill(anchorPid, 0);
+  } catch {
+    alive = false;
+  }
+  t.notOk(alive, `the anchor (pid ${anchorPid}) no longer holds the deleted namespace`);
+});
+
 t.test('a slow reader sees merged and dropped samples, memory stays bounded', async (t) => {
   const deps: MetricsDeps = { env: env(undefined), runner: new ExecRunner(), log: pino({ level: 'silent' }), scopeNamespaces: () => [] };
   const ac = new AbortController();
