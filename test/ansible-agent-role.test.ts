@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { ExecRunner, createLab, destroyLab, randomLabId } from '@seconet/agent';
+import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { ExecRunner, connectAgent, createLab, destroyLab, randomLabId } from '@seconet/agent';
 import { startSshd } from './helpers/sshd.js';
 import { issue, makeCa } from './helpers/pki.js';
 
@@ -47,6 +49,13 @@ t.test('seconet_agent role over SSH', { skip: !root ? 'needs root for network na
   const agentCert = issue(work, ca, 'h1', 'server', ['127.0.0.1', 'localhost']);
   const otherCa = makeCa(work, 'other-ca');
   const strangerCert = issue(work, otherCa, 'stranger', 'server');
+  const controllerCert = issue(work, ca, 'controller', 'client');
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
   const prefix = h1.prefix;
   const inventory = (cert: { cert: string; key: string }) => ({
     all: {
@@ -59,7 +68,7 @@ t.test('seconet_agent role over SSH', { skip: !root ? 'needs root for network na
           ansible_python_interpreter: '/usr/bin/python3',
           seconet_agent_name: 'h1',
           seconet_agent_prefix: prefix,
-          seconet_agent_listen: '127.0.0.1:0',
+          seconet_agent_listen: `127.0.0.1:${port}`,
           seconet_agent_install_method: 'path',
           seconet_agent_source_path: repo.replace(/\/$/, ''),
           seconet_agent_root: join(work, 'opt'),
@@ -129,6 +138,30 @@ t.test('seconet_agent role over SSH', { skip: !root ? 'needs root for network na
   const check = await playbook(invFile, '--check');
   t.equal(check.code, 0, 'check mode succeeds');
   t.equal(recap(check.out, 'h1').changed, 0, 'check mode reports no change on an installed host');
+
+  // The installed agent (service management is off here: start it as the unit would) answers
+  // GetInfo over mutual TLS with the controller's certificate.
+  const bin = join(work, 'opt/current/packages/cli/bin/seconet.js');
+  if (!existsSync(join(repo, 'packages/cli/dist/main.js'))) {
+    t.skip('installed agent answers GetInfo: the CLI is not built (npm run build)');
+  } else {
+    const agent = spawn(process.execPath, [bin, 'agent', '--config', join(work, 'etc/agent.yaml')], { stdio: 'ignore' });
+    const exited = new Promise((r) => agent.on('exit', r));
+    t.teardown(async () => {
+      if (agent.exitCode === null) {
+        agent.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        if (agent.exitCode === null) agent.kill('SIGKILL');
+      }
+    });
+    const client = connectAgent({ name: 'h1', address: `127.0.0.1:${port}`, tls: { ca: ca.cert, cert: controllerCert.cert, key: controllerCert.key } });
+    t.teardown(() => client.close());
+    await client.waitReady(60_000);
+    const info = await client.getInfo({ deadlineMs: 60_000 });
+    t.equal(info.name, 'h1', 'the installed agent answers GetInfo over mTLS');
+    t.equal(info.namePrefix, prefix);
+    t.ok(info.capabilities.length > 0, 'with its capabilities');
+  }
 
   const bad = await playbook(badInvFile);
   t.not(bad.code, 0, 'a certificate from another CA fails');
