@@ -84,4 +84,11 @@ t.test('ovs network on two hosts: container traffic routed between hosts', { ski
   const [h1, h2] = lab.hosts;
   t.ok(await ping(lab.runner, h1!.containers[0]!.netns, h2!.containers[0]!.spec.address, { count: 2 }), 'h1/c1 -> h2/c1');
   t.ok(await ping(lab.runner, h2!.containers[0]!.netns, h1!.containers[0]!.spec.address, { count: 2 }), 'h2/c1 -> h1/c1');
+  const sink = h2!.containers[0]!;
+  const server = lab.runner.spawn(['iperf3', '-s', '-1', '-B', sink.spec.address, '-p', '5202'], { netns: sink.netns });
+  t.teardown(() => server.stop(500));
+  await new Promise((r) => setTimeout(r, 400));
+  const client = await lab.runner.run(['iperf3', '-c', sink.spec.address, '-p', '5202', '-t', '1', '-J'], { netns: h1!.containers[0]!.netns, timeoutMs: 30_000 });
+  const bps = (JSON.parse(client.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
+  t.ok(bps > 0, `TCP between hosts through both OVS bridges: ${(bps / 1e6).toFixed(0)} Mbit/s`);
 });
