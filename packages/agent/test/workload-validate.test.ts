@@ -177,6 +177,30 @@ t.test('video: seeded, reproducible, scaled to 3 GB/h per stream on average', as
   t.same(lines, ditgFlowLines(v, '198.19.1.3', 9000), 'scripts reproducible from the seed');
 });
 
+t.test('sink: exact argv in the sink namespace, ready once ss shows the port, stopped on cancel', async (t) => {
+  const d = deps();
+  d.runner.on(/^ss -Hltn$/, { stdout: 'LISTEN 0 5 198.19.1.3:5201 0.0.0.0:*\nLISTEN 0 5 198.19.1.3:7001 0.0.0.0:*\n' });
+  const registry = new PortRegistry();
+  const ac = new AbortController();
+  const events: WorkloadEvent[] = [];
+  await runWorkloadCall(d.deps, req({ role: 'ROLE_SINK', workload: { kind: 'iperf3', engine: 'iperf3', durationMs: 2000 }, pairs: [{ pair: 'p0', port: 5201 }, { pair: 'p1', port: 5202 }] }), (e) => {
+    events.push(e);
+    if (e.ready) {
+      t.ok(registry.isHeld('snzzcb', 5201) && registry.isHeld('snzzcb', 5202), 'ports held while the sinks run');
+      ac.abort();
+    }
+  }, ac.signal, { registry, readyTimeoutMs: 300 });
+  const lines = d.runner.lines();
+  t.ok(lines.includes('[snzzcb] iperf3 -s -1 -B 198.19.1.3 -p 5201'));
+  t.ok(lines.includes('[snzzcb] iperf3 -s -1 -B 198.19.1.3 -p 5202'));
+  t.ok(lines.includes('[snzzcb] ss -Hltn'));
+  const err = events.find((e) => e.error)!.error!;
+  t.equal(err.pair, 'p1', 'the sink whose port never showed up');
+  t.match(err.message, /did not listen on port 5202 within 300 ms/);
+  t.same(events.find((e) => e.ready)!.ready!.pairs, ['p0'], 'ready names the pairs that listen');
+  t.notOk(registry.isHeld('snzzcb', 5201), 'ports released when the call ends');
+});
+
 t.test('sink with ping needs no process: ready at once, ends on cancel', async (t) => {
   const d = deps();
   const ac = new AbortController();
