@@ -247,6 +247,24 @@ t.test('a scope left half-applied by a crash is removed by GC at the next start;
   for (const kind of ['bridge', 'routing', 'bpf']) t.ok(probes.some((p) => p.category === 'network' && p.kind === kind && p.available), `${kind} available`);
 });
 
+t.test('an applied scope with an overlapping container network is CONFLICT; a half-removed one is cleared', { skip }, async (t) => {
+  const { topo, envs, recs } = await lab(t);
+  const env = envs[0]!;
+  await recs[0]!.apply(applyRequest('first', { network: 'bridge', containers: 2 }));
+  await t.rejects(recs[0]!.apply(applyRequest('second', { network: 'routing', cidr: '198.19.0.0/16', containers: [{ name: 'c1', address: '198.19.1.2' }] })), { code: 'CONFLICT', field: 'state.containerCidr' });
+  t.same(recs[0]!.scopes(), ['first'], 'the refused Apply left nothing');
+  const files = new Journal(env.stateDir);
+  files.load();
+  await files.get('first')!.setStatus('removing');
+  const rec = await createReconciler({ env, runner, log });
+  recs[0] = rec;
+  const second = await rec.apply(applyRequest('second', { network: 'routing', containers: 2 }));
+  t.equal(second.changed, true, 'the same network is free once the half-removed scope is gone');
+  t.same(rec.scopes(), ['second']);
+  t.ok(await ping(runner, second.containers![0]!.netns!, second.containers![1]!.address!));
+  t.equal((await owned(env.prefix, topo.hosts[0]!.netns)).length, 4, 'only the new scope\'s two namespaces and two veths');
+});
+
 t.test('two hosts with tunnel none: containers reach across the underlay', { skip: skip || (TUNNEL_DRIVERS.has('none') ? false : 'tunnel kind none is not registered in TUNNEL_DRIVERS yet') }, async (t) => {
   const { topo, recs } = await lab(t, 2);
   const [h1, h2] = topo.hosts;

@@ -13,7 +13,7 @@
 // with the agent's prefix that no journal lists.
 
 import type { Logger } from 'pino';
-import { SeconetError, invalid } from '@seconet/core';
+import { SeconetError, cidrsOverlap, invalid } from '@seconet/core';
 import type { CapabilityReport, ContainerHandle, DriftReport, DriverContext, EnsureResult, NetworkView, ProbeContext, VariantName } from '../driver.js';
 import type { ApplyRequest__Output } from '../gen/seconet/agent/v1/ApplyRequest.js';
 import type { ApplyResponse } from '../gen/seconet/agent/v1/ApplyResponse.js';
@@ -163,6 +163,7 @@ class Reconciler implements ReconcilerApi {
     const components = componentDigests(clean, mtu);
     const digest = digestOf(components);
     const log = this.log.child({ scope, requestId });
+    await this.clearNeighbours(scope, state, log);
 
     let j = this.journal.get(scope);
     const prev = this.stored(j);
@@ -255,6 +256,30 @@ class Reconciler implements ReconcilerApi {
       else log.warn({ failed: res.failed }, 'rollback left objects in the journal for GC');
       this.live.delete(scope);
       throw err;
+    }
+  }
+
+  /**
+   * Other scopes share the host namespace: one already applied with an overlapping container
+   * network would make routes and gateway addresses collide, so that is CONFLICT. One that is
+   * not applied (a failed Apply or Teardown left it) is garbage GC would remove: removed now.
+   */
+  private async clearNeighbours(scope: string, state: HostState__Output, log: Logger): Promise<void> {
+    for (const other of this.journal.scopes()) {
+      if (other === scope || this.locks.has(other)) continue;
+      const j = this.journal.get(other)!;
+      const s = this.stored(j);
+      if (s === undefined) {
+        log.info({ other }, 'apply: removing a scope left half-applied or half-removed');
+        this.locks.add(other);
+        try {
+          await this.teardownScope(other);
+        } finally {
+          this.locks.delete(other);
+        }
+      } else if (cidrsOverlap(s.state.containerCidr, state.containerCidr)) {
+        throw new SeconetError('CONFLICT', `state.containerCidr ${state.containerCidr} overlaps ${s.state.containerCidr} of scope ${other}, applied on this host; tear that scope down first`, { field: 'state.containerCidr' });
+      }
     }
   }
 
