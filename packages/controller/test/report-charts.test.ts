@@ -1,6 +1,6 @@
 import t from 'tap';
 import { decide, quantile7 } from '@seconet/core';
-import { buildCharts, groupDecisions, reportFixture } from '../src/report/index.js';
+import { FIXTURE_SPEC, buildCharts, groupDecisions, renderReport, reportFixture } from '../src/report/index.js';
 
 const data = reportFixture();
 const charts = new Map(buildCharts(data).map((c) => [c.id, c]));
@@ -68,4 +68,25 @@ t.test('decisions computed from rows match core decide()', async (t) => {
   t.equal(d.ciLow, ref.ci.low);
   const stored = [{ ...d, converged: !d.converged }];
   t.equal(groupDecisions({ ...data, decisions: stored }).find((x) => x.cell === d.cell && x.workload === d.workload)!.converged, !d.converged, 'stored decisions win');
+});
+
+t.test('drift of the reference cell', async (t) => {
+  t.notOk(charts.has('drift'), 'no reference cell, no drift figure');
+  const withRef = reportFixture({ spec: { ...FIXTURE_SPEC, options: { referenceCell: { network: 'bridge', tunnel: 'vxlan', filter: 'none', every: 4, repetitions: 2 } } } });
+  const refs = withRef.cells.filter((v) => v.cell.reference !== undefined);
+  t.equal(refs.length, 4, 'at the start and after setups 4, 8 and 12');
+  const all = buildCharts(withRef);
+  const d = all.find((c) => c.id === 'drift');
+  t.ok(d, 'drift figure');
+  const values = (d!.spec as unknown as { data: { values: Rec[] } }).data.values;
+  t.ok(values.filter((v) => v['check'] === 1).every((v) => v['pct'] === 100), 'relative to the first check');
+  t.same(new Set(values.map((v) => v['check'])), new Set([1, 2, 3, 4]));
+  t.ok(values.every((v) => Math.abs((v['pct'] as number) - 100) < 15), 'the fixture does not drift');
+  const html = await renderReport(withRef);
+  t.equal((html.match(/<figure /g) ?? []).length, all.length);
+  t.match(html, /ref 1<\/span>/, 'reference cells are marked in the cells table');
+  const box = all.find((c) => c.id === 'latency-box')!;
+  const n = ((box.spec as unknown as { layer: Array<{ data: { values: Rec[] } }> }).layer[0]!.data.values.find((b) => b['tech'] === 'vxlan' && b['filter'] === 'none')!['n']) as number;
+  const nPlain = (layerValues('latency-box').find((b) => b['tech'] === 'vxlan' && b['filter'] === 'none')!['n']) as number;
+  t.equal(n, nPlain, 'reference runs stay out of the other figures');
 });

@@ -8,7 +8,7 @@
 
 import { summarize, type ResultRow } from '@seconet/core';
 import type { TopLevelSpec } from 'vega-lite';
-import { cellLabel, isPairRow, points, runValues, techLabeler } from './groups.js';
+import { MAIN_METRIC, cellLabel, isPairRow, points, runValues, techLabeler, type Point } from './groups.js';
 import type { ReportData } from './types.js';
 
 export interface Chart {
@@ -212,7 +212,8 @@ export function throughputVsPairs(data: ReportData): Chart | undefined {
 }
 
 export function throughputVsClients(data: ReportData): Chart | undefined {
-  const rows = data.rows.filter((r) => r.workload_kind === 'clients-scale' && r.metric === 'throughput' && isPairRow(r) && /\/\d+c$/.test(r.workload));
+  const measured = notReference(data);
+  const rows = data.rows.filter((r) => r.workload_kind === 'clients-scale' && r.metric === 'throughput' && isPairRow(r) && measured(r) && /\/\d+c$/.test(r.workload));
   const clientsOf = (r: ResultRow): number => Number(/\/(\d+)c$/.exec(r.workload)![1]);
   if (new Set(rows.map(clientsOf)).size < 2) return undefined;
   const tech = techLabeler(rows);
@@ -289,9 +290,42 @@ export function hostLoad(data: ReportData): Chart | undefined {
   };
 }
 
+/** The reference cell's main metric at each drift check, relative to the first check. */
+export function drift(data: ReportData): Chart | undefined {
+  const refIndex = new Map(data.cells.filter((v) => v.cell.reference !== undefined).map((v) => [v.cell.id, v.cell.reference!]));
+  if (refIndex.size < 2) return undefined;
+  const values: Array<Record<string, unknown>> = [];
+  for (const [kind, metric] of Object.entries(MAIN_METRIC)) {
+    const pts = points(runValues(data.rows, metric, 'mean', (r) => r.workload_kind === kind && refIndex.has(r.cell)), (r) => `${r.workload}|${refIndex.get(r.cell)}`);
+    const byWorkload = new Map<string, Point[]>();
+    for (const p of pts) byWorkload.set(p.row.workload, [...(byWorkload.get(p.row.workload) ?? []), p]);
+    for (const [workload, list] of byWorkload) {
+      list.sort((a, b) => refIndex.get(a.row.cell)! - refIndex.get(b.row.cell)!);
+      const first = list[0]!.mean;
+      if (list.length < 2 || first === 0) continue;
+      for (const p of list) values.push({ check: refIndex.get(p.row.cell)! + 1, workload, metric, pct: +((p.mean / first) * 100).toFixed(2), n: p.n });
+    }
+  }
+  if (values.length === 0) return undefined;
+  return {
+    id: 'drift',
+    title: 'Drift of the reference cell through the sweep',
+    caption: 'The reference cell re-measured between network setups: each workload\'s main metric (mean over the check\'s repetitions) as a percentage of the first check. A flat line means the testbed did not drift.',
+    spec: {
+      data: { values },
+      width: 420,
+      height: 200,
+      layer: [
+        { mark: { type: 'rule', strokeDash: [4, 4], color: '#999' }, encoding: { y: { datum: 100 } } },
+        { mark: { type: 'line', point: true }, encoding: { x: { field: 'check', type: 'quantitative', title: 'drift check', axis: { tickMinStep: 1 } }, y: { field: 'pct', type: 'quantitative', title: '% of first check', scale: { zero: false } }, color: { field: 'workload', type: 'nominal', scale: { range: PALETTE } }, tooltip: [{ field: 'workload' }, { field: 'metric' }, { field: 'check' }, { field: 'pct' }, { field: 'n' }] } },
+      ],
+    } as unknown as TopLevelSpec,
+  };
+}
+
 /** Every figure the data support, in report order. */
 export function buildCharts(data: ReportData): Chart[] {
-  return [latencyBoxes, throughputVsPayload, throughputVsRules, latencyVsRules, throughputVsPairs, throughputVsClients, hostLoad]
+  return [latencyBoxes, throughputVsPayload, throughputVsRules, latencyVsRules, throughputVsPairs, throughputVsClients, drift, hostLoad]
     .map((f) => f(data))
     .filter((c): c is Chart => c !== undefined);
 }
