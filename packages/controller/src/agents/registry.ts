@@ -20,6 +20,8 @@ export type ConnectFn = (endpoint: AgentEndpointConfig) => AgentLink;
 export interface RegistryOptions {
   readonly healthIntervalMs?: number;
   readonly deadlineMs?: number;
+  /** Deadline of the first GetInfo of an agent (it probes its host then). */
+  readonly firstDeadlineMs?: number;
   readonly log?: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
 }
 
@@ -75,7 +77,8 @@ export class AgentRegistry {
     const e = this.entries.get(name);
     if (!e) throw new SeconetError('NOT_FOUND', `agent ${JSON.stringify(name)} is not in the controller's agent list`, { field: 'hosts' });
     try {
-      const info = await e.link.getInfo({ deadlineMs: this.opts.deadlineMs ?? 5000 });
+      // The first GetInfo makes the agent probe its host (tools, kernel features), which can take a while.
+      const info = await e.link.getInfo({ deadlineMs: e.info ? (this.opts.deadlineMs ?? 5000) : (this.opts.firstDeadlineMs ?? 120_000) });
       const restarted = e.info !== undefined && e.info.startedAt !== info.startedAt;
       const cameBack = e.everSeen && (!e.healthy || restarted);
       e.info = info;

@@ -21,7 +21,7 @@ import { placeCell, type CellPlacement } from '../scheduler/placement.js';
 import type { Store, StoredRun } from '../store/store.js';
 import { RunAborted, runWorkloadOnPairs } from '../workload-control/run-workload.js';
 import { MAIN_METRIC, defaultDecider, type Decider } from './convergence.js';
-import { groupRuns, nextRun, type ExperimentPlan } from './plan.js';
+import { nextRun, type StoredPlan as ExperimentPlan } from './plan.js';
 
 export interface AgentPool {
   get(name: string): AgentLink;
@@ -41,9 +41,11 @@ export interface EngineOptions {
   readonly cancelPollMs: number;
   /** Pause before a retry. */
   readonly retryDelayMs: number;
+  /** After a failure, how long the next run waits for an unreachable agent to come back before it re-applies. */
+  readonly agentWaitMs: number;
 }
 
-export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { retries: 1, metricsIntervalMs: 1000, runMarginMs: 20_000, preflight: true, cancelPollMs: 1000, retryDelayMs: 1000 };
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { retries: 1, metricsIntervalMs: 1000, runMarginMs: 20_000, preflight: true, cancelPollMs: 1000, retryDelayMs: 1000, agentWaitMs: 120_000 };
 
 export interface EngineLog {
   info(obj: object, msg?: string): void;
@@ -207,6 +209,16 @@ export class Engine {
     else this.scopes.set(scope, n);
   }
 
+  /** Waits (up to agentWaitMs) until every agent answers GetInfo; an agent that restarted has run its startup GC by then. */
+  private async waitForAgents(hosts: readonly string[], signal: AbortSignal): Promise<void> {
+    const end = Date.now() + this.options.agentWaitMs;
+    for (;;) {
+      const down = (await Promise.all(hosts.map((h) => this.deps.agents.refresh(h).then(() => undefined, () => h)))).filter((h) => h !== undefined);
+      if (down.length === 0 || signal.aborted || Date.now() >= end) return;
+      await sleepUnlessAborted(Math.min(1000, this.options.agentWaitMs), signal);
+    }
+  }
+
   private async teardown(a: Applied): Promise<void> {
     const errors = await this.configurator.teardown(a.scope, a.hosts);
     this.release(a.scope);
@@ -243,7 +255,7 @@ export class Engine {
     const hosts = placement.hosts.map((h) => h.name);
     const closeRuns = (state: 'failed' | 'skipped', why: string): void => {
       for (const w of plan.workloads[cell.id] ?? []) {
-        for (const key of groupRuns(plan, cell.id, w.id)) {
+        for (const key of store.groupRunKeys(plan.id, cell.id, w.id)) {
           const run = store.ensureRun(key);
           if (state === 'failed') store.failRun(run.id, why);
           else store.skipRun(run.id, why);
@@ -299,7 +311,7 @@ export class Engine {
   private async runGroup(plan: ExperimentPlan, ctx: CellContext, w: WorkloadInstance, signal: AbortSignal): Promise<void> {
     const { store } = this.deps;
     const policy = plan.repetitions;
-    const planned = groupRuns(plan, ctx.cell.id, w.id);
+    const planned = store.groupRunKeys(plan.id, ctx.cell.id, w.id);
     const fixed = ctx.cell.reference !== undefined;
     let key = planned[0];
     for (let i = 0; key !== undefined; i++) {
@@ -335,7 +347,9 @@ export class Engine {
   private async execute(plan: ExperimentPlan, ctx: CellContext, run: StoredRun, signal: AbortSignal): Promise<void> {
     const { store } = this.deps;
     const budget = this.options.retries + 1;
-    let lastError = run.error ?? '';
+    const errors: string[] = run.error ? [run.error] : [];
+    const summary = (): string => (errors.length <= 1 ? (errors[0] ?? '') : errors.map((e, i) => `attempt ${i + 1}: ${e}`).join('; '));
+    let lastError = summary();
     for (;;) {
       if (signal.aborted) return;
       const attempt = store.startRun(run.id);
@@ -359,11 +373,12 @@ export class Engine {
         store.addEvent(plan.id, 'run', { run: run.id, state: 'succeeded', runsDone: p.runsDone, runsTotal: p.runsTotal });
         return;
       }
-      lastError = outcome.error;
+      errors.push(outcome.error);
+      lastError = summary();
       ctx.dirty = true;
       if (attempt < budget) {
         store.resetRun(run.id, lastError);
-        store.addEvent(plan.id, 'log', { run: run.id, message: `attempt ${attempt} failed, retrying: ${lastError}` });
+        store.addEvent(plan.id, 'log', { run: run.id, message: `attempt ${attempt} failed, retrying: ${outcome.error}` });
         await sleep(this.options.retryDelayMs, signal);
         continue;
       }
@@ -378,6 +393,7 @@ export class Engine {
     const { store } = this.deps;
     if (ctx.dirty) {
       try {
+        await this.waitForAgents([...ctx.agents.keys()], signal);
         await this.applyCell(plan.id, ctx, signal);
       } catch (err) {
         if (signal.aborted) return 'aborted';
@@ -424,6 +440,10 @@ export class Engine {
     store.recordRunResult(run.id, agg.data);
     return 'ok';
   }
+}
+
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(ms, signal);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -35,6 +35,9 @@ export interface ExperimentPlan {
   readonly notes: readonly string[];
 }
 
+/** What the store keeps of a plan: everything but the runs, which live in their own table. */
+export type StoredPlan = Omit<ExperimentPlan, 'runs'>;
+
 export function planExperiment(spec: ExperimentSpec, id: string, hosts: readonly string[], capabilities?: CapabilityMap): ExperimentPlan {
   const p = expandMatrix(spec, capabilities ? { experimentId: id, hosts, capabilities } : { experimentId: id, hosts });
   const used = spec.hosts ?? hosts;
@@ -63,12 +66,7 @@ export function planExperiment(spec: ExperimentSpec, id: string, hosts: readonly
   };
 }
 
-/** The planned runs of one (cell, workload) group, by repetition. */
-export function groupRuns(plan: ExperimentPlan, cell: string, workload: string): RunKey[] {
-  return plan.runs.filter((r) => r.cell === cell && r.workload.id === workload).sort((a, b) => a.repetition - b.repetition);
-}
-
 /** The repetition after `run`, or undefined at the group's maximum. */
-export function nextRun(plan: ExperimentPlan, run: RunKey, cell: Cell): RunKey | undefined {
+export function nextRun(plan: StoredPlan, run: RunKey, cell: Cell): RunKey | undefined {
   return nextRepetition(plan.spec, run, cell);
 }

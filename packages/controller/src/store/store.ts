@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeconetError, type Cell, type ExperimentState, type HostSampleRow, type ResultRow, type RunKey, type RunState, type SkippedCell, type WorkloadInstance } from '@seconet/core';
-import type { ExperimentPlan } from '../engine/plan.js';
+import type { ExperimentPlan, StoredPlan } from '../engine/plan.js';
 import type { CellVerdict, HostProvenance, ReportData, RunGroupDecision, RunRecord } from '../report/types.js';
 import type { Progress, ProgressEvent } from '../service.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -21,7 +21,8 @@ export interface ExperimentRecord {
   readonly id: string;
   readonly name: string;
   readonly spec: unknown;
-  readonly plan: ExperimentPlan;
+  /** The plan as submitted; its runs live in the runs table. */
+  readonly plan: StoredPlan;
   readonly hosts: readonly string[];
   readonly state: ExperimentState;
   readonly createdAt: string;
@@ -157,10 +158,18 @@ export class Store {
     const createdAt = now();
     this.db.transaction(() => {
       this.db.prepare('INSERT INTO experiments (id, name, spec, plan, hosts, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(plan.id, plan.name, JSON.stringify(spec), JSON.stringify(plan), JSON.stringify(plan.hosts), 'queued', createdAt);
+        .run(plan.id, plan.name, JSON.stringify(spec), JSON.stringify({ ...plan, runs: undefined }), JSON.stringify(plan.hosts), 'queued', createdAt);
       const cell = this.db.prepare('INSERT INTO cells (experiment, id, idx, data) VALUES (?, ?, ?, ?)');
       for (const c of plan.cells) cell.run(plan.id, c.id, c.index, JSON.stringify(c));
-      for (const r of plan.runs) this.insertRun(r);
+      const json = new Map<object, string>();
+      for (const r of plan.runs) {
+        let w = json.get(r.workload);
+        if (w === undefined) {
+          w = JSON.stringify(r.workload);
+          json.set(r.workload, w);
+        }
+        this.insertRun(r, w);
+      }
     }).immediate();
     this.addEvent(plan.id, 'state', { state: 'queued' });
     return this.getExperiment(plan.id)!;
@@ -188,7 +197,7 @@ export class Store {
       id: row.id,
       name: row.name,
       spec: JSON.parse(row.spec) as unknown,
-      plan: JSON.parse(row.plan) as ExperimentPlan,
+      plan: JSON.parse(row.plan) as StoredPlan,
       hosts: JSON.parse(row.hosts) as string[],
       state: row.state as ExperimentState,
       createdAt: row.created_at,
@@ -234,16 +243,24 @@ export class Store {
   // -------------------------------------------------------------------------------------------
   // Runs
 
-  private insertRun(r: RunKey): boolean {
-    const info = this.db.prepare(`INSERT OR IGNORE INTO runs (id, experiment, cell, workload, workload_json, repetition, ord)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`).run(r.id, r.experiment, r.cell, r.workload.id, JSON.stringify(r.workload), r.repetition, r.order);
-    return info.changes === 1;
+  private insertRunStmt: Database.Statement | undefined;
+
+  private insertRun(r: RunKey, workloadJson = JSON.stringify(r.workload)): boolean {
+    this.insertRunStmt ??= this.db.prepare(`INSERT OR IGNORE INTO runs (id, experiment, cell, workload, workload_json, repetition, ord)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    return this.insertRunStmt.run(r.id, r.experiment, r.cell, r.workload.id, workloadJson, r.repetition, r.order).changes === 1;
   }
 
   /** Adds a run (an extra repetition while converging); an existing run is left as it is. */
   ensureRun(r: RunKey): StoredRun {
     this.insertRun(r);
     return this.getRun(r.id)!;
+  }
+
+  /** The runs of one (cell, workload) group so far, by repetition, as run keys. */
+  groupRunKeys(experiment: string, cell: string, workload: string): RunKey[] {
+    const rows = this.db.prepare('SELECT * FROM runs WHERE experiment = ? AND cell = ? AND workload = ? ORDER BY repetition').all(experiment, cell, workload) as RunRow[];
+    return rows.map((r) => ({ id: r.id, experiment: r.experiment, cell: r.cell, workload: JSON.parse(r.workload_json) as WorkloadInstance, repetition: r.repetition, order: r.ord }));
   }
 
   getRun(id: string): StoredRun | undefined {
