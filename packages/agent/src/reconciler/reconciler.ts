@@ -274,6 +274,8 @@ class Reconciler implements ReconcilerApi {
         this.locks.add(other);
         try {
           await this.teardownScope(other);
+        } catch (e) {
+          log.warn({ other, err: errMsg(e) }, 'apply: leftover scope not fully removed; its journal stays for GC');
         } finally {
           this.locks.delete(other);
         }
