@@ -60,11 +60,13 @@ t.test('a corrupt journal file is reported, others still load', async (t) => {
   a.load();
   await a.open('good');
   writeFileSync(join(dir, 'journal', 'bad.json'), '{ truncated');
+  writeFileSync(join(dir, 'journal', 'good.json.tmp-4242'), '{ half written');
   const b = new Journal(dir);
   const r = b.load();
   t.same(r.loaded, ['good']);
   t.equal(r.broken.length, 1);
   t.match(r.broken[0]!.file, /bad\.json$/);
+  t.notOk(existsSync(join(dir, 'journal', 'good.json.tmp-4242')), 'a temporary file left by a crash is removed');
   await t.rejects(a.open('../etc'), /bad scope name/);
 });
 

@@ -4,7 +4,7 @@
 // serialised through a promise chain; the whole file is small (a few hundred objects), so
 // rewriting it is cheaper and simpler than an append log with compaction.
 
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NAME_RE } from '@seconet/core';
@@ -172,6 +172,11 @@ export class Journal {
     const loaded: string[] = [];
     const broken: Array<{ file: string; error: string }> = [];
     for (const f of readdirSync(this.dir)) {
+      // A crash between writing and renaming leaves a temporary file; the .json it was to replace is intact.
+      if (/\.json\.tmp-\d+$/.test(f)) {
+        rmSync(join(this.dir, f), { force: true });
+        continue;
+      }
       if (!f.endsWith('.json')) continue;
       const scope = f.slice(0, -'.json'.length);
       try {
