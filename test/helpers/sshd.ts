@@ -4,7 +4,7 @@
 // exec`, ssh2 via a proxyCommand running in that namespace).
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -34,6 +34,22 @@ async function waitListening(netns: string, port: number, deadlineMs = 10_000): 
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`sshd in ${netns} did not listen on ${port}`);
+}
+
+/** PIDs whose parent is `pid` (sshd's per-connection processes). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
 }
 
 export async function startSshd(netns: string, address: string, port = 22): Promise<Sshd> {
@@ -85,6 +101,14 @@ export async function startSshd(netns: string, address: string, port = 22): Prom
     pid: child.pid ?? -1,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
+        // Sessions outlive the listening daemon: end them first, by PID.
+        for (const session of childrenOf(child.pid ?? -1)) {
+          try {
+            process.kill(session, 'SIGTERM');
+          } catch {
+            /* already gone */
+          }
+        }
         child.kill('SIGTERM');
         await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
