@@ -6,8 +6,21 @@ import { randomBytes } from 'node:crypto';
 import type { CapabilityReport, DriftReport, ProbeContext } from '../driver.js';
 import type { LinkInfo } from '../netns/ip-batch.js';
 
-/** Tries `ip link add x type <linkType>` in a temporary namespace. */
-export async function probeKernel(ctx: ProbeContext, kind: string, linkType: string): Promise<CapabilityReport> {
+const cache = new Map<string, { at: number; report: Promise<CapabilityReport> }>();
+/** Kernel facts do not change while the agent runs; GetInfo may be called often. */
+const PROBE_TTL_MS = 5 * 60_000;
+
+/** Tries `ip link add x type <linkType>` in a temporary namespace (cached per agent prefix for a few minutes). */
+export function probeKernel(ctx: ProbeContext, kind: string, linkType: string): Promise<CapabilityReport> {
+  const key = `${ctx.env.prefix}/${kind}/${linkType}`;
+  const hit = cache.get(key);
+  if (hit && Date.now() - hit.at < PROBE_TTL_MS) return hit.report;
+  const report = probeKernelNow(ctx, kind, linkType);
+  cache.set(key, { at: Date.now(), report });
+  return report;
+}
+
+async function probeKernelNow(ctx: ProbeContext, kind: string, linkType: string): Promise<CapabilityReport> {
   const ns = `${ctx.env.prefix}q${randomBytes(4).toString('hex')}`;
   const base = { category: 'network' as const, kind, variant: 'kernel' as const };
   try {
