@@ -3,6 +3,7 @@
 // checks that nothing is left; then simulates a crash (every lab process killed by PID, the
 // namespaces left behind) and checks that the next `lab up` cleans it first.
 import t from 'tap';
+import type { Test } from 'tap';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ function processes(s: LabState): Array<{ pid: number; startTime: string }> {
 }
 
 /** Nothing of lab `s` is left: namespaces (host, switch, containers), root-namespace rules, processes. */
-async function assertNothingLeft(t: Tap.Test, s: LabState): Promise<void> {
+async function assertNothingLeft(t: Test, s: LabState): Promise<void> {
   const prefixes = [`snlb${s.id}`, ...s.hosts.map((h) => h.prefix)];
   const ns = await namespaces();
   t.same(ns.filter((n) => prefixes.some((p) => n.startsWith(p))), [], 'no lab or container namespace is left');
@@ -42,9 +43,6 @@ async function assertNothingLeft(t: Tap.Test, s: LabState): Promise<void> {
   }
   for (const p of processes(s)) t.notOk(alive(p.pid, p.startTime), `process ${p.pid} is gone`);
 }
-
-type Tap = typeof t;
-declare namespace Tap { type Test = typeof t; }
 
 t.test('lab up, an experiment through the CLI, lab down leaves nothing', { skip: root ? false : 'needs root for network namespaces', timeout: 480_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'snlab-e2e-'));

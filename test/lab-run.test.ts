@@ -1,6 +1,7 @@
 // `seconet run FILE` end to end: it brings a lab up, runs the experiment, writes the report and
 // the CSV, and takes down the lab it started; interrupted, it cancels and still cleans up.
 import t from 'tap';
+import type { Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ async function labNamespaces(): Promise<string[]> {
   return (await runner.run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith('snlb'));
 }
 
-function setup(t: Tap.Test): { dir: string; labDir: string; env: Record<string, string> } {
+function setup(t: Test): { dir: string; labDir: string; env: Record<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), 'snlab-run-'));
   const labDir = join(dir, 'lab');
   t.teardown(async () => {
@@ -29,9 +30,6 @@ function setup(t: Tap.Test): { dir: string; labDir: string; env: Record<string, 
   });
   return { dir, labDir, env: { SECONET_LAB_DIR: labDir } };
 }
-
-type Tap = typeof t;
-declare namespace Tap { type Test = typeof t; }
 
 t.test('seconet run: lab up, experiment, report and CSV, lab down', { skip: root ? false : 'needs root for network namespaces', timeout: 300_000 }, async (t) => {
   const { dir, labDir, env } = setup(t);

@@ -1,19 +1,17 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import { SeconetError } from '@seconet/core';
 import { buildApi } from '../src/api/build-api.js';
 import { FakeService, TOKEN, row } from './api-fake-service.js';
 
 const auth = { authorization: `Bearer ${TOKEN}` };
 
-async function setup(t: Tap.Test, extra: { rateLimit?: { max: number; timeWindowMs: number } | false } = {}) {
+async function setup(t: Test, extra: { rateLimit?: { max: number; timeWindowMs: number } | false } = {}) {
   const service = new FakeService();
   const app = await buildApi({ service, tokens: ['another-token-abcdefghijkl', TOKEN], rateLimit: extra.rateLimit ?? false });
   t.teardown(() => app.close());
   return { service, app };
 }
-
-type Tap = typeof t;
-declare namespace Tap { type Test = typeof t; }
 
 t.test('healthz needs no token', async (t) => {
   const { app } = await setup(t);

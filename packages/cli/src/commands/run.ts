@@ -38,11 +38,28 @@ export function runCommand(): Command {
             started = await labUp({ hosts: opts.hosts, runner, say: (l) => out.info(`  ${l}`) });
           }
         }
+        // Ctrl-C (or SIGTERM) stops following, cancels the experiment and takes down a lab this
+        // command started; a second one exits at once.
+        const interrupt = new AbortController();
+        let signals = 0;
+        const onSignal = (): void => {
+          if (++signals > 1) process.exit(130);
+          out.info('interrupted: cancelling the experiment');
+          interrupt.abort();
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
         try {
           const api = connect(g);
           const { id } = await api.submit(spec.text, spec.contentType);
           out.info(`submitted ${id}`);
-          const exp = await follow(api, id, { progress: !out.json });
+          let exp;
+          try {
+            exp = await follow(api, id, { progress: !out.json, signal: interrupt.signal });
+          } catch (e) {
+            if (interrupt.signal.aborted) await api.cancel(id).catch(() => undefined);
+            throw e;
+          }
           const report = resolve(opts.output ?? `seconet-report-${id}.html`);
           writeFileSync(report, await api.report(id));
           const csv = report.replace(/\.html?$/, '') + '.csv';
@@ -50,6 +67,8 @@ export function runCommand(): Command {
           out.result({ id, state: exp.state, progress: exp.progress, report, results: csv }, `${exp.state}: ${exp.progress.runsDone} runs done, ${exp.progress.runsFailed} failed\nreport:  ${report}\nresults: ${csv}`);
           return experimentExit(exp);
         } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
           if (started !== undefined && opts.keepLab !== true) {
             out.info('taking the lab down');
             await takeLabDown(runner, started);
