@@ -147,6 +147,7 @@ t.test('D-ITG: bursty, tcp-100 (reduced), quake3, video', { skip: findTool('ITGS
   const br = b.results.get('p0');
   t.ok(br, JSON.stringify(b.source.filter((e) => e.error)));
   t.equal(br!.tool, 'ditg');
+  t.match(br!.rawOutput, /-rp 9101 -m rttm -t 3000 -T UDP -C 95\.712 -c 653 -B C 1000 C 1000/, 'the script is kept with the output');
   t.ok(val(br, 'packets') > 100, `packets ${val(br, 'packets')}`);
   t.ok(val(br, 'rtt_avg') > 0, 'round-trip delay measured');
   const series = br!.series!.find((s) => s.name === 'bitrate')!.values!.map(Number);

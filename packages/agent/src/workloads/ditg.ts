@@ -77,8 +77,9 @@ async function runSource(ctx: EngineContext, plan: WorkloadPlan, pair: WorkloadP
     }),
   );
   const exits = await Promise.all(procs.map((p) => p.exited));
-  const raw: string[] = [];
-  exits.forEach((r, g) => raw.push(`--- ITGSend process ${g} (exit ${r.exitCode ?? r.signal}) ---\n${joinOutput(r)}`));
+  // The scripts are part of the command line: keep them with the output for audit.
+  const raw: string[] = scripts.map((script, g) => `--- ITGSend process ${g}: ${procs[g]!.argv.join(' ')} ---\n${script}`);
+  exits.forEach((r, g) => raw.push(`--- ITGSend process ${g} output (exit ${r.exitCode ?? r.signal}) ---\n${joinOutput(r)}`));
   const failed = exits.findIndex((r) => r.exitCode !== 0);
   if (failed >= 0) {
     const r = exits[failed]!;
