@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { teardownObjects } from '../src/journal/undo.js';
-import { bpfDriver, readRedirectStats, redirectPins, REDIRECT_OBJECT } from '../src/solutions/bpf.js';
+import { bpfDriver, mapUpdateLine, readRedirectStats, redirectPins, REDIRECT_OBJECT } from '../src/solutions/bpf.js';
 import { isBpffsMounted } from '../src/solutions/bpffs.js';
 import { ping, setupLab } from './helpers/two-hosts.js';
 
@@ -52,4 +52,12 @@ t.test('bpf: same-host traffic is redirected by the tc program, other traffic is
   await teardownObjects({ runner: lab.runner, env: h1!.env }, h1!.journal);
   t.notOk(existsSync(pins.dir), 'pins removed at teardown');
   t.same(h1!.journal.objects(), []);
+});
+
+t.test('map entries: key in network order, ifindex little-endian, then destination and gateway MACs', async (t) => {
+  t.equal(
+    mapUpdateLine('/sys/fs/bpf/x/redirect_map', '198.19.1.2', 0x1234, '02:aa:bb:cc:dd:ee', '02:11:22:33:44:55'),
+    'map update pinned /sys/fs/bpf/x/redirect_map key hex c6 13 01 02 value hex 34 12 00 00 02 aa bb cc dd ee 02 11 22 33 44 55',
+  );
+  t.equal(redirectPins({ bpffs: '/b', prefix: 'snab' }, 's1').dir.startsWith('/b/snabd'), true, 'one directory per scope under the agent bpffs');
 });
