@@ -64,6 +64,7 @@ export interface EngineDeps {
 }
 
 interface Applied {
+  readonly experiment: string;
   readonly scope: string;
   readonly setupKey: string;
   readonly hosts: readonly string[];
@@ -96,6 +97,8 @@ export class Engine {
   private readonly scopes = new Map<string, number>();
   private readonly currentRuns = new Map<string, CurrentRun>();
   private readonly aborts = new Map<string, AbortController>();
+  /** Seconds spent per phase (apply, preflight, measure, store, teardown) of each running experiment. */
+  private readonly phases = new Map<string, Record<string, number>>();
 
   constructor(private readonly deps: EngineDeps) {
     this.options = { ...DEFAULT_ENGINE_OPTIONS, ...deps.options };
@@ -128,6 +131,8 @@ export class Engine {
       return 'cancelled';
     }
     const plan = e.plan;
+    const wallStart = performance.now();
+    this.phases.set(id, {});
     store.setExperimentState(id, 'running');
     for (const r of store.runs(id)) {
       if (r.state === 'running') store.resetRun(r.id, 'interrupted: the controller stopped during this run');
@@ -161,7 +166,7 @@ export class Engine {
         }
         const placement = placeCell(cell, plan.hosts);
         const hosts = placement.hosts.map((h) => h.name);
-        applied = { scope, setupKey, hosts };
+        applied = { experiment: id, scope, setupKey, hosts };
         this.scopes.set(scope, (this.scopes.get(scope) ?? 0) + 1);
         const ctx = await this.prepareCell(plan, cell, scope, placement, abort.signal);
         if (!ctx) continue;
@@ -199,8 +204,16 @@ export class Engine {
       state = ok || p.runsTotal === 0 ? 'succeeded' : 'failed';
       if (!ok && p.runsTotal > 0) fatal = 'no run succeeded';
     }
+    const phases = this.phases.get(id) ?? {};
+    this.phases.delete(id);
+    store.addEvent(id, 'log', { message: 'time per phase (seconds)', phases: { ...phases, wall: (performance.now() - wallStart) / 1000 } });
     store.setExperimentState(id, state, fatal);
     return state;
+  }
+
+  private phase(experiment: string, name: string, since: number): void {
+    const p = this.phases.get(experiment);
+    if (p) p[name] = (p[name] ?? 0) + (performance.now() - since) / 1000;
   }
 
   private release(scope: string): void {
@@ -220,7 +233,9 @@ export class Engine {
   }
 
   private async teardown(a: Applied): Promise<void> {
+    const t0 = performance.now();
     const errors = await this.configurator.teardown(a.scope, a.hosts);
+    this.phase(a.experiment, 'teardown', t0);
     this.release(a.scope);
     if (errors.length > 0) this.log.warn({ scope: a.scope, errors }, 'teardown incomplete; agent GC removes the rest');
   }
@@ -277,7 +292,9 @@ export class Engine {
     try {
       await this.applyCell(plan.id, ctx, signal);
       if (this.options.preflight) {
+        const t0 = performance.now();
         const v = await this.configurator.preflight(scope, cell, placement, agents, signal);
+        this.phase(plan.id, 'preflight', t0);
         store.setCellVerdict(plan.id, cell.id, { isolation: v.isolation, evidence: v.evidence });
         if (!v.connected || v.isolation === false) {
           const state = v.isolation === false ? 'invalid' : 'failed';
@@ -300,7 +317,8 @@ export class Engine {
   }
 
   private async applyCell(experiment: string, ctx: CellContext, signal: AbortSignal): Promise<void> {
-    const out = await this.configurator.apply(ctx.scope, ctx.cell, ctx.placement, ctx.underlay, signal);
+    const t0 = performance.now();
+    const out = await this.configurator.apply(ctx.scope, ctx.cell, ctx.placement, ctx.underlay, signal).finally(() => this.phase(experiment, 'apply', t0));
     ctx.tunnelVariant = out.tunnelVariant;
     ctx.filterVariant = out.filterVariant;
     ctx.dirty = false;
@@ -403,6 +421,7 @@ export class Engine {
     const hosts = ctx.placement.hosts.map((h) => h.name);
     const monitor = startMonitor(ctx.agents, hosts, ctx.scope, { intervalMs: this.options.metricsIntervalMs });
     let result: Awaited<ReturnType<typeof runWorkloadOnPairs>>;
+    const tm = performance.now();
     try {
       result = await runWorkloadOnPairs({
         agents: ctx.agents,
@@ -418,6 +437,8 @@ export class Engine {
       if (signal.aborted || err instanceof RunAborted) return 'aborted';
       return { error: (err as Error).message };
     }
+    this.phase(plan.id, 'measure', tm);
+    const ts = performance.now();
     const mon = await monitor.stop();
     const agg = aggregateRun({
       cell: ctx.cell,
@@ -438,6 +459,7 @@ export class Engine {
       return { error: agg.error };
     }
     store.recordRunResult(run.id, agg.data);
+    this.phase(plan.id, 'store', ts);
     return 'ok';
   }
 }
