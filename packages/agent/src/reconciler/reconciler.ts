@@ -12,6 +12,7 @@
 // restart, everything is rebuilt from the journals; GC removes scopes nobody keeps and objects
 // with the agent's prefix that no journal lists.
 
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { SeconetError, cidrsOverlap, invalid } from '@seconet/core';
 import type { CapabilityReport, ContainerHandle, DriftReport, DriverContext, EnsureResult, NetworkView, ProbeContext, VariantName } from '../driver.js';
@@ -313,6 +314,7 @@ class Reconciler implements ReconcilerApi {
     for (const o of j.objects()) {
       if (o.type === 'netns' && !namespaces.has(o.name)) drifts.push({ object: describe(o), expected: 'present', observed: 'missing' });
       if (o.type === 'link' && (o.netns === undefined || o.netns === this.env.hostNetns) && !links.has(o.name)) drifts.push({ object: describe(o), expected: 'present', observed: 'missing' });
+      if (o.type === 'bpf-pin' && !existsSync(o.path)) drifts.push({ object: describe(o), expected: 'present', observed: 'missing' });
     }
     if (drifts.length > 0) return drifts;
     const state = real ?? s.state;
