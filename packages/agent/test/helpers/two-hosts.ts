@@ -9,7 +9,8 @@
 //   opts.hosts           number of lab hosts (default 2)
 //   opts.containers      containers per host: a number for every host or one number per host
 //                        (default 2); host i gets containerCidr(i), containers c1, c2, ... at .2, .3, ...
-//   opts.network         a kind from NETWORK_DRIVERS (default 'bridge'); 'none' builds containers only
+//   opts.network         a kind from NETWORK_DRIVERS (default 'bridge'); 'none' builds containers only;
+//                        'bpf' builds bpf/redirect.o first when it is missing
 //   opts.scope           scope name (default 'test')
 //   opts.journal         'memory' (default) or 'file' (FileJournal under the host's stateDir)
 //   opts.mtu             container MTU (default 1500)
@@ -26,9 +27,10 @@
 // hostEnvFor(host, root) -> the HostEnv the helper builds for a lab host.
 // silentLogger() -> a pino logger that logs nothing.
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { containerCidr, nthHost } from '@seconet/core';
 import type { ContainerHandle, DriverContext, NetworkView } from '../../src/driver.js';
@@ -41,6 +43,7 @@ import { createLab, destroyLab, randomLabId, type LabHost, type LabTopology } fr
 import { ensureContainers } from '../../src/netns/containers.js';
 import { ExecRunner } from '../../src/runner/runner.js';
 import type { Runner } from '../../src/runner/runner.js';
+import { REDIRECT_OBJECT } from '../../src/solutions/bpf.js';
 import { NETWORK_DRIVERS } from '../../src/solutions/index.js';
 
 export interface LabOptions {
@@ -114,6 +117,7 @@ export async function setupLab(opts: LabOptions = {}): Promise<LabSetup> {
   const runner = new ExecRunner();
   const log = silentLogger();
   const n = opts.hosts ?? 2;
+  if (opts.network === 'bpf' && !existsSync(REDIRECT_OBJECT)) execFileSync('/usr/bin/make', ['-s', '-C', dirname(REDIRECT_OBJECT), 'redirect.o']);
   const scope = opts.scope ?? 'test';
   const counts = Array.from({ length: n }, (_, i) => (typeof opts.containers === 'number' ? opts.containers : opts.containers?.[i] ?? 2));
   const root = mkdtempSync(join(tmpdir(), 'seconet-lab-'));
