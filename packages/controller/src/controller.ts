@@ -14,6 +14,7 @@ import { generatedSecrets, type SecretsProvider } from './configurator/host-stat
 import { Engine, type EngineLog } from './engine/engine.js';
 import { planExperiment, type ExperimentPlan } from './engine/plan.js';
 import { ExperimentQueue } from './queue/experiment-queue.js';
+import { renderReport as defaultRenderReport } from './report/index.js';
 import type { ReportData } from './report/types.js';
 import type { AgentStatus, ControllerMetrics, ControllerService, ExperimentSummary, PlanResult, ProgressEvent } from './service.js';
 import { openStore, type ExperimentRecord, type Store } from './store/store.js';
@@ -23,7 +24,7 @@ export interface StartControllerOptions {
   readonly connect?: ConnectFn;
   readonly secrets?: SecretsProvider;
   readonly log?: EngineLog;
-  /** Renders the HTML report (default: the report module's renderReport when present). */
+  /** Renders the HTML report (default: report/'s renderReport). */
   readonly renderReport?: (data: ReportData) => Promise<string> | string;
   /** Do not start the queue worker (an API-only process). */
   readonly noWorker?: boolean;
@@ -48,30 +49,8 @@ export function newExperimentId(name: string): string {
   return `${slug}-${randomBytes(3).toString('hex')}`;
 }
 
-async function loadRenderer(): Promise<((d: ReportData) => Promise<string> | string) | undefined> {
-  const candidates = ['./report/index.js', './report/render.js'];
-  for (const c of candidates) {
-    try {
-      const mod = (await import(c)) as { renderReport?: (d: ReportData) => Promise<string> | string };
-      if (typeof mod.renderReport === 'function') return mod.renderReport;
-    } catch {
-      /* not present in this build */
-    }
-  }
-  return undefined;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-function fallbackReport(d: ReportData): string {
-  const rows = d.runs.map((r) => `<tr><td>${escapeHtml(r.id)}</td><td>${escapeHtml(r.cell)}</td><td>${escapeHtml(r.workload)}</td><td>${r.repetition}</td><td>${escapeHtml(r.state)}</td><td>${escapeHtml(r.error ?? '')}</td></tr>`).join('');
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(d.experiment.name)}</title></head><body><h1>${escapeHtml(d.experiment.name)} (${escapeHtml(d.experiment.state)})</h1><table><tr><th>run</th><th>cell</th><th>workload</th><th>rep</th><th>state</th><th>error</th></tr>${rows}</table></body></html>`;
-}
-
 export class ControllerServiceImpl implements ControllerService {
-  private renderer: ((d: ReportData) => Promise<string> | string) | undefined;
+  private readonly renderer: (d: ReportData) => Promise<string> | string;
 
   constructor(
     private readonly store: Store,
@@ -80,7 +59,7 @@ export class ControllerServiceImpl implements ControllerService {
     private readonly queue: ExperimentQueue,
     renderReport?: (d: ReportData) => Promise<string> | string,
   ) {
-    this.renderer = renderReport;
+    this.renderer = renderReport ?? defaultRenderReport;
   }
 
   private parse(spec: unknown): ExperimentSpec {
@@ -175,9 +154,7 @@ export class ControllerServiceImpl implements ControllerService {
   }
 
   async report(id: string): Promise<string> {
-    const data = this.store.reportData(id);
-    this.renderer ??= await loadRenderer();
-    return this.renderer ? await this.renderer(data) : fallbackReport(data);
+    return await this.renderer(this.store.reportData(id));
   }
 
   async agents(): Promise<AgentStatus[]> {

@@ -1,0 +1,46 @@
+import t from 'tap';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadControllerConfig, parseControllerConfig } from '../src/config.js';
+
+t.test('a YAML config with defaults and relative paths', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sn-cfg-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'controller.yaml');
+  writeFileSync(file, [
+    'redis: redis://127.0.0.1:6390',
+    'store: ./store',
+    'agents:',
+    '  - name: node-a',
+    '    address: 10.0.0.1:7443',
+    '    tls: {ca: pki/ca.pem, cert: pki/controller.pem, key: pki/controller.key}',
+    'api: {listen: 127.0.0.1:8080, tokenFile: token}',
+    'worker: {concurrency: 2}',
+    'engine: {retries: 3}',
+  ].join('\n'));
+  const c = loadControllerConfig(file);
+  t.equal(c.redis.url, 'redis://127.0.0.1:6390');
+  t.equal(c.store.dir, join(dir, 'store'));
+  t.equal(c.agents[0]?.tls.ca, join(dir, 'pki/ca.pem'));
+  t.equal(c.worker.concurrency, 2);
+  t.equal(c.worker.lockDurationMs, 10_000);
+  t.same(c.engine, { retries: 3 });
+  t.equal(c.api.tokenFile, join(dir, 'token'));
+});
+
+t.test('every bad field is named', async (t) => {
+  const base = { agents: [{ name: 'a', address: '1.2.3.4:1', tls: { ca: 'x', cert: 'y', key: 'z' } }] };
+  const bad: Array<[Record<string, unknown>, string]> = [
+    [{ ...base, redis: 'http://x' }, 'redis.url'],
+    [{ ...base, agents: [{ name: 'A B', address: '1.2.3.4:1', tls: {} }] }, 'agents[0].name'],
+    [{ ...base, agents: [{ name: 'a', address: 'nope', tls: { ca: 'x', cert: 'y', key: 'z' } }] }, 'agents[0].address'],
+    [{ ...base, agents: [{ name: 'a', address: '1.2.3.4:1', tls: { ca: 'x', key: 'z' } }] }, 'agents[0].tls.cert'],
+    [{ ...base, worker: { concurrency: 0 } }, 'worker.concurrency'],
+    [{ ...base, engine: { retries: -1 } }, 'engine.retries'],
+    [{ ...base, engine: { preflight: 'yes' } }, 'engine.preflight'],
+    [{ ...base, typo: 1 }, 'typo'],
+  ];
+  for (const [doc, field] of bad) t.throws(() => parseControllerConfig(doc, '/tmp'), { code: 'INVALID_ARGUMENT', field }, field);
+  t.throws(() => loadControllerConfig('/nonexistent/seconet.yaml'), { field: 'config' });
+});
