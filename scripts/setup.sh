@@ -15,6 +15,7 @@ pkgs=(
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins
   openvpn tinc
   ansible ansible-lint python3-apt openssh-server openssh-client
+  qemu-system-x86 linux-image-amd64 busybox-static cpio
 )
 if [ "${SECONET_SETUP_BROWSER:-1}" = 1 ]; then pkgs+=(chromium); fi
 
