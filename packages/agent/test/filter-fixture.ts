@@ -21,6 +21,8 @@ export interface ScenarioHooks {
   remains(ctx: DriverContext, view: NetworkView): Promise<boolean>;
   /** The filter's objects live on the network's own objects (OVS flows on the bridge): undo the whole scope. */
   undoWithNetwork?: boolean;
+  /** A netfilter filter: on a bridge it depends on bridge-nf-call-iptables, which check must watch. */
+  bridgeNetfilter?: boolean;
 }
 
 async function verdicts(t: Test, runner: Runner, view: NetworkView, label: string): Promise<void> {
@@ -64,6 +66,15 @@ export async function filterScenario(t: Test, driver: FilterDriver, network: str
   t.equal(r2.changed, false, 'ensure twice is a no-op');
   t.equal(await hooks.snapshot(ctx, view), before, 'kernel state unchanged by the second ensure');
   t.same(await driver.check(ctx, spec(1000), view), []);
+
+  if (hooks.bridgeNetfilter && network === 'bridge') {
+    const key = 'net.bridge.bridge-nf-call-iptables';
+    await lab.runner.run(['sysctl', '-q', '-w', `${key}=0`], { netns: h.env.hostNetns });
+    t.ok(await ping(lab.runner, c3!.netns, c4!.spec.address), 'without bridge-nf-call-iptables bridged traffic bypasses netfilter');
+    t.match(await driver.check(ctx, spec(1000), view), [{ object: `sysctl ${key}`, expected: '1', observed: '0' }], 'check reports the sysctl');
+    t.equal((await driver.ensure(ctx, spec(1000), view)).changed, true, 'ensure restores it');
+    t.notOk(await ping(lab.runner, c3!.netns, c4!.spec.address, { count: 2, timeoutS: 1 }), 'denied c3 -> c4 is dropped again');
+  }
 
   t.ok(await hooks.remains(ctx, view), 'filter objects exist before undo');
   const deps = { runner: lab.runner, env: h.env, graceMs: 500 };

@@ -16,6 +16,7 @@ for (const network of ['bridge', 'routing']) {
         const r = await ctx.runner.run(['iptables-save', '-t', 'filter'], { netns: ctx.env.hostNetns });
         return r.stdout.includes(iptablesChain(ctx.env.prefix, ctx.scope));
       },
+      bridgeNetfilter: true,
     });
   });
 }

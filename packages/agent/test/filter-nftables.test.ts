@@ -14,6 +14,7 @@ for (const network of ['bridge', 'routing']) {
       async remains(ctx) {
         return (await ctx.runner.run(['nft', 'list', 'tables'], { netns: ctx.env.hostNetns })).stdout.includes(nftTable(ctx.env.prefix, ctx.scope));
       },
+      bridgeNetfilter: true,
     });
   });
 }

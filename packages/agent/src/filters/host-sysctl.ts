@@ -3,7 +3,10 @@
 // it differs, so teardown restores exactly what this agent changed.
 
 import { SeconetError } from '@seconet/core';
-import type { DriverContext } from '../driver.js';
+import type { DriftReport, DriverContext } from '../driver.js';
+
+/** br_netfilter: bridged IPv4 traverses the netfilter (iptables and inet) hooks. */
+export const BRIDGE_NF = 'net.bridge.bridge-nf-call-iptables';
 
 const KEY_RE = /^[a-z0-9_]+(\.[a-z0-9_-]+)+$/;
 
@@ -16,4 +19,10 @@ export async function ensureHostSysctl(ctx: DriverContext, key: string, value: s
   await ctx.journal.record({ type: 'sysctl', key, previous: cur, netns, restore });
   await ctx.runner.run(['sysctl', '-q', '-w', `${key}=${value}`], { netns });
   return true;
+}
+
+/** A drift entry when `key` in the host namespace is not `value`. */
+export async function hostSysctlDrift(ctx: DriverContext, key: string, value: string): Promise<DriftReport[]> {
+  const cur = (await ctx.runner.run(['sysctl', '-n', key], { netns: ctx.env.hostNetns })).stdout.trim();
+  return cur === value ? [] : [{ object: `sysctl ${key}`, expected: value, observed: cur }];
 }

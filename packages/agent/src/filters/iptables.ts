@@ -16,7 +16,7 @@ import { objectName } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, FilterDriver, NetworkView, ProbeContext } from '../driver.js';
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
 import type { OwnedObject } from '../journal/objects.js';
-import { ensureHostSysctl } from './host-sysctl.js';
+import { BRIDGE_NF, ensureHostSysctl, hostSysctlDrift } from './host-sysctl.js';
 import { errorText, toolVersion, withProbeNetns } from './probe-netns.js';
 import { buildRuleSet, requireKernelPath, type RuleSet } from './rule-set.js';
 
@@ -119,7 +119,7 @@ export class IptablesFilter implements FilterDriver {
     const result = (changed: boolean): EnsureResult => ({ changed, variant: 'kernel', version });
     const chain = iptablesChain(ctx.env.prefix, ctx.scope);
     let changed = false;
-    if (view.kind === 'bridge') changed = await ensureHostSysctl(ctx, 'net.bridge.bridge-nf-call-iptables', '1', true);
+    if (view.kind === 'bridge') changed = await ensureHostSysctl(ctx, BRIDGE_NF, '1', true);
     const loaded = await readLoaded(ctx, chain, ctx.env.hostNetns);
     const wantJumps = rs.guarded.map((g) => jumpRule(chain, g).join(' '));
     if (loaded.exists && sameRules(loaded.rules, chainRules(chain, rs)) && sameRules([...loaded.jumps].sort(), [...wantJumps].sort())) return result(changed);
@@ -137,7 +137,7 @@ export class IptablesFilter implements FilterDriver {
     const rs = buildRuleSet(spec);
     const chain = iptablesChain(ctx.env.prefix, ctx.scope);
     const loaded = await readLoaded(ctx, chain, ctx.env.hostNetns);
-    const drifts: DriftReport[] = [];
+    const drifts: DriftReport[] = view.kind === 'bridge' ? await hostSysctlDrift(ctx, BRIDGE_NF, '1') : [];
     const want = chainRules(chain, rs);
     if (!loaded.exists) drifts.push({ object: `iptables chain filter/${chain}`, expected: 'present', observed: 'missing' });
     else if (!sameRules(loaded.rules, want)) drifts.push({ object: `iptables chain filter/${chain}`, expected: `${want.length} rules, digest ${rs.digest.slice(0, 16)}`, observed: `${loaded.rules.length} rules, last: ${loaded.rules.at(-1) ?? 'none'}` });

@@ -11,7 +11,7 @@
 import { objectName } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, FilterDriver, NetworkView, ProbeContext } from '../driver.js';
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
-import { ensureHostSysctl } from './host-sysctl.js';
+import { BRIDGE_NF, ensureHostSysctl, hostSysctlDrift } from './host-sysctl.js';
 import { errorText, toolVersion, withProbeNetns } from './probe-netns.js';
 import { buildRuleSet, requireKernelPath, type RuleSet } from './rule-set.js';
 
@@ -105,7 +105,7 @@ export class NftablesFilter implements FilterDriver {
     const version = await toolVersion(ctx, ['nft', '--version']);
     const table = nftTable(ctx.env.prefix, ctx.scope);
     let changed = false;
-    if (view.kind === 'bridge') changed = await ensureHostSysctl(ctx, 'net.bridge.bridge-nf-call-iptables', '1', true);
+    if (view.kind === 'bridge') changed = await ensureHostSysctl(ctx, BRIDGE_NF, '1', true);
     const loaded = await listGuard(ctx, table, ctx.env.hostNetns);
     if (loaded === null || !sameRules(loaded, guardRules(table, rs))) {
       await ctx.journal.record({ type: 'nft-table', family: 'inet', name: table, netns: ctx.env.hostNetns });
@@ -119,10 +119,11 @@ export class NftablesFilter implements FilterDriver {
     requireKernelPath(this.kind, view.kind);
     const rs = buildRuleSet(spec);
     const table = nftTable(ctx.env.prefix, ctx.scope);
+    const drifts: DriftReport[] = view.kind === 'bridge' ? await hostSysctlDrift(ctx, BRIDGE_NF, '1') : [];
     const loaded = await listGuard(ctx, table, ctx.env.hostNetns);
     const want = guardRules(table, rs);
-    if (loaded === null) return [{ object: `nft table inet ${table}`, expected: 'present', observed: 'missing' }];
-    if (!sameRules(loaded, want)) return [{ object: `nft table inet ${table}`, expected: `${want.length} rules, ${want.at(-1)}`, observed: `${loaded.length} rules, ${loaded.at(-1) ?? 'none'}` }];
-    return [];
+    if (loaded === null) drifts.push({ object: `nft table inet ${table}`, expected: 'present', observed: 'missing' });
+    else if (!sameRules(loaded, want)) drifts.push({ object: `nft table inet ${table}`, expected: `${want.length} rules, ${want.at(-1)}`, observed: `${loaded.length} rules, ${loaded.at(-1) ?? 'none'}` });
+    return drifts;
   }
 }
