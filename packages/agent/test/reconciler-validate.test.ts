@@ -90,3 +90,24 @@ t.test('key formats', async (t) => {
   t.notOk(isPem(PUB_PEM, 'PRIVATE'));
   t.notOk(isPem(PUB_PEM + 'x', 'PUBLIC'));
 });
+
+t.test('the reconciler validates every request before it runs a command', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { FakeRunner } = await import('../src/runner/fake-runner.js');
+  const { createReconciler } = await import('../src/reconciler/reconciler.js');
+  const { silentLogger } = await import('./helpers/two-hosts.js');
+  const dir = mkdtempSync(join(tmpdir(), 'seconet-val-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const runner = new FakeRunner();
+  const env = { name: 'h1', prefix: 'snab', hostNetns: 'snlbxh1', stateDir: join(dir, 'state'), runDir: join(dir, 'run'), bpffs: join(dir, 'bpf'), underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
+  const rec = await createReconciler({ env, runner, log: silentLogger(), registries: reg });
+  await t.rejects(rec.apply(applyRequest('s', { containers: [{ name: 'c1', address: '198.19.1.2; reboot' }] })), { code: 'INVALID_ARGUMENT', field: 'state.containers[0].address' });
+  await t.rejects(rec.teardown({ requestId: 'r', scope: 'x y' }), { code: 'INVALID_ARGUMENT', field: 'scope' });
+  await t.rejects(rec.check({ scope: '$(id)' }), { code: 'INVALID_ARGUMENT', field: 'scope' });
+  await t.rejects(rec.gc({ requestId: 'r', keepScopes: ['ok', 'not ok'] }), { code: 'INVALID_ARGUMENT', field: 'keepScopes[1]' });
+  t.same(runner.calls, [], 'no command ran');
+  t.same(await rec.check({ scope: 'unknown' }), { inSync: false, drifts: [], known: false });
+  t.same((await rec.teardown({ requestId: 'r', scope: 'unknown' })).removed, [], 'teardown of an unknown scope succeeds');
+});
