@@ -191,8 +191,8 @@ t.test('sink: exact argv in the sink namespace, ready once ss shows the port, st
     }
   }, ac.signal, { registry, readyTimeoutMs: 300 });
   const lines = d.runner.lines();
-  t.ok(lines.includes('[snzzcb] iperf3 -s -1 -B 198.19.1.3 -p 5201'));
-  t.ok(lines.includes('[snzzcb] iperf3 -s -1 -B 198.19.1.3 -p 5202'));
+  t.ok(lines.includes('[snzzcb] setpriv --pdeathsig KILL -- /usr/bin/iperf3 -s -1 -B 198.19.1.3 -p 5201'), 'dies with the agent');
+  t.ok(lines.includes('[snzzcb] setpriv --pdeathsig KILL -- /usr/bin/iperf3 -s -1 -B 198.19.1.3 -p 5202'));
   t.ok(lines.includes('[snzzcb] ss -Hltn'));
   const err = events.find((e) => e.error)!.error!;
   t.equal(err.pair, 'p1', 'the sink whose port never showed up');

@@ -7,11 +7,13 @@
 // An anchor keeps its namespace alive, so it must never outlive the namespace's name: before
 // each sample `refresh` compares the inode of /run/netns/<name> with the anchor's
 // /proc/<pid>/ns/net and stops anchors whose namespace was deleted, re-created or dropped from
-// the wanted list. The anchors are children of the agent, stopped by PID when the stream ends.
+// the wanted list. The anchors are children of the agent, stopped by PID when the stream ends,
+// and killed by the kernel if the agent dies first (dieWithAgent).
 
 import { readFileSync, statSync } from 'node:fs';
 import type { Runner, Spawned } from '../runner/runner.js';
 import type { NetDevSource } from './sampler.js';
+import { dieWithAgent } from '../workloads/die-with-agent.js';
 
 interface Anchor {
   readonly netns: string;
@@ -51,7 +53,7 @@ export class NetnsAnchors {
     for (const [netns, label] of wanted) {
       if (this.anchors.has(netns) || !NAME_RE.test(netns)) continue;
       if ((inode(`${NETNS_DIR}/${netns}`)) === undefined) continue;
-      const proc = this.runner.spawn(['sleep', 'infinity'], { netns, stdio: 'ignore' });
+      const proc = this.runner.spawn(dieWithAgent(['sleep', 'infinity']), { netns, stdio: 'ignore' });
       this.anchors.set(netns, { netns, label, proc, nsIno: undefined });
     }
     const sources: NetDevSource[] = [];

@@ -26,6 +26,7 @@ import { iperf3Engine } from './iperf3.js';
 import { uperfEngine } from './uperf.js';
 import { ditgEngine, ditgWallMs } from './ditg.js';
 import { toolVersion } from './tool-version.js';
+import { dieWithAgent } from './die-with-agent.js';
 import type { WorkloadDeps } from './index.js';
 
 export const ENGINES: Readonly<Record<Engine, WorkloadEngine>> = { ping: pingEngine, iperf3: iperf3Engine, uperf: uperfEngine, ditg: ditgEngine };
@@ -192,7 +193,7 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
     signal: ac.signal,
     spawn(argv: readonly string[], o: SpawnOptions): Spawned {
       if (ac.signal.aborted) throw new ToolFailure('the call was stopped before this process could start', '', timedOut ? 'TIMEOUT' : 'CANCELLED');
-      const p = deps.runner.spawn(argv, o);
+      const p = deps.runner.spawn(dieWithAgent(argv), o);
       procs.add(p);
       return p;
     },
