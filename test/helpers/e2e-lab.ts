@@ -20,7 +20,7 @@ export interface LabAgent {
   readonly name: string;
   readonly address: string;
   /** Set for child-process agents. */
-  pid?: number;
+  pid?: number | undefined;
   stop(): Promise<void>;
   /** SIGKILL (child agents only). */
   kill(): Promise<void>;

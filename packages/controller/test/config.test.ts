@@ -42,5 +42,5 @@ t.test('every bad field is named', async (t) => {
     [{ ...base, typo: 1 }, 'typo'],
   ];
   for (const [doc, field] of bad) t.throws(() => parseControllerConfig(doc, '/tmp'), { code: 'INVALID_ARGUMENT', field }, field);
-  t.throws(() => loadControllerConfig('/nonexistent/seconet.yaml'), { field: 'config' });
+  t.throws(() => loadControllerConfig('/nonexistent/seconet.yaml'), { code: 'INVALID_ARGUMENT', field: 'config' }, 'unreadable file');
 });

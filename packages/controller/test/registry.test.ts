@@ -28,5 +28,5 @@ t.test('health, capability cache, and GC keeping the scopes in use after a recon
   t.equal(a.calls.filter((c) => c.method === 'gc').length, 2, 'GC after a restart noticed by its start time');
   t.same([...a.scopes], ['keep-me']);
   t.throws(() => reg.get('nope'), { code: 'NOT_FOUND', field: 'hosts' });
-  t.throws(() => new AgentRegistry([cfg('x'), cfg('x')], () => a), { field: 'agents' });
+  t.throws(() => new AgentRegistry([cfg('x'), cfg('x')], () => a), { code: 'INVALID_ARGUMENT', field: 'agents' }, 'duplicate names');
 });
