@@ -113,19 +113,20 @@ export async function startE2eLab(t: { teardown(fn: () => unknown): void }, host
   const topo = await createLab(runner, randomLabId(), hosts);
   const names = topo.hosts.map((h) => h.name);
   const agents = new Map<string, LabAgent>();
-  let redis: TestRedis | undefined;
+  const held: { redis?: TestRedis } = {};
   const cleanup = async (): Promise<void> => {
     await Promise.allSettled([...agents.values()].map((a) => a.stop()));
     for (const a of agents.values()) await a.kill().catch(() => undefined);
     // Remove what agents left behind: each agent GCs at start, so a short-lived agent with an
     // empty keep-list clears its own objects before the namespaces go.
     await destroyLab(runner, topo);
-    await redis?.stop();
+    await held.redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   };
   t.teardown(cleanup);
   const pki = await createLabPki(join(dir, 'pki'), names);
-  redis = await startRedis();
+  const redis = await startRedis();
+  held.redis = redis;
   for (let i = 0; i < hosts; i++) {
     const name = names[i]!;
     mkdirSync(join(dir, name), { recursive: true });

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkloadInstance } from '@seconet/core';
 import type { AgentLink, PairResultMsg, RoleName, WorkloadEventMsg, WorkloadPairMsg, WorkloadSpecMsg } from '../agents/contract.js';
-import type { CellPlacement, PlacedPair } from '../scheduler/placement.js';
+import type { PlacedPair } from '../scheduler/placement.js';
 
 export interface PairOutcome {
   readonly pair: string;
