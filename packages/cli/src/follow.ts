@@ -26,6 +26,7 @@ export async function follow(api: ApiClient, id: string, opts: FollowOptions): P
   bar?.start(Math.max(exp.progress.runsTotal, 1), done(exp), { what: exp.state });
   let lastId = 0;
   let failures = 0;
+  let what = '';
   try {
     while (!FINAL.has(exp.state)) {
       if (opts.signal?.aborted) throw new SeconetError('CANCELLED', `stopped following ${id}; it keeps running (seconet status ${id})`);
@@ -38,12 +39,16 @@ export async function follow(api: ApiClient, id: string, opts: FollowOptions): P
           failures = 0;
           const d = ev.data;
           if (typeof d['runsTotal'] === 'number') bar?.setTotal(Math.max(d['runsTotal'], 1));
+          if (ev.event === 'run' && d['state'] === 'running') {
+            what = describeRun(d);
+            bar?.update({ what });
+          }
           if (typeof d['runsDone'] === 'number') {
             const n = d['runsDone'] + (typeof d['runsFailed'] === 'number' ? d['runsFailed'] : 0);
-            const what = [d['cell'], d['workload']].filter((x) => typeof x === 'string').join(' ');
-            bar?.update(n, { what: what || ev.event });
+            bar?.update(n, { what });
             if (opts.progress && !tty && ev.event === 'run') process.stderr.write(`runs ${n}/${String(d['runsTotal'] ?? '?')} ${what}\n`);
           }
+          if (opts.progress && !tty && ev.event === 'run' && d['state'] === 'failed') process.stderr.write(`run ${String(d['run'])} failed: ${String(d['error'] ?? 'unknown error')}\n`);
           if (ev.event === 'state' && typeof d['state'] === 'string' && FINAL.has(d['state'])) break;
         }
       } catch (e) {
@@ -52,7 +57,7 @@ export async function follow(api: ApiClient, id: string, opts: FollowOptions): P
       } finally {
         opts.signal?.removeEventListener('abort', onAbort);
       }
-      exp = await api.get(id);
+      exp = await getPatiently(api, id);
       if (!FINAL.has(exp.state)) await sleep(500);
       bar?.setTotal(Math.max(exp.progress.runsTotal, 1));
       bar?.update(done(exp), { what: exp.state });
@@ -61,6 +66,25 @@ export async function follow(api: ApiClient, id: string, opts: FollowOptions): P
     bar?.stop();
   }
   return exp;
+}
+
+/** The experiment, retrying for up to a minute while the controller restarts. */
+async function getPatiently(api: ApiClient, id: string): Promise<ExperimentSummary> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await api.get(id);
+    } catch (e) {
+      if (!isSeconetError(e) || e.code !== 'UNAVAILABLE' || attempt >= 60) throw e;
+      await sleep(1000);
+    }
+  }
+}
+
+/** "latency-basic/icmp/653 rep 2" from a run event's data. */
+function describeRun(d: Record<string, unknown>): string {
+  const w = d['workload'];
+  const id = typeof w === 'string' ? w : typeof w === 'object' && w !== null && typeof (w as { id?: unknown }).id === 'string' ? (w as { id: string }).id : '';
+  return [id, typeof d['repetition'] === 'number' ? `rep ${d['repetition']}` : ''].filter((x) => x.length > 0).join(' ');
 }
 
 /** The exit code of a finished experiment: 0 only when it succeeded. */
