@@ -13,12 +13,11 @@ import { createLab, createLabPki, describeLab, randomLabId, type Runner } from '
 import { SeconetError } from '@seconet/core';
 import { ApiClient } from '../api-client.js';
 import { selfArgv } from '../self-invoke.js';
-import { takeLabDown } from './lab-down.js';
+import { AGENT_CMD, CONTROLLER_CMD, REDIS_CMD, takeLabDown } from './lab-down.js';
 import { labDir, readLabState, writeLabState, type LabHostRecord, type LabState } from './lab-state.js';
 import { freePorts, redisPing, waitFor } from './net-util.js';
 import { isOurs, startDetached, tailFile } from './processes.js';
 import { controllerConfig } from './controller-config.js';
-import { AGENT_CMD, CONTROLLER_CMD, REDIS_CMD } from './lab-down.js';
 
 export interface LabUpOptions {
   readonly hosts: number;
