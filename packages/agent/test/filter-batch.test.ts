@@ -182,11 +182,16 @@ t.test('ovs: one bundled add-flows that deletes the scope cookie first', async (
   t.equal(r2.calls.filter((x) => x.argv.includes('add-flows')).length, 0);
 });
 
-t.test('a filter that cannot see the datapath is refused, naming state.filter.kind', async (t) => {
+t.test('a filter that would see none of the guarded traffic is refused, naming state.filter.kind', async (t) => {
   for (const [driver, network] of [[new OvsFilter(), 'bridge'], [new IptablesFilter(), 'ovs'], [new NftablesFilter(), 'ovs'], [new BpfFilter(), 'ovs'], [new IptablesFilter(), 'bpf'], [new NftablesFilter(), 'bpf']] as const) {
     const runner = new FakeRunner();
     await t.rejects(driver.ensure(ctxWith(runner), { ...spec, kind: driver.kind }, view(network)), { code: 'UNSUPPORTED', field: 'state.filter.kind' });
     t.equal(runner.calls.length, 0, `${driver.kind} on ${network}: no command ran`);
   }
   await t.rejects(new IptablesFilter().ensure(ctxWith(new FakeRunner()), { ...spec, guarded: ['x'] }, view('routing')), SeconetError);
+  // With a remote guarded network, cross-host traffic crosses netfilter on the ovs and bpf networks: accepted.
+  for (const network of ['ovs', 'bpf']) {
+    const runner = new FakeRunner().on('nft list table', { fail: 'NotFound' });
+    await t.resolves(new NftablesFilter().ensure(ctxWith(runner), { ...spec, kind: 'nftables', guarded: ['198.19.1.0/24', '198.19.2.0/24'] }, view(network)), `nftables on ${network} with a remote guarded network`);
+  }
 });

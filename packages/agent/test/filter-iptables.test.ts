@@ -32,3 +32,7 @@ t.test('iptables probe loads a chain in a throwaway namespace', { skip: isRoot ?
 t.test(`${driver.kind} between two hosts on routing`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
   await crossHostScenario(t, driver, 'routing');
 });
+
+t.test(`${driver.kind} between two hosts on bpf (cross-host traffic crosses netfilter)`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  await crossHostScenario(t, driver, 'bpf');
+});

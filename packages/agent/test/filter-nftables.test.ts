@@ -30,3 +30,7 @@ t.test('nftables probe loads a table in a throwaway namespace', { skip: isRoot ?
 t.test(`${driver.kind} between two hosts on routing`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
   await crossHostScenario(t, driver, 'routing');
 });
+
+t.test(`${driver.kind} between two hosts on ovs (cross-host traffic crosses netfilter)`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  await crossHostScenario(t, driver, 'ovs');
+});

@@ -22,10 +22,11 @@ import { SeconetError, ipToInt, objectName, parseCidr } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, FilterDriver, NetworkView, ProbeContext } from '../driver.js';
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
 import { scopeDirName } from '../names.js';
+import { kernelDatapath } from '../ovs/switch.js';
 import type { Runner } from '../runner/runner.js';
 import { ensureBpffs } from '../solutions/bpffs.js';
 import { errorText, toolVersion, withProbeNetns } from './probe-netns.js';
-import { buildRuleSet, requireKernelPath, type RuleSet } from './rule-set.js';
+import { buildRuleSet, requireVisibleTraffic, type RuleSet } from './rule-set.js';
 
 /** The compiled program (`npm run bpf`), next to the sources in the package's bpf/ folder. */
 export const FILTER_OBJECT = fileURLToPath(new URL('../../bpf/filter.o', import.meta.url));
@@ -158,8 +159,8 @@ export class BpfFilter implements FilterDriver {
   }
 
   async ensure(ctx: DriverContext, spec: FilterSpec__Output, view: NetworkView): Promise<EnsureResult> {
-    requireKernelPath(this.kind, view.kind);
     const rs = buildRuleSet(spec);
+    requireVisibleTraffic(this.kind, view, rs, !kernelDatapath());
     if (endianness() !== 'LE') throw new SeconetError('UNSUPPORTED', 'state.filter.kind: the BPF filter supports little-endian hosts only', { field: 'state.filter.kind' });
     if (!existsSync(FILTER_OBJECT)) throw missingObject();
     const devs = view.containers.map((c) => c.hostIface);
@@ -210,8 +211,8 @@ export class BpfFilter implements FilterDriver {
   }
 
   async check(ctx: DriverContext, spec: FilterSpec__Output, view: NetworkView): Promise<DriftReport[]> {
-    requireKernelPath(this.kind, view.kind);
     const rs = buildRuleSet(spec);
+    requireVisibleTraffic(this.kind, view, rs, !kernelDatapath());
     const pins = bpfPins(ctx.env.bpffs, ctx.env.prefix, ctx.scope);
     if (!existsSync(pins.prog)) return [{ object: `bpf pin ${pins.prog}`, expected: 'present', observed: 'missing' }];
     const drifts: DriftReport[] = [];

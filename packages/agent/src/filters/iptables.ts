@@ -16,9 +16,10 @@ import { objectName } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, FilterDriver, NetworkView, ProbeContext } from '../driver.js';
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
 import type { OwnedObject } from '../journal/objects.js';
+import { kernelDatapath } from '../ovs/switch.js';
 import { BRIDGE_NF, ensureHostSysctl, hostSysctlDrift } from './host-sysctl.js';
 import { errorText, toolVersion, withProbeNetns } from './probe-netns.js';
-import { buildRuleSet, requireKernelPath, type RuleSet } from './rule-set.js';
+import { buildRuleSet, requireVisibleTraffic, type RuleSet } from './rule-set.js';
 
 export function iptablesChain(prefix: string, scope: string): string {
   return objectName(prefix, 'f', [scope, 'iptables']);
@@ -113,8 +114,8 @@ export class IptablesFilter implements FilterDriver {
   }
 
   async ensure(ctx: DriverContext, spec: FilterSpec__Output, view: NetworkView): Promise<EnsureResult> {
-    requireKernelPath(this.kind, view.kind);
     const rs = buildRuleSet(spec);
+    requireVisibleTraffic(this.kind, view, rs, !kernelDatapath());
     const version = await toolVersion(ctx, ['iptables', '--version']);
     const result = (changed: boolean): EnsureResult => ({ changed, variant: 'kernel', version });
     const chain = iptablesChain(ctx.env.prefix, ctx.scope);
@@ -133,8 +134,8 @@ export class IptablesFilter implements FilterDriver {
   }
 
   async check(ctx: DriverContext, spec: FilterSpec__Output, view: NetworkView): Promise<DriftReport[]> {
-    requireKernelPath(this.kind, view.kind);
     const rs = buildRuleSet(spec);
+    requireVisibleTraffic(this.kind, view, rs, !kernelDatapath());
     const chain = iptablesChain(ctx.env.prefix, ctx.scope);
     const loaded = await readLoaded(ctx, chain, ctx.env.hostNetns);
     const drifts: DriftReport[] = view.kind === 'bridge' ? await hostSysctlDrift(ctx, BRIDGE_NF, '1') : [];

@@ -11,9 +11,10 @@
 import { objectName } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, FilterDriver, NetworkView, ProbeContext } from '../driver.js';
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
+import { kernelDatapath } from '../ovs/switch.js';
 import { BRIDGE_NF, ensureHostSysctl, hostSysctlDrift } from './host-sysctl.js';
 import { errorText, toolVersion, withProbeNetns } from './probe-netns.js';
-import { buildRuleSet, requireKernelPath, type RuleSet } from './rule-set.js';
+import { buildRuleSet, requireVisibleTraffic, type RuleSet } from './rule-set.js';
 
 export function nftTable(prefix: string, scope: string): string {
   return objectName(prefix, 'f', [scope, 'nftables']);
@@ -100,8 +101,8 @@ export class NftablesFilter implements FilterDriver {
   }
 
   async ensure(ctx: DriverContext, spec: FilterSpec__Output, view: NetworkView): Promise<EnsureResult> {
-    requireKernelPath(this.kind, view.kind);
     const rs = buildRuleSet(spec);
+    requireVisibleTraffic(this.kind, view, rs, !kernelDatapath());
     const version = await toolVersion(ctx, ['nft', '--version']);
     const table = nftTable(ctx.env.prefix, ctx.scope);
     let changed = false;
@@ -116,8 +117,8 @@ export class NftablesFilter implements FilterDriver {
   }
 
   async check(ctx: DriverContext, spec: FilterSpec__Output, view: NetworkView): Promise<DriftReport[]> {
-    requireKernelPath(this.kind, view.kind);
     const rs = buildRuleSet(spec);
+    requireVisibleTraffic(this.kind, view, rs, !kernelDatapath());
     const table = nftTable(ctx.env.prefix, ctx.scope);
     const drifts: DriftReport[] = view.kind === 'bridge' ? await hostSysctlDrift(ctx, BRIDGE_NF, '1') : [];
     const loaded = await listGuard(ctx, table, ctx.env.hostNetns);

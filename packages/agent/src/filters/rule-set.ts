@@ -7,7 +7,7 @@
 // rendered policy, so drivers can tell "already loaded" from one cheap read-back.
 
 import { createHash } from 'node:crypto';
-import { DEFAULT_DECOY, SeconetError, intToIp, ipToInt, parseCidr, requireCidr, requireIPv4 } from '@seconet/core';
+import { DEFAULT_DECOY, SeconetError, cidrContains, intToIp, ipToInt, parseCidr, requireCidr, requireIPv4 } from '@seconet/core';
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
 
 /** Upper bound of extra rules per filter (the published sweeps go to 10 000). */
@@ -82,18 +82,29 @@ export function guardedPairs(rs: RuleSet): DirectedPair[] {
 }
 
 /**
- * Netfilter filters see container traffic only where it crosses the host's IP stack. The OVS
- * userspace datapath switches frames from packet sockets before any hook, and the bpf network
- * solution moves same-host traffic between veths with bpf_redirect_peer, past the forward hook
- * (measured: denied pairs still ping). Such a filter would claim an isolation it does not
- * enforce: refuse the combination, naming the filter to use instead.
+ * Where a filter sees the traffic it claims to filter. The OVS userspace datapath reads frames
+ * from packet sockets before tc ingress, so the BPF filter on an OVS network filters nothing.
+ * Netfilter filters on the ovs and bpf networks see only traffic routed through the host's
+ * stack, i.e. traffic to and from other hosts: OVS switches same-host frames in userspace and
+ * the bpf network moves them between veths with bpf_redirect_peer, past the forward hook
+ * (measured: denied same-host pairs still ping). When every guarded network is this host's own
+ * (a single-host cell), no guarded traffic would cross netfilter: refuse, as the planner skips
+ * such cells (docs/spec.md); with remote guarded networks, cross-host traffic is filtered and
+ * same-host traffic is not.
  */
-export function requireKernelPath(kind: string, networkKind: string): void {
-  if (networkKind === 'ovs') {
-    throw new SeconetError('UNSUPPORTED', `state.filter.kind: the ${kind} filter does not see traffic switched by Open vSwitch; use filter "ovs" with network "ovs"`, { field: 'state.filter.kind' });
+export function requireVisibleTraffic(kind: string, view: { readonly kind: string; readonly containerCidr: string }, rs: RuleSet, userspaceOvs: boolean): void {
+  if (kind === 'bpf' && view.kind === 'ovs' && userspaceOvs) {
+    throw new SeconetError('UNSUPPORTED', 'state.filter.kind: the bpf filter does not see traffic the OVS userspace datapath reads before tc ingress; use filter "ovs" with network "ovs"', { field: 'state.filter.kind' });
   }
-  if (networkKind === 'bpf' && (kind === 'iptables' || kind === 'nftables')) {
-    throw new SeconetError('UNSUPPORTED', `state.filter.kind: the ${kind} filter does not see same-host traffic the bpf network redirects between veths; use filter "bpf" with network "bpf"`, { field: 'state.filter.kind' });
+  if ((kind === 'iptables' || kind === 'nftables') && (view.kind === 'ovs' || view.kind === 'bpf')) {
+    const local = parseCidr(view.containerCidr);
+    const onlyLocal = rs.guarded.every((g) => {
+      const c = parseCidr(g);
+      return c.prefix >= local.prefix && cidrContains(`${local.network}/${local.prefix}`, c.network);
+    });
+    if (onlyLocal) {
+      throw new SeconetError('UNSUPPORTED', `state.filter.kind: on network "${view.kind}" same-host traffic never crosses netfilter, and every guarded network is this host's own: the ${kind} filter would isolate nothing (use filter "${view.kind}")`, { field: 'state.filter.kind' });
+    }
   }
 }
 
