@@ -101,3 +101,32 @@ t.test('cancel: a queued experiment never starts, a running one stops and keeps 
   t.equal((await ctl.service.get(b.id)).progress.runsDone, 0);
   t.equal(fakes.get('h1')!.scopes.size, 0, 'torn down after cancel');
 });
+
+t.test('a graceful stop hands the running experiment back; the next controller resumes it at once', async (t) => {
+  const redis = await startRedis(t);
+  const dir = mkdtempSync(join(tmpdir(), 'sn-ctl-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const fakes = new Map([['h1', new FakeAgent('h1', '198.18.0.1', { sourceDelayMs: 200 })], ['h2', new FakeAgent('h2', '198.18.0.2', { sourceDelayMs: 200 })]]);
+  const config = parseControllerConfig({
+    redis: redis.url,
+    store: dir,
+    agents: [...fakes.keys()].map((name, i) => ({ name, address: `127.0.0.1:${7000 + i}`, tls: { ca: 'ca.pem', cert: 'c.pem', key: 'k.pem' } })),
+    engine: { metricsIntervalMs: 100, cancelPollMs: 50 },
+    worker: { lockDurationMs: 30_000, hostLockTtlMs: 30_000 },
+  }, dir);
+  const first = await startController(config, { connect: (ep) => fakes.get(ep.name)!, secrets: NO_SECRETS });
+  const { id } = await first.service.submit({ ...spec, repetitions: { min: 4, max: 4 } });
+  await until(async () => (await first.service.get(id)).progress.runsDone >= 3);
+  await first.stop();
+  const second = await startController(config, { connect: (ep) => fakes.get(ep.name)!, secrets: NO_SECRETS });
+  t.teardown(() => second.stop());
+  const t0 = Date.now();
+  await until(async () => (await second.service.get(id)).state === 'succeeded', 60_000);
+  t.ok(Date.now() - t0 < 25_000, 'resumed without waiting for lock expiry');
+  const runs = second.store.runs(id);
+  t.equal(runs.length, 32);
+  t.ok(runs.every((r) => r.state === 'succeeded'));
+  const started = fakes.get('h1')!.runsStarted();
+  t.equal(started.length, new Set(started).size + runs.filter((r) => r.attempts > 1).length, 'only the interrupted run started twice');
+  t.ok(runs.filter((r) => r.attempts > 1).length <= 1);
+});

@@ -111,7 +111,7 @@ t.test('a host that cannot apply fails its cell with the reason, the rest runs',
   const p = plan('e5', { cells: [cell(0, { hosts: ['h1', 'h2'] }), cell(1, { placement: 'single-host', hosts: ['h1'] })] });
   store.createExperiment(p, {});
   pool.get('h2').behaviour.down = true;
-  const engine = new Engine({ store, agents: pool, secrets: NO_SECRETS, options: fast });
+  const engine = new Engine({ store, agents: pool, secrets: NO_SECRETS, options: { ...fast, agentWaitMs: 300 } });
   t.equal(await engine.run('e5'), 'succeeded');
   const [c0, c1] = store.cells('e5');
   t.equal(c0?.state, 'failed');

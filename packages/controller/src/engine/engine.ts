@@ -288,6 +288,7 @@ export class Engine {
       store.addEvent(plan.id, 'cell', { cell: cell.id, state: 'failed', error: why });
       return undefined;
     }
+    await this.waitForAgents(hosts, signal);
     const ctx: CellContext = { cell, scope, placement, agents, underlay: this.underlay(hosts), tunnelVariant: '', filterVariant: '', dirty: false };
     try {
       await this.applyCell(plan.id, ctx, signal);
