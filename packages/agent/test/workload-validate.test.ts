@@ -1,4 +1,7 @@
 import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { FakeRunner } from '../src/runner/fake-runner.js';
 import { findTool } from '../src/runner/tools.js';
@@ -16,7 +19,9 @@ import { uperfMasterArgv, uperfSlaveArgv } from '../src/workloads/uperf.js';
 import { ditgFlowLines, ditgScripts, itgRecvArgv, packetRate } from '../src/workloads/ditg.js';
 import { drawVideoStreams, SeededRandom, videoRateScale } from '../src/workloads/video-model.js';
 
-const env: HostEnv = { name: 'h1', prefix: 'snzz', hostNetns: undefined, stateDir: '/tmp/sn-none', runDir: '/tmp/sn-wl-test', bpffs: '/tmp/none', underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
+const runDir = mkdtempSync(join(tmpdir(), 'sn-wlv-'));
+t.teardown(() => rmSync(runDir, { recursive: true, force: true }));
+const env: HostEnv = { name: 'h1', prefix: 'snzz', hostNetns: undefined, stateDir: runDir, runDir, bpffs: '/tmp/none', underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
 const handle = (name: string, netns: string): ContainerHandle => ({ spec: { name, address: '198.19.1.2' }, netns, hostIface: 'x', iface: 'eth0', mac: '' });
 const containers: Record<string, ContainerHandle> = { ca: handle('ca', 'snzzca'), cb: handle('cb', 'snzzcb'), cc: handle('cc', 'snzzcc') };
 
