@@ -124,11 +124,9 @@ export async function validateCall(deps: WorkloadDeps, req: RunWorkloadRequest__
     }
   }
 
-  const mtus = new Map<string, number>();
-  for (const p of pairs) {
-    if (!mtus.has(p.container.netns)) mtus.set(p.container.netns, await containerMtu(deps, p.container, signal));
-    checkPayloadFits(plan, mtus.get(p.container.netns)!, `container ${p.container.spec.name}`);
-  }
+  const distinct = [...new Map(pairs.map((p) => [p.container.netns, p.container])).values()];
+  const mtus = new Map(await Promise.all(distinct.map(async (c) => [c.netns, await containerMtu(deps, c, signal)] as const)));
+  for (const p of pairs) checkPayloadFits(plan, mtus.get(p.container.netns)!, `container ${p.container.spec.name}`);
 
   let timeoutMs = req.timeoutMs;
   if (timeoutMs === 0) timeoutMs = defaultTimeoutMs(plan, side);
