@@ -43,6 +43,7 @@ t.test('a sweep yields every run with metrics, host samples and provenance; rule
   t.not(applies[1], applies[2]);
   t.same(h1.calls.filter((c) => c.method === 'teardown').map((c) => c.scope), [applies[0], applies[2]], 'each scope torn down once');
   t.same(h1.scopes.size, 0, 'nothing left applied');
+  t.same(engine.scopesInUse(), [], 'no scope is still counted as in use');
   const c0 = store.cells('e1')[0]!;
   t.equal(c0.isolation, true);
   t.match(c0.isolationEvidence, /denied src0.*blocked/);

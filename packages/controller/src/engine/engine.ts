@@ -166,8 +166,10 @@ export class Engine {
         }
         const placement = placeCell(cell, plan.hosts);
         const hosts = placement.hosts.map((h) => h.name);
-        applied = { experiment: id, scope, setupKey, hosts };
-        this.scopes.set(scope, (this.scopes.get(scope) ?? 0) + 1);
+        if (!applied) {
+          applied = { experiment: id, scope, setupKey, hosts };
+          this.scopes.set(scope, (this.scopes.get(scope) ?? 0) + 1);
+        }
         const ctx = await this.prepareCell(plan, cell, scope, placement, abort.signal);
         if (!ctx) continue;
         for (const w of plan.workloads[cell.id] ?? []) {
@@ -202,7 +204,7 @@ export class Engine {
       const p = store.progress(id);
       const ok = store.runs(id).some((r) => r.state === 'succeeded');
       state = ok || p.runsTotal === 0 ? 'succeeded' : 'failed';
-      if (!ok && p.runsTotal > 0) fatal = 'no run succeeded';
+      if (!ok && p.runsTotal > 0) fatal = 'no run succeeded: see the cells for isolation verdicts and errors';
     }
     const phases = this.phases.get(id) ?? {};
     this.phases.delete(id);
