@@ -36,7 +36,7 @@ t.test('probe runs a throwaway switch with one flow and leaves nothing', { skip:
   t.match(net, { category: 'network', kind: 'ovs', variant: 'userspace', available: true, version: /Open vSwitch/ });
   const [flt] = await new OvsFilter().probe({ env, runner, log: silentLogger() });
   t.match(flt, { category: 'filter', kind: 'ovs', available: true });
-  t.same(readdirSync(join(root, 'ovs')), [], 'probe run directory removed');
+  t.same(readdirSync(root), [], 'probe run directory removed');
   t.same([...(await listNetns(runner))].filter((n) => !before.has(n) && n.startsWith('snpr')), [], 'probe namespace removed');
 });
 
@@ -66,6 +66,13 @@ t.test('ovs network on one host: ping, TCP, idempotence, teardown', { skip: isRo
   const client = await lab.runner.run(['iperf3', '-c', c2!.spec.address, '-p', '5201', '-t', '1', '-J'], { netns: c1!.netns, timeoutMs: 30_000 });
   const bps = (JSON.parse(client.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
   t.ok(bps > 0, `TCP through OVS: ${(bps / 1e6).toFixed(0)} Mbit/s`);
+
+  // The agent stopped between spawning the daemons and journaling them: the next ensure adopts them.
+  const started = h.journal.objects().filter((o) => o.type === 'process');
+  await h.journal.forgetAll(started);
+  await ovsDriver.ensure(h.ctx, h.cidr, h.containers, 1400);
+  t.same(h.journal.objects().filter((o) => o.type === 'process'), started, 'running daemons adopted from their pidfiles, none started twice');
+  t.ok(await ping(lab.runner, c1!.netns, c2!.spec.address), 'c1 -> c2 after adoption');
 
   const again = await ovsDriver.ensure(h.ctx, h.cidr, h.containers, 1400);
   t.equal(again.result.changed, false, 'ensure twice is a no-op');

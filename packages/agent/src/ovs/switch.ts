@@ -1,6 +1,6 @@
 // One Open vSwitch instance per scope: its own ovsdb-server and ovs-vswitchd, run in the
 // foreground in the host namespace with their own OVS_RUNDIR/OVS_DBDIR/OVS_LOGDIR under
-// env.runDir/ovs/<scope-dir>, so several lab agents (and scopes) on one machine never share a
+// env.runDir/<scope-dir>/ovs, so several lab agents (and scopes) on one machine never share a
 // database or a control socket, and tearing a scope down (its journal) takes the switch with it.
 // Per scope rather than per agent because the journal then owns the daemons' whole lifetime:
 // no reference counting across scopes, and GC of a dead scope removes its switch like any
@@ -10,7 +10,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { SeconetError } from '@seconet/core';
 import type { DriverContext, ProbeContext } from '../driver.js';
 import type { HostEnv } from '../host-env.js';
@@ -34,7 +35,7 @@ export interface OvsPaths {
 }
 
 export function ovsPaths(env: Pick<HostEnv, 'runDir' | 'prefix'>, scope: string): OvsPaths {
-  const root = `${env.runDir}/ovs/${scopeDirName(env.prefix, scope)}`;
+  const root = `${env.runDir}/${scopeDirName(env.prefix, scope)}/ovs`;
   return { root, run: `${root}/run`, db: `${root}/db`, log: `${root}/log`, dbFile: `${root}/db/conf.db`, dbSocket: `${root}/run/db.sock` };
 }
 
@@ -68,6 +69,26 @@ function alive(ctx: DriverContext, what: string): { pid: number; startTime: stri
     if (o.type === 'process' && o.what === what && processStartTime(o.pid) === o.startTime) return o;
   }
   return undefined;
+}
+
+/**
+ * A daemon of this switch that runs but is not journaled (the agent stopped between spawning
+ * it and writing the journal): found by its pidfile and its command line naming our files, and
+ * journaled now, since a second ovsdb-server would fail on the database lock.
+ */
+async function adopt(ctx: DriverContext, p: OvsPaths, what: string, mark: string): Promise<boolean> {
+  let pid: number;
+  let cmdline: string;
+  try {
+    pid = Number((await readFile(`${p.run}/${what}.pid`, 'utf8')).trim());
+    cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ');
+  } catch {
+    return false;
+  }
+  const startTime = processStartTime(pid);
+  if (startTime === undefined || !cmdline.includes(what) || !cmdline.includes(mark)) return false;
+  await ctx.journal.record({ type: 'process', pid, startTime, what });
+  return true;
 }
 
 async function spawnDaemon(ctx: DriverContext, p: OvsPaths, what: string, argv: readonly string[]): Promise<void> {
@@ -106,7 +127,7 @@ export async function ensureOvsDaemons(ctx: DriverContext): Promise<{ paths: Ovs
 
   await ctx.journal.record({ type: 'path', path: p.root });
   for (const d of [p.run, p.db, p.log]) await mkdir(d, { recursive: true, mode: 0o700 });
-  if (db === undefined) {
+  if (db === undefined && !(await adopt(ctx, p, 'ovsdb-server', p.dbFile))) {
     if (!existsSync(p.dbFile)) await ctx.runner.run(['ovsdb-tool', 'create', p.dbFile, VSWITCH_SCHEMA], { env: ovsEnv(p) });
     await spawnDaemon(ctx, p, 'ovsdb-server', [
       'ovsdb-server', p.dbFile, `--remote=punix:${p.dbSocket}`, `--pidfile=${p.run}/ovsdb-server.pid`, `--unixctl=${p.run}/ovsdb-server.ctl`,
@@ -114,7 +135,7 @@ export async function ensureOvsDaemons(ctx: DriverContext): Promise<{ paths: Ovs
     ]);
     await waitFor('ovsdb-server', p, () => vsctl(ctx.runner, p, ['--no-wait', 'init'], { timeoutMs: 2000 }));
   }
-  if (vswitchd === undefined) {
+  if (vswitchd === undefined && !(await adopt(ctx, p, 'ovs-vswitchd', p.dbSocket))) {
     await spawnDaemon(ctx, p, 'ovs-vswitchd', [
       'ovs-vswitchd', `unix:${p.dbSocket}`, `--pidfile=${p.run}/ovs-vswitchd.pid`, `--unixctl=${p.run}/ovs-vswitchd.ctl`,
       `--log-file=${p.log}/ovs-vswitchd.log`, '--overwrite-pidfile', '-vconsole:off',
@@ -187,6 +208,6 @@ async function runProbe(ctx: ProbeContext): Promise<void> {
     });
   } finally {
     for (const s of procs.reverse()) await s.stop(1000);
-    await rm(p.root, { recursive: true, force: true });
+    await rm(dirname(p.root), { recursive: true, force: true });
   }
 }
