@@ -14,6 +14,8 @@ export interface FakeBehaviour {
   down?: boolean;
   /** Source results arrive after this many ms (default 5). */
   sourceDelayMs?: number;
+  /** Sources never answer (until the call is cancelled). */
+  hang?: boolean;
 }
 
 export interface Call {
@@ -39,6 +41,8 @@ function waitAbort(signal: AbortSignal | undefined): Promise<void> {
 
 export class FakeAgent implements AgentLink {
   readonly calls: Call[] = [];
+  /** RunWorkload calls whose signal was aborted (cancellation reached the agent). */
+  cancelled = 0;
   readonly scopes = new Set<string>();
   startedAt = 1;
 
@@ -98,9 +102,15 @@ export class FakeAgent implements AgentLink {
     if (req.role === 'ROLE_SINK') {
       yield { ready: { pairs: req.pairs.map((p) => p.pair), at: Date.now() / 1000 } };
       await waitAbort(opts?.signal);
+      this.cancelled++;
       return;
     }
     if (this.behaviour.failRuns?.has(req.runId)) throw unavailable(this.name);
+    if (this.behaviour.hang) {
+      await waitAbort(opts?.signal);
+      this.cancelled++;
+      return;
+    }
     await new Promise((r) => setTimeout(r, this.behaviour.sourceDelayMs ?? 5));
     for (const p of req.pairs) {
       if (p.pair.startsWith('d') && !this.behaviour.leak) {

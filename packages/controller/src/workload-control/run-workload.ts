@@ -8,7 +8,7 @@
 // covered, so the barrier never waits for a host that can no longer answer.
 
 import { randomUUID } from 'node:crypto';
-import type { WorkloadInstance } from '@seconet/core';
+import { RUN_OVERHEAD_SECONDS, type WorkloadInstance } from '@seconet/core';
 import type { AgentLink, PairResultMsg, RoleName, WorkloadEventMsg, WorkloadPairMsg, WorkloadSpecMsg } from '../agents/contract.js';
 import type { PlacedPair } from '../scheduler/placement.js';
 
@@ -32,7 +32,7 @@ export interface WorkloadRunInput {
   readonly runId: string;
   readonly workload: WorkloadInstance;
   readonly pairs: readonly PlacedPair[];
-  /** Extra time on top of the workload's duration before the run is cut (default 20 s). */
+  /** Extra time on top of the workload's duration and its kind's known overhead before the run is cut (default 20 s). */
   readonly marginMs?: number;
   /** How long sinks may take to become ready (default 15 s). */
   readonly readyTimeoutMs?: number;
@@ -66,7 +66,9 @@ export class RunAborted extends Error {
 /** Runs one workload on all pairs at once and returns one outcome per pair. */
 export async function runWorkloadOnPairs(input: WorkloadRunInput): Promise<WorkloadRunResult> {
   const startedAt = Date.now() / 1000;
-  const margin = input.marginMs ?? 20_000;
+  // Some tools need far longer than their traffic time (D-ITG closes 100 TCP flows one by one): core's per-kind overhead covers it.
+  const overheadMs = (RUN_OVERHEAD_SECONDS[input.workload.kind] ?? RUN_OVERHEAD_SECONDS['default'] ?? 0) * 1000;
+  const margin = overheadMs + (input.marginMs ?? 20_000);
   const timeoutMs = input.workload.durationMs + margin;
   const run = new AbortController();
   const onOuterAbort = (): void => run.abort(input.signal?.reason);
@@ -116,9 +118,8 @@ export async function runWorkloadOnPairs(input: WorkloadRunInput): Promise<Workl
           for (const p of targets) record({ pair: p.pair, error: { code: e.code, message: e.message, host, rawOutput: e.rawOutput } });
         }
       }
-      if (role === 'ROLE_SOURCE') {
-        failPairs(pairs.filter((p) => !outcomes.has(p.pair)), host, 'INTERNAL', `agent ${host} ended the ${role === 'ROLE_SOURCE' ? 'source' : 'sink'} stream without a result`);
-      }
+      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new RunAborted('run cancelled');
+      if (role === 'ROLE_SOURCE') failPairs(pairs.filter((p) => !outcomes.has(p.pair)), host, 'INTERNAL', `agent ${host} ended the source stream without a result`);
     } catch (e) {
       if (signal.aborted && role === 'ROLE_SINK' && outcomes.size === allPairs.size) return;
       const err = e as { code?: string; message?: string };

@@ -1,0 +1,50 @@
+import t from 'tap';
+import { runWorkloadOnPairs, RunAborted } from '../src/workload-control/run-workload.js';
+import { placeCell } from '../src/scheduler/placement.js';
+import { FakeAgent } from './fake-agent.js';
+import { cell, latency } from './fixtures.js';
+
+function agents(b: ConstructorParameters<typeof FakeAgent>[2] = {}): Map<string, FakeAgent> {
+  return new Map([['h1', new FakeAgent('h1', '198.18.0.1', b)], ['h2', new FakeAgent('h2', '198.18.0.2', b)]]);
+}
+
+const pairs = placeCell(cell(0, { containers: 4 })).pairs;
+
+t.test('sinks first, then sources, one outcome per pair, sinks cancelled at the end', async (t) => {
+  const a = agents();
+  const r = await runWorkloadOnPairs({ agents: a, scope: 's', runId: 'r1', workload: latency, pairs });
+  t.same([...r.outcomes.keys()].sort(), ['p0', 'p1']);
+  t.ok([...r.outcomes.values()].every((o) => o.result));
+  const h1 = a.get('h1')!.calls.filter((c) => c.method === 'runWorkload');
+  const h2 = a.get('h2')!.calls.filter((c) => c.method === 'runWorkload');
+  t.same(h2.map((c) => c.role), ['ROLE_SINK'], 'sinks live on h2');
+  t.same(h1.map((c) => c.role), ['ROLE_SOURCE'], 'sources on h1, started after the sinks');
+  t.same(h1[0]!.pairs, ['p0', 'p1'], 'every pair at once');
+  t.equal(a.get('h2')!.cancelled, 1, 'the sink stream was cancelled');
+});
+
+t.test('a run past its deadline is cut: pairs time out and every stream is cancelled', async (t) => {
+  const a = agents({ hang: true });
+  const t0 = Date.now();
+  const r = await runWorkloadOnPairs({ agents: a, scope: 's', runId: 'r2', workload: { ...latency, durationMs: 200 }, pairs, marginMs: 100, readyTimeoutMs: 1000 });
+  t.ok(Date.now() - t0 < 5000, 'cut near the deadline');
+  t.ok([...r.outcomes.values()].every((o) => o.error?.code === 'TIMEOUT'), 'every pair timed out');
+  t.match(r.outcomes.get('p0')?.error?.message, /deadline/);
+  t.equal(a.get('h1')!.cancelled, 1, 'source call cancelled');
+  t.equal(a.get('h2')!.cancelled, 1, 'sink call cancelled');
+});
+
+t.test('cancel from outside aborts every agent call and rejects with RunAborted', async (t) => {
+  const a = agents({ hang: true });
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 200);
+  await t.rejects(runWorkloadOnPairs({ agents: a, scope: 's', runId: 'r3', workload: { ...latency, durationMs: 60_000 }, pairs, signal: ac.signal }), RunAborted);
+  t.equal(a.get('h1')!.cancelled + a.get('h2')!.cancelled, 2, 'cancellation reached both agents');
+});
+
+t.test('an agent that fails a call fails only its pairs, with its name', async (t) => {
+  const a = agents();
+  a.get('h1')!.behaviour.failRuns = new Set(['r4']);
+  const r = await runWorkloadOnPairs({ agents: a, scope: 's', runId: 'r4', workload: latency, pairs });
+  t.match(r.outcomes.get('p0')?.error, { code: 'UNAVAILABLE', host: 'h1', message: /agent h1 \(source\)/ });
+});
