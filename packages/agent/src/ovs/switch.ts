@@ -125,7 +125,9 @@ export async function ensureOvsDaemons(ctx: DriverContext): Promise<{ paths: Ovs
   const vswitchd = alive(ctx, 'ovs-vswitchd');
   if (db !== undefined && vswitchd !== undefined) return { paths: p, started: false };
 
-  await ctx.journal.record({ type: 'path', path: p.root });
+  // The scope directory is ours only when we make it (tunnels keep their files there too).
+  const scopeDir = dirname(p.root);
+  await ctx.journal.recordAll([...(existsSync(scopeDir) ? [] : [{ type: 'path', path: scopeDir } as const]), { type: 'path', path: p.root }]);
   for (const d of [p.run, p.db, p.log]) await mkdir(d, { recursive: true, mode: 0o700 });
   if (db === undefined && !(await adopt(ctx, p, 'ovsdb-server', p.dbFile))) {
     if (!existsSync(p.dbFile)) await ctx.runner.run(['ovsdb-tool', 'create', p.dbFile, VSWITCH_SCHEMA], { env: ovsEnv(p) });
