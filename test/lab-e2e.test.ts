@@ -73,6 +73,14 @@ t.test('lab up, an experiment through the CLI, lab down leaves nothing', { skip:
   t.equal(st.code, 0, st.stderr);
   t.equal(JSON.parse(st.stdout).running, true);
 
+  const again1 = await runCli(['lab', 'up', '--hosts', '2', '--json'], { env, timeoutMs: 60_000 });
+  t.equal(again1.code, 0, again1.stderr);
+  t.equal(JSON.parse(again1.stdout).id, info.id, 'lab up on a healthy lab keeps it');
+  const other = await runCli(['lab', 'up', '--hosts', '3'], { env, timeoutMs: 60_000 });
+  t.equal(other.code, 6, 'lab up with another host count refuses (CONFLICT) instead of tearing a running lab down');
+  t.match(other.stderr, /lab down/);
+  t.equal(readLabState(labDir)?.id, info.id, 'the running lab is untouched');
+
   const spec = join(dir, 'tiny.yaml');
   writeFileSync(spec, ['name: lab-e2e', 'placement: multi-host', 'matrix: {network: [bridge], tunnel: [none], filter: [none], containers: [2]}', 'workloads:', '  - latency-basic: {count: 5, interval: 0.2}', 'repetitions: {min: 1, max: 1}', ''].join('\n'));
   const sub = await runCli(['submit', spec, '--json'], { env });

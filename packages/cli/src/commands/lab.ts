@@ -3,61 +3,12 @@
 import { Command } from 'commander';
 import { ExecRunner } from '@seconet/agent';
 import { ErrorCodes, SeconetError } from '@seconet/core';
-import { ApiClient } from '../api-client.js';
 import { act, examples, outFor } from '../command-kit.js';
-import { readToken } from '../connection.js';
-import { AGENT_CMD, CONTROLLER_CMD, REDIS_CMD, takeLabDown } from '../lab/lab-down.js';
+import { takeLabDown } from '../lab/lab-down.js';
+import { labStatus } from '../lab/lab-status.js';
 import { labUp } from '../lab/lab-up.js';
-import { labDir, readLabState, type LabState } from '../lab/lab-state.js';
-import { isOurs } from '../lab/processes.js';
+import { readLabState } from '../lab/lab-state.js';
 import { table } from '../output.js';
-
-export interface LabStatus {
-  readonly running: boolean;
-  readonly id?: string;
-  readonly dir: string;
-  readonly apiUrl?: string;
-  readonly tokenFile?: string;
-  readonly api?: boolean;
-  readonly redis?: boolean;
-  readonly controller?: boolean;
-  readonly hosts?: Array<{ name: string; netns: string; address: string; process: boolean; healthy: boolean | null }>;
-}
-
-export async function labStatus(state: LabState | undefined): Promise<LabStatus> {
-  if (state === undefined) return { running: false, dir: labDir() };
-  const api = new ApiClient(state.apiUrl, safeToken(state.tokenFile));
-  const apiUp = await api.health();
-  const agents = apiUp ? await api.agents().catch(() => []) : [];
-  const hosts = state.hosts.map((h) => ({
-    name: h.name,
-    netns: h.netns,
-    address: h.address,
-    process: h.agent !== undefined && isOurs(h.agent, AGENT_CMD),
-    healthy: agents.find((a) => a.name === h.name)?.healthy ?? null,
-  }));
-  const redis = state.redis !== undefined && isOurs(state.redis, REDIS_CMD);
-  const controller = state.controller !== undefined && isOurs(state.controller, CONTROLLER_CMD);
-  return {
-    running: apiUp && redis && controller && hosts.every((h) => h.process && h.healthy === true),
-    id: state.id,
-    dir: state.dir,
-    apiUrl: state.apiUrl,
-    tokenFile: state.tokenFile,
-    api: apiUp,
-    redis,
-    controller,
-    hosts,
-  };
-}
-
-function safeToken(file: string): string {
-  try {
-    return readToken(file);
-  } catch {
-    return 'no-token-file-yet';
-  }
-}
 
 export function labCommand(): Command {
   const lab = new Command('lab').description('the local lab: hosts as network namespaces, agents, Redis, controller and API on this machine');

@@ -14,7 +14,7 @@ import { takeLabDown } from '../lab/lab-down.js';
 import { labUp } from '../lab/lab-up.js';
 import { readLabState, type LabState } from '../lab/lab-state.js';
 import { readSpecFile } from '../spec-file.js';
-import { labStatus } from './lab.js';
+import { labStatus } from '../lab/lab-status.js';
 
 export function runCommand(): Command {
   return new Command('run')

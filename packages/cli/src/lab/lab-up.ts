@@ -1,5 +1,6 @@
-// `seconet lab up`: the embedded lab on one machine (DESIGN.md, "Where it runs"). It first cleans
-// what a previous lab left (see lab-down.ts), then creates the host namespaces, a PKI, its own
+// `seconet lab up`: the embedded lab on one machine (DESIGN.md, "Where it runs"). A lab that is
+// already up and healthy is kept (same host count) or refused (another); otherwise it first
+// cleans what a previous lab left (see lab-down.ts), then creates the host namespaces, a PKI, its own
 // Redis, one agent per host and the controller with the REST API, each a detached process
 // recorded in the state file as soon as it exists, so a crash at any step leaves a state that
 // the next `lab up` or `lab down` can clean. It returns once /healthz answers and every agent
@@ -14,6 +15,7 @@ import { SeconetError } from '@seconet/core';
 import { ApiClient } from '../api-client.js';
 import { selfArgv } from '../self-invoke.js';
 import { AGENT_CMD, CONTROLLER_CMD, REDIS_CMD, takeLabDown } from './lab-down.js';
+import { labStatus } from './lab-status.js';
 import { labDir, readLabState, writeLabState, type LabHostRecord, type LabState } from './lab-state.js';
 import { freePorts, redisPing, waitFor } from './net-util.js';
 import { isOurs, startDetached, tailFile } from './processes.js';
@@ -42,6 +44,14 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
 
   const previous = readLabState(dir);
   if (previous !== undefined) {
+    // A healthy lab may be in the middle of an overnight sweep: never tear it down implicitly.
+    if ((await labStatus(previous)).running) {
+      if (previous.hosts.length === opts.hosts) {
+        say(`lab ${previous.id} is already up`);
+        return previous;
+      }
+      throw new SeconetError('CONFLICT', `lab ${previous.id} is running with ${previous.hosts.length} hosts; run "seconet lab down" first to get ${opts.hosts}`, { field: 'hosts' });
+    }
     say(`cleaning the previous lab ${previous.id}`);
     await takeLabDown(opts.runner, previous);
   }
