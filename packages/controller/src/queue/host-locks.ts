@@ -100,11 +100,13 @@ export class HostLocks {
         opts.onWait?.(await this.holders(hosts));
       }
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, opts.pollMs ?? 250);
-        opts.signal?.addEventListener('abort', () => {
+        const done = (): void => {
           clearTimeout(t);
+          opts.signal?.removeEventListener('abort', done);
           resolve();
-        }, { once: true });
+        };
+        const t = setTimeout(done, opts.pollMs ?? 250);
+        opts.signal?.addEventListener('abort', done, { once: true });
       });
     }
     let held = true;
