@@ -62,7 +62,9 @@ t.test('ovs network + ovs filter through Apply, no-op Apply, filter change, Tear
   const down = await rec.teardown({ requestId: 'td', scope: 'cell-o' });
   t.ok(down.removed!.some((r) => r.startsWith('process ')), 'teardown stops the daemons');
   t.same(pids.map((p, i) => processStartTime(p) === starts[i]), [false, false], 'no daemon left');
-  t.notOk((await listLinks(runner, hns)).has(ovsBridgeName(env.prefix, 'cell-o')), 'no bridge tap left');
+  const links = [...(await listLinks(runner, hns)).keys()];
+  t.notOk(links.includes(ovsBridgeName(env.prefix, 'cell-o')), 'no bridge tap left');
+  t.same(links.filter((l) => l.startsWith('ovs')), [], 'no datapath device (ovs-netdev) left');
   t.same(readdirSync(env.runDir), [], 'no run directory left');
   t.notOk(existsSync(join(run, 'db.sock')));
   await rec.teardown({ requestId: 'td2', scope: 'cell-o' });

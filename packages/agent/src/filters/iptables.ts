@@ -12,6 +12,7 @@
 // measure (on the legacy backend). Bridged paths reach FORWARD only with br_netfilter's
 // bridge-nf-call-iptables=1 in the host namespace, set and journaled here.
 
+import { isDeepStrictEqual } from 'node:util';
 import { objectName } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, FilterDriver, NetworkView, ProbeContext } from '../driver.js';
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
@@ -127,9 +128,8 @@ export class IptablesFilter implements FilterDriver {
     const obj = chainObject(ctx, chain, rs);
     await ctx.journal.record(obj);
     await ctx.runner.run(['iptables-restore', '-w', '--noflush'], { netns: ctx.env.hostNetns, stdin: renderRestore(chain, rs, loaded), timeoutMs: 120_000 });
-    for (const o of ctx.journal.objects()) {
-      if (o.type === 'iptables-chain' && o.chain === chain && o !== obj && JSON.stringify(o) !== JSON.stringify(obj)) await ctx.journal.forget(o);
-    }
+    // The chain as journaled for an earlier spec (other jumps) is replaced by the one just loaded.
+    await ctx.journal.forgetAll(ctx.journal.objects().filter((o) => o.type === 'iptables-chain' && o.chain === chain && !isDeepStrictEqual(o, obj)));
     return result(true);
   }
 
