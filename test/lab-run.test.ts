@@ -16,8 +16,8 @@ const root = process.getuid?.() === 0;
 const runner = new ExecRunner();
 const TINY = ['name: lab-run', 'placement: multi-host', 'matrix: {network: [bridge], tunnel: [none], filter: [none], containers: [2]}', 'workloads:', '  - latency-basic: {count: 5, interval: 0.2}', 'repetitions: {min: 1, max: 1}', ''].join('\n');
 
-async function labNamespaces(): Promise<string[]> {
-  return (await runner.run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith('snlb'));
+async function namespaces(): Promise<string[]> {
+  return (await runner.run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.length > 0);
 }
 
 function setup(t: Test): { dir: string; labDir: string; env: Record<string, string> } {
@@ -69,13 +69,16 @@ t.test('seconet run interrupted: cancels and takes its lab down', { skip: root ?
   t.match(stdout, /submitted /, 'the experiment was submitted');
   const state = readLabState(labDir);
   t.ok(state, 'a lab is running');
-  await new Promise((r) => setTimeout(r, 3000));
+  const containersUp = async (): Promise<boolean> => (await namespaces()).some((n) => state!.hosts.some((h) => n.startsWith(h.prefix)));
+  for (let i = 0; i < 60 && !(await containersUp()); i++) await new Promise((r) => setTimeout(r, 500));
+  t.ok(await containersUp(), 'the agents made container namespaces before the interrupt');
+  await new Promise((r) => setTimeout(r, 2000));
   child.kill('SIGINT');
   const code = await exited;
   clearTimeout(timer);
   t.equal(code, 10, `exit CANCELLED (stdout: ${stdout.slice(-300)} stderr: ${stderr.slice(-300)})`);
   t.match(stdout, /interrupted: cancelling the experiment/);
   t.notOk(existsSync(join(labDir, 'state.json')), 'the lab it started is down');
-  const after = await labNamespaces();
-  t.same(after.filter((n) => state && n.startsWith(`snlb${state.id}`)), [], 'its namespaces are gone');
+  const prefixes = state ? [`snlb${state.id}`, ...state.hosts.map((h) => h.prefix)] : [];
+  t.same((await namespaces()).filter((n) => prefixes.some((p) => n.startsWith(p))), [], 'its host, switch and container namespaces are gone');
 });
