@@ -225,7 +225,8 @@ export async function startController(config: ControllerConfig, opts: StartContr
     stalledIntervalMs: config.worker.stalledIntervalMs,
     hostLockTtlMs: config.worker.hostLockTtlMs,
     handler: (id, signal) => engine.run(id, signal),
-    hostsOf: (id) => store.requireExperiment(id).hosts,
+    // Only the hosts the cells measure on (a single-host sweep leaves the other hosts free).
+    hostsOf: (id) => [...new Set(store.requireExperiment(id).plan.cells.flatMap((c) => c.hosts))],
     isFinished: (id) => TERMINAL.includes(store.getExperiment(id)?.state ?? 'cancelled'),
     onWait: (id, holders) => {
       store.addEvent(id, 'log', { message: `waiting for hosts held by other experiments: ${Object.entries(holders).map(([h, o]) => `${h} (${o.split(':')[0]})`).join(', ')}` });

@@ -154,10 +154,10 @@ export class Engine {
     let fatal: string | undefined;
     try {
       await this.recordHosts(plan);
+      const cellStates = store.cellStates(id);
       for (const cell of plan.cells) {
         if (abort.signal.aborted) break;
-        const verdict = store.cells(id).find((c) => c.cell.id === cell.id);
-        if (verdict && verdict.state !== 'pending') continue;
+        if ((cellStates.get(cell.id) ?? 'pending') !== 'pending') continue;
         const setupKey = `${cell.network}/${cell.tunnel}/${cell.filter}`;
         const scope = scopeName(id, cell, cell.containers);
         if (applied && (applied.setupKey !== setupKey || applied.scope !== scope)) {
@@ -177,9 +177,9 @@ export class Engine {
           await this.runGroup(plan, ctx, w, abort.signal);
         }
         if (!abort.signal.aborted) {
-          const runs = store.runs(id).filter((r) => r.cell === cell.id);
-          const anyOk = runs.some((r) => r.state === 'succeeded');
-          store.setCellState(id, cell.id, anyOk || runs.length === 0 ? 'measured' : 'failed', anyOk ? undefined : 'no run of this cell succeeded');
+          const counts = store.cellRunCounts(id, cell.id);
+          const anyOk = counts.succeeded > 0;
+          store.setCellState(id, cell.id, anyOk || counts.total === 0 ? 'measured' : 'failed', anyOk ? undefined : 'no run of this cell succeeded');
           store.addEvent(id, 'cell', { cell: cell.id, state: anyOk ? 'measured' : 'failed' });
         }
       }

@@ -331,6 +331,19 @@ export class Store {
     })();
   }
 
+  /** How many runs a cell has and how many of them succeeded. */
+  cellRunCounts(experiment: string, cell: string): { total: number; succeeded: number } {
+    const r = this.db.prepare(`SELECT COUNT(*) AS total, SUM(CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END) AS ok
+      FROM runs WHERE experiment = ? AND cell = ?`).get(experiment, cell) as { total: number; ok: number | null };
+    return { total: r.total, succeeded: r.ok ?? 0 };
+  }
+
+  /** State of every cell, by id (cheap: no cell JSON parsed). */
+  cellStates(experiment: string): Map<string, CellVerdict['state']> {
+    const rows = this.db.prepare('SELECT id, state FROM cells WHERE experiment = ?').all(experiment) as Array<{ id: string; state: string }>;
+    return new Map(rows.map((r) => [r.id, r.state as CellVerdict['state']]));
+  }
+
   /** Values of one metric per succeeded repetition of a group (averaged over pairs), in repetition order. */
   groupMetric(experiment: string, cell: string, workload: string, metric: string): number[] {
     const rows = this.db.prepare(`SELECT r.repetition, AVG(m.value) AS v FROM runs r JOIN metrics m ON m.run = r.id
