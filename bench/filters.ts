@@ -2,7 +2,9 @@
 // process per rule, for every filter kind, in a throwaway namespace (OVS: a throwaway switch).
 // Requirement: the batch is at least 10x faster for every kind. Each load is read back and
 // counted, so a load that silently did nothing cannot look fast.
-// Run (root): node --import=tsx --conditions=seconet-source bench/filters.ts [--rules N] [--json]
+// With --per-packet: the per-packet cost of the rules instead, as the RTT between an allowed
+// pair of containers on one lab host with 0 and with --rules extra rules (default 10000).
+// Run (root): node --import=tsx --conditions=seconet-source bench/filters.ts [--rules N] [--per-packet] [--json]
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,11 +23,17 @@ import { FILTER_OBJECT, bpfPins, pairKey, renderBatch } from '../packages/agent/
 import { renderFlows } from '../packages/agent/src/filters/ovs.js';
 import { ensureOvsDaemons, mgmtSocket, vsctl } from '../packages/agent/src/ovs/switch.js';
 import { ensureBpffs } from '../packages/agent/src/solutions/bpffs.js';
+import { NETWORK_DRIVERS } from '../packages/agent/src/solutions/index.js';
+import { FILTER_DRIVERS } from '../packages/agent/src/filters/index.js';
+import { ensureContainers } from '../packages/agent/src/netns/containers.js';
+import { createLab, destroyLab, randomLabId } from '../packages/agent/src/lab/topology.js';
+import { containerCidr, nthHost } from '@seconet/core';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const ri = args.indexOf('--rules');
-const N = ri >= 0 ? Number(args[ri + 1]) : 1000;
+const perPacket = args.includes('--per-packet');
+const N = ri >= 0 ? Number(args[ri + 1]) : perPacket ? 10_000 : 1000;
 if (!Number.isInteger(N) || N < 1 || N > 100_000) throw new Error('--rules: 1..100000');
 
 interface Row {
@@ -127,10 +135,75 @@ async function ovs(ctx: DriverContext): Promise<Row> {
   return { kind: 'ovs', rules: N, batchMs, perRuleMs, ratio: perRuleMs / batchMs };
 }
 
+interface RttRow {
+  kind: string;
+  network: string;
+  rules: number;
+  rttUsWithout: number;
+  rttUsWith: number;
+}
+
+/** Mean RTT (µs) of `count` pings from netns to address, 2 ms apart. */
+async function rttUs(netns: string, address: string, count = 400): Promise<number> {
+  const r = await runner.run(['ping', '-n', '-q', '-c', String(count), '-i', '0.002', '-W', '1', address], { netns, timeoutMs: 60_000 });
+  const m = /= ([\d.]+)\/([\d.]+)\//.exec(r.stdout);
+  if (!m || !/ 0% packet loss/.test(r.stdout)) throw new Error(`ping ${address}: ${r.stdout}`);
+  return Number(m[2]) * 1000;
+}
+
+async function perPacketCost(): Promise<RttRow[]> {
+  const lab = await createLab(runner, randomLabId(), 1);
+  const host = lab.hosts[0]!;
+  const hostEnv: HostEnv = { ...env, prefix: host.prefix, hostNetns: host.netns };
+  const rows: RttRow[] = [];
+  try {
+    for (const kind of ['iptables', 'nftables', 'bpf', 'ovs']) {
+      const network = kind === 'ovs' ? 'ovs' : 'routing';
+      const scope = `pp-${kind}`;
+      const journal = new MemoryJournal(scope);
+      const ctx: DriverContext = { env: hostEnv, runner, journal, log: pino({ level: 'silent' }), scope };
+      try {
+        const cidr = containerCidr(1);
+        const handles = await ensureContainers(ctx, [{ name: 'c1', address: nthHost(cidr, 2) }, { name: 'c2', address: nthHost(cidr, 3) }], 1500);
+        const { view } = await NETWORK_DRIVERS.get(network)!.ensure(ctx, cidr, handles, 1500);
+        const driver = FILTER_DRIVERS.get(kind)!;
+        const spec = (extraRules: number) => ({ kind, guarded: [cidr], allow: [{ src: handles[0]!.spec.address, dst: handles[1]!.spec.address }], extraRules });
+        await driver.ensure(ctx, spec(0), view);
+        await rttUs(handles[0]!.netns, handles[1]!.spec.address, 50);
+        const without = await rttUs(handles[0]!.netns, handles[1]!.spec.address);
+        await driver.ensure(ctx, spec(N), view);
+        await rttUs(handles[0]!.netns, handles[1]!.spec.address, 50);
+        const withRules = await rttUs(handles[0]!.netns, handles[1]!.spec.address);
+        rows.push({ kind, network, rules: N, rttUsWithout: without, rttUsWith: withRules });
+      } finally {
+        await teardownObjects({ runner, env: hostEnv, graceMs: 500 }, journal).catch(() => undefined);
+      }
+    }
+  } finally {
+    await runner.run(['umount', env.bpffs]).catch(() => undefined);
+    await destroyLab(runner, lab);
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root: the benchmark creates a network namespace');
   const journal = new MemoryJournal('bench');
   const ctx: DriverContext = { env, runner, journal, log: pino({ level: 'silent' }), scope: 'bench' };
+  if (perPacket) {
+    try {
+      const rows = await perPacketCost();
+      if (json) console.log(JSON.stringify(rows));
+      else {
+        console.log(`per-packet cost: mean RTT between an allowed pair, 0 vs ${N} extra rules (the allow rule last)`);
+        console.log('kind      network   RTT 0 rules (us)  RTT with rules (us)  delta (us)');
+        for (const r of rows) console.log(`${r.kind.padEnd(9)} ${r.network.padEnd(9)} ${r.rttUsWithout.toFixed(0).padStart(16)}  ${r.rttUsWith.toFixed(0).padStart(19)}  ${(r.rttUsWith - r.rttUsWithout).toFixed(0).padStart(10)}`);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+    return;
+  }
   const rows: Row[] = [];
   await runner.run(['ip', 'netns', 'add', netns]);
   try {
