@@ -152,6 +152,15 @@ t.test('seconet CLI against the API', async (t) => {
   const subHelp = await runCli(['submit', '--help']);
   t.equal(subHelp.code, 0);
   t.match(subHelp.stdout, /seconet submit examples\/quickstart.yaml/);
+  const noConfig = await runCli(['controller', '--config', join(dir, 'missing.yaml'), '--json'], { env });
+  t.equal(noConfig.code, 2, 'controller with a missing config exits 2');
+  t.equal(JSON.parse(noConfig.stdout).error.field, 'config');
+  const badConfig = join(dir, 'controller.yaml');
+  writeFileSync(badConfig, 'redis: {url: "http://nope"}\n');
+  const bc = await runCli(['controller', '--config', badConfig, '--json'], { env });
+  t.equal(bc.code, 2);
+  t.equal(JSON.parse(bc.stdout).error.field, 'redis.url', 'the bad field is named');
+
   const unknown = await runCli(['frobnicate']);
   t.equal(unknown.code, 2, 'an unknown command exits 2');
 });
