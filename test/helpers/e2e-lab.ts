@@ -114,7 +114,21 @@ export async function startE2eLab(t: { teardown(fn: () => unknown): void }, host
   const names = topo.hosts.map((h) => h.name);
   const agents = new Map<string, LabAgent>();
   const held: { redis?: TestRedis } = {};
+  let pkiForGc: LabPki | undefined;
   const cleanup = async (): Promise<void> => {
+    // GC with an empty keep-list first: whatever a failed test left applied (containers, daemons
+    // such as wireguard-go, filter rules) is removed by the agent that owns it.
+    const pki = pkiForGc;
+    if (pki) {
+      await Promise.allSettled([...agents.values()].map(async (a) => {
+        const c = connectAgent({ name: a.name, address: a.address, tls: { ca: pki.ca.cert, cert: pki.controller.cert, key: pki.controller.key } }, { attempts: 1 });
+        try {
+          await c.gc({ requestId: 'e2e-cleanup', keepScopes: [] }, { deadlineMs: 60_000 });
+        } finally {
+          c.close();
+        }
+      }));
+    }
     await Promise.allSettled([...agents.values()].map((a) => a.stop()));
     for (const a of agents.values()) await a.kill().catch(() => undefined);
     // Remove what agents left behind: each agent GCs at start, so a short-lived agent with an
@@ -125,6 +139,7 @@ export async function startE2eLab(t: { teardown(fn: () => unknown): void }, host
   };
   t.teardown(cleanup);
   const pki = await createLabPki(join(dir, 'pki'), names);
+  pkiForGc = pki;
   const redis = await startRedis();
   held.redis = redis;
   for (let i = 0; i < hosts; i++) {
