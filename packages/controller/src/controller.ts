@@ -236,7 +236,7 @@ export async function startController(config: ControllerConfig, opts: StartContr
   try {
     await queue.queue.waitUntilReady();
     for (const e of store.listExperiments()) {
-      if (!TERMINAL.includes(e.state)) await queue.enqueue(e.id);
+      if (!TERMINAL.includes(e.state)) await queue.ensureJob(e.id);
     }
   } catch (err) {
     await queue.close();

@@ -99,3 +99,27 @@ t.test('the same job delivered twice stores one result per run', async (t) => {
   t.equal(new Set(started).size, 4, 'no run was measured twice');
   t.equal(store.resultRows('dup1').filter((r) => r.metric === 'rtt_avg').length, 2 + 4);
 });
+
+t.test('a restart puts a job that ran out of attempts back in line', async (t) => {
+  const redis = await startRedis(t);
+  let calls = 0;
+  const q = new ExperimentQueue({
+    redisUrl: redis.url,
+    hostsOf: () => ['h1'],
+    handler: async () => {
+      calls++;
+      if (calls === 1) throw new Error('store unavailable');
+      return 'succeeded';
+    },
+  });
+  t.teardown(() => q.close());
+  await q.queue.add('experiment', { id: 'x1' }, { jobId: 'x1', attempts: 1, removeOnFail: 100 });
+  q.start();
+  for (let i = 0; i < 100 && !(await q.queue.getJob('x1').then((j) => j?.isFailed())); i++) await sleep(50);
+  t.equal(await (await q.queue.getJob('x1'))?.getState(), 'failed');
+  await q.ensureJob('x1');
+  for (let i = 0; i < 100 && calls < 2; i++) await sleep(50);
+  t.equal(calls, 2, 'the failed job ran again');
+  await q.ensureJob('x2');
+  t.ok(await q.hasJob('x2'), 'a missing job is added');
+});

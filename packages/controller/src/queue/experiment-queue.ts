@@ -75,6 +75,21 @@ export class ExperimentQueue {
     });
   }
 
+  /**
+   * Makes sure an unfinished experiment has a job that will run: adds a missing one (Redis lost
+   * it), and puts one that ran out of attempts back in line, so a restart never strands it.
+   */
+  async ensureJob(id: string): Promise<void> {
+    const job = await this.queue.getJob(id);
+    if (!job) return this.enqueue(id);
+    const state = await job.getState();
+    if (state === 'failed') await job.retry('failed');
+    else if (state === 'completed') {
+      await job.remove();
+      await this.enqueue(id);
+    }
+  }
+
   /** Removes a job that has not started (cancel of a queued experiment). */
   async removeWaiting(id: string): Promise<boolean> {
     const job = await this.queue.getJob(id);
