@@ -1,0 +1,218 @@
+// The kernel-only tunnel drivers against a stock Debian kernel: two QEMU guests of the
+// full-kernel lab (booted once for every kind), the agent's real drivers driving each guest
+// through a GuestRunner (ipip, gre, geneve, WireGuard kernel: probe, ensure, check, ensure
+// again, teardown from the journal), and IPsec kernel with the driver's own commands and
+// strongSwan configuration replayed in the guests (charon runs in each guest). Each kind must
+// carry pings between the overlay addresses and between the container networks, move the
+// tunnel device's counters, pass a DF ping of the largest payload its MTU allows (so the
+// driver's overhead is right), and leave nothing behind. Functional only: emulated guests
+// say nothing about speed.
+import t, { type Test } from 'tap';
+import pino from 'pino';
+import { join } from 'node:path';
+import { containerCidr, generateTunnelSecrets, objectName, overlayAddress } from '@seconet/core';
+import { bootFullKernelLab, fullKernelLabMissing, type FullKernelGuest, type FullKernelLab } from '../packages/agent/src/fullkernel/full-kernel-lab.js';
+import type { GuestRunner } from '../packages/agent/src/fullkernel/guest-runner.js';
+import { labPrefix } from '../packages/agent/src/lab/topology.js';
+import { scopeDirName } from '../packages/agent/src/names.js';
+import { MemoryJournal } from '../packages/agent/src/journal/memory-journal.js';
+import { teardownObjects } from '../packages/agent/src/journal/undo.js';
+import { FakeRunner } from '../packages/agent/src/runner/fake-runner.js';
+import { TUNNEL_DRIVERS, resetProbeCache } from '../packages/agent/src/tunnels/index.js';
+import { wireguardDevice } from '../packages/agent/src/tunnels/wireguard.js';
+import { IPSEC_KERNEL_OVERHEAD, ipsecXfrmDevice } from '../packages/agent/src/tunnels/ipsec.js';
+import type { DriverContext, NetworkView } from '../packages/agent/src/driver.js';
+import type { HostEnv } from '../packages/agent/src/host-env.js';
+import type { TunnelSpec__Output } from '../packages/agent/src/gen/seconet/agent/v1/TunnelSpec.js';
+
+const log = pino({ level: 'silent' });
+const missing = fullKernelLabMissing();
+
+interface Rig {
+  readonly g: FullKernelGuest;
+  readonly r: GuestRunner;
+  readonly env: HostEnv;
+  readonly gw: string;
+  readonly view: NetworkView;
+}
+
+function envFor(lab: FullKernelLab, g: FullKernelGuest, kind: string): HostEnv {
+  return {
+    name: g.name,
+    prefix: labPrefix(lab.id, g.index),
+    hostNetns: undefined,
+    stateDir: join(g.share, kind, 'state'),
+    runDir: join(g.share, kind, 'run'),
+    bpffs: join(g.share, kind, 'bpf'),
+    underlayDev: 'eth0',
+    underlayAddress: g.address,
+    underlayMtu: 1500,
+  };
+}
+
+function specFor(rigs: readonly Rig[], kind: string, i: number, secrets: Record<string, { privateKey: string; publicKey: string; preSharedKey: string }>): TunnelSpec__Output {
+  const me = rigs[i]!.g;
+  return {
+    kind,
+    variant: 'VARIANT_KERNEL',
+    cipher: '',
+    localAddress: me.address,
+    overlayAddress: `${overlayAddress(me.index)}/24`,
+    peers: rigs.filter((_, j) => j !== i).map(({ g }) => ({
+      name: g.name, underlayAddress: g.address, overlayAddress: overlayAddress(g.index), routes: [containerCidr(g.index)], publicKey: secrets[g.name]?.publicKey ?? '', index: g.index,
+    })),
+    secrets: { privateKey: secrets[me.name]?.privateKey ?? '', preSharedKey: secrets[me.name]?.preSharedKey ?? '' },
+    port: 0,
+    vni: 0,
+  };
+}
+
+async function ping(r: GuestRunner, to: string, o: { src?: string; size?: number; df?: boolean } = {}): Promise<boolean> {
+  const argv = ['ping', '-n', '-q', '-c', '1', '-W', '2'];
+  if (o.size !== undefined) argv.push('-s', String(o.size));
+  if (o.df) argv.push('-M', 'do');
+  if (o.src) argv.push('-I', o.src);
+  argv.push(to);
+  const res = await r.run(argv, { okCodes: [0, 1, 2], timeoutMs: 15_000 });
+  return /\b[1-9]\d* received/.test(res.stdout);
+}
+
+async function pingEventually(r: GuestRunner, to: string, o: { src?: string } = {}, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) if (await ping(r, to, o)) return true;
+  return false;
+}
+
+async function link(r: GuestRunner, dev: string): Promise<{ mtu: number; tx: number; rx: number } | undefined> {
+  const res = await r.run(['ip', '-s', '-j', 'link', 'show', 'dev', dev], { okCodes: [0, 1] });
+  if (res.exitCode !== 0) return undefined;
+  const l = (JSON.parse(res.stdout) as Array<{ mtu: number; stats64: { tx: { packets: number }; rx: { packets: number } } }>)[0]!;
+  return { mtu: l.mtu, tx: l.stats64.tx.packets, rx: l.stats64.rx.packets };
+}
+
+async function routeDevs(r: GuestRunner): Promise<Map<string, string>> {
+  const res = await r.run(['ip', '-j', 'route', 'show']);
+  return new Map((JSON.parse(res.stdout) as Array<{ dst: string; dev: string }>).map((x) => [x.dst, x.dev]));
+}
+
+t.test('kernel-only tunnels on a stock kernel in QEMU guests', { skip: missing ?? false, timeout: 300_000 }, async (t) => {
+  const lab = await bootFullKernelLab({ guests: 2 });
+  t.teardown(() => lab.destroy());
+  t.comment(`2 guests booted in ${lab.bootSeconds.toFixed(1)} s on ${lab.kernel.release}`);
+  for (const g of lab.guests) t.equal(g.release, lab.kernel.release, `${g.name} runs the stock kernel`);
+
+  // A dummy device per guest stands in for its container network (198.19.i.1/24).
+  const rigs: Rig[] = [];
+  for (const g of lab.guests) {
+    const gw = `198.19.${g.index}.1`;
+    await g.runner.run(['ip', '-batch', '-'], { stdin: `link add sncnet type dummy\naddr add ${gw}/24 dev sncnet\nlink set sncnet up\n` });
+    const view: NetworkView = { kind: 'routing', containerCidr: containerCidr(g.index), gateway: gw, bridge: undefined, ovsdb: undefined, containers: [], mtu: 1500 };
+    rigs.push({ g, r: g.runner, env: envFor(lab, g, 'x'), gw, view });
+  }
+  const [a, b] = rigs as [Rig, Rig];
+  t.ok(await pingEventually(a.r, b.g.address), 'the guests reach each other on the underlay segment');
+
+  /** The checks every kind must pass once both ends are up. */
+  async function traffic(t: Test, kind: string, dev: (x: Rig) => string, mtu: number): Promise<void> {
+    const before = await link(a.r, dev(a));
+    t.ok(before, `${kind}: device ${dev(a)} exists on ${a.g.name}`);
+    t.equal(before?.mtu, mtu, `${kind}: device MTU is underlay minus overhead`);
+    t.ok(await pingEventually(a.r, overlayAddress(b.g.index)), `${kind}: ${a.g.name} pings ${b.g.name}'s overlay address`);
+    t.ok(await pingEventually(a.r, b.gw, { src: a.gw }), `${kind}: container network ${a.g.name} -> ${b.g.name}`);
+    t.ok(await pingEventually(b.r, a.gw, { src: b.gw }), `${kind}: container network ${b.g.name} -> ${a.g.name}`);
+    t.ok(await ping(a.r, b.gw, { src: a.gw, size: mtu - 28, df: true }), `${kind}: DF ping of ${mtu - 28} B payload passes`);
+    t.notOk(await ping(a.r, b.gw, { src: a.gw, size: mtu - 27, df: true }), `${kind}: one byte more does not fit the device MTU`);
+    const after = await link(a.r, dev(a));
+    t.ok(after && before && after.tx >= before.tx + 4 && after.rx >= before.rx + 3, `${kind}: tunnel device counters moved (tx ${before?.tx}->${after?.tx}, rx ${before?.rx}->${after?.rx})`);
+    const routes = await routeDevs(a.r);
+    t.equal(routes.get(containerCidr(b.g.index)), dev(a), `${kind}: ${b.g.name}'s container network is routed through ${dev(a)}`);
+  }
+
+  const driverKinds: Array<{ kind: string; dev: (x: Rig, kindEnv: HostEnv) => string; overhead: number }> = [
+    { kind: 'ipip', dev: (_x, env) => objectName(env.prefix, 'p', ['fk', 'ipip', _x === a ? b.g.name : a.g.name]), overhead: 20 },
+    { kind: 'gre', dev: (_x, env) => objectName(env.prefix, 'g', ['fk', 'gre', _x === a ? b.g.name : a.g.name]), overhead: 28 },
+    { kind: 'geneve', dev: (_x, env) => objectName(env.prefix, 'g', ['fk', 'geneve', _x === a ? b.g.name : a.g.name]), overhead: 50 },
+    { kind: 'wireguard', dev: (_x, env) => wireguardDevice(env.prefix, 'fk'), overhead: 60 },
+  ];
+
+  for (const k of driverKinds) {
+    await t.test(`${k.kind}: the agent's driver against the guest kernel`, async (t) => {
+      resetProbeCache();
+      const driver = TUNNEL_DRIVERS.get(k.kind)!;
+      const secrets = k.kind === 'wireguard' ? generateTunnelSecrets('wireguard', rigs.map((x) => x.g.name)) : {};
+      const hosts = rigs.map((x, i) => {
+        const env = envFor(lab, x.g, k.kind);
+        const ctx: DriverContext = { env, runner: x.r, journal: new MemoryJournal('fk'), log, scope: 'fk' };
+        return { x, env, ctx, spec: specFor(rigs, k.kind, i, secrets) };
+      });
+      const undo = async (): Promise<void> => {
+        for (const h of hosts) await teardownObjects({ runner: h.x.r, env: h.env, graceMs: 1000 }, h.ctx.journal);
+      };
+      t.teardown(undo);
+      const probe = await driver.probe(hosts[0]!.ctx);
+      const kernel = probe.find((p) => p.variant === 'kernel');
+      t.equal(kernel?.available, true, `${k.kind}: the probe finds the kernel variant in the guest (${kernel?.reason || kernel?.version})`);
+      for (const h of hosts) {
+        const res = await driver.ensure(h.ctx, h.spec, h.x.view);
+        t.same([res.variant, res.changed], ['kernel', true], `${k.kind}: ensure on ${h.x.g.name} made the kernel variant`);
+      }
+      await traffic(t, k.kind, (x) => k.dev(x, hosts[rigs.indexOf(x)]!.env), 1500 - k.overhead);
+      for (const h of hosts) {
+        t.same(await driver.check(h.ctx, h.spec, h.x.view), [], `${k.kind}: check on ${h.x.g.name} reports no drift`);
+        t.equal((await driver.ensure(h.ctx, h.spec, h.x.view)).changed, false, `${k.kind}: ensure again on ${h.x.g.name} is a no-op`);
+      }
+      const dev = k.dev(a, hosts[0]!.env);
+      await undo();
+      t.equal(await link(a.r, dev), undefined, `${k.kind}: teardown removed ${dev}`);
+      t.notOk((await routeDevs(a.r)).has(containerCidr(b.g.index)), `${k.kind}: teardown removed the peer route`);
+    });
+  }
+
+  await t.test('ipsec kernel: the driver\'s commands and strongSwan configuration, ESP in the guest kernel', async (t) => {
+    resetProbeCache();
+    const driver = TUNNEL_DRIVERS.get('ipsec')!;
+    const secrets = generateTunnelSecrets('ipsec', rigs.map((x) => x.g.name));
+    const charons: Array<{ r: GuestRunner; pid: number }> = [];
+    const hosts: Array<{ x: Rig; env: HostEnv; journal: MemoryJournal }> = [];
+    t.teardown(async () => {
+      for (const c of charons) await c.r.stop(c.pid, 2000).catch(() => undefined);
+      for (const h of hosts) await teardownObjects({ runner: h.x.r, env: h.env, graceMs: 1000 }, h.journal);
+    });
+    for (const [i, x] of rigs.entries()) {
+      const env = envFor(lab, x.g, 'ipsec');
+      const rec = new FakeRunner();
+      const journal = new MemoryJournal('fk');
+      hosts.push({ x, env, journal });
+      const spec = specFor(rigs, 'ipsec', i, secrets);
+      const res = await driver.ensure({ env, runner: rec, journal, log, scope: 'fk' }, spec, x.view);
+      t.equal(res.variant, 'kernel', `ipsec: the driver chose the kernel variant for ${x.g.name}`);
+      // The driver's charon runs in a private mount namespace with its run directory as /run;
+      // the guest is single-tenant, so its own /run (tmpfs) plays that part.
+      const runRoot = join(env.runDir, scopeDirName(env.prefix, 'fk'), 'ipsec', 'run');
+      await x.r.run(['cp', join(runRoot, 'strongswan.conf'), '/run/strongswan.conf']);
+      const replay = rec.calls.filter((c) => !c.spawned && (c.argv[0] === 'swanctl' ? c.argv[1] === '--load-all' : c.argv[0] === 'ip' && !['-n', '-d', '-j', 'netns'].includes(c.argv[1] ?? '')));
+      t.ok(replay.some((c) => c.argv.includes('xfrm')), `ipsec: the driver adds an xfrm interface on ${x.g.name}`);
+      for (const c of replay.filter((c) => c.argv[0] === 'ip')) await x.r.run(c.argv, c.stdin !== undefined ? { stdin: c.stdin } : {});
+      const pid = await x.r.start(['/usr/lib/ipsec/charon'], { env: { STRONGSWAN_CONF: '/run/strongswan.conf' }, logFile: '/run/charon.log' });
+      charons.push({ r: x.r, pid });
+      let up = false;
+      for (let k = 0; k < 100 && !up; k++) up = (await x.r.run(['test', '-S', '/run/charon.vici'], { okCodes: [0, 1] })).exitCode === 0;
+      t.ok(up, `ipsec: charon opened its vici socket on ${x.g.name}`);
+      for (const c of replay.filter((c) => c.argv[0] === 'swanctl')) {
+        const argv = c.argv.map((w) => (w.startsWith('unix://') ? 'unix:///run/charon.vici' : w));
+        await x.r.run(argv, { secrets: [spec.secrets!.preSharedKey], timeoutMs: 30_000 });
+      }
+    }
+    const dev = (x: Rig): string => ipsecXfrmDevice(hosts[rigs.indexOf(x)]!.env.prefix, 'fk');
+    try {
+      await traffic(t, 'ipsec', dev, 1500 - IPSEC_KERNEL_OVERHEAD);
+    } finally {
+      const clog = await a.r.run(['tail', '-n', '15', '/run/charon.log'], { okCodes: [0, 1] }).catch(() => undefined);
+      if (t.counts.fail > 0) t.comment(`charon log on ${a.g.name}:\n${clog?.stdout ?? ''}`);
+    }
+    const states = await a.r.run(['ip', 'xfrm', 'state']);
+    t.match(states.stdout, /proto esp/, 'ipsec: ESP SAs are installed in the guest kernel');
+    t.match(states.stdout, /if_id 0x[0-9a-f]+/, 'ipsec: the SAs are bound to the xfrm interface by if_id');
+    t.match(states.stdout, /aead rfc4106\(gcm\(aes\)\)/, 'ipsec: ESP uses the driver\'s AES-GCM proposal');
+  });
+});
