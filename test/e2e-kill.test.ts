@@ -92,6 +92,10 @@ t.test('controller SIGKILLed mid-sweep resumes at the first unfinished run; noth
     t.equal(store.getRun(r.id)?.attempts, 1);
   }
   for (const r of interrupted) t.equal(store.getRun(r.id)?.attempts, r.attempts + 1, `interrupted run ${r.id} ran once more`);
+  const done = new Set(doneBefore.map((r) => r.id));
+  const firstUnfinished = [...after].filter((r) => !done.has(r.id)).sort((x, y) => x.order - y.order)[0];
+  const firstResumed = [...after].filter((r) => !done.has(r.id)).sort((x, y) => Date.parse(x.startedAt ?? '') - Date.parse(y.startedAt ?? ''))[0];
+  t.equal(firstResumed?.id, firstUnfinished?.id, 'the restarted controller began with the first unfinished run');
   const rtt = store.resultRows(id!).filter((r) => r.metric === 'rtt_avg' && !r.pair.startsWith('host/'));
   t.equal(rtt.length, 3 * (1 + 1 + 2 + 2), 'exactly one result per run x pair');
   process.kill(second.child.pid!, 'SIGTERM');

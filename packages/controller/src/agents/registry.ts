@@ -68,6 +68,10 @@ export class AgentRegistry {
     return e.link;
   }
 
+  healthy(name: string): boolean {
+    return this.entries.get(name)?.healthy === true;
+  }
+
   info(name: string): AgentInfo | undefined {
     return this.entries.get(name)?.info;
   }

@@ -27,6 +27,8 @@ export interface AgentPool {
   get(name: string): AgentLink;
   refresh(name: string): Promise<AgentInfo>;
   info(name: string): AgentInfo | undefined;
+  /** Whether the last health check reached the agent (absent: unknown, ask with refresh). */
+  healthy?(name: string): boolean;
 }
 
 export interface EngineOptions {
@@ -225,10 +227,12 @@ export class Engine {
   }
 
   /** Waits (up to agentWaitMs) until every agent answers GetInfo; an agent that restarted has run its startup GC by then. */
-  private async waitForAgents(hosts: readonly string[], signal: AbortSignal): Promise<void> {
+  private async waitForAgents(hosts: readonly string[], signal: AbortSignal, force = false): Promise<void> {
     const end = Date.now() + this.options.agentWaitMs;
+    const pool = this.deps.agents;
     for (;;) {
-      const down = (await Promise.all(hosts.map((h) => this.deps.agents.refresh(h).then(() => undefined, () => h)))).filter((h) => h !== undefined);
+      const ask = force || !pool.healthy ? hosts : hosts.filter((h) => !pool.healthy!(h));
+      const down = (await Promise.all(ask.map((h) => pool.refresh(h).then(() => undefined, () => h)))).filter((h) => h !== undefined);
       if (down.length === 0 || signal.aborted || Date.now() >= end) return;
       await sleepUnlessAborted(Math.min(1000, this.options.agentWaitMs), signal);
     }
@@ -414,7 +418,7 @@ export class Engine {
     const { store } = this.deps;
     if (ctx.dirty) {
       try {
-        await this.waitForAgents([...ctx.agents.keys()], signal);
+        await this.waitForAgents([...ctx.agents.keys()], signal, true);
         await this.applyCell(plan.id, ctx, signal);
       } catch (err) {
         if (signal.aborted) return 'aborted';
