@@ -1,0 +1,141 @@
+// The full-kernel lab's parts without QEMU: the initramfs archive read back by GNU cpio, the
+// module load order from the installed kernel's modules.dep, the QEMU command line, the guest
+// script's input checks, and GuestRunner's transport against a stand-in for the guest loop
+// (argv words arrive verbatim, never interpreted by the shell; stdin, exit codes, timeouts).
+import t from 'tap';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cpioNewc } from '../packages/agent/src/fullkernel/cpio.js';
+import { ROOT_MODULES, buildInitramfs, findGuestKernel, initScript, moduleLoadOrder } from '../packages/agent/src/fullkernel/initramfs.js';
+import { guestScript } from '../packages/agent/src/fullkernel/guest-script.js';
+import { qemuArgv } from '../packages/agent/src/fullkernel/full-kernel-lab.js';
+import { GuestRunner } from '../packages/agent/src/fullkernel/guest-runner.js';
+import { findTool } from '../packages/agent/src/runner/tools.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'snfkparts-'));
+t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+
+const haveCpio = findTool('cpio') !== null;
+let kernel: ReturnType<typeof findGuestKernel> | undefined;
+try {
+  kernel = findGuestKernel();
+} catch {
+  kernel = undefined;
+}
+
+t.test('cpio newc archive reads back with GNU cpio', { skip: haveCpio ? false : 'cpio is not installed (apt-get install cpio)' }, async (t) => {
+  const f = join(tmp, 'a.cpio');
+  writeFileSync(f, cpioNewc([
+    { type: 'dir', path: 'bin' },
+    { type: 'file', path: 'bin/hello', data: Buffer.from('hi there\n'), mode: 0o755 },
+    { type: 'file', path: 'odd', data: Buffer.from('12345') },
+    { type: 'symlink', path: 'bin/sh', target: 'hello' },
+    { type: 'chardev', path: 'console', major: 5, minor: 1 },
+  ]));
+  const list = execFileSync('cpio', ['-itv', '-F', f], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  t.match(list, /^drwxr-xr-x .* bin$/m, 'directory');
+  t.match(list, /^-rwxr-xr-x .* 9 .* bin\/hello$/m, 'file with mode and size');
+  t.match(list, /^lrwxrwxrwx .* bin\/sh -> hello$/m, 'symlink');
+  t.match(list, /^crw------- .* 5,\s+1 .* console$/m, 'character device 5:1');
+  t.equal(execFileSync('cpio', ['-i', '--to-stdout', '-F', f, 'odd'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString(), '12345', 'content survives the 4-byte padding');
+  t.throws(() => cpioNewc([{ type: 'dir', path: '../x' }]), /bad path/, 'no path escapes the archive');
+});
+
+t.test('module load order and initramfs of the installed kernel', { skip: kernel ? false : 'no 9p-capable kernel installed (apt-get install linux-image-amd64)' }, async (t) => {
+  const k = kernel!;
+  const order = moduleLoadOrder(k.modulesDir, ROOT_MODULES).map((p) => p.split('/').pop()!.replace(/\.ko.*$/, ''));
+  const before = (x: string, y: string): void => void t.ok(order.indexOf(x) >= 0 && order.indexOf(x) < order.indexOf(y), `${x} before ${y}`);
+  before('virtio', 'virtio_pci');
+  before('virtio_ring', 'virtio_pci');
+  before('9pnet', '9pnet_virtio');
+  before('netfs', 'fscache');
+  before('fscache', '9p');
+  t.ok(order.includes('overlay'), 'overlay');
+  t.equal(new Set(order).size, order.length, 'each module once');
+  t.throws(() => moduleLoadOrder(k.modulesDir, ['no_such_module_here']), { code: 'MISSING_TOOL' });
+  const f = join(tmp, 'initrd.cpio');
+  writeFileSync(f, buildInitramfs(k));
+  const names = execFileSync('cpio', ['-it', '-F', f], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n');
+  for (const n of ['init', 'bin/busybox', 'dev/console', 'modules.order', 'm/9p.ko', 'm/overlay.ko']) t.ok(names.includes(n), `initramfs holds ${n}`);
+  t.equal(execFileSync('cpio', ['-i', '--to-stdout', '-F', f, 'init'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString(), initScript(), '/init is the init script');
+});
+
+t.test('findGuestKernel names the package when nothing fits', async (t) => {
+  t.throws(() => findGuestKernel('0.0.0-none'), { code: 'MISSING_TOOL', message: /linux-image-amd64/ });
+});
+
+t.test('QEMU command line: multicast on loopback, root read-only, bounded memory', async (t) => {
+  const argv = qemuArgv({ kernel: { release: 'r', vmlinuz: '/boot/vmlinuz-r', modulesDir: '/lib/modules/r' }, initrd: '/x/i', share: '/tmp/s/g1', consoleLog: '/x/c', pidFile: '/x/p', memoryMiB: 256, tbSizeMiB: 128, mcast: '230.0.0.1:20000', mac: '52:54:00:fc:00:01' });
+  const joined = argv.join(' ');
+  t.equal(argv[0], 'qemu-system-x86_64');
+  t.match(joined, /-netdev socket,id=u0,mcast=230\.0\.0\.1:20000,localaddr=127\.0\.0\.1/);
+  t.match(joined, /local,id=rootfs,path=\/,security_model=none,readonly=on/);
+  t.match(joined, /-accel tcg,tb-size=128 -m 256 /);
+  t.match(joined, /snshare=\/tmp\/s\/g1/);
+  t.match(joined, /-no-reboot/);
+  t.match(joined, /-pidfile \/x\/p/);
+});
+
+t.test('guest script refuses names it would interpret', async (t) => {
+  const base = { share: '/tmp/s', hostname: 'g1', address: '198.18.0.1/24', modules: ['ipip'], pollSeconds: 0.1 };
+  t.match(guestScript(base), /\/sbin\/modprobe ipip /);
+  t.match(guestScript(base), /S='\/tmp\/s'/);
+  t.throws(() => guestScript({ ...base, hostname: 'g1;reboot' }));
+  t.throws(() => guestScript({ ...base, modules: ['ipip $(reboot)'] }));
+});
+
+/** The guest's command loop, played on the machine by plain sh in a temp share. */
+function fakeGuest(share: string): () => void {
+  for (const d of ['req', 'run', 'res']) mkdirSync(join(share, d), { recursive: true });
+  const timer = setInterval(() => {
+    for (const f of readdirSync(join(share, 'req')).filter((x) => x.endsWith('.sh'))) {
+      const n = f.slice(0, -3);
+      renameSync(join(share, 'req', f), join(share, 'run', f));
+      const out = openSync(join(share, 'res', `${n}.out`), 'w');
+      const err = openSync(join(share, 'res', `${n}.err`), 'w');
+      const p = spawn('/bin/sh', [join(share, 'run', f)], { stdio: ['ignore', out, err] });
+      closeSync(out);
+      closeSync(err);
+      p.on('close', (code) => {
+        writeFileSync(join(share, 'res', `${n}.rc.tmp`), `${code ?? 137}\n`);
+        renameSync(join(share, 'res', `${n}.rc.tmp`), join(share, 'res', `${n}.rc`));
+      });
+    }
+  }, 10);
+  return () => clearInterval(timer);
+}
+
+t.test('GuestRunner transport', async (t) => {
+  const share = join(tmp, 'share');
+  const stop = fakeGuest(share);
+  t.teardown(stop);
+  const r = new GuestRunner(share, 'fake', undefined, 5);
+  const canary = join(tmp, 'canary');
+  const tricky = [`it's`, '$(touch ' + canary + ')', '`touch ' + canary + '`', 'a b', '; touch ' + canary, '$HOME', '"q"', ''];
+  const res = await r.run(['printf', '%s\\n', ...tricky]);
+  t.same(res.stdout.split('\n').slice(0, -1), tricky, 'every argv word arrives verbatim');
+  t.notOk(existsSync(canary), 'nothing in argv was executed by the shell');
+  t.equal((await r.run(['cat'], { stdin: 'line 1\nline 2\n' })).stdout, 'line 1\nline 2\n', 'stdin reaches the command');
+  t.equal((await r.run(['env'], { env: { SNFK_X: 'v w' } })).stdout.includes('SNFK_X=v w\n'), true, 'environment');
+  t.equal((await r.run(['pwd'], { cwd: tmp })).stdout.trim(), tmp, 'cwd');
+  await t.rejects(r.run(['ls', join(tmp, 'no-such-file')]), { name: 'CommandError', kind: 'NotFound', exitCode: 2 }, 'failure mapped by classify');
+  t.equal((await r.run(['sh', '-c', 'exit 3'], { okCodes: [0, 3] })).exitCode, 3, 'okCodes');
+  const t0 = Date.now();
+  await t.rejects(r.run(['sleep', '30'], { timeoutMs: 300 }), { kind: 'TimedOut' }, 'timeout');
+  t.ok(Date.now() - t0 < 5000, 'timeout returns promptly');
+  t.throws(() => r.spawn(['sleep', '1']), { kind: 'NotSupported' }, 'spawn is refused');
+  await t.rejects(r.run(['ip', 'link'], { netns: 'x;y' }), /bad netns/, 'namespace names are checked');
+  const pid = await r.start(['sleep', '30']);
+  t.ok(existsSync(`/proc/${pid}`), 'start returns the PID of a running process');
+  await r.stop(pid, 1000);
+  let gone = false;
+  for (let i = 0; i < 50 && !gone; i++) {
+    gone = !existsSync(`/proc/${pid}`) || /\) Z /.test(execFileSync('cat', [`/proc/${pid}/stat`]).toString());
+    if (!gone) await new Promise((res) => setTimeout(res, 20));
+  }
+  t.ok(gone, 'stop ends it');
+  t.same(readdirSync(join(share, 'req')), [], 'request files are cleaned up');
+  t.same(readdirSync(join(share, 'res')), [], 'result files are cleaned up');
+});
