@@ -21,6 +21,8 @@ import { FakeRunner } from '../packages/agent/src/runner/fake-runner.js';
 import { TUNNEL_DRIVERS, resetProbeCache } from '../packages/agent/src/tunnels/index.js';
 import { wireguardDevice } from '../packages/agent/src/tunnels/wireguard.js';
 import { IPSEC_KERNEL_OVERHEAD, ipsecXfrmDevice } from '../packages/agent/src/tunnels/ipsec.js';
+import { VSWITCH_SCHEMA, listPorts, ovsEnv, ovsPaths, vsctl } from '../packages/agent/src/ovs/switch.js';
+import { bridgeTransaction, ovsBridgeName } from '../packages/agent/src/solutions/ovs.js';
 import type { DriverContext, NetworkView } from '../packages/agent/src/driver.js';
 import type { HostEnv } from '../packages/agent/src/host-env.js';
 import type { TunnelSpec__Output } from '../packages/agent/src/gen/seconet/agent/v1/TunnelSpec.js';
@@ -214,5 +216,65 @@ t.test('kernel-only tunnels on a stock kernel in QEMU guests', { skip: missing ?
     t.match(states.stdout, /proto esp/, 'ipsec: ESP SAs are installed in the guest kernel');
     t.match(states.stdout, /if_id 0x[0-9a-f]+/, 'ipsec: the SAs are bound to the xfrm interface by if_id');
     t.match(states.stdout, /aead rfc4106\(gcm\(aes\)\)/, 'ipsec: ESP uses the driver\'s AES-GCM proposal');
+  });
+  await t.test('ovs kernel datapath: the ovs solution\'s switch layout on datapath_type=system', async (t) => {
+    // The solution's daemons, bridge transaction and gateway layout, with the kernel datapath
+    // the lab machine lacks; cross-guest traffic is routed over the underlay (tunnel "none").
+    const stops: Array<() => Promise<void>> = [];
+    t.teardown(async () => {
+      for (const s of stops.reverse()) await s().catch(() => undefined);
+    });
+    const sw: Array<{ x: Rig; br: string; cns: string; caddr: string }> = [];
+    for (const x of rigs) {
+      const prefix = labPrefix(lab.id, x.g.index);
+      const p = ovsPaths({ runDir: '/run/snovs', prefix }, 'fk');
+      const env = ovsEnv(p);
+      await x.r.run(['mkdir', '-p', p.run, p.db, p.log]);
+      await x.r.run(['ovsdb-tool', 'create', p.dbFile, VSWITCH_SCHEMA], { env });
+      const db = await x.r.start(['ovsdb-server', p.dbFile, `--remote=punix:${p.dbSocket}`, `--pidfile=${p.run}/ovsdb-server.pid`, `--unixctl=${p.run}/ovsdb-server.ctl`, `--log-file=${p.log}/ovsdb-server.log`, '--overwrite-pidfile', '-vconsole:off'], { env });
+      stops.push(() => x.r.stop(db));
+      let ok = false;
+      for (let k = 0; k < 60 && !ok; k++) ok = await vsctl(x.r, p, ['--no-wait', 'init'], { timeoutMs: 5000 }).then(() => true, () => false);
+      t.ok(ok, `ovsdb-server answers on ${x.g.name}`);
+      const vs = await x.r.start(['ovs-vswitchd', `unix:${p.dbSocket}`, `--pidfile=${p.run}/ovs-vswitchd.pid`, `--unixctl=${p.run}/ovs-vswitchd.ctl`, `--log-file=${p.log}/ovs-vswitchd.log`, '--overwrite-pidfile', '-vconsole:off'], { env });
+      stops.push(() => x.r.stop(vs));
+      const br = ovsBridgeName(prefix, 'fk');
+      const port = `${prefix}vfk`;
+      const cns = `${prefix}cfk`;
+      const caddr = `198.19.${x.g.index}.2`;
+      const gw = `198.19.${x.g.index}.1`;
+      // The dummy container network of the tunnel tests gives way to the bridge's gateway.
+      await x.r.run(['ip', 'link', 'del', 'sncnet'], { okCodes: [0, 1] });
+      await x.r.run(['ip', 'netns', 'add', cns]);
+      stops.push(async () => void (await x.r.run(['ip', 'netns', 'del', cns], { okCodes: [0, 1] })));
+      await x.r.run(['ip', '-batch', '-'], { stdin: `link add ${port} type veth peer name eth0 netns ${cns}\nlink set ${port} up\n` });
+      await vsctl(x.r, p, bridgeTransaction(prefix, br, [port], [], 'system'), { timeoutMs: 30_000 });
+      stops.push(async () => void (await vsctl(x.r, p, ['--if-exists', 'del-br', br], { timeoutMs: 10_000 })));
+      await x.r.run(['ip', '-batch', '-'], { stdin: `link set dev ${br} up\naddr replace ${gw}/24 dev ${br}\n` + rigs.filter((y) => y !== x).map((y) => `route replace ${containerCidr(y.g.index)} via ${y.g.address} dev eth0\n`).join('') });
+      await x.r.run(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+      await x.r.run(['ip', '-n', cns, '-batch', '-'], { stdin: `link set lo up\nlink set eth0 up\naddr add ${caddr}/24 dev eth0\nroute add default via ${gw}\n` });
+      t.same(await listPorts(x.r, p, br), [port], `the container's veth is the bridge's only port on ${x.g.name}`);
+      const dp = await x.r.run(['ovs-dpctl', 'show']);
+      t.match(dp.stdout, /system@ovs-system/, `the bridge runs on the kernel datapath on ${x.g.name}`);
+      t.match(dp.stdout, new RegExp(`port \\d+: ${port}\\b`), `the container port sits in the kernel datapath on ${x.g.name}`);
+      sw.push({ x, br, cns, caddr });
+    }
+    const [sa, sb] = sw as [typeof sw[0], typeof sw[0]];
+    const lookups = async (r: GuestRunner): Promise<number> => {
+      const m = /lookups: hit:(\d+) missed:(\d+)/.exec((await r.run(['ovs-dpctl', 'show'])).stdout);
+      return m ? Number(m[1]) + Number(m[2]) : -1;
+    };
+    const before = await lookups(a.r);
+    let reached = false;
+    const deadline = Date.now() + 30_000;
+    while (!reached && Date.now() < deadline) {
+      const res = await a.r.run(['ping', '-n', '-q', '-c', '1', '-W', '2', sb.caddr], { netns: sa.cns, okCodes: [0, 1, 2], timeoutMs: 15_000 });
+      reached = /\b[1-9]\d* received/.test(res.stdout);
+    }
+    t.ok(reached, `container on ${a.g.name} reaches the container on ${b.g.name} through both kernel datapaths`);
+    const after = await lookups(a.r);
+    t.ok(before >= 0 && after > before, `kernel datapath lookups grew on ${a.g.name} (${before} -> ${after})`);
+    const flows = await a.r.run(['ovs-dpctl', 'dump-flows']);
+    t.match(flows.stdout, /in_port\(\d+\)/, 'flows are installed in the kernel datapath');
   });
 });
