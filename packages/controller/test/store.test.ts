@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type RunResultData } from '../src/store/store.js';
-import { SCHEMA_VERSION } from '../src/store/schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/schema.js';
 import { cell, plan, latency, throughput } from './fixtures.js';
 
 function tmp(t: { teardown(fn: () => void): void }): string {
@@ -123,4 +123,20 @@ t.test('states, events, cancel and report data', async (t) => {
   t.equal(d.runs.length, 1);
   t.throws(() => s.reportData('nope'), { code: 'NOT_FOUND' });
   t.ok(existsSync(s.dir));
+});
+
+t.test('a store written by schema version 1 is brought forward and keeps its rows', async (t) => {
+  const dir = tmp(t);
+  const db = new Database(join(dir, 'seconet.db'));
+  db.exec(MIGRATIONS[0]!.sql);
+  db.pragma('user_version = 1');
+  db.prepare("INSERT INTO experiments (id, name, spec, plan, hosts, state, created_at) VALUES ('old', 'old', '{}', '{}', '[]', 'succeeded', '2026-01-01T00:00:00Z')").run();
+  db.close();
+  const s = openStore(dir);
+  t.teardown(() => s.close());
+  t.equal(s.schemaVersion, SCHEMA_VERSION);
+  t.ok(SCHEMA_VERSION >= 2);
+  t.equal(s.getExperiment('old')?.state, 'succeeded', 'rows survive the migration');
+  const idx = s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'runs_by_group'").get();
+  t.ok(idx, 'migration 2 added the group index');
 });
