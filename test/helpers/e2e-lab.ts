@@ -113,12 +113,11 @@ export async function startE2eLab(t: { teardown(fn: () => unknown): void }, host
   const topo = await createLab(runner, randomLabId(), hosts);
   const names = topo.hosts.map((h) => h.name);
   const agents = new Map<string, LabAgent>();
-  const held: { redis?: TestRedis } = {};
-  let pkiForGc: LabPki | undefined;
+  const held: { redis?: TestRedis; pki?: LabPki } = {};
   const cleanup = async (): Promise<void> => {
     // GC with an empty keep-list first: whatever a failed test left applied (containers, daemons
     // such as wireguard-go, filter rules) is removed by the agent that owns it.
-    const pki = pkiForGc;
+    const pki = held.pki;
     if (pki) {
       await Promise.allSettled([...agents.values()].map(async (a) => {
         const c = connectAgent({ name: a.name, address: a.address, tls: { ca: pki.ca.cert, cert: pki.controller.cert, key: pki.controller.key } }, { attempts: 1 });
@@ -139,7 +138,7 @@ export async function startE2eLab(t: { teardown(fn: () => unknown): void }, host
   };
   t.teardown(cleanup);
   const pki = await createLabPki(join(dir, 'pki'), names);
-  pkiForGc = pki;
+  held.pki = pki;
   const redis = await startRedis();
   held.redis = redis;
   for (let i = 0; i < hosts; i++) {
