@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { cpioNewc } from '../packages/agent/src/fullkernel/cpio.js';
 import { ROOT_MODULES, buildInitramfs, findGuestKernel, initScript, moduleLoadOrder } from '../packages/agent/src/fullkernel/initramfs.js';
 import { guestScript } from '../packages/agent/src/fullkernel/guest-script.js';
-import { qemuArgv } from '../packages/agent/src/fullkernel/full-kernel-lab.js';
+import { qemuArgv, removeStaleFullKernelLabs } from '../packages/agent/src/fullkernel/full-kernel-lab.js';
+import { processStartTime } from '../packages/agent/src/journal/undo.js';
+import { randomBytes } from 'node:crypto';
 import { GuestRunner } from '../packages/agent/src/fullkernel/guest-runner.js';
 import { findTool } from '../packages/agent/src/runner/tools.js';
 
@@ -138,4 +140,44 @@ t.test('GuestRunner transport', async (t) => {
   t.ok(gone, 'stop ends it');
   t.same(readdirSync(join(share, 'req')), [], 'request files are cleaned up');
   t.same(readdirSync(join(share, 'res')), [], 'result files are cleaned up');
+});
+
+t.test('a lab left by a dead process is removed; a live one is kept', { skip: process.getuid?.() === 0 ? false : 'needs root (network namespaces)' }, async (t) => {
+  const ns = (): string => `snfk${randomBytes(3).toString('hex')}`;
+  const stale = ns();
+  const live = ns();
+  const staleDir = join(tmpdir(), `${stale}-test`);
+  const liveDir = join(tmpdir(), `${live}-test`);
+  const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.teardown(() => {
+    sleeper.kill('SIGKILL');
+    for (const n of [stale, live]) spawn('ip', ['netns', 'del', n], { stdio: 'ignore' });
+    rmSync(staleDir, { recursive: true, force: true });
+    rmSync(liveDir, { recursive: true, force: true });
+  });
+  const gone = spawn('true');
+  await new Promise((res) => gone.on('exit', res));
+  for (const [n, dir, owner] of [[stale, staleDir, { pid: gone.pid, startTime: '1' }], [live, liveDir, { pid: process.pid, startTime: processStartTime(process.pid) }]] as const) {
+    execFileSync('ip', ['netns', 'add', n]);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'owner.json'), JSON.stringify(owner));
+  }
+  let st: string | undefined;
+  for (let i = 0; i < 100 && (st = processStartTime(sleeper.pid!)) === undefined; i++) await new Promise((res) => setTimeout(res, 10));
+  writeFileSync(join(staleDir, 'qemu-g1.json'), JSON.stringify({ pid: sleeper.pid, startTime: st }));
+  const youngDir = join(tmpdir(), `${ns()}-test`);
+  mkdirSync(youngDir);
+  t.teardown(() => rmSync(youngDir, { recursive: true, force: true }));
+  const exited = new Promise((res) => sleeper.on('exit', res));
+  const removed = await removeStaleFullKernelLabs();
+  t.ok(existsSync(youngDir), 'a fresh directory without an owner record (a lab being created) is kept');
+  t.ok(removed.includes(stale), 'the stale lab is reported');
+  t.notOk(removed.includes(live), 'the live lab is not');
+  await exited;
+  t.equal(sleeper.signalCode, 'SIGKILL', "the stale lab's recorded process was killed by PID");
+  t.notOk(existsSync(staleDir), 'its directory is gone');
+  t.ok(existsSync(liveDir), 'the live lab keeps its directory');
+  const nss = execFileSync('ip', ['netns', 'list']).toString();
+  t.notMatch(nss, new RegExp(`^${stale}\\b`, 'm'), 'its namespace is gone');
+  t.match(nss, new RegExp(`^${live}\\b`, 'm'), 'the live namespace stays');
 });

@@ -57,6 +57,6 @@ export { createReconciler, type CreateReconcilerOptions } from './reconciler/rec
 export { FILTER_DRIVERS } from './filters/index.js';
 export { buildRuleSet, decoyPair, MAX_EXTRA_RULES, type RuleSet, type DirectedPair } from './filters/rule-set.js';
 export { toDstatCsv } from './metrics/dstat-csv.js';
-export { bootFullKernelLab, fullKernelLabMissing, qemuArgv, DEFAULT_GUEST_MODULES, FULLKERNEL_NETNS_PREFIX, type FullKernelLab, type FullKernelLabOptions, type FullKernelGuest } from './fullkernel/full-kernel-lab.js';
+export { bootFullKernelLab, fullKernelLabMissing, removeStaleFullKernelLabs, qemuArgv, DEFAULT_GUEST_MODULES, FULLKERNEL_NETNS_PREFIX, type FullKernelLab, type FullKernelLabOptions, type FullKernelGuest } from './fullkernel/full-kernel-lab.js';
 export { GuestRunner, type GuestStartOptions } from './fullkernel/guest-runner.js';
 export { findGuestKernel, buildInitramfs, type GuestKernel } from './fullkernel/initramfs.js';

@@ -6,18 +6,21 @@
 // multicast membership ever touches the machine's root namespace; guest i is 198.18.0.i/24 on
 // its eth0. Each guest gets a job share (a temp directory mounted at the same path inside it)
 // through which GuestRunner runs commands. Guests are stopped by the PID the runner spawned,
-// and the namespace and temp directory are removed on destroy and on any boot failure.
+// and the namespace and temp directory are removed on destroy and on any boot failure. A lab
+// whose creating process died (a crashed test) is found by its directory (owner and QEMU PIDs
+// with their /proc start times) and removed by the next boot.
 // Emulated guests are for functional checks only: their timings say nothing about speed.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SeconetError } from '@seconet/core';
 import type { RunLogger, Runner, Spawned } from '../runner/runner.js';
 import { ExecRunner } from '../runner/runner.js';
 import { findTool } from '../runner/tools.js';
+import { processStartTime } from '../journal/undo.js';
 import { GuestRunner } from './guest-runner.js';
 import { guestScript } from './guest-script.js';
 import { ROOT_TAG, SHARE_TAG, buildInitramfs, findGuestKernel, type GuestKernel } from './initramfs.js';
@@ -89,6 +92,69 @@ export function fullKernelLabMissing(kernelRelease?: string): string | undefined
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+interface PidRecord {
+  readonly pid: number;
+  readonly startTime: string;
+}
+
+async function readPidRecord(path: string): Promise<PidRecord | undefined> {
+  try {
+    const r = JSON.parse(await readFile(path, 'utf8')) as PidRecord;
+    return Number.isInteger(r.pid) && typeof r.startTime === 'string' ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function recordPid(path: string, pid: number): Promise<void> {
+  let startTime: string | undefined;
+  for (let i = 0; i < 100 && (startTime = processStartTime(pid)) === undefined; i++) await sleep(10);
+  if (startTime !== undefined) await writeFile(path, JSON.stringify({ pid, startTime }), { mode: 0o600 });
+}
+
+const LAB_DIR_RE = new RegExp(`^(${FULLKERNEL_NETNS_PREFIX}[0-9a-f]{6})-`);
+
+/**
+ * Removes labs left by a process that died: their QEMUs (by recorded PID, only while the start
+ * time still matches), namespaces and directories; also lab namespaces without a directory.
+ * Labs whose owner still runs are left alone. Returns the namespaces removed.
+ */
+export async function removeStaleFullKernelLabs(runner: Runner = new ExecRunner()): Promise<string[]> {
+  const removed: string[] = [];
+  const live = new Set<string>();
+  for (const d of await readdir(tmpdir()).catch(() => [] as string[])) {
+    const m = LAB_DIR_RE.exec(d);
+    if (!m) continue;
+    const dir = join(tmpdir(), d);
+    const owner = await readPidRecord(join(dir, 'owner.json'));
+    // A directory without an owner record may be a lab being created this instant.
+    const young = owner === undefined && Date.now() - (await stat(dir).then((x) => x.mtimeMs, () => 0)) < 60_000;
+    if (young || (owner && processStartTime(owner.pid) === owner.startTime)) {
+      live.add(m[1]!);
+      continue;
+    }
+    for (const f of (await readdir(dir).catch(() => [] as string[])).filter((x) => /^qemu-g\d+\.json$/.test(x))) {
+      const q = await readPidRecord(join(dir, f));
+      if (!q || processStartTime(q.pid) !== q.startTime) continue;
+      try {
+        process.kill(q.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    await runner.run(['ip', 'netns', 'del', m[1]!]).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    removed.push(m[1]!);
+  }
+  const list = await runner.run(['ip', 'netns', 'list']).catch(() => ({ stdout: '' }));
+  for (const ns of list.stdout.split('\n').map((l) => l.split(' ')[0] ?? '')) {
+    if (!new RegExp(`^${FULLKERNEL_NETNS_PREFIX}[0-9a-f]{6}$`).test(ns) || live.has(ns) || removed.includes(ns)) continue;
+    await runner.run(['ip', 'netns', 'del', ns]).catch(() => undefined);
+    removed.push(ns);
+  }
+  return removed;
+}
+
 async function tail(path: string, lines = 12): Promise<string> {
   return (await readFile(path, 'utf8').catch(() => '')).trim().split('\n').slice(-lines).join('\n');
 }
@@ -123,9 +189,11 @@ export async function bootFullKernelLab(opts: FullKernelLabOptions = {}): Promis
   if (missing) throw new SeconetError('MISSING_TOOL', missing, { field: 'kernel' });
   const kernel = findGuestKernel(opts.kernelRelease);
   const runner = opts.runner ?? new ExecRunner(opts.log);
+  await removeStaleFullKernelLabs(runner);
   const id = randomBytes(3).toString('hex');
   const netns = `${FULLKERNEL_NETNS_PREFIX}${id}`;
   const dir = await mkdtemp(join(tmpdir(), `${netns}-`));
+  await recordPid(join(dir, 'owner.json'), process.pid);
   const procs: Spawned[] = [];
   let nsMade = false;
   let destroyed = false;
@@ -157,6 +225,7 @@ export async function bootFullKernelLab(opts: FullKernelLabOptions = {}): Promis
       const argv = qemuArgv({ kernel, initrd, share, consoleLog, pidFile: join(dir, `qemu-${name}.pid`), memoryMiB, tbSizeMiB, mcast, mac: `52:54:00:fc:${id.slice(0, 2)}:${i.toString(16).padStart(2, '0')}` });
       const p = runner.spawn(argv, { netns, logFile: join(dir, `qemu-${name}.log`) });
       procs.push(p);
+      await recordPid(join(dir, `qemu-${name}.json`), p.pid);
       return { i, name, share, consoleLog, p };
     });
     const spawned = await Promise.all(pending);
