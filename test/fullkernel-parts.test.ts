@@ -4,13 +4,13 @@
 // (argv words arrive verbatim, never interpreted by the shell; stdin, exit codes, timeouts).
 import t from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpioNewc } from '../packages/agent/src/fullkernel/cpio.js';
 import { ROOT_MODULES, buildInitramfs, findGuestKernel, initScript, moduleLoadOrder } from '../packages/agent/src/fullkernel/initramfs.js';
 import { guestScript } from '../packages/agent/src/fullkernel/guest-script.js';
-import { qemuArgv, removeStaleFullKernelLabs } from '../packages/agent/src/fullkernel/full-kernel-lab.js';
+import { bootFullKernelLab, fullKernelLabMissing, qemuArgv, removeStaleFullKernelLabs } from '../packages/agent/src/fullkernel/full-kernel-lab.js';
 import { processStartTime } from '../packages/agent/src/journal/undo.js';
 import { randomBytes } from 'node:crypto';
 import { GuestRunner } from '../packages/agent/src/fullkernel/guest-runner.js';
@@ -134,7 +134,7 @@ t.test('GuestRunner transport', async (t) => {
   await r.stop(pid, 1000);
   let gone = false;
   for (let i = 0; i < 50 && !gone; i++) {
-    gone = !existsSync(`/proc/${pid}`) || /\) Z /.test(execFileSync('cat', [`/proc/${pid}/stat`]).toString());
+    gone = processStartTime(pid) === undefined;
     if (!gone) await new Promise((res) => setTimeout(res, 20));
   }
   t.ok(gone, 'stop ends it');
@@ -180,4 +180,20 @@ t.test('a lab left by a dead process is removed; a live one is kept', { skip: pr
   const nss = execFileSync('ip', ['netns', 'list']).toString();
   t.notMatch(nss, new RegExp(`^${stale}\\b`, 'm'), 'its namespace is gone');
   t.match(nss, new RegExp(`^${live}\\b`, 'm'), 'the live namespace stays');
+});
+
+t.test('a boot that times out leaves no QEMU, namespace or directory', { skip: fullKernelLabMissing() ?? false }, async (t) => {
+  const err = await bootFullKernelLab({ guests: 1, bootTimeoutMs: 500 }).then(() => undefined, (e: Error) => e);
+  t.match(err?.message, /^lab snfk[0-9a-f]{6}, guest g1 did not boot within 500 ms/, 'the error names the lab and the guest');
+  const ns = /^lab (snfk[0-9a-f]{6})/.exec(err?.message ?? '')?.[1] ?? 'none';
+  t.notMatch(execFileSync('ip', ['netns', 'list']).toString(), new RegExp(`^${ns}\\b`, 'm'), 'namespace removed');
+  t.same(readdirSync(tmpdir()).filter((d) => d.startsWith(`${ns}-`)), [], 'directory removed');
+  const qemus = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`/${ns}-`);
+    } catch {
+      return false;
+    }
+  });
+  t.same(qemus, [], 'no QEMU of that lab runs');
 });

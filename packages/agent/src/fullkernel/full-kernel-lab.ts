@@ -236,8 +236,8 @@ export async function bootFullKernelLab(opts: FullKernelLabOptions = {}): Promis
       let exited = false;
       void s.p.exited.then(() => (exited = true));
       while (!existsSync(join(s.share, 'ready'))) {
-        if (exited) throw new SeconetError('COMMAND_FAILED', `guest ${s.name}: QEMU exited during boot: ${await tail(join(dir, `qemu-${s.name}.log`), 4)}\n${await tail(s.consoleLog)}`);
-        if (Date.now() > deadline) throw new SeconetError('COMMAND_FAILED', `guest ${s.name} did not boot within ${timeoutMs} ms; console:\n${await tail(s.consoleLog)}`);
+        if (exited) throw new SeconetError('COMMAND_FAILED', `lab ${netns}, guest ${s.name}: QEMU exited during boot: ${await tail(join(dir, `qemu-${s.name}.log`), 4)}\n${await tail(s.consoleLog)}`);
+        if (Date.now() > deadline) throw new SeconetError('COMMAND_FAILED', `lab ${netns}, guest ${s.name} did not boot within ${timeoutMs} ms; console:\n${await tail(s.consoleLog)}`);
         await sleep(100);
       }
       const release = (await readFile(join(s.share, 'release'), 'utf8')).trim();
