@@ -9,10 +9,11 @@
 // per-packet cost does not grow with the number of extra rules; `extraRules` only adds decoy
 // entries (map size and load time), unlike the linear chains of iptables and nftables.
 //
-// The journal holds the pins (program, maps, their directory) and the clsact qdiscs this driver
-// added; on the bpf network the qdisc is the network's, so its removal is left to the network
-// (the journal has no per-filter tc object). The generation and digest of the loaded rule set
-// are a journal note, so an unchanged ensure costs three read-only calls.
+// The journal holds the pins (program, maps, their directory), the clsact qdiscs this driver
+// added and each device's prio-1 tc filter: on the bpf network the qdisc is the network's, so
+// the filter must go on its own when only the filter changes (unpinning does not detach a
+// program tc still holds). The generation and digest of the loaded rule set are a journal note,
+// so an unchanged ensure costs three read-only calls.
 
 import { existsSync } from 'node:fs';
 import { mkdir, rm, rmdir } from 'node:fs/promises';
@@ -21,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { SeconetError, ipToInt, objectName, parseCidr } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, FilterDriver, NetworkView, ProbeContext } from '../driver.js';
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
+import type { OwnedObject } from '../journal/objects.js';
 import { scopeDirName } from '../names.js';
 import { kernelDatapath } from '../ovs/switch.js';
 import type { Runner } from '../runner/runner.js';
@@ -123,9 +125,17 @@ async function clsactDevices(runner: Runner, netns: string | undefined): Promise
   return new Set(rows.filter((q) => q.kind === 'clsact').map((q) => q.dev));
 }
 
-/** `tc -batch` lines attaching the pinned program to each device's ingress at prio 1. */
+export const FILTER_PRIO = 1;
+export const FILTER_HANDLE = 1;
+
+/** `tc -batch` lines attaching the pinned program to each device's ingress at FILTER_PRIO. */
 export function renderAttach(prog: string, devs: readonly string[]): string {
-  return devs.flatMap((d) => [`qdisc replace dev ${d} clsact`, `filter replace dev ${d} ingress prio 1 handle 1 bpf da object-pinned ${prog}`]).join('\n') + '\n';
+  return devs.flatMap((d) => [`qdisc replace dev ${d} clsact`, `filter replace dev ${d} ingress prio ${FILTER_PRIO} handle ${FILTER_HANDLE} bpf da object-pinned ${prog}`]).join('\n') + '\n';
+}
+
+/** The journal record of the filter's tc filter on `dev`. */
+export function tcFilterObject(dev: string, netns: string | undefined): Extract<OwnedObject, { type: 'tc-filter' }> {
+  return { type: 'tc-filter', dev, netns, direction: 'ingress', prio: FILTER_PRIO, handle: FILTER_HANDLE };
 }
 
 function missingObject(): SeconetError {
@@ -200,12 +210,16 @@ export class BpfFilter implements FilterDriver {
     const id = await progId(ctx.runner, pins.prog);
     const attached = await attachedDevices(ctx.runner, ctx.env.hostNetns, id);
     const missing = devs.filter((d) => !attached.has(d));
+    const filters = devs.map((d) => tcFilterObject(d, ctx.env.hostNetns));
     if (missing.length > 0) {
       // A clsact qdisc is ours only when we add it: the bpf network's redirect shares the one it made.
       const withClsact = await clsactDevices(ctx.runner, ctx.env.hostNetns);
-      await ctx.journal.recordAll(missing.filter((d) => !withClsact.has(d)).map((d) => ({ type: 'tc-clsact', dev: d, netns: ctx.env.hostNetns }) as const));
+      await ctx.journal.recordAll([...missing.filter((d) => !withClsact.has(d)).map((d) => ({ type: 'tc-clsact', dev: d, netns: ctx.env.hostNetns }) as const), ...filters]);
       await ctx.runner.run(['tc', '-batch', '-'], { netns: ctx.env.hostNetns, stdin: renderAttach(pins.prog, missing) });
       changed = true;
+    } else {
+      // Adopts filters attached by an agent that did not journal them; no journal write when they are recorded.
+      await ctx.journal.recordAll(filters);
     }
     return { changed, variant: 'kernel', version };
   }

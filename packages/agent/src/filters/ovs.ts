@@ -6,17 +6,20 @@
 // (30) above allowed pairs (20) above the drop between guarded networks (10) above the bridge's
 // own NORMAL flow (0), which keeps forwarding ARP and unguarded traffic. Unlike a netfilter
 // chain, OVS classifies by priority through hashed subtables, so decoys do not add a linear
-// per-packet walk. The flows live on the bridge and go away with it at teardown.
+// per-packet walk. The flows are journaled as one `ovs-flows` object (the scope's cookie under
+// the scope mask) before they are loaded, so a Teardown, or an Apply that drops the filter while
+// the bridge stays, deletes them with one `del-flows`.
 
 import { createHash } from 'node:crypto';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, FilterDriver, NetworkView, ProbeContext } from '../driver.js';
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
+import type { OwnedObject } from '../journal/objects.js';
 import { kernelDatapath, mgmtSocket, ovsVersion, probeSwitch } from '../ovs/switch.js';
 import { findTool } from '../runner/tools.js';
 import { buildRuleSet, guardedPairs, unsupportedNetwork, type RuleSet } from './rule-set.js';
 
 export const PRIORITY = { decoy: 30, allow: 20, drop: 10 } as const;
-const SCOPE_MASK = '0xffffffff00000000';
+export const SCOPE_MASK = '0xffffffff00000000';
 
 export function scopeCookie(prefix: string, scope: string): string {
   return createHash('sha256').update(`${prefix}\u0000${scope}`).digest('hex').slice(0, 8);
@@ -53,9 +56,15 @@ export function parseDump(out: string): Array<{ cookie: string; flow: string }> 
   return rows;
 }
 
-function ofctlArgs(view: NetworkView): { mgmt: string } {
+function ofctlArgs(view: NetworkView): { mgmt: string; bridge: string; socket: string } {
   if (view.bridge === undefined || view.ovsdb === undefined) throw unsupportedNetwork('ovs', 'ovs', view.kind);
-  return { mgmt: `unix:${mgmtSocket(view.ovsdb, view.bridge)}` };
+  const socket = mgmtSocket(view.ovsdb, view.bridge);
+  return { mgmt: `unix:${socket}`, bridge: view.bridge, socket };
+}
+
+/** The journal record of every flow this scope loads on `bridge`, whatever its rule set. */
+export function flowsObject(prefix: string, scope: string, bridge: string, socket: string): Extract<OwnedObject, { type: 'ovs-flows' }> {
+  return { type: 'ovs-flows', bridge, mgmt: socket, cookie: `0x${scopeCookie(prefix, scope)}00000000`, mask: SCOPE_MASK };
 }
 
 async function dumpScope(ctx: DriverContext, mgmt: string): Promise<Array<{ cookie: string; flow: string }>> {
@@ -87,10 +96,12 @@ export class OvsFilter implements FilterDriver {
   async ensure(ctx: DriverContext, spec: FilterSpec__Output, view: NetworkView): Promise<EnsureResult> {
     if (view.kind !== 'ovs') throw unsupportedNetwork(this.kind, 'ovs', view.kind);
     const rs = buildRuleSet(spec);
-    const { mgmt } = ofctlArgs(view);
+    const { mgmt, bridge, socket } = ofctlArgs(view);
     const version = await ovsVersion(ctx);
     const variant = kernelDatapath() ? 'kernel' : 'userspace';
     const cookie = flowCookie(ctx.env.prefix, ctx.scope, rs);
+    // Recorded before the dump too, so flows loaded by an agent that did not journal them are owned from now on (a no-op when already recorded).
+    await ctx.journal.record(flowsObject(ctx.env.prefix, ctx.scope, bridge, socket));
     if (inSync(await dumpScope(ctx, mgmt), cookie, flowLines(rs))) return { changed: false, variant, version };
     await ctx.runner.run(['ovs-ofctl', '-O', 'OpenFlow14', '--bundle', 'add-flows', mgmt, '-'], {
       netns: ctx.env.hostNetns,

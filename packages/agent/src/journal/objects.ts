@@ -28,12 +28,23 @@ export type OwnedObject =
   | { readonly type: 'bpf-pin'; readonly path: string }
   /** A tc clsact qdisc on a device (removing it removes its filters). */
   | { readonly type: 'tc-clsact'; readonly dev: string; readonly netns?: string | undefined }
+  /** One bpf tc filter on a clsact hook whose qdisc may belong to someone else (the bpf network's). */
+  | {
+      readonly type: 'tc-filter';
+      readonly dev: string;
+      readonly netns?: string | undefined;
+      readonly direction: 'ingress' | 'egress';
+      readonly prio: number;
+      readonly handle: number;
+    }
   /** A daemon; removed only when /proc/<pid> still shows the same start time. */
   | { readonly type: 'process'; readonly pid: number; readonly startTime: string; readonly what: string }
   /** A file or directory inside the agent's stateDir or runDir (secrets, configs, sockets). */
   | { readonly type: 'path'; readonly path: string }
   | { readonly type: 'ovs-bridge'; readonly name: string; readonly db: string }
   | { readonly type: 'ovs-port'; readonly bridge: string; readonly name: string; readonly db: string }
+  /** OpenFlow flows on a bridge whose cookie matches cookie/mask; mgmt is the bridge's management socket path. */
+  | { readonly type: 'ovs-flows'; readonly bridge: string; readonly mgmt: string; readonly cookie: string; readonly mask: string }
   | { readonly type: 'xfrm-policy'; readonly selector: readonly string[]; readonly netns?: string | undefined }
   | { readonly type: 'xfrm-state'; readonly selector: readonly string[]; readonly netns?: string | undefined }
   /** A sysctl we changed; restored at teardown when restore is set. */
@@ -59,6 +70,8 @@ export function describe(o: OwnedObject): string {
       return `bpf pin ${o.path}`;
     case 'tc-clsact':
       return `tc clsact ${o.dev}${ns}`;
+    case 'tc-filter':
+      return `tc filter ${o.dev} ${o.direction} prio ${o.prio} handle ${o.handle}${ns}`;
     case 'process':
       return `process ${o.pid} (${o.what})`;
     case 'path':
@@ -67,6 +80,8 @@ export function describe(o: OwnedObject): string {
       return `ovs bridge ${o.name}`;
     case 'ovs-port':
       return `ovs port ${o.bridge}/${o.name}`;
+    case 'ovs-flows':
+      return `ovs flows ${o.bridge} cookie ${o.cookie}/${o.mask}`;
     case 'xfrm-policy':
       return `xfrm policy ${o.selector.join(' ')}${ns}`;
     case 'xfrm-state':

@@ -2,9 +2,9 @@
 // replays a scope's journal in reverse through here, and GC uses it for orphans. Every removal
 // is idempotent ("already gone" is success), processes are killed only while /proc still
 // shows the start time the journal recorded (a recycled PID is never touched), and paths are
-// removed only inside the agent's own stateDir or runDir. Long runs of links or namespaces are
-// removed with one `ip -batch` (teardown of 200 containers is a handful of processes, not
-// hundreds); a batch that fails falls back to one removal per object.
+// removed only inside the agent's own stateDir or runDir. Long runs of links, tc filters or
+// namespaces are removed with one `ip -batch` / `tc -batch` (teardown of 200 containers is a
+// handful of processes, not hundreds); a batch that fails falls back to one removal per object.
 
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -47,12 +47,36 @@ function isGone(e: unknown): boolean {
   return /Cannot find specified qdisc|Address not found|Cannot assign requested address|Bad rule \(does a matching rule exist|No such process|does not exist|No such file or directory|Cannot open network namespace|no such (bridge|port)/i.test(text);
 }
 
-async function gone<T>(p: Promise<T>): Promise<void> {
+async function gone<T>(p: Promise<T>, alsoGone?: RegExp): Promise<void> {
   try {
     await p;
   } catch (e) {
-    if (!isGone(e)) throw e;
+    if (isGone(e)) return;
+    const err = e as { stderr?: string; message?: string };
+    if (alsoGone !== undefined && alsoGone.test(`${err?.stderr ?? ''} ${err?.message ?? ''}`)) return;
+    throw e;
   }
+}
+
+/** tc's answers when the filter, its chain, its qdisc or its device is already gone. */
+const TC_FILTER_GONE = /Cannot find specified filter chain|Parent Qdisc doesn't exist|Filter with specified priority\/protocol not found|Specified filter handle not found|Cannot find device/i;
+/** ovs-ofctl's answers when the bridge's switch is gone (the socket file may outlive ovs-vswitchd). */
+const OVS_FLOWS_GONE = /Connection refused|failed to connect to socket|is not a bridge or a socket/i;
+
+const IFACE_RE = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,14}$/;
+const COOKIE_RE = /^0x[0-9a-f]{1,16}$/;
+
+function tcArgs(ns: string | undefined): string[] {
+  return ns === undefined ? ['tc'] : ['tc', '-n', ns];
+}
+
+/** The words after `tc filter del` (also a `tc -batch` line): argv only, checked, never through a shell. */
+function tcFilterDel(o: Extract<OwnedObject, { type: 'tc-filter' }>): string[] {
+  const int = (n: number, max: number): boolean => Number.isInteger(n) && n >= 0 && n <= max;
+  if (!IFACE_RE.test(o.dev) || (o.direction !== 'ingress' && o.direction !== 'egress') || !int(o.prio, 0xffff) || !int(o.handle, 0xffffffff)) {
+    throw new Error(`refusing to remove ${describe(o)}: not a valid tc filter record`);
+  }
+  return ['dev', o.dev, o.direction, 'prio', String(o.prio), 'handle', String(o.handle), 'bpf'];
 }
 
 function nsOf(deps: UndoDeps, netns: string | undefined): string | undefined {
@@ -133,7 +157,9 @@ export async function removeObject(deps: UndoDeps, obj: OwnedObject): Promise<vo
       await rm(obj.path, { recursive: true, force: true });
       return;
     case 'tc-clsact':
-      return gone(runner.run(['tc', ...(nsOf(deps, obj.netns) === undefined ? [] : ['-n', nsOf(deps, obj.netns)!]), 'qdisc', 'del', 'dev', obj.dev, 'clsact']));
+      return gone(runner.run([...tcArgs(nsOf(deps, obj.netns)), 'qdisc', 'del', 'dev', obj.dev, 'clsact']));
+    case 'tc-filter':
+      return gone(runner.run([...tcArgs(nsOf(deps, obj.netns)), 'filter', 'del', ...tcFilterDel(obj)]), TC_FILTER_GONE);
     case 'process':
       return killProcess(deps, obj.pid, obj.startTime);
     case 'path':
@@ -144,6 +170,9 @@ export async function removeObject(deps: UndoDeps, obj: OwnedObject): Promise<vo
       return gone(runner.run(['ovs-vsctl', `--db=unix:${obj.db}`, '--timeout=5', '--if-exists', 'del-br', obj.name]));
     case 'ovs-port':
       return gone(runner.run(['ovs-vsctl', `--db=unix:${obj.db}`, '--timeout=5', '--if-exists', 'del-port', obj.bridge, obj.name]));
+    case 'ovs-flows':
+      if (!COOKIE_RE.test(obj.cookie) || !COOKIE_RE.test(obj.mask) || !obj.mgmt.startsWith('/')) throw new Error(`refusing to remove ${describe(obj)}: not a valid flow record`);
+      return gone(runner.run(['ovs-ofctl', '-O', 'OpenFlow14', '--timeout=10', 'del-flows', `unix:${obj.mgmt}`, `cookie=${obj.cookie}/${obj.mask}`]), OVS_FLOWS_GONE);
     case 'xfrm-policy':
       return gone(runner.run([...ipArgs(nsOf(deps, obj.netns)), 'xfrm', 'policy', 'del', ...obj.selector]));
     case 'xfrm-state':
@@ -156,20 +185,32 @@ export async function removeObject(deps: UndoDeps, obj: OwnedObject): Promise<vo
   }
 }
 
-type Batchable = Extract<OwnedObject, { type: 'link' } | { type: 'netns' }>;
+type Batchable = Extract<OwnedObject, { type: 'link' } | { type: 'netns' } | { type: 'tc-filter' }>;
 
 function batchKey(deps: UndoDeps, o: OwnedObject): string | undefined {
   if (o.type === 'netns') return 'netns';
   if (o.type === 'link') return `link@${nsOf(deps, o.netns) ?? ''}`;
+  if (o.type === 'tc-filter') return `tc-filter@${nsOf(deps, o.netns) ?? ''}`;
   return undefined;
 }
 
-/** Removes a run of links in one namespace, or a run of namespaces, with one `ip -batch`. */
+function batchArgv(deps: UndoDeps, first: Batchable): string[] {
+  if (first.type === 'netns') return ['ip', '-force', '-batch', '-'];
+  if (first.type === 'tc-filter') return [...tcArgs(nsOf(deps, first.netns)), '-force', '-batch', '-'];
+  return [...ipArgs(nsOf(deps, first.netns)), '-force', '-batch', '-'];
+}
+
+function batchLine(o: Batchable): string {
+  if (o.type === 'netns') return `netns del ${o.name}`;
+  if (o.type === 'tc-filter') return `filter del ${tcFilterDel(o).join(' ')}`;
+  return `link del dev ${o.name}`;
+}
+
+/** Removes a run of links or tc filters in one namespace, or a run of namespaces, with one `ip -batch` / `tc -batch`. */
 async function removeBatch(deps: UndoDeps, objs: readonly Batchable[]): Promise<void> {
-  const first = objs[0]!;
-  const argv = first.type === 'netns' ? ['ip', '-force', '-batch', '-'] : [...ipArgs(nsOf(deps, first.netns)), '-force', '-batch', '-'];
-  const lines = objs.map((o) => (o.type === 'netns' ? `netns del ${o.name}` : `link del dev ${o.name}`));
+  const argv = batchArgv(deps, objs[0]!);
   try {
+    const lines = objs.map(batchLine);
     await deps.runner.run(argv, { stdin: lines.join('\n') + '\n', timeoutMs: 120_000 });
   } catch {
     // Some were already gone (or one failed): settle each on its own, idempotently.

@@ -4,7 +4,10 @@
 // any journaled object. Scanned: network namespaces (`ip netns list`), links of the host
 // namespace, nft tables and iptables chains (both backends; name starting with the prefix in
 // either case) with the jumps into them, entries of env.bpffs and env.runDir named with the
-// prefix. A scan whose tool is missing is skipped.
+// prefix. A scan whose tool is missing is skipped. OpenFlow flows and tc filters are not
+// scanned: they live on a scope's own switch or on a veth, which go with their scope (or are
+// found here as orphans themselves), and both are journaled before they are created, so one
+// left on a kept object is already listed by that scope's journal.
 
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
