@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { NAME_RE, SeconetError } from '@seconet/core';
-import type { AgentEndpointConfig } from './agents/registry.js';
+import type { AgentEndpointConfig, AgentRecoveryConfig } from './agents/registry.js';
 import type { EngineOptions } from './engine/engine.js';
 
 export interface ControllerConfig {
@@ -60,6 +60,37 @@ function unknownKeys(o: Raw, allowed: readonly string[], field: string): void {
   for (const k of Object.keys(o)) if (!allowed.includes(k)) throw bad(field === '' ? k : `${field}.${k}`, `unknown field (allowed: ${allowed.join(', ')})`);
 }
 
+function argvList(v: unknown, field: string): string[] {
+  if (!Array.isArray(v) || v.length === 0 || !v.every((a) => typeof a === 'string' && a.length > 0 && !a.includes('\0'))) {
+    throw bad(field, 'expected a non-empty list of command words (argv), e.g. [systemctl, restart, seconet-agent]');
+  }
+  return v as string[];
+}
+
+/** `agents[i].recovery`: restart an agent over SSH when it stops answering (docs/operations.md). */
+function parseRecovery(v: unknown, f: string, path: (v: unknown, field: string, def?: string) => string): AgentRecoveryConfig {
+  const o = obj(v, f);
+  unknownKeys(o, ['ssh', 'restartCommand', 'logFile', 'logLines', 'afterMs'], f);
+  const ssh = obj(o['ssh'], `${f}.ssh`);
+  unknownKeys(ssh, ['host', 'port', 'user', 'identityFile', 'knownHostsFile', 'proxyCommand', 'timeoutMs'], `${f}.ssh`);
+  const out: AgentRecoveryConfig = {
+    ssh: {
+      host: str(ssh['host'], `${f}.ssh.host`),
+      port: int(ssh['port'], `${f}.ssh.port`, 22, 1, 65535),
+      username: str(ssh['user'], `${f}.ssh.user`, 'root'),
+      identityFile: path(ssh['identityFile'], `${f}.ssh.identityFile`),
+      knownHostsFile: path(ssh['knownHostsFile'], `${f}.ssh.knownHostsFile`),
+      proxyCommand: ssh['proxyCommand'] === undefined ? undefined : argvList(ssh['proxyCommand'], `${f}.ssh.proxyCommand`),
+      timeoutMs: int(ssh['timeoutMs'], `${f}.ssh.timeoutMs`, 10_000, 1000, 120_000),
+    },
+    restartCommand: argvList(o['restartCommand'], `${f}.restartCommand`),
+    logFile: o['logFile'] === undefined ? undefined : str(o['logFile'], `${f}.logFile`),
+    logLines: int(o['logLines'], `${f}.logLines`, 50, 1, 1000),
+    afterMs: int(o['afterMs'], `${f}.afterMs`, 10_000, 0, 3_600_000),
+  };
+  return out;
+}
+
 /** Validates a parsed configuration document; `baseDir` anchors relative paths. */
 export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): ControllerConfig {
   const root = obj(doc, '');
@@ -84,7 +115,7 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
   const agents = agentsRaw.map((a, i): AgentEndpointConfig => {
     const f = `agents[${i}]`;
     const o = obj(a, f);
-    unknownKeys(o, ['name', 'address', 'tls', 'serverName'], f);
+    unknownKeys(o, ['name', 'address', 'tls', 'serverName', 'recovery'], f);
     const name = str(o['name'], `${f}.name`);
     if (!NAME_RE.test(name)) throw bad(`${f}.name`, `${JSON.stringify(name)} is not a valid agent name (${NAME_RE.source})`);
     if (names.has(name)) throw bad(`${f}.name`, `${name} is listed twice`);
@@ -96,7 +127,8 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
       address: hostPort(str(o['address'], `${f}.address`), `${f}.address`),
       tls: { ca: path(tls['ca'], `${f}.tls.ca`), cert: path(tls['cert'], `${f}.tls.cert`), key: path(tls['key'], `${f}.tls.key`) },
     };
-    return o['serverName'] === undefined ? out : { ...out, serverName: str(o['serverName'], `${f}.serverName`) };
+    const withName = o['serverName'] === undefined ? out : { ...out, serverName: str(o['serverName'], `${f}.serverName`) };
+    return o['recovery'] === undefined ? withName : { ...withName, recovery: parseRecovery(o['recovery'], `${f}.recovery`, path) };
   });
 
   const api = obj(root['api'], 'api');

@@ -5,7 +5,7 @@ export { readTokenFile, TokenSet } from './api/auth.js';
 export { startController, ControllerServiceImpl, newExperimentId, defaultConnect, type StartControllerOptions, type RunningController } from './controller.js';
 export { loadControllerConfig, parseControllerConfig, type ControllerConfig } from './config.js';
 export { openStore, Store, type RunResultData, type ExperimentRecord, type StoredRun } from './store/store.js';
-export { AgentRegistry, type AgentEndpointConfig, type ConnectFn } from './agents/registry.js';
+export { AgentRegistry, type AgentEndpointConfig, type AgentRecoveryConfig, type ConnectFn } from './agents/registry.js';
 export type * from './agents/contract.js';
 export { Engine, DEFAULT_ENGINE_OPTIONS, type EngineOptions, type EngineDeps, type AgentPool } from './engine/engine.js';
 export { planExperiment, type ExperimentPlan } from './engine/plan.js';

@@ -5,6 +5,8 @@
 
 import { SeconetError } from '@seconet/core';
 import type { AgentStatus } from '../service.js';
+import { openSsh, type SshTarget } from '../ssh/session.js';
+import { restartAgentOverSsh, type RecoveryResult } from '../ssh/recovery.js';
 import type { AgentInfo, AgentLink } from './contract.js';
 
 export interface AgentEndpointConfig {
@@ -13,6 +15,18 @@ export interface AgentEndpointConfig {
   readonly address: string;
   readonly tls: { readonly ca: string; readonly cert: string; readonly key: string };
   readonly serverName?: string;
+  /** How to restart the agent over SSH when it stops answering (optional). */
+  readonly recovery?: AgentRecoveryConfig | undefined;
+}
+
+export interface AgentRecoveryConfig {
+  readonly ssh: Omit<SshTarget, 'name'>;
+  /** argv run on the host, e.g. ["systemctl", "restart", "seconet-agent"]. */
+  readonly restartCommand: readonly string[];
+  readonly logFile?: string | undefined;
+  readonly logLines?: number | undefined;
+  /** Down for this long before a restart is tried (default 10 s); at most one try per this interval. */
+  readonly afterMs?: number | undefined;
 }
 
 export type ConnectFn = (endpoint: AgentEndpointConfig) => AgentLink;
@@ -33,6 +47,8 @@ interface Entry {
   lastSeen?: string;
   error?: string;
   everSeen: boolean;
+  downSince?: number;
+  lastRecovery?: number;
 }
 
 export class AgentRegistry {
@@ -90,13 +106,39 @@ export class AgentRegistry {
       e.everSeen = true;
       e.lastSeen = new Date().toISOString();
       delete e.error;
+      delete e.downSince;
       if (cameBack) await this.gc(name);
       return info;
     } catch (err) {
       if (e.healthy) this.opts.log?.warn({ agent: name, err: (err as Error).message }, 'agent unreachable');
       e.healthy = false;
       e.error = (err as Error).message;
+      e.downSince ??= Date.now();
       throw err;
+    }
+  }
+
+  /**
+   * Restarts an agent over SSH when its recovery is configured, it has been down for at least
+   * `afterMs` (or at once with `now`, when a run already failed on it) and no restart was tried
+   * within that interval; collects its last log lines.
+   * Resolves undefined when no restart was due.
+   */
+  async recover(name: string, opts: { now?: boolean } = {}): Promise<RecoveryResult | undefined> {
+    const e = this.entries.get(name);
+    const r = e?.config.recovery;
+    if (!e || !r || e.healthy || e.downSince === undefined) return undefined;
+    const after = r.afterMs ?? 10_000;
+    const now = Date.now();
+    if ((!opts.now && now - e.downSince < after) || (e.lastRecovery !== undefined && now - e.lastRecovery < after)) return undefined;
+    e.lastRecovery = now;
+    const session = await openSsh({ ...r.ssh, name });
+    try {
+      const result = await restartAgentOverSsh(session, { restartCommand: r.restartCommand, logFile: r.logFile, logLines: r.logLines });
+      this.opts.log?.warn({ agent: name, restarted: result.restarted, exitCode: result.exitCode }, 'agent restarted over SSH');
+      return result;
+    } finally {
+      session.close();
     }
   }
 

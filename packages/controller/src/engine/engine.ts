@@ -29,6 +29,8 @@ export interface AgentPool {
   info(name: string): AgentInfo | undefined;
   /** Whether the last health check reached the agent (absent: unknown, ask with refresh). */
   healthy?(name: string): boolean;
+  /** Restarts an agent that stopped answering, when configured (see AgentRegistry.recover). */
+  recover?(name: string, opts?: { now?: boolean }): Promise<{ restarted: boolean; exitCode: number | null; output: string; logTail: string } | undefined>;
 }
 
 export interface EngineOptions {
@@ -226,16 +228,43 @@ export class Engine {
     else this.scopes.set(scope, n);
   }
 
-  /** Waits (up to agentWaitMs) until every agent answers GetInfo; an agent that restarted has run its startup GC by then. */
-  private async waitForAgents(hosts: readonly string[], signal: AbortSignal, force = false): Promise<void> {
+  /**
+   * Waits (up to agentWaitMs) until every agent answers GetInfo; an agent that restarted has run
+   * its startup GC by then. An agent that stays down is restarted over SSH where its recovery is
+   * configured, and what happened (with its last log lines) goes into the experiment's events.
+   */
+  private async waitForAgents(hosts: readonly string[], signal: AbortSignal, force = false, experiment?: string): Promise<void> {
     const end = Date.now() + this.options.agentWaitMs;
     const pool = this.deps.agents;
     for (;;) {
       const ask = force || !pool.healthy ? hosts : hosts.filter((h) => !pool.healthy!(h));
       const down = (await Promise.all(ask.map((h) => pool.refresh(h).then(() => undefined, () => h)))).filter((h) => h !== undefined);
       if (down.length === 0 || signal.aborted || Date.now() >= end) return;
+      if (pool.recover) await Promise.all(down.map((h) => this.recoverAgent(h, experiment)));
       await sleepUnlessAborted(Math.min(1000, this.options.agentWaitMs), signal);
     }
+  }
+
+  private async recoverAgent(host: string, experiment: string | undefined, now = false): Promise<string | undefined> {
+    let message: string;
+    try {
+      const r = await this.deps.agents.recover!(host, { now });
+      if (!r) return undefined;
+      message = `agent ${host} stopped answering: restarted over SSH (${r.restarted ? 'ok' : `exit ${r.exitCode}: ${r.output.trim()}`}); its last log lines:\n${r.logTail}`;
+    } catch (err) {
+      message = `agent ${host} stopped answering; restart over SSH failed: ${(err as Error).message}`;
+    }
+    if (experiment) this.deps.store.addEvent(experiment, 'log', { host, message });
+    return message;
+  }
+
+  /** After a failed attempt: agents of the cell that no longer answer are restarted (when configured); what that found joins the run's error. */
+  private async recoverFailedHosts(hosts: readonly string[], experiment: string): Promise<string[]> {
+    const pool = this.deps.agents;
+    if (!pool.recover) return [];
+    const down = (await Promise.all(hosts.map((h) => pool.refresh(h).then(() => undefined, () => h)))).filter((h) => h !== undefined);
+    const notes = await Promise.all(down.map((h) => this.recoverAgent(h, experiment, true)));
+    return notes.filter((n): n is string => n !== undefined).map((n) => (n.length > 4000 ? `${n.slice(0, 4000)}...` : n));
   }
 
   private async teardown(a: Applied): Promise<void> {
@@ -294,7 +323,7 @@ export class Engine {
       store.addEvent(plan.id, 'cell', { cell: cell.id, state: 'failed', error: why });
       return undefined;
     }
-    await this.waitForAgents(hosts, signal);
+    await this.waitForAgents(hosts, signal, false, plan.id);
     const ctx: CellContext = { cell, scope, placement, agents, underlay: this.underlay(hosts), tunnelVariant: '', filterVariant: '', dirty: false };
     try {
       await this.applyCell(plan.id, ctx, signal);
@@ -398,7 +427,8 @@ export class Engine {
         store.addEvent(plan.id, 'run', { run: run.id, state: 'succeeded', runsDone: p.runsDone, runsTotal: p.runsTotal });
         return;
       }
-      errors.push(outcome.error);
+      const notes = await this.recoverFailedHosts([...ctx.agents.keys()], plan.id);
+      errors.push([outcome.error, ...notes].join('; '));
       lastError = summary();
       ctx.dirty = true;
       if (attempt < budget) {
@@ -418,7 +448,7 @@ export class Engine {
     const { store } = this.deps;
     if (ctx.dirty) {
       try {
-        await this.waitForAgents([...ctx.agents.keys()], signal, true);
+        await this.waitForAgents([...ctx.agents.keys()], signal, true, plan.id);
         await this.applyCell(plan.id, ctx, signal);
       } catch (err) {
         if (signal.aborted) return 'aborted';
