@@ -1,0 +1,125 @@
+// The agent's own code inside full-kernel guests: the IPsec tunnel driver (kernel variant)
+// runs in each guest under Node with the ExecRunner and an on-disk journal, exactly as in the
+// agent: charon in a private mount namespace, the xfrm interface, swanctl, the journal, and
+// teardown from the journal in a second process. The driver code is bundled once on the
+// machine (Node under emulation would spend about a minute compiling TypeScript per start).
+// Functional only: emulated guests say nothing about speed.
+import t from 'tap';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { containerCidr, generateTunnelSecrets, overlayAddress } from '@seconet/core';
+import { bootFullKernelLab, fullKernelLabMissing } from '../packages/agent/src/fullkernel/full-kernel-lab.js';
+import type { GuestRunner } from '../packages/agent/src/fullkernel/guest-runner.js';
+import { labPrefix } from '../packages/agent/src/lab/topology.js';
+import { ipsecXfrmDevice } from '../packages/agent/src/tunnels/ipsec.js';
+import type { HostEnv } from '../packages/agent/src/host-env.js';
+import type { NetworkView } from '../packages/agent/src/driver.js';
+import type { TunnelSpec__Output } from '../packages/agent/src/gen/seconet/agent/v1/TunnelSpec.js';
+
+const missing = fullKernelLabMissing();
+const src = (p: string): string => fileURLToPath(new URL(`../packages/agent/src/${p}`, import.meta.url));
+
+/** The guest-side program: `ensure JOB` or `teardown JOB`, printing one JSON line. */
+function guestProgram(): string {
+  return `
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import { ExecRunner } from ${JSON.stringify(src('runner/runner.ts'))};
+import { Journal } from ${JSON.stringify(src('journal/file-journal.ts'))};
+import { teardownObjects } from ${JSON.stringify(src('journal/undo.ts'))};
+import { TUNNEL_DRIVERS } from ${JSON.stringify(src('tunnels/index.ts'))};
+async function main() {
+  const [cmd, file] = process.argv.slice(2);
+  const job = JSON.parse(readFileSync(file, 'utf8'));
+  const runner = new ExecRunner();
+  const journals = new Journal(job.env.stateDir);
+  journals.load();
+  const journal = await journals.open(job.scope);
+  const ctx = { env: job.env, runner, journal, log: pino({ level: 'silent' }), scope: job.scope };
+  const driver = TUNNEL_DRIVERS.get(job.spec.kind);
+  if (cmd === 'ensure') {
+    const result = await driver.ensure(ctx, job.spec, job.view);
+    const drift = await driver.check(ctx, job.spec, job.view);
+    await journal.flush();
+    console.log(JSON.stringify({ result, drift, objects: journal.objects().length }));
+  } else {
+    const r = await teardownObjects({ runner, env: job.env, graceMs: 3000 }, journal);
+    await journal.flush();
+    console.log(JSON.stringify(r));
+  }
+}
+main().then(() => process.exit(0), (e) => { console.error(e && e.stack || String(e)); process.exit(1); });
+`;
+}
+
+async function ping(r: GuestRunner, to: string, src?: string): Promise<boolean> {
+  const res = await r.run(['ping', '-n', '-q', '-c', '1', '-W', '2', ...(src ? ['-I', src] : []), to], { okCodes: [0, 1, 2], timeoutMs: 15_000 });
+  return /\b[1-9]\d* received/.test(res.stdout);
+}
+
+async function pingEventually(r: GuestRunner, to: string, src?: string, timeoutMs = 40_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) if (await ping(r, to, src)) return true;
+  return false;
+}
+
+t.test('the agent\'s IPsec driver runs inside stock-kernel guests', { skip: missing ?? false, timeout: 300_000 }, async (t) => {
+  const lab = await bootFullKernelLab({ guests: 2, memoryMiB: 384 });
+  t.teardown(() => lab.destroy());
+  const bundle = join(lab.dir, 'guest-driver.cjs');
+  const entry = join(lab.dir, 'guest-driver.ts');
+  await writeFile(entry, guestProgram());
+  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: bundle, conditions: ['seconet-source'], logLevel: 'silent', nodePaths: [fileURLToPath(new URL('../node_modules', import.meta.url))] });
+
+  const secrets = generateTunnelSecrets('ipsec', lab.guests.map((g) => g.name));
+  const jobs = lab.guests.map((g) => {
+    const env: HostEnv = {
+      name: g.name, prefix: labPrefix(lab.id, g.index), hostNetns: undefined,
+      // Guest tmpfs: charon's vici socket lives in the run directory, and sockets need a local filesystem.
+      stateDir: '/run/snagent/state', runDir: '/run/snagent/run', bpffs: '/run/snagent/bpf',
+      underlayDev: 'eth0', underlayAddress: g.address, underlayMtu: 1500,
+    };
+    const view: NetworkView = { kind: 'routing', containerCidr: containerCidr(g.index), gateway: `198.19.${g.index}.1`, bridge: undefined, ovsdb: undefined, containers: [], mtu: 1500 };
+    const spec: TunnelSpec__Output = {
+      kind: 'ipsec', variant: 'VARIANT_KERNEL', cipher: '', localAddress: g.address, overlayAddress: `${overlayAddress(g.index)}/24`, port: 0, vni: 0,
+      secrets: { privateKey: '', preSharedKey: secrets[g.name]!.preSharedKey },
+      peers: lab.guests.filter((p) => p !== g).map((p) => ({ name: p.name, underlayAddress: p.address, overlayAddress: overlayAddress(p.index), routes: [containerCidr(p.index)], publicKey: '', index: p.index })),
+    };
+    return { g, env, view, spec, file: join(g.share, 'job.json') };
+  });
+  for (const j of jobs) {
+    await writeFile(j.file, JSON.stringify({ env: j.env, view: j.view, spec: j.spec, scope: 'fk' }), { mode: 0o600 });
+    await j.g.runner.run(['ip', '-batch', '-'], { stdin: `link add sncnet type dummy\naddr add ${j.view.gateway}/24 dev sncnet\nlink set sncnet up\n` });
+  }
+  const node = (j: (typeof jobs)[number], cmd: string): Promise<{ stdout: string; stderr: string }> => j.g.runner.run(['node', bundle, cmd, j.file], { timeoutMs: 180_000 });
+
+  const out = await Promise.all(jobs.map((j) => node(j, 'ensure')));
+  for (const [i, o] of out.entries()) {
+    const r = JSON.parse(o.stdout.trim().split('\n').pop()!) as { result: { variant: string; changed: boolean }; drift: unknown[]; objects: number };
+    t.same([r.result.variant, r.result.changed], ['kernel', true], `${jobs[i]!.g.name}: the driver made the kernel variant inside the guest`);
+    t.same(r.drift, [], `${jobs[i]!.g.name}: check right after ensure reports no drift`);
+    t.ok(r.objects > 0, `${jobs[i]!.g.name}: the on-disk journal lists what the driver made`);
+  }
+  const [a, b] = jobs as [(typeof jobs)[number], (typeof jobs)[number]];
+  t.ok(await pingEventually(a.g.runner, overlayAddress(b.g.index)), 'overlay ping through ESP');
+  t.ok(await pingEventually(a.g.runner, b.view.gateway, a.view.gateway), 'container network a -> b through ESP');
+  t.ok(await pingEventually(b.g.runner, a.view.gateway, b.view.gateway), 'container network b -> a through ESP');
+  const states = (await a.g.runner.run(['ip', 'xfrm', 'state'])).stdout;
+  t.match(states, /proto esp/, 'ESP SAs in the guest kernel');
+  t.match(states, /aead rfc4106\(gcm\(aes\)\)/, 'AES-GCM');
+  const dev = ipsecXfrmDevice(a.env.prefix, 'fk');
+  const pids = (await a.g.runner.run(['pgrep', '-x', 'charon'], { okCodes: [0, 1] })).stdout.trim();
+  t.match(pids, /^\d+$/, 'one charon runs in the guest, started by the driver');
+
+  const down = await Promise.all(jobs.map((j) => node(j, 'teardown')));
+  for (const [i, o] of down.entries()) {
+    const r = JSON.parse(o.stdout.trim().split('\n').pop()!) as { removed: string[]; failed: unknown[] };
+    t.same(r.failed, [], `${jobs[i]!.g.name}: teardown from the on-disk journal, nothing failed`);
+    t.ok(r.removed.length > 0, `${jobs[i]!.g.name}: teardown removed ${r.removed.length} objects`);
+  }
+  t.equal((await a.g.runner.run(['ip', 'link', 'show', 'dev', dev], { okCodes: [0, 1] })).exitCode, 1, `teardown removed ${dev}`);
+  t.equal((await a.g.runner.run(['pgrep', '-x', 'charon'], { okCodes: [0, 1] })).exitCode, 1, 'teardown stopped charon');
+  t.notOk(await ping(a.g.runner, b.view.gateway, a.view.gateway), 'no route to the peer container network after teardown');
+});
