@@ -30,6 +30,8 @@ import { ExecRunner } from ${JSON.stringify(src('runner/runner.ts'))};
 import { Journal } from ${JSON.stringify(src('journal/file-journal.ts'))};
 import { teardownObjects } from ${JSON.stringify(src('journal/undo.ts'))};
 import { TUNNEL_DRIVERS } from ${JSON.stringify(src('tunnels/index.ts'))};
+import { ensureContainers } from ${JSON.stringify(src('netns/containers.ts'))};
+import { ovsDriver } from ${JSON.stringify(src('solutions/ovs.ts'))};
 async function main() {
   const [cmd, file] = process.argv.slice(2);
   const job = JSON.parse(readFileSync(file, 'utf8'));
@@ -39,7 +41,14 @@ async function main() {
   const journal = await journals.open(job.scope);
   const ctx = { env: job.env, runner, journal, log: pino({ level: 'silent' }), scope: job.scope };
   const driver = TUNNEL_DRIVERS.get(job.spec.kind);
-  if (cmd === 'ensure') {
+  if (cmd === 'ovs') {
+    const handles = await ensureContainers(ctx, job.containers, job.mtu, { containerSide: false });
+    const { result, view } = await ovsDriver.ensure(ctx, job.view.containerCidr, handles, job.mtu);
+    const tunnel = await driver.ensure(ctx, job.spec, view);
+    const drift = [...(await ovsDriver.check(ctx, view)), ...(await driver.check(ctx, job.spec, view))];
+    await journal.flush();
+    console.log(JSON.stringify({ result, tunnel, drift, netns: handles.map((h) => h.netns), bridge: view.bridge }));
+  } else if (cmd === 'ensure') {
     const result = await driver.ensure(ctx, job.spec, job.view);
     const drift = await driver.check(ctx, job.spec, job.view);
     await journal.flush();
@@ -122,4 +131,39 @@ t.test('the agent\'s IPsec driver runs inside stock-kernel guests', { skip: miss
   t.equal((await a.g.runner.run(['ip', 'link', 'show', 'dev', dev], { okCodes: [0, 1] })).exitCode, 1, `teardown removed ${dev}`);
   t.equal((await a.g.runner.run(['pgrep', '-x', 'charon'], { okCodes: [0, 1] })).exitCode, 1, 'teardown stopped charon');
   t.notOk(await ping(a.g.runner, b.view.gateway, a.view.gateway), 'no route to the peer container network after teardown');
+
+  await t.test('the ovs solution picks the kernel datapath inside the guest; containers on two guests talk through it', async (t) => {
+    for (const j of jobs) {
+      await j.g.runner.run(['ip', 'link', 'del', 'sncnet'], { okCodes: [0, 1] });
+      const spec: TunnelSpec__Output = { ...j.spec, kind: 'none', variant: 'VARIANT_UNSPECIFIED', overlayAddress: '', secrets: { privateKey: '', preSharedKey: '' } };
+      const containers = [1, 2].map((k) => ({ name: `c${j.g.index}-${k}`, address: `198.19.${j.g.index}.${k + 1}` }));
+      const env = { ...j.env, stateDir: '/run/snagent/ovs-state', runDir: '/run/snagent/ovs-run' };
+      await writeFile(j.file, JSON.stringify({ env, view: j.view, spec, scope: 'fkovs', containers, mtu: 1500 }), { mode: 0o600 });
+    }
+    const res = await Promise.all(jobs.map(async (j) => JSON.parse((await node(j, 'ovs')).stdout.trim().split('\n').pop()!) as { result: { variant: string }; tunnel: { variant: string }; drift: unknown[]; netns: string[]; bridge: string }));
+    for (const [i, r] of res.entries()) {
+      t.equal(r.result.variant, 'kernel', `${jobs[i]!.g.name}: ovs solution chose the kernel datapath`);
+      t.same(r.drift, [], `${jobs[i]!.g.name}: no drift after ensure`);
+      const dp = (await jobs[i]!.g.runner.run(['ovs-dpctl', 'show'])).stdout;
+      t.match(dp, new RegExp(`port \\d+: ${r.bridge} \\(internal\\)`), `${jobs[i]!.g.name}: the scope's bridge is in the kernel datapath`);
+    }
+    const [ra, rb] = res as [(typeof res)[number], (typeof res)[number]];
+    const inNs = async (ns: string, to: string): Promise<boolean> => {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const r = await a.g.runner.run(['ping', '-n', '-q', '-c', '1', '-W', '2', to], { netns: ns, okCodes: [0, 1, 2], timeoutMs: 15_000 });
+        if (/\b[1-9]\d* received/.test(r.stdout)) return true;
+      }
+      return false;
+    };
+    t.ok(await inNs(ra.netns[0]!, `198.19.${a.g.index}.3`), 'two containers on one guest talk through the OVS kernel datapath');
+    t.ok(await inNs(ra.netns[0]!, `198.19.${b.g.index}.2`), 'a container reaches a container on the other guest (ovs + tunnel none)');
+    t.ok(rb.netns.length === 2, 'the other guest has its two containers');
+    const flows = (await a.g.runner.run(['ovs-dpctl', 'dump-flows'])).stdout;
+    t.match(flows, /in_port\(\d+\)/, 'flows installed in the kernel datapath');
+    const down = await Promise.all(jobs.map((j) => node(j, 'teardown')));
+    for (const [i, o] of down.entries()) t.same((JSON.parse(o.stdout.trim().split('\n').pop()!) as { failed: unknown[] }).failed, [], `${jobs[i]!.g.name}: ovs scope torn down from its journal`);
+    t.equal((await a.g.runner.run(['ip', 'netns', 'list'])).stdout.includes(ra.netns[0]!), false, 'container namespaces removed');
+    t.equal((await a.g.runner.run(['pgrep', '-x', 'ovs-vswitchd'], { okCodes: [0, 1] })).exitCode, 1, 'ovs-vswitchd stopped');
+  });
 });
