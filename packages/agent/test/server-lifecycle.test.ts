@@ -170,3 +170,19 @@ t.test('agent life cycle', async (t) => {
     t.ok(n > 0, 'samples arrived before the stop');
   });
 });
+
+t.test('stale prefix locks of dead agents are removed, live ones kept', async (t) => {
+  const { mkdtempSync, writeFileSync, existsSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { removeStalePrefixLocks, processStartTime } = await import('../src/server/state-lock.js');
+  const dir = mkdtempSync(join(tmpdir(), 'sn-prefix-locks-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'snaa.lock'), JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid), name: 'alive' }));
+  writeFileSync(join(dir, 'snbb.lock'), JSON.stringify({ pid: process.pid, startTime: '1', name: 'recycled pid' }));
+  writeFileSync(join(dir, 'sncc.lock'), 'half-written');
+  writeFileSync(join(dir, 'notes.txt'), 'not a lock');
+  t.same(removeStalePrefixLocks(dir).map((p) => p.slice(dir.length + 1)).sort(), ['snbb.lock', 'sncc.lock']);
+  t.ok(existsSync(join(dir, 'snaa.lock')), 'a live holder keeps its lock');
+  t.ok(existsSync(join(dir, 'notes.txt')), 'other files are left alone');
+});

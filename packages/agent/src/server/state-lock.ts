@@ -4,7 +4,7 @@
 // (its PID and the process start time, field 22 of /proc/PID/stat, so a recycled PID does not
 // count as alive). A lock left by a crashed agent is taken over; a live holder is refused.
 
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SeconetError } from '@seconet/core';
 
@@ -81,7 +81,30 @@ export function acquireStateLock(stateDir: string, agentName: string): StateLock
   );
 }
 
+/**
+ * Removes the prefix locks of agents that are gone (killed, or crashed before they could release
+ * them), so /run does not collect one file per killed agent. Live holders are never touched.
+ */
+export function removeStalePrefixLocks(dir: string = PREFIX_LOCK_DIR): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => /^sn[a-z0-9]{2}\.lock$/.test(n));
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    const path = join(dir, n);
+    const holder = readLock(path);
+    if (holder !== undefined && processStartTime(holder.pid) === holder.startTime) continue;
+    rmSync(path, { force: true });
+    removed.push(path);
+  }
+  return removed;
+}
+
 export function acquirePrefixLock(prefix: string, agentName: string, dir: string = PREFIX_LOCK_DIR): StateLock {
+  removeStalePrefixLocks(dir);
   return acquire(join(dir, `${prefix}.lock`), agentName, (h) =>
     new SeconetError('CONFLICT', `prefix: ${prefix} is in use by agent ${JSON.stringify(h.name)} (pid ${h.pid}) on this machine; give each agent its own prefix`, { field: 'prefix', details: { pid: h.pid } }),
   );

@@ -6,7 +6,7 @@
 
 import { readdirSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { listLabNamespaces, type Runner } from '@seconet/agent';
+import { listLabNamespaces, removeStalePrefixLocks, type Runner } from '@seconet/agent';
 import type { LabState } from './lab-state.js';
 import { removeLabState } from './lab-state.js';
 import { procStartTime, stopProcess } from './processes.js';
@@ -90,6 +90,7 @@ export async function takeLabDown(runner: Runner, state: LabState, opts: { keepF
     removed.push(ns);
   }
   await unmountUnder(runner, state.dir);
+  removeStalePrefixLocks();
   if (opts.keepFiles !== true) removeLabFiles(state.dir);
   return { stopped, namespacesRemoved: [...new Set(removed)] };
 }
