@@ -12,8 +12,8 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { createServer } from 'node:net';
 import { spawn } from 'node:child_process';
-import { ExecRunner, connectAgent, createLab, destroyLab, randomLabId } from '@seconet/agent';
-import { startSshd } from './helpers/sshd.js';
+import { connectAgent } from '@seconet/agent';
+import { sshLab } from './helpers/sshd.js';
 import { issue, makeCa } from './helpers/pki.js';
 
 const run = promisify(execFile);
@@ -36,12 +36,7 @@ function recap(out: string, host: string): Recap {
 }
 
 t.test('seconet_agent role over SSH', { skip: !root ? 'needs root for network namespaces' : !haveAnsible ? 'ansible-playbook not installed' : false, timeout: 300_000 }, async (t) => {
-  const runner = new ExecRunner();
-  const lab = await createLab(runner, randomLabId(), 2);
-  t.teardown(() => destroyLab(runner, lab));
-  const [h1, h2] = lab.hosts as [(typeof lab.hosts)[0], (typeof lab.hosts)[0]];
-  const sshd = await startSshd(h1.netns, h1.underlayAddress);
-  t.teardown(() => sshd.stop());
+  const { h1, h2, sshd } = await sshLab(t);
 
   const work = mkdtempSync(join(tmpdir(), 'seconet-ansible-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));

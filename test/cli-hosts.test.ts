@@ -7,20 +7,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ExecRunner, createLab, destroyLab, randomLabId } from '@seconet/agent';
 import { selfArgv } from '../packages/cli/src/self-invoke.js';
-import { startSshd } from './helpers/sshd.js';
+import { sshLab } from './helpers/sshd.js';
 
 const run = promisify(execFile);
 const root = process.getuid?.() === 0;
 
 t.test('hosts check over SSH from an inventory', { skip: root ? false : 'needs root for network namespaces' }, async (t) => {
-  const runner = new ExecRunner();
-  const lab = await createLab(runner, randomLabId(), 2);
-  t.teardown(() => destroyLab(runner, lab));
-  const [h1, h2] = lab.hosts as [(typeof lab.hosts)[0], (typeof lab.hosts)[0]];
-  const sshd = await startSshd(h1.netns, h1.underlayAddress);
-  t.teardown(() => sshd.stop());
+  const { h1, h2, sshd } = await sshLab(t);
   const dir = mkdtempSync(join(tmpdir(), 'seconet-hosts-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const inv = join(dir, 'inventory.yml');

@@ -7,6 +7,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ExecRunner, createLab, destroyLab, randomLabId, type LabHost } from '@seconet/agent';
 
 export interface Sshd {
   readonly dir: string;
@@ -122,4 +123,18 @@ export async function startSshd(netns: string, address: string, port = 22): Prom
 export function netnsProxyCommand(netns: string, address: string, port: number): string[] {
   const script = `const s=require('net').connect(${port},${JSON.stringify(address)});process.stdin.pipe(s);s.pipe(process.stdout);s.on('error',()=>process.exit(1));s.on('close',()=>process.exit(0));`;
   return ['/usr/sbin/ip', 'netns', 'exec', netns, process.execPath, '-e', script];
+}
+
+/**
+ * Two lab hosts with an sshd on h1's underlay address, all removed at the test's teardown:
+ * clients run in (or proxy through) h2's namespace.
+ */
+export async function sshLab(t: { teardown(fn: () => unknown): void }): Promise<{ h1: LabHost; h2: LabHost; sshd: Sshd }> {
+  const runner = new ExecRunner();
+  const lab = await createLab(runner, randomLabId(), 2);
+  t.teardown(() => destroyLab(runner, lab));
+  const [h1, h2] = lab.hosts as [LabHost, LabHost];
+  const sshd = await startSshd(h1.netns, h1.underlayAddress);
+  t.teardown(() => sshd.stop());
+  return { h1, h2, sshd };
 }

@@ -61,3 +61,4 @@ export { bootFullKernelLab, fullKernelLabMissing, removeStaleFullKernelLabs, qem
 export { GuestRunner, type GuestStartOptions } from './fullkernel/guest-runner.js';
 export { findGuestKernel, buildInitramfs, type GuestKernel } from './fullkernel/initramfs.js';
 export { removeStalePrefixLocks, PREFIX_LOCK_DIR } from './server/state-lock.js';
+export { processStartTime } from './journal/undo.js';

@@ -6,7 +6,6 @@ import t from 'tap';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecRunner, createLab, destroyLab, randomLabId } from '@seconet/agent';
 import { SeconetError } from '@seconet/core';
 import { AgentRegistry } from '../src/agents/registry.js';
 import type { AgentLink } from '../src/agents/contract.js';
@@ -16,7 +15,7 @@ import { NO_SECRETS } from '../src/configurator/host-state.js';
 import { openStore } from '../src/store/store.js';
 import { FakePool } from './fake-agent.js';
 import { cell, latency, plan } from './fixtures.js';
-import { netnsProxyCommand, startSshd } from '../../../test/helpers/sshd.js';
+import { netnsProxyCommand, sshLab } from '../../../test/helpers/sshd.js';
 
 const root = process.getuid?.() === 0;
 const fast = { metricsIntervalMs: 20, retryDelayMs: 10, cancelPollMs: 20, runMarginMs: 2000, retries: 0 };
@@ -74,12 +73,7 @@ t.test('agents[].recovery in the controller config', async (t) => {
 });
 
 t.test('the registry restarts an agent over real SSH and reads its log', { skip: root ? false : 'needs root for network namespaces' }, async (t) => {
-  const runner = new ExecRunner();
-  const lab = await createLab(runner, randomLabId(), 2);
-  t.teardown(() => destroyLab(runner, lab));
-  const [h1, h2] = lab.hosts as [(typeof lab.hosts)[0], (typeof lab.hosts)[0]];
-  const sshd = await startSshd(h1.netns, h1.underlayAddress);
-  t.teardown(() => sshd.stop());
+  const { h1, h2, sshd } = await sshLab(t);
   const log = join(sshd.dir, 'agent.log');
   writeFileSync(log, 'starting\nGetInfo ok\nfatal: out of memory\n');
   const marker = join(sshd.dir, 'restarted');

@@ -1,19 +1,13 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { ExecRunner, createLab, destroyLab, randomLabId } from '@seconet/agent';
 import { SeconetError } from '@seconet/core';
 import { checkHost, openSsh, restartAgentOverSsh, type SshTarget } from '../src/ssh/index.js';
-import { netnsProxyCommand, startSshd } from '../../../test/helpers/sshd.js';
+import { netnsProxyCommand, sshLab } from '../../../test/helpers/sshd.js';
 
 const root = process.getuid?.() === 0;
 
 t.test('ssh2 against a real sshd in a lab host', { skip: root ? false : 'needs root for network namespaces' }, async (t) => {
-  const runner = new ExecRunner();
-  const lab = await createLab(runner, randomLabId(), 2);
-  t.teardown(() => destroyLab(runner, lab));
-  const [h1, h2] = lab.hosts as [(typeof lab.hosts)[0], (typeof lab.hosts)[0]];
-  const sshd = await startSshd(h1.netns, h1.underlayAddress);
-  t.teardown(() => sshd.stop());
+  const { h1, h2, sshd } = await sshLab(t);
   const target: SshTarget = {
     name: 'h1',
     host: h1.underlayAddress,

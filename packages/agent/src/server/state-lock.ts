@@ -7,6 +7,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SeconetError } from '@seconet/core';
+import { processStartTime } from '../journal/undo.js';
 
 export const LOCK_FILE = 'agent.lock';
 export const PREFIX_LOCK_DIR = '/run/seconet/prefixes';
@@ -17,17 +18,8 @@ export interface StateLock {
   release(): void;
 }
 
-/** Start time of a process (clock ticks since boot), or undefined when it does not exist. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm (field 2) may contain spaces and parentheses: fields after the last ')' are fixed.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[19];
-  } catch {
-    return undefined;
-  }
-}
+// Process identity (PID plus start time, field 22 of /proc/PID/stat) has one reader in the agent.
+export { processStartTime };
 
 interface LockContent {
   pid: number;

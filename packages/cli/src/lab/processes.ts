@@ -4,19 +4,11 @@
 
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Runner } from '@seconet/agent';
+import { processStartTime, type Runner } from '@seconet/agent';
 import type { ProcessRecord } from './lab-state.js';
 
-export function procStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[19];
-  } catch {
-    return undefined;
-  }
-}
+/** Start time of a live process (field 22 of /proc/PID/stat), undefined when gone or a zombie. */
+export const procStartTime = processStartTime;
 
 export function procCmdline(pid: number): string[] {
   try {
@@ -26,18 +18,10 @@ export function procCmdline(pid: number): string[] {
   }
 }
 
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
-}
-
 /** True when the recorded process still runs (same PID, same start time, expected program). */
 export function isOurs(rec: ProcessRecord, expect: RegExp): boolean {
-  if (procStartTime(rec.pid) !== rec.startTime || isZombie(rec.pid)) return false;
+  // A zombie or a reused PID has no (or another) start time.
+  if (procStartTime(rec.pid) !== rec.startTime) return false;
   return expect.test(procCmdline(rec.pid).join(' '));
 }
 
