@@ -45,8 +45,12 @@ export type OwnedObject =
   | { readonly type: 'ovs-port'; readonly bridge: string; readonly name: string; readonly db: string }
   /** OpenFlow flows on a bridge whose cookie matches cookie/mask; mgmt is the bridge's management socket path. */
   | { readonly type: 'ovs-flows'; readonly bridge: string; readonly mgmt: string; readonly cookie: string; readonly mask: string }
+  /** An xfrm policy, by the words after `ip xfrm policy del` (src, dst, dir, if_id, ...). */
   | { readonly type: 'xfrm-policy'; readonly selector: readonly string[]; readonly netns?: string | undefined }
+  /** xfrm states by the words after `ip xfrm state del` (with spi: one SA) or `deleteall` (without: every SA matching src/dst/proto). */
   | { readonly type: 'xfrm-state'; readonly selector: readonly string[]; readonly netns?: string | undefined }
+  /** A policy routing rule `from all lookup <table>` (charon adds one per family for its table 220). */
+  | { readonly type: 'ip-rule'; readonly family: 4 | 6; readonly priority: number; readonly table: number; readonly netns?: string | undefined }
   /** A sysctl we changed; restored at teardown when restore is set. */
   | { readonly type: 'sysctl'; readonly key: string; readonly previous: string; readonly netns?: string | undefined; readonly restore: boolean };
 
@@ -86,6 +90,8 @@ export function describe(o: OwnedObject): string {
       return `xfrm policy ${o.selector.join(' ')}${ns}`;
     case 'xfrm-state':
       return `xfrm state ${o.selector.join(' ')}${ns}`;
+    case 'ip-rule':
+      return `ip -${o.family} rule priority ${o.priority} table ${o.table}${ns}`;
     case 'sysctl':
       return `sysctl ${o.key}${ns}`;
   }

@@ -2,13 +2,19 @@
 // replays a scope's journal in reverse through here, and GC uses it for orphans. Every removal
 // is idempotent ("already gone" is success), processes are killed only while /proc still
 // shows the start time the journal recorded (a recycled PID is never touched), and paths are
-// removed only inside the agent's own stateDir or runDir. Long runs of links, tc filters or
+// removed only inside the agent's own stateDir or runDir, plus one exception: wireguard-go's
+// control socket, whose directory is fixed at build time (/var/run/wireguard/<dev>.sock,
+// https://git.zx2c4.com/wireguard-go/tree/ipc/uapi_linux.go), is removed when its name carries
+// the agent's prefix and it is a socket. Policy-routing rules and xfrm policies and states are
+// removed by the selector the journal recorded, so a daemon killed with SIGKILL (which
+// therefore did not clean up) leaves nothing behind either. Long runs of links, tc filters or
 // namespaces are removed with one `ip -batch` / `tc -batch` (teardown of 200 containers is a
 // handful of processes, not hundreds); a batch that fails falls back to one removal per object.
 
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { lstat, rm } from 'node:fs/promises';
+import { normalize, resolve, sep } from 'node:path';
+import { PREFIX_RE } from '@seconet/core';
 import type { HostEnv } from '../host-env.js';
 import type { Runner } from '../runner/runner.js';
 import type { ScopeJournal } from './journal.js';
@@ -77,6 +83,54 @@ function tcFilterDel(o: Extract<OwnedObject, { type: 'tc-filter' }>): string[] {
     throw new Error(`refusing to remove ${describe(o)}: not a valid tc filter record`);
   }
   return ['dev', o.dev, o.direction, 'prio', String(o.prio), 'handle', String(o.handle), 'bpf'];
+}
+
+/** Where wireguard-go puts its control sockets (/var/run is /run on Debian, not everywhere). */
+export const WIREGUARD_SOCKET_DIRS = ['/var/run/wireguard', '/run/wireguard'] as const;
+
+/** The interface name of `path` when it is exactly <dir>/<name>.sock with a dir above and a name carrying `prefix`. */
+export function wireguardSocketName(path: string, prefix: string): string | undefined {
+  if (normalize(path) !== path || !PREFIX_RE.test(prefix)) return undefined;
+  const dir = WIREGUARD_SOCKET_DIRS.find((d) => path.startsWith(d + '/'));
+  if (dir === undefined) return undefined;
+  const file = path.slice(dir.length + 1);
+  if (!file.endsWith('.sock')) return undefined;
+  const name = file.slice(0, -'.sock'.length);
+  return name.startsWith(prefix) && IFACE_RE.test(name) ? name : undefined;
+}
+
+async function removeWireguardSocket(path: string): Promise<void> {
+  const st = await lstat(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  if (st === undefined) return;
+  if (!st.isSocket()) throw new Error(`refusing to remove ${path}: not a socket`);
+  await rm(path, { force: true });
+}
+
+const ADDR_RE = /^[0-9a-fA-F:.]{2,39}(\/\d{1,3})?$/;
+const U32_RE = /^(0x[0-9a-fA-F]{1,8}|\d{1,10})$/;
+const XFRM_WORDS: Readonly<Record<'xfrm-policy' | 'xfrm-state', Readonly<Record<string, RegExp>>>> = {
+  'xfrm-policy': { src: ADDR_RE, dst: ADDR_RE, dir: /^(in|out|fwd)$/, if_id: U32_RE, ptype: /^(main|sub)$/ },
+  'xfrm-state': { src: ADDR_RE, dst: ADDR_RE, proto: /^(esp|ah|comp)$/, spi: U32_RE, reqid: U32_RE },
+};
+
+/** The recorded selector, checked word by word (key value pairs of known keys only): argv only, never a shell, but still no option smuggling. */
+function xfrmSelector(o: Extract<OwnedObject, { type: 'xfrm-policy' } | { type: 'xfrm-state' }>): readonly string[] {
+  const words = XFRM_WORDS[o.type];
+  const sel = o.selector;
+  const ok = sel.length >= 4 && sel.length % 2 === 0 && sel.every((w, i) => (i % 2 === 0 ? Object.hasOwn(words, w) && sel.indexOf(w) === i : words[sel[i - 1]!]!.test(w)));
+  if (!ok || !sel.includes('src') || !sel.includes('dst') || (o.type === 'xfrm-policy' && !sel.includes('dir'))) throw new Error(`refusing to remove ${describe(o)}: not a valid selector`);
+  return sel;
+}
+
+/** `ip rule del` words; never the kernel's own rules (priority 0, tables local, main, default). */
+function ipRuleDel(o: Extract<OwnedObject, { type: 'ip-rule' }>): string[] {
+  const okPrio = Number.isInteger(o.priority) && o.priority > 0 && o.priority < 32766;
+  const okTable = Number.isInteger(o.table) && o.table > 0 && o.table <= 0xffffffff && ![253, 254, 255].includes(o.table);
+  if ((o.family !== 4 && o.family !== 6) || !okPrio || !okTable) throw new Error(`refusing to remove ${describe(o)}: not a rule of ours`);
+  return [`-${o.family}`, 'rule', 'del', 'priority', String(o.priority), 'table', String(o.table)];
 }
 
 function nsOf(deps: UndoDeps, netns: string | undefined): string | undefined {
@@ -163,6 +217,7 @@ export async function removeObject(deps: UndoDeps, obj: OwnedObject): Promise<vo
     case 'process':
       return killProcess(deps, obj.pid, obj.startTime);
     case 'path':
+      if (wireguardSocketName(obj.path, deps.env.prefix) !== undefined) return removeWireguardSocket(obj.path);
       if (!inside(obj.path, [deps.env.stateDir, deps.env.runDir])) throw new Error(`refusing to remove ${obj.path}: not inside the agent's stateDir or runDir`);
       await rm(obj.path, { recursive: true, force: true });
       return;
@@ -174,9 +229,13 @@ export async function removeObject(deps: UndoDeps, obj: OwnedObject): Promise<vo
       if (!COOKIE_RE.test(obj.cookie) || !COOKIE_RE.test(obj.mask) || !obj.mgmt.startsWith('/')) throw new Error(`refusing to remove ${describe(obj)}: not a valid flow record`);
       return gone(runner.run(['ovs-ofctl', '-O', 'OpenFlow14', '--timeout=10', 'del-flows', `unix:${obj.mgmt}`, `cookie=${obj.cookie}/${obj.mask}`]), OVS_FLOWS_GONE);
     case 'xfrm-policy':
-      return gone(runner.run([...ipArgs(nsOf(deps, obj.netns)), 'xfrm', 'policy', 'del', ...obj.selector]));
-    case 'xfrm-state':
-      return gone(runner.run([...ipArgs(nsOf(deps, obj.netns)), 'xfrm', 'state', 'del', ...obj.selector]));
+      return gone(runner.run([...ipArgs(nsOf(deps, obj.netns)), 'xfrm', 'policy', 'del', ...xfrmSelector(obj)]));
+    case 'xfrm-state': {
+      const sel = xfrmSelector(obj);
+      return gone(runner.run([...ipArgs(nsOf(deps, obj.netns)), 'xfrm', 'state', sel.includes('spi') ? 'del' : 'deleteall', ...sel]));
+    }
+    case 'ip-rule':
+      return gone(runner.run([...ipArgs(nsOf(deps, obj.netns)), ...ipRuleDel(obj)]));
     case 'sysctl': {
       if (!obj.restore) return;
       const ns = nsOf(deps, obj.netns);

@@ -4,15 +4,17 @@
 // any journaled object. Scanned: network namespaces (`ip netns list`), links of the host
 // namespace, nft tables and iptables chains (both backends; name starting with the prefix in
 // either case) with the jumps into them, entries of env.bpffs and env.runDir named with the
-// prefix. A scan whose tool is missing is skipped. OpenFlow flows and tc filters are not
+// prefix, and wireguard-go control sockets named with the prefix (/var/run/wireguard, outside
+// runDir) whose device no kept journal lists. A scan whose tool is missing is skipped. OpenFlow flows and tc filters are not
 // scanned: they live on a scope's own switch or on a veth, which go with their scope (or are
 // found here as orphans themselves), and both are journaled before they are created, so one
 // left on a kept object is already listed by that scope's journal.
 
-import { readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { HostEnv } from '../host-env.js';
 import type { OwnedObject } from '../journal/objects.js';
+import { WIREGUARD_SOCKET_DIRS, wireguardSocketName } from '../journal/undo.js';
 import { listLinks, listNetns } from '../netns/ip-batch.js';
 import { findTool } from '../runner/tools.js';
 import type { Runner } from '../runner/runner.js';
@@ -134,6 +136,25 @@ export async function findOrphans(deps: OrphanDeps, known: readonly OwnedObject[
     for (const e of readdirSync(env.runDir)) {
       const p = join(resolve(env.runDir), e);
       if (e.startsWith(prefix) && !paths.some((k) => inOrUnder(k, p))) out.push({ type: 'path', path: p });
+    }
+  });
+  await scan('wireguard sockets', async () => {
+    const names = new Set(known.flatMap((k) => (k.type === 'path' ? [wireguardSocketName(k.path, prefix)] : k.type === 'link' && onHost(k.netns) ? [k.name] : [])));
+    const seen = new Set<string>();
+    for (const dir of WIREGUARD_SOCKET_DIRS) {
+      let real: string;
+      try {
+        real = realpathSync(dir);
+      } catch {
+        continue;
+      }
+      if (seen.has(real)) continue;
+      seen.add(real);
+      for (const e of readdirSync(dir)) {
+        const path = `${dir}/${e}`;
+        const name = wireguardSocketName(path, prefix);
+        if (name !== undefined && !names.has(name) && lstatSync(path, { throwIfNoEntry: false })?.isSocket()) out.push({ type: 'path', path });
+      }
     }
   });
   return out;

@@ -19,6 +19,14 @@
 // provides the namespace; `nsenter` starts charon in it and in the host's network namespace),
 // and its own STRONGSWAN_CONF naming its vici socket. The PSK stays in a 0600 swanctl.conf.
 //
+// What charon makes itself and removes only on SIGTERM is journalled before charon can make it,
+// so teardown and GC remove it after a SIGKILL too: its policy-routing rule (priority 220 ->
+// table 220, IPv4 and IPv6, added by kernel-netlink at start whatever install_routes says), the
+// routes kernel-libipsec puts in table 220 for each peer's traffic selectors, and in the kernel
+// variant the xfrm policies (every local x remote selector, dir out/in/fwd, with the if_id) and
+// the ESP SAs between the underlay addresses (SPIs are not known ahead: removed with
+// `ip xfrm state deleteall src dst proto esp`).
+//
 // Overhead: ESP in UDP with an AEAD cipher is outer IPv4 20 + UDP 8 + ESP header 8 + IV 8 +
 // padding 0-3 + trailer 2 + ICV 16 = 62-65 bytes; the paper gives ESP as 26-41 B (+28 = 69),
 // so the kernel variant uses 73 as a safe bound. kernel-libipsec reads at most 1400 bytes from
@@ -31,6 +39,7 @@ import { join } from 'node:path';
 import { SeconetError, objectName, parseCidr } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, NetworkView, ProbeContext, TunnelDriver } from '../driver.js';
 import type { OwnedObject } from '../journal/objects.js';
+import type { HostEnv } from '../host-env.js';
 import type { TunnelSpec__Output } from '../gen/seconet/agent/v1/TunnelSpec.js';
 import type { TunnelPeer__Output } from '../gen/seconet/agent/v1/TunnelPeer.js';
 import { processStartTime } from '../journal/undo.js';
@@ -59,6 +68,38 @@ const ESP: Readonly<Record<string, string>> = {
   chacha20poly1305: 'chacha20poly1305',
 };
 const PLUGINS_COMMON = 'random nonce aes sha1 sha2 hmac gcm chapoly kdf openssl curve25519 gmp pem pkcs1 x509 socket-default vici';
+
+/** charon's routing table and the priority of its rule to it (strongswan.conf charon.routing_table, routing_table_prio). */
+export const CHARON_ROUTING_TABLE = 220;
+
+/** The rules charon adds at start (one per family) and removes at a clean stop. */
+export function charonRuleObjects(env: HostEnv): OwnedObject[] {
+  return ([4, 6] as const).map((family): OwnedObject => ({ type: 'ip-rule', family, priority: CHARON_ROUTING_TABLE, table: CHARON_ROUTING_TABLE, netns: env.hostNetns }));
+}
+
+/** What charon installs per peer once a child SA is up (userspace: table 220 routes; kernel: xfrm policies and SAs). */
+export function charonPeerObjects(env: HostEnv, spec: TunnelSpec__Output, view: NetworkView, variant: 'kernel' | 'userspace', ifId: number): OwnedObject[] {
+  const overlay = requireOverlay(spec);
+  const localTs = [`${overlay.address}/32`, routeDst(view.containerCidr)];
+  const netns = env.hostNetns;
+  return spec.peers.flatMap((p): OwnedObject[] => {
+    const remoteTs = [`${p.overlayAddress}/32`, ...p.routes.map(routeDst)];
+    if (variant === 'userspace') return remoteTs.map((dst): OwnedObject => ({ type: 'route', dst, table: CHARON_ROUTING_TABLE, netns }));
+    const id = ['if_id', String(ifId)];
+    const policies = localTs.flatMap((l) =>
+      remoteTs.flatMap((r): OwnedObject[] => [
+        { type: 'xfrm-policy', selector: ['src', l, 'dst', r, 'dir', 'out', ...id], netns },
+        { type: 'xfrm-policy', selector: ['src', r, 'dst', l, 'dir', 'in', ...id], netns },
+        { type: 'xfrm-policy', selector: ['src', r, 'dst', l, 'dir', 'fwd', ...id], netns },
+      ]),
+    );
+    const states: OwnedObject[] = [
+      { type: 'xfrm-state', selector: ['src', spec.localAddress, 'dst', p.underlayAddress, 'proto', 'esp'], netns },
+      { type: 'xfrm-state', selector: ['src', p.underlayAddress, 'dst', spec.localAddress, 'proto', 'esp'], netns },
+    ];
+    return [...policies, ...states];
+  });
+}
 
 export function ipsecXfrmDevice(prefix: string, scope: string): string {
   return objectName(prefix, 'i', [scope]);
@@ -280,7 +321,9 @@ export const ipsecTunnel: TunnelDriver = {
       await ctx.journal.record({ type: 'link', name: device, netns: ctx.env.hostNetns });
       if (!(await readLink(ctx, device))) await ctx.runner.run([...ipArgv(ctx.env), 'link', 'add', device, 'type', 'xfrm', 'dev', ctx.env.underlayDev, 'if_id', String(ifId)]);
     }
+    const made = charonPeerObjects(ctx.env, spec, view, variant, ifId);
     if (!note) {
+      await ctx.journal.recordAll([...charonRuleObjects(ctx.env), ...made]);
       const logFile = join(dir, 'charon.log');
       const offset = await stat(logFile).then((s) => s.size, () => 0);
       const charon = await startCharon(ctx, dir, runRoot);
@@ -291,7 +334,7 @@ export const ipsecTunnel: TunnelDriver = {
     device = note.device;
     // The libipsec TUN device goes with charon; journalled so a crash between here and teardown still removes it.
     const link: OwnedObject = { type: 'link', name: device, netns: ctx.env.hostNetns };
-    const objects = [link, ...peerRouteObjects(ctx.env, spec.peers)];
+    const objects = [link, ...peerRouteObjects(ctx.env, spec.peers), ...made];
     await dropStale(ctx, prev, objects);
     await ctx.journal.recordAll(objects);
     const mtu = variant === 'kernel' ? ctx.env.underlayMtu - IPSEC_KERNEL_OVERHEAD : Math.min(LIBIPSEC_TUN_MTU, ctx.env.underlayMtu - IPSEC_USERSPACE_OVERHEAD);

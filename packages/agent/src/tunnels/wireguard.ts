@@ -2,7 +2,8 @@
 // Kernel variant: `ip link add type wireguard`. Userspace variant: wireguard-go in the
 // foreground (-f) as a journalled daemon; its UAPI socket /var/run/wireguard/<ifname>.sock is
 // shared by all namespaces, which is why the device name carries the agent's prefix (unique
-// per agent on a machine). Both are configured alike with `wg set`, the private key passed as
+// per agent on a machine). wireguard-go removes the socket only on a clean exit, so it is
+// journalled before the daemon starts (undo allows exactly that path, see journal/undo.ts). Both are configured alike with `wg set`, the private key passed as
 // a 0600 file (never argv). Allowed IPs per peer: its overlay /32 and its container networks,
 // which are routed via its overlay address. ChaCha20-Poly1305 is WireGuard's only cipher.
 // Overhead (IPv4 underlay): outer IPv4 20 + UDP 8 + WireGuard header 16 + Poly1305 tag 16 = 60.
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { SeconetError, objectName } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, NetworkView, ProbeContext, TunnelDriver } from '../driver.js';
 import type { OwnedObject } from '../journal/objects.js';
+import { WIREGUARD_SOCKET_DIRS } from '../journal/undo.js';
 import type { TunnelSpec__Output } from '../gen/seconet/agent/v1/TunnelSpec.js';
 import {
   FIELD, WG_KEY_RE, appliedNote, cachedProbe, chooseVariant, daemonDrift, digest, dropStale, ensureDaemon, ipArgv, ipBatch, kernelLinkReport, linkDrift, noteKey, nsOpt, peerRouteLines, peerRouteObjects,
@@ -21,6 +23,11 @@ const KIND = 'wireguard';
 export const WIREGUARD_OVERHEAD = 20 + 8 + 16 + 16;
 export const WIREGUARD_PORT = 51820;
 export const WIREGUARD_CIPHER = 'chacha20-poly1305';
+
+/** wireguard-go's control socket of a device (its directory is fixed at build time). */
+export function wireguardSocket(dev: string): string {
+  return `${WIREGUARD_SOCKET_DIRS[0]}/${dev}.sock`;
+}
 
 export function wireguardDevice(prefix: string, scope: string): string {
   return objectName(prefix, 'w', [scope]);
@@ -81,6 +88,7 @@ export const wireguardTunnel: TunnelDriver = {
       await ctx.runner.run([...ipArgv(ctx.env), 'link', 'add', 'dev', dev, 'type', 'wireguard']);
     } else {
       // A fresh device drops peers that left; wireguard-go keeps no other state worth keeping.
+      await ctx.journal.record({ type: 'path', path: wireguardSocket(dev) });
       await ensureDaemon(ctx, {
         key: noteKey(KIND, 'daemon'),
         digest: want,
