@@ -35,5 +35,8 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
+  # tap builds its test class from the plugins in .taprc; on a fresh install that must happen
+  # before the first run, or the first run starts with the default (ts-node) plugin set.
+  npx --no-install tap build >/dev/null
 fi
 npm run --silent build
