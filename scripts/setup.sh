@@ -35,8 +35,10 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
-  # tap builds its test class from the plugins in .taprc; on a fresh install that must happen
-  # before the first run, or the first run starts with the default (ts-node) plugin set.
-  npx --no-install tap build >/dev/null
+fi
+# tap builds its test class from the plugins in .taprc. That must happen before a run (a fresh
+# install, or a changed .taprc), or the run starts with tap's default (ts-node) plugins.
+if [ ! -f node_modules/.seconet-tap-build ] || [ .taprc -nt node_modules/.seconet-tap-build ] || [ package-lock.json -nt node_modules/.seconet-tap-build ]; then
+  npx --no-install tap build >/dev/null && touch node_modules/.seconet-tap-build
 fi
 npm run --silent build
