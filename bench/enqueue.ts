@@ -8,33 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseSpec, type CapabilityLike } from '@seconet/core';
+import { parseSpec } from '@seconet/core';
 import { ExperimentQueue, openStore, planExperiment } from '@seconet/controller';
 import { startRedis } from '../test/helpers/redis.js';
-
-const SPEC = `
-name: bench-enqueue
-placement: multi-host
-matrix:
-  network: [bridge, ovs, routing, bpf]
-  tunnel: [none, vxlan, wireguard, ipsec, openvpn]
-  filter: [none, iptables, nftables, ovs, bpf]
-  containers: [2, 8, 32, 64, 128, 256]
-  rules: [0, 100, 1000, 10000]
-workloads:
-  - latency-basic
-  - throughput-basic: {payload: [64, 653, 1370], engine: iperf3}
-  - bursty
-  - iperf3
-repetitions: {min: 1, max: 5, ciRelWidth: 0.05}
-`;
-
-const hosts = ['node-a', 'node-b', 'node-c'];
-const caps = new Map<string, CapabilityLike[]>(hosts.map((h) => [h, [
-  ...['bridge', 'ovs', 'routing', 'bpf'].map((kind) => ({ category: 'network', kind, available: true })),
-  ...['vxlan', 'wireguard', 'ipsec', 'openvpn'].map((kind) => ({ category: 'tunnel', kind, available: true })),
-  ...['iptables', 'nftables', 'ovs', 'bpf'].map((kind) => ({ category: 'filter', kind, available: true })),
-]]));
+import { BENCH_SPEC as SPEC, caps, hosts } from './lib/matrix-10k.js';
 
 const redis = await startRedis();
 const dir = mkdtempSync(join(tmpdir(), 'sn-bench-enqueue-'));

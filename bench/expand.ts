@@ -3,37 +3,8 @@
 // Run: node --import=tsx --conditions=seconet-source bench/expand.ts [--json]
 
 import { performance } from 'node:perf_hooks';
-import { expandMatrix, parseSpec, type CapabilityLike } from '@seconet/core';
-
-/** 4 networks x 5 tunnels x 5 filters x 6 container counts x 4 rule counts (2400 cells, 720 of them impossible) x 6 workload instances x min 1. */
-export const BENCH_SPEC = `
-name: bench-expand
-placement: multi-host
-matrix:
-  network: [bridge, ovs, routing, bpf]
-  tunnel: [none, vxlan, wireguard, ipsec, openvpn]
-  filter: [none, iptables, nftables, ovs, bpf]
-  containers: [2, 8, 32, 64, 128, 256]
-  rules: [0, 100, 1000, 10000]
-workloads:
-  - latency-basic
-  - throughput-basic: {payload: [64, 653, 1370], engine: iperf3}
-  - bursty
-  - iperf3
-repetitions: {min: 1, max: 5, ciRelWidth: 0.05}
-`;
-
-const hosts = ['node-a', 'node-b', 'node-c'];
-const caps = new Map<string, CapabilityLike[]>(
-  hosts.map((h) => [
-    h,
-    [
-      ...['bridge', 'ovs', 'routing', 'bpf'].map((kind) => ({ category: 'network', kind, available: true })),
-      ...['vxlan', 'wireguard', 'ipsec', 'openvpn'].map((kind) => ({ category: 'tunnel', kind, available: true })),
-      ...['iptables', 'nftables', 'ovs', 'bpf'].map((kind) => ({ category: 'filter', kind, available: true })),
-    ],
-  ]),
-);
+import { expandMatrix, parseSpec } from '@seconet/core';
+import { BENCH_SPEC, caps, hosts } from './lib/matrix-10k.js';
 
 function once(): { parseMs: number; expandMs: number; runs: number; cells: number; skipped: number } {
   const t0 = performance.now();

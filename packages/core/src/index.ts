@@ -5,3 +5,4 @@ export * from './model.js';
 export * from './secrets.js';
 export * from './spec/index.js';
 export * from './stats/index.js';
+export * from './random.js';

@@ -5,7 +5,7 @@
 // series with a tail, host CPU samples, provenance, a failed run and skipped cells. Seeded, so
 // the same options always give the same data.
 
-import { expandMatrix, parseSpec, type ExperimentState, type HostSampleRow, type ResultRow, type RunKey } from '@seconet/core';
+import { expandMatrix, mulberry32, parseSpec, type ExperimentState, type HostSampleRow, type ResultRow, type RunKey } from '@seconet/core';
 import { groupDecisions } from './groups.js';
 import type { CellVerdict, HostProvenance, ReportData, RunRecord } from './types.js';
 
@@ -42,19 +42,8 @@ const NETWORK_FACTOR: Record<string, number> = { bridge: 1, routing: 1.02, bpf: 
 const RULE_COST: Record<string, number> = { none: 0, iptables: 0.00025, nftables: 0.0002, ovs: 0.00005, bpf: 0.000005 };
 const USERSPACE_TUNNELS = new Set(['wireguard', 'ipsec', 'openvpn', 'tinc']);
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function reportFixture(opts: FixtureOptions = {}): ReportData {
-  const rnd = prng(opts.seed ?? 42);
+  const rnd = mulberry32(opts.seed ?? 42);
   const normal = (): number => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
   const spec = parseSpec(opts.spec ?? FIXTURE_SPEC);
   const experimentId = opts.experimentId ?? 'exp-fixture';

@@ -12,6 +12,7 @@
 // a setup and of workloads within a cell. That spreads slow drift over the matrix without a single
 // extra reconfiguration.
 
+import { mulberry32 } from '../random.js';
 import { SeconetError } from '../errors.js';
 import type { Cell, Engine, NetworkSetup, RunKey, SkippedCell, WorkloadInstance } from '../model.js';
 import { shortHash } from '../names.js';
@@ -52,17 +53,6 @@ export const SETUP_SECONDS = {
 
 /** Seconds a run takes beyond its traffic: sinks up, barrier, collection (tcp-100: D-ITG closes flows one by one). */
 export const RUN_OVERHEAD_SECONDS: Readonly<Record<string, number>> = { 'tcp-100': 100, default: 2 };
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(xs: readonly T[], rnd: (() => number) | undefined): T[] {
   const out = [...xs];
