@@ -3,27 +3,16 @@
 
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectAgent } from '../src/client/client.js';
 import { createLab, destroyLab, randomLabId } from '../src/lab/topology.js';
 import { ExecRunner } from '../src/runner/runner.js';
-import { isRoot, makePki, tmpDir, writeConfig } from './server-helpers.js';
+import { isRoot, makePki, tmpDir, writeConfig, freePort } from './server-helpers.js';
 
 const MAIN = fileURLToPath(new URL('../src/server/main.ts', import.meta.url));
 const runner = new ExecRunner();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 t.test('calls on a hung agent fail with UNAVAILABLE within the keepalive window', { skip: isRoot ? false : 'needs root for namespaces', timeout: 180_000 }, async (t) => {
   const keepAlive = setInterval(() => undefined, 1000);

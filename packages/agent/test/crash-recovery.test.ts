@@ -13,23 +13,13 @@ import { createLab, destroyLab, randomLabId, type LabHost } from '../src/lab/top
 import { ExecRunner, type Spawned } from '../src/runner/runner.js';
 import { LOCK_FILE } from '../src/server/state-lock.js';
 import type { AgentClient } from '../src/client/types.js';
-import { isRoot, makePki, tmpDir, writeConfig } from './server-helpers.js';
+import { isRoot, makePki, tmpDir, writeConfig, freePort } from './server-helpers.js';
 
 const MAIN = fileURLToPath(new URL('../src/server/main.ts', import.meta.url));
 const reconcilerLanded = existsSync(fileURLToPath(new URL('../src/reconciler/reconciler.ts', import.meta.url)));
 const skip = !isRoot ? 'needs root for namespaces' : !reconcilerLanded ? 'reconciler/reconciler.ts is not there yet' : false;
 const runner = new ExecRunner();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

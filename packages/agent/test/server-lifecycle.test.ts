@@ -1,23 +1,13 @@
 import t from 'tap';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { connectAgent } from '../src/client/client.js';
 import { startAgent } from '../src/server/server.js';
 import { isBpffsMounted } from '../src/solutions/bpffs.js';
 import { LOCK_FILE } from '../src/server/state-lock.js';
 import type { AgentClient } from '../src/client/types.js';
-import { FakeReconciler, agentConfig, isRoot, makePki, tmpDir, type TestPki } from './server-helpers.js';
+import { FakeReconciler, agentConfig, isRoot, makePki, tmpDir, type TestPki, freePort } from './server-helpers.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function client(pki: TestPki, name: string, address: string, attempts = 4): AgentClient {
   return connectAgent({ name, address, tls: { ca: pki.ca.cert, cert: pki.controller.cert, key: pki.controller.key } }, { attempts, backoffMs: 100 });
