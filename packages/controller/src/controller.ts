@@ -198,12 +198,12 @@ export class ControllerServiceImpl implements ControllerService {
   async metrics(): Promise<ControllerMetrics> {
     const byState: Record<string, number> = {};
     for (const e of this.store.listExperiments()) byState[e.state] = (byState[e.state] ?? 0) + 1;
-    const r = this.store.db.prepare(`SELECT SUM(CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END) AS done, SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed FROM runs`).get() as { done: number | null; failed: number | null };
+    const runs = this.store.runTotals();
     const agents = this.registry.status();
     return {
       queueDepth: await this.queue.depth().catch(() => -1),
-      runsDone: r.done ?? 0,
-      runsFailed: r.failed ?? 0,
+      runsDone: runs.succeeded,
+      runsFailed: runs.failed,
       experimentsByState: byState,
       agentsHealthy: agents.filter((a) => a.healthy).length,
       agentsTotal: agents.length,

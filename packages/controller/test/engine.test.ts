@@ -49,7 +49,7 @@ t.test('a sweep yields every run with metrics, host samples and provenance; rule
   t.match(c0.isolationEvidence, /denied src0.*blocked/);
   t.equal(c0.state, 'measured');
   t.ok(store.cells('e1')[2]!.isolation === null, 'filter none: isolation not checked');
-  const prov = JSON.parse((store.db.prepare('SELECT provenance FROM runs LIMIT 1').get() as { provenance: string }).provenance) as Record<string, unknown>;
+  const prov = store.runProvenance(store.runs('e1').find((r) => r.state === 'succeeded')!.id);
   t.match(prov, { engine: 'ping', agents: { h1: { kernel: '6.1.0-test' } }, cell: { id: 'c0' } });
   t.ok(store.eventsAfter('e1', 0).some((e) => e.type === 'state' && e.data['state'] === 'succeeded'));
   t.equal(store.reportData('e1').hosts.length, 2);

@@ -13,6 +13,13 @@ function tmp(t: { teardown(fn: () => void): void }): string {
   return dir;
 }
 
+/** A second, read-only connection: the test looks at what the store wrote on disk. */
+function onDisk(t: { teardown(fn: () => void): void }, dir: string): Database.Database {
+  const db = new Database(join(dir, 'seconet.db'), { readonly: true });
+  t.teardown(() => db.close());
+  return db;
+}
+
 const result = (pair: string, v: number): RunResultData => ({
   metrics: [{ pair, flow: '', metric: 'rtt_avg', value: v, unit: 'ms' }, { pair, flow: '', metric: 'loss', value: 0, unit: '%' }],
   series: [{ pair, name: 'rtt', unit: 'ms', intervalS: 0, values: [v, v + 0.1] }],
@@ -49,7 +56,7 @@ t.test('a run written twice keeps one copy', async (t) => {
   t.equal(rows.length, 2);
   t.equal(rows.find((r) => r.metric === 'rtt_avg')?.value, 1.5, 'the first copy stays');
   t.equal(s.hostSamples('e1').length, 1);
-  const raw = s.db.prepare('SELECT path FROM raw_outputs WHERE run = ?').all(run.id) as Array<{ path: string }>;
+  const raw = onDisk(t, s.dir).prepare('SELECT path FROM raw_outputs WHERE run = ?').all(run.id) as Array<{ path: string }>;
   t.equal(raw.length, 1);
   t.equal(readFileSync(raw[0]!.path, 'utf8'), 'raw 1.5');
   t.equal(s.getRun(run.id)?.state, 'succeeded');
@@ -137,6 +144,6 @@ t.test('a store written by schema version 1 is brought forward and keeps its row
   t.equal(s.schemaVersion, SCHEMA_VERSION);
   t.ok(SCHEMA_VERSION >= 2);
   t.equal(s.getExperiment('old')?.state, 'succeeded', 'rows survive the migration');
-  const idx = s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'runs_by_group'").get();
+  const idx = onDisk(t, s.dir).prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'runs_by_group'").get();
   t.ok(idx, 'migration 2 added the group index');
 });

@@ -393,9 +393,7 @@ export class Engine {
   private mainMetric(experiment: string, cell: string, w: WorkloadInstance): string {
     const m = MAIN_METRIC[w.kind];
     if (m !== undefined) return m;
-    const row = this.deps.store.db.prepare(`SELECT m.metric FROM metrics m JOIN runs r ON r.id = m.run
-      WHERE r.experiment = ? AND r.cell = ? AND r.workload = ? AND m.flow = '' AND m.pair NOT LIKE 'host/%' ORDER BY m.metric LIMIT 1`).get(experiment, cell, w.id) as { metric: string } | undefined;
-    return row?.metric ?? 'throughput';
+    return this.deps.store.firstGroupMetric(experiment, cell, w.id) ?? 'throughput';
   }
 
   private async execute(plan: ExperimentPlan, ctx: CellContext, run: StoredRun, signal: AbortSignal): Promise<void> {

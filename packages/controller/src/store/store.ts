@@ -111,7 +111,8 @@ interface CellRow {
 }
 
 export class Store {
-  readonly db: Database.Database;
+  /** The only connection to the database: nothing outside this class runs SQL. */
+  private readonly db: Database.Database;
   readonly rawDir: string;
   private readonly listeners = new Set<(e: ProgressEvent) => void>();
 
@@ -350,6 +351,25 @@ export class Store {
       WHERE r.experiment = ? AND r.cell = ? AND r.workload = ? AND r.state = 'succeeded' AND m.metric = ? AND m.flow = ''
       GROUP BY r.id ORDER BY r.repetition`).all(experiment, cell, workload, metric) as Array<{ v: number }>;
     return rows.map((r) => r.v);
+  }
+
+  /** The provenance stored with a succeeded run (undefined while it has none). */
+  runProvenance(id: string): Record<string, unknown> | undefined {
+    const row = this.db.prepare('SELECT provenance FROM runs WHERE id = ?').get(id) as { provenance: string | null } | undefined;
+    return row?.provenance == null ? undefined : (JSON.parse(row.provenance) as Record<string, unknown>);
+  }
+
+  /** The first metric, by name, that a group's runs recorded for a container pair (not a host, not a flow). */
+  firstGroupMetric(experiment: string, cell: string, workload: string): string | undefined {
+    const row = this.db.prepare(`SELECT m.metric FROM metrics m JOIN runs r ON r.id = m.run
+      WHERE r.experiment = ? AND r.cell = ? AND r.workload = ? AND m.flow = '' AND m.pair NOT LIKE 'host/%' ORDER BY m.metric LIMIT 1`).get(experiment, cell, workload) as { metric: string } | undefined;
+    return row?.metric;
+  }
+
+  /** Runs that succeeded and runs that failed, over every experiment in the store. */
+  runTotals(): { succeeded: number; failed: number } {
+    const r = this.db.prepare(`SELECT SUM(CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END) AS done, SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed FROM runs`).get() as { done: number | null; failed: number | null };
+    return { succeeded: r.done ?? 0, failed: r.failed ?? 0 };
   }
 
   // -------------------------------------------------------------------------------------------
