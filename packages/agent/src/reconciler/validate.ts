@@ -5,7 +5,7 @@
 // field path (`state.tunnel.peers[1].underlayAddress`) and what to do. Kinds are checked
 // against the agent's driver registries, which are open sets.
 
-import { CONTAINER_NAME_RE, NAME_RE, cidrContains, invalid, ipToInt, isCidr, isIPv4, nthHost, parseCidr, requireName } from '@seconet/core';
+import { CONTAINER_NAME_RE, NAME_RE, OPENVPN_STATIC_KEY_RE, cidrContains, invalid, ipToInt, isCidr, isIPv4, nthHost, parseCidr, requireName } from '@seconet/core';
 import type { FilterDriver, NetworkDriver, TunnelDriver } from '../driver.js';
 import type { ApplyRequest__Output } from '../gen/seconet/agent/v1/ApplyRequest.js';
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
@@ -116,8 +116,13 @@ function checkTunnel(t: TunnelSpec__Output, reg: Registries): TunnelSpec__Output
   if (k === 'wireguard' && !isWireGuardKey(sec.privateKey)) throw invalid('state.tunnel.secrets.privateKey', 'a WireGuard private key is 32 bytes in base64 (44 characters, as `wg genkey` prints it)');
   if (k === 'tinc' && !isPem(sec.privateKey, 'PRIVATE')) throw invalid('state.tunnel.secrets.privateKey', 'a tinc private key is an RSA private key in PEM');
   if (k !== 'wireguard' && k !== 'tinc' && sec.privateKey !== '') throw invalid('state.tunnel.secrets.privateKey', `tunnel kind ${k} takes no private key`);
-  if (k === 'ipsec' && sec.preSharedKey === '') throw invalid('state.tunnel.secrets.preSharedKey', 'IPsec needs a pre-shared key (hex)');
-  if (sec.preSharedKey !== '' && !HEX_RE.test(sec.preSharedKey)) throw invalid('state.tunnel.secrets.preSharedKey', 'the pre-shared key must be hex, 16 to 1024 bytes');
+  // One format per kind, the one core's generateTunnelSecrets produces and the tool reads:
+  // IPsec a hex PSK, OpenVPN a static key file body; other kinds take none.
+  if (k === 'ipsec' && !HEX_RE.test(sec.preSharedKey)) throw invalid('state.tunnel.secrets.preSharedKey', sec.preSharedKey === '' ? 'IPsec needs a pre-shared key (hex)' : 'the IPsec pre-shared key must be hex, 16 to 1024 bytes');
+  if (k === 'openvpn' && !OPENVPN_STATIC_KEY_RE.test(sec.preSharedKey)) {
+    throw invalid('state.tunnel.secrets.preSharedKey', `${sec.preSharedKey === '' ? 'OpenVPN needs a static key' : 'the OpenVPN key is not a static key file'}: send the body of an "OpenVPN Static key V1" file (2048 bit, as \`openvpn --genkey secret\` writes it)`);
+  }
+  if (k !== 'ipsec' && k !== 'openvpn' && sec.preSharedKey !== '') throw invalid('state.tunnel.secrets.preSharedKey', `tunnel kind ${k} takes no pre-shared key`);
   return { ...t, kind: k };
 }
 
