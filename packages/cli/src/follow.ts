@@ -22,7 +22,8 @@ export async function follow(api: ApiClient, id: string, opts: FollowOptions): P
   const bar = opts.progress && tty
     ? new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {value}/{total} runs | ETA {eta_formatted} | {what}', hideCursor: true, etaBuffer: 20, stream: process.stderr }, cliProgress.Presets.shades_classic)
     : undefined;
-  const done = (e: ExperimentSummary): number => e.progress.runsDone + e.progress.runsFailed;
+  // runsDone already counts failed and skipped runs (see Progress).
+  const done = (e: ExperimentSummary): number => e.progress.runsDone;
   bar?.start(Math.max(exp.progress.runsTotal, 1), done(exp), { what: exp.state });
   let lastId = 0;
   let failures = 0;
@@ -44,7 +45,7 @@ export async function follow(api: ApiClient, id: string, opts: FollowOptions): P
             bar?.update({ what });
           }
           if (typeof d['runsDone'] === 'number') {
-            const n = d['runsDone'] + (typeof d['runsFailed'] === 'number' ? d['runsFailed'] : 0);
+            const n = d['runsDone'];
             bar?.update(n, { what });
             if (opts.progress && !tty && ev.event === 'run') process.stderr.write(`runs ${n}/${String(d['runsTotal'] ?? '?')} ${what}\n`);
           }

@@ -39,6 +39,11 @@ export function reportError(e: unknown, json: boolean): number {
   return ErrorCodes.INTERNAL.exit;
 }
 
+/** "done/total" of an experiment's runs; failed runs are part of done (see Progress). */
+export function runsText(p: { readonly runsDone: number; readonly runsTotal: number }): string {
+  return `${p.runsDone}/${p.runsTotal}`;
+}
+
 export function table(rows: ReadonlyArray<readonly string[]>): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));

@@ -202,7 +202,7 @@ export class ControllerServiceImpl implements ControllerService {
     const agents = this.registry.status();
     return {
       queueDepth: await this.queue.depth().catch(() => -1),
-      runsDone: runs.succeeded,
+      runsDone: runs.finished,
       runsFailed: runs.failed,
       experimentsByState: byState,
       agentsHealthy: agents.filter((a) => a.healthy).length,

@@ -3,6 +3,12 @@
 
 import type { ExperimentState, ResultRow, SkippedCell, Cell, RunKey } from '@seconet/core';
 
+/**
+ * Run counts of one experiment, from one query (Store.progress), so they always add up:
+ * runsDone counts every finished run (succeeded, failed or skipped), runsFailed is the part of
+ * runsDone that failed, and runsTotal every run planned so far (adaptive repetitions add runs
+ * while the experiment goes on). runsDone <= runsTotal always; "done/total" is the progress.
+ */
 export interface Progress {
   readonly runsDone: number;
   readonly runsFailed: number;

@@ -4,10 +4,10 @@ import { Command } from 'commander';
 import type { ExperimentSummary } from '@seconet/controller';
 import { act, examples, globals, outFor } from '../command-kit.js';
 import { connect } from '../connection.js';
-import { table } from '../output.js';
+import { runsText, table } from '../output.js';
 
 function line(e: ExperimentSummary): string[] {
-  return [e.id, e.name, e.state, `${e.progress.runsDone + e.progress.runsFailed}/${e.progress.runsTotal}`, String(e.progress.runsFailed), e.createdAt];
+  return [e.id, e.name, e.state, runsText(e.progress), String(e.progress.runsFailed), e.createdAt];
 }
 
 const HEAD = ['id', 'name', 'state', 'runs', 'failed', 'created'];

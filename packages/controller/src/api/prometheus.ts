@@ -18,7 +18,7 @@ export function renderMetrics(m: ControllerMetrics): string {
   return (
     [
       family('seconet_queue_depth', 'gauge', 'Runs waiting in the queue.', [['', m.queueDepth]]),
-      family('seconet_runs_done_total', 'counter', 'Runs finished successfully.', [['', m.runsDone]]),
+      family('seconet_runs_done_total', 'counter', 'Runs finished (succeeded, failed or skipped), as progress.runsDone counts them.', [['', m.runsDone]]),
       family('seconet_runs_failed_total', 'counter', 'Runs that failed.', [['', m.runsFailed]]),
       family(
         'seconet_experiments',

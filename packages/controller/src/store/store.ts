@@ -366,10 +366,11 @@ export class Store {
     return row?.metric;
   }
 
-  /** Runs that succeeded and runs that failed, over every experiment in the store. */
-  runTotals(): { succeeded: number; failed: number } {
-    const r = this.db.prepare(`SELECT SUM(CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END) AS done, SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed FROM runs`).get() as { done: number | null; failed: number | null };
-    return { succeeded: r.done ?? 0, failed: r.failed ?? 0 };
+  /** Runs finished (succeeded, failed or skipped, as progress() counts runsDone), succeeded and failed, over every experiment in the store. */
+  runTotals(): { finished: number; succeeded: number; failed: number } {
+    const r = this.db.prepare(`SELECT SUM(CASE WHEN state IN ('succeeded', 'failed', 'skipped') THEN 1 ELSE 0 END) AS finished,
+        SUM(CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END) AS done, SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed FROM runs`).get() as { finished: number | null; done: number | null; failed: number | null };
+    return { finished: r.finished ?? 0, succeeded: r.done ?? 0, failed: r.failed ?? 0 };
   }
 
   // -------------------------------------------------------------------------------------------
