@@ -8,6 +8,8 @@ export interface FakeBehaviour {
   leak?: boolean;
   /** Throw UNAVAILABLE on RunWorkload source calls for these run ids. */
   failRuns?: Set<string>;
+  /** Source calls of these run ids answer each pair with an error event of this code (as an agent reports a bad payload). */
+  runErrors?: Map<string, string>;
   /** Value of the main metric for a run (default 1). */
   value?: (runId: string, pair: string) => number;
   /** The agent is down: every call fails with UNAVAILABLE. */
@@ -106,6 +108,11 @@ export class FakeAgent implements AgentLink {
       return;
     }
     if (this.behaviour.failRuns?.has(req.runId)) throw unavailable(this.name);
+    const code = this.behaviour.runErrors?.get(req.runId);
+    if (code !== undefined) {
+      for (const p of req.pairs) yield { error: { pair: p.pair, code, message: `scripted ${code} on ${this.name}`, rawOutput: '' } };
+      return;
+    }
     if (this.behaviour.hang) {
       await waitAbort(opts?.signal);
       this.cancelled++;

@@ -8,7 +8,8 @@
 // counts against the retry budget, so a run that kills the controller cannot loop forever);
 // succeeded and failed runs are never run again; cells already measured are not reconfigured.
 // A run that fails (an agent died, a tool failed) is retried within its budget, then marked
-// failed with the pairs' errors, and the sweep goes on; after any failure the next run first
+// failed with the pairs' errors (an error a retry would repeat, such as INVALID_ARGUMENT, fails
+// it at once: retry-policy.ts), and the sweep goes on; after any failure the next run first
 // re-applies the cell, since an agent that restarted has garbage-collected the scope.
 
 import { SeconetError, type Cell, type ExperimentState, type WorkloadInstance } from '@seconet/core';
@@ -22,6 +23,7 @@ import type { Store, StoredRun } from '../store/store.js';
 import { RunAborted, runWorkloadOnPairs } from '../workload-control/run-workload.js';
 import { MAIN_METRIC, defaultDecider, type Decider } from './convergence.js';
 import { nextRun, type StoredPlan as ExperimentPlan } from './plan.js';
+import { deterministicCode } from './retry-policy.js';
 
 export interface AgentPool {
   get(name: string): AgentLink;
@@ -429,6 +431,14 @@ export class Engine {
       errors.push([outcome.error, ...notes].join('; '));
       lastError = summary();
       ctx.dirty = true;
+      if (outcome.deterministic !== undefined) {
+        // The same request on the same host gives the same answer: no retry (retry-policy.ts).
+        const why = `${lastError} (${outcome.deterministic}: not retried, a retry would fail the same way)`;
+        store.failRun(run.id, why);
+        const p = store.progress(plan.id);
+        store.addEvent(plan.id, 'run', { run: run.id, state: 'failed', error: why, runsDone: p.runsDone, runsTotal: p.runsTotal });
+        return;
+      }
       if (attempt < budget) {
         store.resetRun(run.id, lastError);
         store.addEvent(plan.id, 'log', { run: run.id, message: `attempt ${attempt} failed, retrying: ${outcome.error}` });
@@ -442,7 +452,7 @@ export class Engine {
     }
   }
 
-  private async attempt(plan: ExperimentPlan, ctx: CellContext, run: StoredRun, attempt: number, signal: AbortSignal): Promise<'ok' | 'aborted' | { error: string }> {
+  private async attempt(plan: ExperimentPlan, ctx: CellContext, run: StoredRun, attempt: number, signal: AbortSignal): Promise<'ok' | 'aborted' | { error: string; deterministic?: string | undefined }> {
     const { store } = this.deps;
     if (ctx.dirty) {
       try {
@@ -450,7 +460,7 @@ export class Engine {
         await this.applyCell(plan.id, ctx, signal);
       } catch (err) {
         if (signal.aborted) return 'aborted';
-        return { error: `re-apply before the run failed: ${(err as Error).message}` };
+        return { error: `re-apply before the run failed: ${(err as Error).message}`, deterministic: deterministicCode([(err as { code?: string }).code]) };
       }
     }
     const hosts = ctx.placement.hosts.map((h) => h.name);
@@ -470,7 +480,7 @@ export class Engine {
     } catch (err) {
       await monitor.stop();
       if (signal.aborted || err instanceof RunAborted) return 'aborted';
-      return { error: (err as Error).message };
+      return { error: (err as Error).message, deterministic: deterministicCode([(err as { code?: string }).code]) };
     }
     this.phase(plan.id, 'measure', tm);
     const ts = performance.now();
@@ -491,7 +501,7 @@ export class Engine {
     });
     if (!agg.ok) {
       if (mon.samples.length > 0) store.recordHostSamples(run.id, mon.samples);
-      return { error: agg.error };
+      return { error: agg.error, deterministic: deterministicCode([...result.outcomes.values()].map((o) => o.error?.code)) };
     }
     store.recordRunResult(run.id, agg.data);
     this.phase(plan.id, 'store', ts);
