@@ -8,8 +8,9 @@ import type { AgentStatus, ExperimentSummary } from '@seconet/controller';
 export interface PlanBody {
   readonly cells: ReadonlyArray<Record<string, unknown>>;
   readonly runsTotal: number;
-  readonly skipped: ReadonlyArray<{ cell: Record<string, unknown>; reason: string }>;
+  readonly skipped: ReadonlyArray<{ cell: Record<string, unknown>; reason: string; workload?: string }>;
   readonly estimatedSeconds: number;
+  readonly notes?: readonly string[];
 }
 
 export interface SseEvent {

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { assertRunnable, parseSpec, SeconetError, type CapabilityMap, type ExperimentSpec, type ExperimentState } from '@seconet/core';
 import { connectAgent } from '@seconet/agent';
-import type { AgentInfo } from './agents/contract.js';
+import { underlayMtuOf, type AgentInfo } from './agents/contract.js';
 import { AgentRegistry, type ConnectFn } from './agents/registry.js';
 import type { ControllerConfig } from './config.js';
 import { generatedSecrets, type SecretsProvider } from './configurator/host-state.js';
@@ -90,7 +90,12 @@ export class ControllerServiceImpl implements ControllerService {
     const parsed = this.parse(spec);
     const hosts = this.hostsFor(parsed);
     const caps = await this.capabilities(hosts);
-    return { parsed, plan: planExperiment(parsed, id, hosts, caps) };
+    const mtus = new Map<string, number>();
+    for (const h of hosts) {
+      const m = underlayMtuOf(this.registry.info(h));
+      if (m !== undefined) mtus.set(h, m);
+    }
+    return { parsed, plan: planExperiment(parsed, id, hosts, caps, mtus.size === hosts.length ? mtus : undefined) };
   }
 
   async submit(spec: unknown): Promise<{ id: string }> {
@@ -107,7 +112,7 @@ export class ControllerServiceImpl implements ControllerService {
 
   async plan(spec: unknown): Promise<PlanResult> {
     const { plan } = await this.makePlan(spec, 'dry-run');
-    return { cells: plan.cells, runs: plan.runs, skipped: plan.skipped, estimatedSeconds: plan.estimatedSeconds };
+    return { cells: plan.cells, runs: plan.runs, skipped: plan.skipped, estimatedSeconds: plan.estimatedSeconds, notes: plan.notes };
   }
 
   private summary(e: ExperimentRecord): ExperimentSummary {

@@ -34,6 +34,8 @@ export interface PlanResult {
   readonly runs: readonly RunKey[];
   readonly skipped: readonly SkippedCell[];
   readonly estimatedSeconds: number;
+  /** Plan-time decisions the user should see (engine choices, segment sizes clamped to a path). */
+  readonly notes?: readonly string[];
 }
 
 export interface AgentStatus {

@@ -49,6 +49,8 @@ export interface Cell extends NetworkSetup {
   readonly hosts: readonly string[];
   /** Set on a drift check of options.referenceCell: the k-th re-measurement (0-based). */
   readonly reference?: number | undefined;
+  /** The container (path) MTU the cell will run with, known at plan time from the agents' underlay MTU (spec/path-mtu.ts). */
+  readonly pathMtu?: number | undefined;
 }
 
 export interface SkippedCell {

@@ -103,7 +103,9 @@ export const iperf3Engine: WorkloadEngine = {
     const raw = joinOutput(r);
     try {
       const parsed = parseIperf3(r.stdout, plan.protocol === 'udp' ? 'udp' : 'tcp');
-      return { metrics: parsed.metrics, series: parsed.series, tool: 'iperf3', argv: proc.argv, rawOutput: raw };
+      // The segment size on the wire: the -M pin (the payload, or the path's MSS when the payload is larger).
+      const seg = plan.protocol === 'tcp' && plan.iperf3.mss !== undefined ? [metric('segment_size', plan.iperf3.mss, 'B')] : [];
+      return { metrics: [...parsed.metrics, ...seg], series: parsed.series, tool: 'iperf3', argv: proc.argv, rawOutput: raw };
     } catch (e) {
       if (e instanceof ToolFailure) throw new ToolFailure(e.message, raw);
       throw e;

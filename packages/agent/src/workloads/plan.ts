@@ -46,6 +46,8 @@ export interface Iperf3Params {
   readonly bitrate: string | undefined;
   /** -M value; undefined: the kernel's MSS. */
   readonly mss: number | undefined;
+  /** Whether mss came from the payload (the default), so it may be clamped to the path. */
+  readonly mssFromPayload: boolean;
   readonly omitS: number;
 }
 
@@ -137,7 +139,7 @@ export function defaultDurationMs(kind: WorkloadKind): number {
   return kind === 'tcp-100' ? 5000 : kind === 'video' ? 30_000 : 10_000;
 }
 
-/** Validates and resolves a spec; MTU-dependent payload limits are checked by `checkPayloadFits`. */
+/** Validates and resolves a spec; MTU-dependent payload limits are applied by `fitPlanToMtu`. */
 export function resolvePlan(spec: WorkloadSpec__Output | null | undefined): WorkloadPlan {
   if (!spec) throw bad('workload', 'missing');
   const kind = spec.kind as WorkloadKind;
@@ -204,6 +206,7 @@ export function resolvePlan(spec: WorkloadSpec__Output | null | undefined): Work
     reverse: p.bool('reverse', false),
     bitrate: bitrate ?? (protocol === 'udp' ? '0' : undefined),
     mss,
+    mssFromPayload: mssRaw === 'payload',
     omitS: p.num('omit', 0, 0, 60),
   };
 
@@ -229,10 +232,25 @@ export function maxPayloadForMtu(mtu: number, protocol: Protocol): number {
   return mtu - 20 - l4;
 }
 
-export function checkPayloadFits(plan: WorkloadPlan, mtu: number, where: string): void {
-  if (plan.kind === 'quake3') return; // the Quake3 model picks its own packet sizes
+/**
+ * Fits a plan to the smallest container MTU of a call (docs/spec.md, "Payload and path MTU").
+ * TCP never fragments: a payload above the path's MSS is written as asked and cut into
+ * segments of the MSS, and where the MSS is pinned to the payload (iperf3 `-M`, the default)
+ * the pin is clamped to the path, so the returned plan carries the effective segment size. An
+ * MSS the user set explicitly above the path is refused. UDP datagrams above the path would
+ * fragment: refused (the controller skips such runs at plan time; this is the agent's guard).
+ */
+export function fitPlanToMtu(plan: WorkloadPlan, mtu: number, where: string): WorkloadPlan {
+  if (plan.kind === 'quake3') return plan; // the Quake3 model picks its own packet sizes
   const max = maxPayloadForMtu(mtu, plan.protocol);
+  if (plan.protocol === 'tcp') {
+    const mss = plan.iperf3.mss;
+    if (mss === undefined || mss <= max) return plan;
+    if (!plan.iperf3.mssFromPayload) throw bad('workload.params.mss', `${mss} B is above what ${where} carries (MTU ${mtu}: an MSS of at most ${max} B); lower it or use "payload" to clamp to the path`);
+    return { ...plan, iperf3: { ...plan.iperf3, mss: max } };
+  }
   if (plan.payload > max) {
     throw bad('workload.payload', `${plan.payload} B does not fit ${where} (MTU ${mtu}: at most ${max} B of ${plan.protocol} payload without fragmenting)`);
   }
+  return plan;
 }

@@ -19,7 +19,7 @@ import type { RunWorkloadRequest__Output } from '../gen/seconet/agent/v1/RunWork
 import type { WorkloadEvent } from '../gen/seconet/agent/v1/WorkloadEvent.js';
 import type { WorkloadPair__Output } from '../gen/seconet/agent/v1/WorkloadPair.js';
 import { boundRaw, ToolFailure, type EngineContext, type WorkloadEngine } from './engine.js';
-import { checkPayloadFits, resolvePlan, type WorkloadPlan } from './plan.js';
+import { fitPlanToMtu, resolvePlan, type WorkloadPlan } from './plan.js';
 import { sinkPorts as defaultRegistry, type PortClaim, type PortRegistry } from './port-registry.js';
 import { pingEngine } from './ping.js';
 import { iperf3Engine } from './iperf3.js';
@@ -91,7 +91,7 @@ export async function validateCall(deps: WorkloadDeps, req: RunWorkloadRequest__
   if (side === undefined) throw bad('role', `${JSON.stringify(req.role)} is not ROLE_SINK or ROLE_SOURCE`);
   if (!SCOPE_RE.test(req.scope)) throw bad('scope', `${JSON.stringify(req.scope)} is not a scope name ([a-z0-9][a-z0-9-]{0,62})`);
   if (req.runId !== '' && !/^[A-Za-z0-9_.:-]{1,128}$/.test(req.runId)) throw bad('runId', `${JSON.stringify(req.runId)} may only hold letters, digits and _ . : -`);
-  const plan = resolvePlan(req.workload);
+  let plan = resolvePlan(req.workload);
   const engine = ENGINES[plan.engine];
   if (req.pairs.length === 0) throw bad('pairs', 'no pairs given');
   if (req.pairs.length > 1000) throw bad('pairs', `${req.pairs.length} pairs; at most 1000 per call`);
@@ -126,7 +126,7 @@ export async function validateCall(deps: WorkloadDeps, req: RunWorkloadRequest__
 
   const distinct = [...new Map(pairs.map((p) => [p.container.netns, p.container])).values()];
   const mtus = new Map(await Promise.all(distinct.map(async (c) => [c.netns, await containerMtu(deps, c, signal)] as const)));
-  for (const p of pairs) checkPayloadFits(plan, mtus.get(p.container.netns)!, `container ${p.container.spec.name}`);
+  for (const p of pairs) plan = fitPlanToMtu(plan, mtus.get(p.container.netns)!, `container ${p.container.spec.name}`);
 
   let timeoutMs = req.timeoutMs;
   if (timeoutMs === 0) timeoutMs = defaultTimeoutMs(plan, side);

@@ -21,8 +21,11 @@ export function submitCommand(): Command {
         const spec = readSpecFile(file);
         if (opts.dryRun === true) {
           const plan = await api.plan(spec.text, spec.contentType);
-          const skipped = plan.skipped.map((s) => `  skipped ${[s.cell['network'], s.cell['tunnel'], s.cell['filter'], `c${String(s.cell['containers'])}`, `r${String(s.cell['rules'])}`].join('/')}: ${s.reason}`);
-          out.result(plan, [`${plan.cells.length} cells, ${plan.runsTotal} runs, about ${Math.round(plan.estimatedSeconds / 60)} min`, ...skipped].join('\n'));
+          const where = (c: Record<string, unknown>): string => [c['network'], c['tunnel'], c['filter'], `c${String(c['containers'])}`, `r${String(c['rules'])}`].join('/');
+          const cells = plan.cells.map((c) => `  cell ${where(c)}: path MTU ${c['pathMtu'] === undefined ? 'unknown' : String(c['pathMtu'])}`);
+          const skipped = plan.skipped.map((s) => `  skipped ${where(s.cell)}${s.workload === undefined ? '' : ` ${s.workload}`}: ${s.reason}`);
+          const notes = (plan.notes ?? []).map((n) => `  note: ${n}`);
+          out.result(plan, [`${plan.cells.length} cells, ${plan.runsTotal} runs, about ${Math.round(plan.estimatedSeconds / 60)} min`, ...cells, ...skipped, ...notes].join('\n'));
           return 0;
         }
         const { id } = await api.submit(spec.text, spec.contentType);

@@ -29,6 +29,14 @@ export interface AgentInfo {
   readonly tools: ReadonlyArray<{ readonly tool: string; readonly version: string }>;
   readonly startedAt: number;
   readonly scopes: readonly string[];
+  /** The host's NICs (the underlay device among them, by underlayAddress). */
+  readonly nics?: ReadonlyArray<{ readonly name: string; readonly mtu: number; readonly addresses: readonly string[] }> | undefined;
+}
+
+/** MTU of the NIC that holds the agent's underlay address, when the agent reported it. */
+export function underlayMtuOf(info: AgentInfo | undefined): number | undefined {
+  const nic = info?.nics?.find((n) => n.addresses.some((a) => a.split('/')[0] === info.underlayAddress));
+  return nic !== undefined && nic.mtu > 0 ? nic.mtu : undefined;
 }
 
 export interface ContainerSpecMsg { readonly name: string; readonly address: string }

@@ -78,11 +78,12 @@ const CellCoordinates = {
 };
 
 export const Plan = Type.Object({
-  cells: Type.Array(Type.Object({ id: Type.String(), index: Type.Integer(), ...CellCoordinates })),
+  cells: Type.Array(Type.Object({ id: Type.String(), index: Type.Integer(), ...CellCoordinates, pathMtu: Type.Optional(Type.Integer({ description: 'container (path) MTU the cell runs with, from the agents\' underlay MTU and the tunnel overhead' })) })),
   runs: Type.Array(Type.Object({ id: Type.String(), cell: Type.String(), workload: Type.String(), repetition: Type.Integer(), order: Type.Integer() })),
   runsTotal: Type.Integer(),
-  skipped: Type.Array(Type.Object({ cell: Type.Object(CellCoordinates), reason: Type.String() })),
+  skipped: Type.Array(Type.Object({ cell: Type.Object(CellCoordinates), reason: Type.String(), workload: Type.Optional(Type.String({ description: 'set when only this workload of a measured cell is skipped' })) })),
   estimatedSeconds: Type.Number(),
+  notes: Type.Optional(Type.Array(Type.String())),
 });
 
 export type ExperimentT = Static<typeof Experiment>;

@@ -6,6 +6,7 @@
 
 import {
   expandMatrix,
+  fitPayload,
   nextRepetition,
   type CapabilityMap,
   type Cell,
@@ -38,8 +39,8 @@ export interface ExperimentPlan {
 /** What the store keeps of a plan: everything but the runs, which live in their own table. */
 export type StoredPlan = Omit<ExperimentPlan, 'runs'>;
 
-export function planExperiment(spec: ExperimentSpec, id: string, hosts: readonly string[], capabilities?: CapabilityMap): ExperimentPlan {
-  const p = expandMatrix(spec, capabilities ? { experimentId: id, hosts, capabilities } : { experimentId: id, hosts });
+export function planExperiment(spec: ExperimentSpec, id: string, hosts: readonly string[], capabilities?: CapabilityMap, underlayMtu?: ReadonlyMap<string, number>): ExperimentPlan {
+  const p = expandMatrix(spec, { experimentId: id, hosts, ...(capabilities ? { capabilities } : {}), ...(underlayMtu ? { underlayMtu } : {}) });
   const used = spec.hosts ?? hosts;
   const notes: string[] = [];
   const engines = new Map<string, string>();
@@ -48,6 +49,12 @@ export function planExperiment(spec: ExperimentSpec, id: string, hosts: readonly
     const chosen = engines.get(entry.kind);
     if (chosen !== undefined && entry.engine === undefined && (entry.kind === 'throughput-basic' || entry.kind === 'iperf3')) {
       notes.push(`${entry.kind} uses ${chosen}${chosen === 'iperf3' ? ' (uperf is not offered by every host)' : ''}`);
+    }
+  }
+  for (const c of p.cells) {
+    for (const w of p.workloads.get(c.id) ?? []) {
+      const fit = fitPayload(w, c.pathMtu);
+      if (fit.kind === 'clamped') notes.push(`cell ${c.network}/${c.tunnel}/${c.filter} (${c.id}): ${fit.note}`);
     }
   }
   return {

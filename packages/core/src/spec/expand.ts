@@ -19,6 +19,7 @@ import { shortHash } from '../names.js';
 import { capabilityReason, chooseEngine, engineReason, staticReason, type CapabilityMap, type CellCoordinates } from './feasibility.js';
 import type { ExperimentSpec } from './parse.js';
 import { WORKLOAD_RULES, workloadInstances, type WorkloadEntry } from './workloads.js';
+import { expectedVariant, fitPayload, pathMtu } from './path-mtu.js';
 
 export interface ExpandContext {
   readonly experimentId: string;
@@ -26,6 +27,8 @@ export interface ExpandContext {
   readonly hosts: readonly string[];
   /** GetInfo capabilities per host; without them only the static rules apply. */
   readonly capabilities?: CapabilityMap;
+  /** Underlay MTU per host (GetInfo); with it every cell gets its path MTU and payloads are fitted to it. */
+  readonly underlayMtu?: ReadonlyMap<string, number>;
 }
 
 export interface Plan {
@@ -133,7 +136,8 @@ export function expandMatrix(spec: ExperimentSpec, ctx: ExpandContext): Plan {
     }
     const base = reference === undefined ? coords : { ...coords, reference };
     const id = cellId(ctx.experimentId, base);
-    const cell: Cell = { ...base, id, index: cells.length };
+    const mtu = ctx.underlayMtu ? pathMtu(coords.tunnel, expectedVariant(coords.tunnel, coords.hosts, caps), coords.hosts.map((h) => ctx.underlayMtu!.get(h))) : undefined;
+    const cell: Cell = mtu === undefined ? { ...base, id, index: cells.length } : { ...base, id, index: cells.length, pathMtu: mtu };
     cells.push(cell);
     const ordered: WorkloadInstance[] = [];
     for (const w of shuffle(instances, rnd)) {
@@ -142,6 +146,11 @@ export function expandMatrix(spec: ExperimentSpec, ctx: ExpandContext): Plan {
       const ew = engineWhy.get(key);
       if (ew !== undefined) {
         skipped.push({ cell: coords, reason: ew, workload: w.id, cellId: id });
+        continue;
+      }
+      const fit = fitPayload(w, mtu);
+      if (fit.kind === 'refused') {
+        skipped.push({ cell: coords, reason: fit.reason, workload: w.id, cellId: id });
         continue;
       }
       ordered.push(w);

@@ -4,4 +4,5 @@ export * from './parse.js';
 export * from './workloads.js';
 export * from './feasibility.js';
 export * from './expand.js';
+export * from './path-mtu.js';
 export { explain, formatPath, closest, type Problem } from './explain.js';

@@ -20,11 +20,12 @@ function requireBody(body: unknown): unknown {
 
 function planBody(plan: PlanResult) {
   return {
-    cells: plan.cells.map((c) => ({ ...c, hosts: [...c.hosts] })),
+    cells: plan.cells.map(({ pathMtu, ...c }) => ({ ...c, hosts: [...c.hosts], ...(pathMtu === undefined ? {} : { pathMtu }) })),
     runs: plan.runs.map((r) => ({ id: r.id, cell: r.cell, workload: r.workload.id, repetition: r.repetition, order: r.order })),
     runsTotal: plan.runs.length,
-    skipped: plan.skipped.map((s) => ({ cell: { ...s.cell, hosts: [...s.cell.hosts] }, reason: s.reason })),
+    skipped: plan.skipped.map((s) => ({ cell: { ...s.cell, hosts: [...s.cell.hosts] }, reason: s.reason, ...(s.workload === undefined ? {} : { workload: s.workload }) })),
     estimatedSeconds: plan.estimatedSeconds,
+    notes: [...(plan.notes ?? [])],
   };
 }
 
