@@ -49,7 +49,8 @@ t.test('bad requests are refused before anything starts, naming the field', asyn
     ['unknown kind', { workload: { kind: 'flood' } }, 'INVALID_ARGUMENT', 'workload.kind'],
     ['engine not valid for the kind', { workload: { kind: 'latency-basic', engine: 'iperf3' } }, 'INVALID_ARGUMENT', 'workload.engine'],
     ['engine must be explicit when there is a choice', { workload: { kind: 'throughput-basic', engine: '' } }, 'INVALID_ARGUMENT', 'workload.engine'],
-    ['payload above what the MTU carries', { workload: { kind: 'iperf3', engine: 'iperf3', payload: 1461, durationMs: 2000 } }, 'INVALID_ARGUMENT', 'workload.payload'],
+    ['UDP payload above what the MTU carries', { workload: { kind: 'iperf3', engine: 'iperf3', protocol: 'udp', payload: 1473, durationMs: 2000 } }, 'INVALID_ARGUMENT', 'workload.payload'],
+    ['explicit MSS above what the MTU carries', { workload: { kind: 'iperf3', engine: 'iperf3', payload: 1461, durationMs: 2000, params: { mss: '1461' } } }, 'INVALID_ARGUMENT', 'workload.params.mss'],
     ['payload above jumbo frames', { workload: { payload: 9000 } }, 'INVALID_ARGUMENT', 'workload.payload'],
     ['payload below the minimum', { workload: { payload: 8 } }, 'INVALID_ARGUMENT', 'workload.payload'],
     ['duration out of range', { workload: { durationMs: 10 } }, 'INVALID_ARGUMENT', 'workload.durationMs'],
@@ -77,14 +78,18 @@ t.test('bad requests are refused before anything starts, naming the field', asyn
   }
 });
 
-t.test('payload must fit the container MTU without fragmenting', async (t) => {
+t.test('TCP segments are clamped to the container MTU, UDP payloads that would fragment are refused', async (t) => {
   t.equal(maxPayloadForMtu(1500, 'tcp'), 1460);
   t.equal(maxPayloadForMtu(1450, 'udp'), 1422, 'VXLAN');
   t.equal(maxPayloadForMtu(1280, 'tcp'), 1240);
   t.equal(maxPayloadForMtu(1280, 'udp'), 1252);
   const d = deps(1280);
-  await t.rejects(validateCall(d.deps, req({ workload: { kind: 'iperf3', engine: 'iperf3', payload: 1370, durationMs: 2000 } }), signal), { code: 'INVALID_ARGUMENT', field: 'workload.payload', message: /MTU 1280/ });
-  await t.resolves(validateCall(d.deps, req({ workload: { kind: 'iperf3', engine: 'iperf3', payload: 1240, durationMs: 2000 } }), signal));
+  await t.rejects(validateCall(d.deps, req({ workload: { kind: 'iperf3', engine: 'iperf3', protocol: 'udp', payload: 1370, durationMs: 2000 } }), signal), { code: 'INVALID_ARGUMENT', field: 'workload.payload', message: /MTU 1280/ });
+  const clamped = await validateCall(d.deps, req({ workload: { kind: 'iperf3', engine: 'iperf3', payload: 1370, durationMs: 2000 } }), signal);
+  t.equal(clamped.plan.payload, 1370, 'the payload per write stays as asked');
+  t.equal(clamped.plan.iperf3.mss, 1240, 'the pinned segment size is clamped to the MTU');
+  const fits = await validateCall(d.deps, req({ workload: { kind: 'iperf3', engine: 'iperf3', payload: 1240, durationMs: 2000 } }), signal);
+  t.equal(fits.plan.iperf3.mss, 1240);
   t.match(d.runner.lines()[0], /^ip -j -n snzzca link show dev eth0$/);
 });
 
