@@ -67,5 +67,8 @@ t.test('TCP payloads clamp to the path, UDP payloads that would fragment are ref
   t.equal(seg('ipsec', 653), 653, 'a payload that fits is the segment size');
   t.equal(seg('none', 1370), 1370, 'without a tunnel 1370 B segments fit');
   t.ok(rows.some((r) => r.tunnel === 'ipsec' && r.workload === 'throughput-basic/tcp/1370' && r.metric === 'throughput' && r.value > 0), 'and it measured throughput');
+  const report = await (await fetch(`${url}/v1/experiments/${sub.body.id}/report`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+  t.match(report, /throughput-basic\/tcp\/1370 <span class="warn">\(segments clamped to 1360 B by the path MTU\)/, 'the report says which runs had their segments clamped');
+  t.match(report, /MTU 1400/, 'and shows the IPsec cell\'s path MTU');
   t.ok(rows.some((r) => r.tunnel === 'none' && r.workload === 'iperf3/udp/1370' && r.metric === 'throughput' && r.value > 0), 'UDP 1370 B runs where it fits');
 });

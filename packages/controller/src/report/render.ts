@@ -84,7 +84,7 @@ function cellsSection(data: ReportData, decisions: readonly RunGroupDecision[]):
     return [
       String(c.index + 1) + (c.reference === undefined ? '' : ` <span class="badge" title="drift check of the reference cell">ref ${c.reference + 1}</span>`),
       e(c.network),
-      `${e(c.tunnel)}${v.tunnelVariant && c.tunnel !== 'none' ? ` <span class="meta">(${e(v.tunnelVariant)})</span>` : ''}`,
+      `${e(c.tunnel)}${v.tunnelVariant && c.tunnel !== 'none' ? ` <span class="meta">(${e(v.tunnelVariant)})</span>` : ''}${c.pathMtu === undefined ? '' : ` <span class="meta" title="path MTU">MTU ${c.pathMtu}</span>`}`,
       `${e(c.filter)}${v.filterVariant && c.filter !== 'none' ? ` <span class="meta">(${e(v.filterVariant)})</span>` : ''}`,
       String(c.containers),
       String(c.rules),
@@ -105,6 +105,9 @@ function groupsSection(data: ReportData, decisions: readonly RunGroupDecision[])
   const units = new Map<string, string>();
   for (const r of data.rows) if (!units.has(r.metric)) units.set(r.metric, r.unit);
   const order = (id: string): number => cells.get(id)?.index ?? Number.MAX_SAFE_INTEGER;
+  // TCP payloads above the path's MSS ran with clamped segments (docs/spec.md, "Payload and path MTU").
+  const clamped = new Map<string, number>();
+  for (const r of data.rows) if (r.metric === 'segment_size' && r.value < r.payload) clamped.set(`${r.cell}\u0000${r.workload}`, r.value);
   const rows = [...decisions]
     .sort((a, b) => order(a.cell) - order(b.cell) || a.workload.localeCompare(b.workload))
     .map((d) => {
@@ -112,7 +115,7 @@ function groupsSection(data: ReportData, decisions: readonly RunGroupDecision[])
       const unit = units.get(d.metric) ?? '';
       return [
         e(c ? cellLabel(c) : d.cell),
-        e(d.workload),
+        e(d.workload) + (clamped.has(`${d.cell}\u0000${d.workload}`) ? ` <span class="warn">(segments clamped to ${clamped.get(`${d.cell}\u0000${d.workload}`)} B by the path MTU)</span>` : ''),
         e(d.metric),
         String(d.repetitions),
         e(fmt(d.center, unit)),
@@ -169,7 +172,7 @@ function summaryCards(data: ReportData, decisions: readonly RunGroupDecision[]):
   const broke = isoChecked.filter((v) => v.isolation === false).length;
   const card = (v: string, label: string, cls = ''): string => `<div class="card"><b class="${cls}">${v}</b><span>${e(label)}</span></div>`;
   return `<div class="cards">
-${card(`${done}/${runs.length}`, 'runs done')}
+${card(`${done}/${runs.length}`, 'runs succeeded')}
 ${card(String(failed), 'runs failed', failed ? 'bad' : '')}
 ${card(`${data.cells.filter((v) => v.state === 'measured').length}/${data.cells.length}`, 'cells measured')}
 ${card(String(data.skipped.length), 'skipped before the first run', data.skipped.length ? 'warn' : '')}
