@@ -16,7 +16,9 @@ import { planExperiment, type ExperimentPlan } from './engine/plan.js';
 import { ExperimentQueue } from './queue/experiment-queue.js';
 import { renderReport as defaultRenderReport } from './report/index.js';
 import type { ReportData } from './report/types.js';
-import type { AgentStatus, ControllerMetrics, ControllerService, ExperimentSummary, PlanResult, ProgressEvent } from './service.js';
+import { encodeBundle } from './export/bundle.js';
+import { liveHostMetrics } from './monitor/live.js';
+import type { AgentStatus, CellStatus, ControllerMetrics, ControllerService, ExperimentSummary, HostMetricsSample, PlanResult, ProgressEvent, RunStatus } from './service.js';
 import { openStore, type ExperimentRecord, type Store } from './store/store.js';
 
 export interface StartControllerOptions {
@@ -198,6 +200,48 @@ export class ControllerServiceImpl implements ControllerService {
       off();
       signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  async cells(id: string): Promise<CellStatus[]> {
+    this.store.requireExperiment(id);
+    return this.store.cells(id).map((c) => ({
+      id: c.cell.id,
+      index: c.cell.index,
+      network: c.cell.network,
+      tunnel: c.cell.tunnel,
+      filter: c.cell.filter,
+      containers: c.cell.containers,
+      rules: c.cell.rules,
+      placement: c.cell.placement,
+      hosts: c.cell.hosts,
+      state: c.state,
+      tunnelVariant: c.tunnelVariant,
+      filterVariant: c.filterVariant,
+      setupSeconds: c.setupSeconds,
+      isolation: c.isolation,
+      isolationEvidence: c.isolationEvidence,
+      error: c.error,
+    }));
+  }
+
+  async runs(id: string): Promise<RunStatus[]> {
+    this.store.requireExperiment(id);
+    return this.store.runs(id).map((r) => ({
+      id: r.id, cell: r.cell, workload: r.workload, repetition: r.repetition, state: r.state, attempts: r.attempts,
+      startedAt: r.startedAt, finishedAt: r.finishedAt, error: r.error,
+    }));
+  }
+
+  async bundle(id: string): Promise<Buffer> {
+    return encodeBundle(this.store.reportData(id));
+  }
+
+  hostMetrics(hosts: readonly string[], intervalMs: number, signal: AbortSignal): AsyncIterable<HostMetricsSample> {
+    const names = hosts.length === 0 ? this.registry.names() : [...hosts];
+    names.forEach((h, i) => {
+      if (!this.registry.has(h)) throw new SeconetError('NOT_FOUND', `hosts[${i}]: no agent named ${JSON.stringify(h)} is configured (known: ${this.registry.names().join(', ') || 'none'})`, { field: 'hosts' });
+    });
+    return liveHostMetrics(new Map(names.map((h) => [h, this.registry.get(h)])), intervalMs, signal);
   }
 
   async metrics(): Promise<ControllerMetrics> {

@@ -58,6 +58,51 @@ export interface ProgressEvent {
   readonly data: Record<string, unknown>;
 }
 
+/** A cell as the dashboard shows it: state, variants, setup seconds per building block, isolation verdict. */
+export interface CellStatus {
+  readonly id: string;
+  readonly index: number;
+  readonly network: string;
+  readonly tunnel: string;
+  readonly filter: string;
+  readonly containers: number;
+  readonly rules: number;
+  readonly placement: string;
+  readonly hosts: readonly string[];
+  readonly state: 'pending' | 'measured' | 'invalid' | 'failed';
+  readonly tunnelVariant: string;
+  readonly filterVariant: string;
+  readonly setupSeconds: Readonly<Record<string, number>>;
+  /** true held, false broke, null not checked (no filter, or not reached yet). */
+  readonly isolation: boolean | null;
+  readonly isolationEvidence: string;
+  readonly error?: string | undefined;
+}
+
+/** One run with its timing and, when it failed or was skipped, the reason. */
+export interface RunStatus {
+  readonly id: string;
+  readonly cell: string;
+  readonly workload: string;
+  readonly repetition: number;
+  readonly state: string;
+  readonly attempts: number;
+  readonly startedAt?: string | undefined;
+  readonly finishedAt?: string | undefined;
+  readonly error?: string | undefined;
+}
+
+/** One live host sample: CPU shares in percent and interface rates of the host's own namespace. */
+export interface HostMetricsSample {
+  readonly host: string;
+  /** Unix seconds. */
+  readonly timestamp: number;
+  readonly cpu?: { readonly usr: number; readonly sys: number; readonly siq: number; readonly hiq: number; readonly wai: number; readonly idle: number } | undefined;
+  readonly interfaces: ReadonlyArray<{ readonly name: string; readonly rxBytesPerS: number; readonly txBytesPerS: number }>;
+  /** Set instead of the figures when the host's stream failed; the others go on. */
+  readonly error?: string | undefined;
+}
+
 export interface ControllerMetrics {
   readonly queueDepth: number;
   readonly runsDone: number;
@@ -84,4 +129,12 @@ export interface ControllerService {
   /** Events after `afterId` (exclusive), then live ones until the signal aborts. */
   events(id: string, afterId: number, signal: AbortSignal): AsyncIterable<ProgressEvent>;
   metrics(): Promise<ControllerMetrics>;
+  /** Cells with setup times and isolation verdicts. Throws NOT_FOUND. */
+  cells(id: string): Promise<CellStatus[]>;
+  /** Runs in run order with state, times and reasons. Throws NOT_FOUND. */
+  runs(id: string): Promise<RunStatus[]>;
+  /** The gzip'd results bundle (export/bundle.ts) that `seconet report --bundle` renders. Throws NOT_FOUND. */
+  bundle(id: string): Promise<Buffer>;
+  /** Live host samples of the named agents until the signal aborts. Throws NOT_FOUND for an unknown agent. */
+  hostMetrics(hosts: readonly string[], intervalMs: number, signal: AbortSignal): AsyncIterable<HostMetricsSample>;
 }

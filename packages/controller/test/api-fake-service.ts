@@ -2,7 +2,7 @@
 // results, agents and metrics, plus hooks to make any method throw.
 
 import { SeconetError, type Cell, type ResultRow, type RunKey, type WorkloadInstance } from '@seconet/core';
-import type { AgentStatus, ControllerMetrics, ControllerService, ExperimentSummary, PlanResult, ProgressEvent } from '../src/service.js';
+import type { AgentStatus, CellStatus, ControllerMetrics, ControllerService, ExperimentSummary, HostMetricsSample, PlanResult, ProgressEvent, RunStatus } from '../src/service.js';
 
 export const TOKEN = 'test-token-0123456789abcdef';
 
@@ -123,5 +123,43 @@ export class FakeService implements ControllerService {
   async metrics(): Promise<ControllerMetrics> {
     this.check('metrics');
     return { queueDepth: 3, runsDone: 10, runsFailed: 1, experimentsByState: { running: 1, queued: 2 }, agentsHealthy: 1, agentsTotal: 2 };
+  }
+
+  async cells(id: string): Promise<CellStatus[]> {
+    this.check('cells');
+    this.must(id);
+    return [{
+      id: 'c1', index: 0, network: 'bridge', tunnel: 'vxlan', filter: 'iptables', containers: 4, rules: 0, placement: 'multi-host', hosts: ['h1', 'h2'],
+      state: 'measured', tunnelVariant: 'kernel', filterVariant: 'kernel', setupSeconds: { containers: 0.2, network: 0.05, tunnel: 0.1, filter: 0.02 },
+      isolation: true, isolationEvidence: 'denied pair p0->p1 did not connect',
+    }];
+  }
+
+  async runs(id: string): Promise<RunStatus[]> {
+    this.check('runs');
+    this.must(id);
+    return [
+      { id: 'r1', cell: 'c1', workload: 'latency-basic', repetition: 1, state: 'succeeded', attempts: 1, startedAt: '2026-01-01T00:00:01.000Z', finishedAt: '2026-01-01T00:00:03.500Z' },
+      { id: 'r2', cell: 'c1', workload: 'latency-basic', repetition: 2, state: 'failed', attempts: 2, error: 'ping exited 2: connect: Network is unreachable' },
+    ];
+  }
+
+  async bundle(id: string): Promise<Buffer> {
+    this.check('bundle');
+    this.must(id);
+    return Buffer.from([0x1f, 0x8b, 0x08, 0x00]);
+  }
+
+  /** Samples the fake hands out per host, then the stream waits for the signal. */
+  samples: HostMetricsSample[] = [];
+
+  hostMetrics(hosts: readonly string[], _intervalMs: number, signal: AbortSignal): AsyncIterable<HostMetricsSample> {
+    this.check('hostMetrics');
+    for (const h of hosts) if (h !== 'h1' && h !== 'h2') throw new SeconetError('NOT_FOUND', `hosts: no agent named ${JSON.stringify(h)} is configured`, { field: 'hosts' });
+    const list = this.samples.filter((s) => hosts.length === 0 || hosts.includes(s.host));
+    return (async function* () {
+      for (const s of list) yield s;
+      if (!signal.aborted) await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+    })();
   }
 }

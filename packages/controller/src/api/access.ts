@@ -7,7 +7,7 @@ import rateLimit from '@fastify/rate-limit';
 import { SeconetError } from '@seconet/core';
 import { type TokenSet, bearerToken } from './auth.js';
 
-/** Paths that need no token. */
+/** Paths that need no token (besides routes whose config says `public`, the dashboard's files). */
 export const PUBLIC_PATHS = new Set(['/healthz']);
 
 export type RateLimitOption = { readonly max: number; readonly timeWindowMs: number } | false | undefined;
@@ -33,7 +33,7 @@ export async function registerRateLimit(app: FastifyInstance, option: RateLimitO
 export function requireBearerToken(app: FastifyInstance, tokens: TokenSet): void {
   app.addHook('preParsing', async (request, _reply, payload) => {
     const path = request.url.split('?')[0] ?? '';
-    if (PUBLIC_PATHS.has(path)) return payload;
+    if (PUBLIC_PATHS.has(path) || request.routeOptions.config?.public === true) return payload;
     const got = bearerToken(request.headers.authorization);
     if ('problem' in got) throw new SeconetError('UNAUTHORIZED', got.problem, { field: 'authorization' });
     if (!tokens.accepts(got.token)) throw new SeconetError('UNAUTHORIZED', 'the bearer token is not valid', { field: 'authorization' });

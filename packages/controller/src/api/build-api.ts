@@ -18,9 +18,11 @@ import { TokenSet } from './auth.js';
 import { installErrorHandlers } from './error-handler.js';
 import { registerOpenApi } from './openapi.js';
 import { agentRoutes } from './routes/agents.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { experimentRoutes } from './routes/experiments.js';
 import { resultRoutes } from './routes/results.js';
 import { systemRoutes } from './routes/system.js';
+import { uiRoutes } from './routes/ui.js';
 import { addYamlBodyParser } from './yaml-body.js';
 
 export { parseYamlSpec } from './yaml-body.js';
@@ -39,10 +41,12 @@ export interface ApiOptions {
   /** Published in the OpenAPI document as components.schemas.ExperimentSpec (default: the spec schema of @seconet/core). */
   readonly specSchema?: object;
   readonly version?: string;
+  /** Directory of the built dashboard served at /ui/ (default: the controller's dist/ui). */
+  readonly uiDir?: string;
 }
 
 /** The route groups, in the order their paths appear in the OpenAPI document. */
-const ROUTE_GROUPS = [systemRoutes, experimentRoutes, resultRoutes, agentRoutes];
+const ROUTE_GROUPS = [systemRoutes, experimentRoutes, resultRoutes, agentRoutes, dashboardRoutes];
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -62,5 +66,6 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
 
   const routeOptions = { service: opts.service, heartbeatMs: opts.heartbeatMs ?? 15_000 };
   for (const group of ROUTE_GROUPS) await app.register(group, routeOptions);
+  await app.register(uiRoutes, opts.uiDir === undefined ? {} : { dir: opts.uiDir });
   return app;
 }
