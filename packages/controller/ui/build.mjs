@@ -13,8 +13,9 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const out = join(here, '../dist/ui');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-await build({
+const js = await build({
   entryPoints: { app: join(here, 'src/main.ts') },
+  metafile: true,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -28,9 +29,21 @@ await build({
 });
 await build({ entryPoints: { app: join(here, 'app.css') }, bundle: true, minify: true, outdir: out, logLevel: 'warning' });
 copyFileSync(join(here, 'index.html'), join(out, 'index.html'));
+// What each file holds, by the packages (or "dashboard" for our own code) that make up most of it.
+const holds = new Map();
+for (const [file, o] of Object.entries(js.metafile.outputs)) {
+  const by = new Map();
+  for (const [input, i] of Object.entries(o.inputs)) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+    const k = m ? m[1] : 'dashboard';
+    by.set(k, (by.get(k) ?? 0) + i.bytesInOutput);
+  }
+  holds.set(file.split('/').pop(), [...by].filter(([, b]) => b > 500).sort((a, b) => b[1] - a[1]).map(([k]) => k).join(' + '));
+}
 if (!process.argv.includes('--quiet')) {
   for (const f of readdirSync(out).sort()) {
     const p = join(out, f);
-    console.log(`dist/ui/${f}: ${statSync(p).size} B (${gzipSync(readFileSync(p)).length} B gzip)`);
+    const what = holds.get(f) ?? (f.endsWith('.css') ? 'styles + uPlot styles' : f === 'index.html' ? 'page' : '');
+    console.log(`dist/ui/${f}: ${statSync(p).size} B, ${gzipSync(readFileSync(p)).length} B gzip${what ? ` (${what})` : ''}`);
   }
 }

@@ -29,7 +29,7 @@ function Chart(props: { title: string; data: uPlot.AlignedData; series: uPlot.Se
     plot.current = new uPlot({
       width: Math.max(240, Math.min(420, el.clientWidth || 320)),
       height: 140,
-      legend: { show: true },
+      legend: { show: true, live: false },
       cursor: { show: false },
       scales: { x: { time: true } },
       axes: [{}, { label: props.yLabel, size: 60 }],

@@ -98,6 +98,10 @@ function App() {
   const [signedIn, setSignedIn] = useState(() => token() !== null);
   const [reason, setReason] = useState<string | undefined>(undefined);
   const route = useRoute();
+  // Marks the moment the first screen is interactive (bench/dashboard-load.ts and the browser test read it).
+  useEffect(() => {
+    performance.mark('seconet:usable');
+  }, []);
   useEffect(() => {
     whenUnauthorized((e) => {
       setToken(null);

@@ -23,8 +23,13 @@ interface LiveEvent {
   readonly text: string;
 }
 
-function describe(type: string, d: Record<string, unknown>): string {
-  if (type === 'run') return `run ${String(d['workload'] ?? d['run'])}${d['repetition'] === undefined ? '' : ` #${String(d['repetition'])}`}: ${String(d['state'])}${d['error'] ? ` — ${String(d['error'])}` : ''}`;
+function describe(type: string, d: Record<string, unknown>, runs: ReadonlyMap<string, RunStatus>): string {
+  if (type === 'run') {
+    const r = runs.get(String(d['run']));
+    const workload = d['workload'] ?? r?.workload ?? d['run'];
+    const rep = d['repetition'] ?? r?.repetition;
+    return `run ${String(workload)}${rep === undefined ? '' : ` #${String(rep)}`}: ${String(d['state'])}${d['error'] ? ` — ${String(d['error'])}` : ''}`;
+  }
   if (type === 'cell') return `cell ${String(d['cell'])}: ${String(d['state'])}${d['error'] ? ` — ${String(d['error'])}` : ''}`;
   if (type === 'state') return `experiment ${String(d['state'])}${d['error'] ? ` — ${String(d['error'])}` : ''}`;
   return String(d['message'] ?? JSON.stringify(d));
@@ -45,11 +50,14 @@ export function ExperimentPage(props: { id: string }) {
   const [live, setLive] = useState('connecting');
   const [note, setNote] = useState<string | undefined>(undefined);
   const finalSeen = useRef(false);
+  const [current, setCurrent] = useState<{ cell: string; workload: string; repetition: number } | undefined>(undefined);
   // uPlot comes with the charts module, loaded after the first paint (the list pages never need it).
   const [HostCharts, setHostCharts] = useState<typeof HostChartsT | undefined>(undefined);
   useEffect(() => {
     import('../charts.js').then((m) => setHostCharts(() => m.HostCharts), (err: Error) => setNote(`Could not load the charts: ${err.message}`));
   }, []);
+  const runIndex = useRef(new Map<string, RunStatus>());
+  runIndex.current = new Map((runs.data ?? []).map((r) => [r.id, r]));
   const reloads = useRef({ exp: exp.reload, runs: runs.reload, cells: cells.reload });
   reloads.current = { exp: exp.reload, runs: runs.reload, cells: cells.reload };
 
@@ -68,8 +76,12 @@ export function ExperimentPage(props: { id: string }) {
       onEvent: (ev) => {
         const d = JSON.parse(ev.data) as Record<string, unknown>;
         const type = ev.event ?? 'message';
-        if (type === 'state' && FINAL.includes(String(d['state']))) finalSeen.current = true;
-        setEvents((list) => [{ id: ev.id ?? '', type, text: describe(type, d) }, ...list].slice(0, 60));
+        if (type === 'state' && FINAL.includes(String(d['state']))) {
+          finalSeen.current = true;
+          setCurrent(undefined);
+        }
+        if (type === 'run' && d['state'] === 'running') setCurrent({ cell: String(d['cell']), workload: String(d['workload']), repetition: Number(d['repetition']) });
+        setEvents((list) => [{ id: ev.id ?? '', type, text: describe(type, d, runIndex.current) }, ...list].slice(0, 60));
         refresh();
       },
       onStatus: (s, detail) => setLive(detail === undefined ? s : `${s}: ${detail}`),
@@ -82,6 +94,7 @@ export function ExperimentPage(props: { id: string }) {
   }, [base]);
 
   const e = exp.data;
+  const now = e?.state === 'running' ? (current ?? e.current) : undefined;
   const openReport = async (): Promise<void> => {
     const w = window.open('', '_blank');
     try {
@@ -111,7 +124,7 @@ export function ExperimentPage(props: { id: string }) {
         <div><dt>Duration</dt><dd>${seconds(between(e.startedAt, e.finishedAt))}</dd></div>
         <div><dt>ETA</dt><dd>${e.state === 'running' ? seconds(eta(e)) : '—'}</dd></div>
         <div><dt>Hosts</dt><dd>${e.hosts.join(', ')}</dd></div>
-        <div><dt>Now running</dt><dd class="current">${e.current === undefined ? '—' : `cell ${e.current.cell}, workload ${e.current.workload}, repetition ${e.current.repetition}`}</dd></div>
+        <div><dt>Now running</dt><dd class="current">${now === undefined ? '—' : `cell ${now.cell}, workload ${now.workload}, repetition ${now.repetition}`}</dd></div>
       </dl>
       <${ProgressBar} p=${e.progress} label="Progress" />
       ${e.error === undefined ? null : html`<p class="error"><span aria-hidden="true">✗ </span>${e.error}</p>`}
@@ -133,9 +146,14 @@ export function ExperimentPage(props: { id: string }) {
       <table class="runs">
         <caption>${runs.data.filter((r) => r.state === 'succeeded' || r.state === 'failed').length} of ${runs.data.length} runs finished</caption>
         <thead><tr><th scope="col">Cell</th><th scope="col">Workload</th><th scope="col">Repetition</th><th scope="col">State</th><th scope="col">Duration</th><th scope="col">Reason</th></tr></thead>
-        <tbody>${runs.data.map((r) => html`<tr key=${r.id} data-run=${r.id} data-state=${r.state}>
-          <td class="mono">${r.cell}</td><td>${r.workload}</td><td>${r.repetition}</td><td><${State} state=${r.state} />${r.attempts > 1 ? ` (${r.attempts} attempts)` : ''}</td>
-          <td>${r.state === 'pending' ? '—' : seconds(between(r.startedAt, r.finishedAt))}</td><td class="reason">${r.error ?? ''}</td></tr>`)}</tbody>
+        <tbody>${runs.data.map((r) => {
+          const notRun = r.state === 'pending' && e !== undefined && FINAL.includes(e.state);
+          return html`<tr key=${r.id} data-run=${r.id} data-state=${r.state}>
+          <td class="mono">${r.cell}</td><td>${r.workload}</td><td>${r.repetition}</td>
+          <td>${notRun ? html`<span class="state state-skipped"><span aria-hidden="true">↷ </span>not run</span>` : html`<${State} state=${r.state} />`}${r.attempts > 1 ? ` (${r.attempts} attempts)` : ''}</td>
+          <td>${r.state === 'pending' || r.state === 'skipped' ? '—' : seconds(between(r.startedAt, r.finishedAt))}</td>
+          <td class="reason">${r.error ?? (notRun ? `experiment ${e.state} before this run` : '')}</td></tr>`;
+        })}</tbody>
       </table>`}
     </section>
 

@@ -45,13 +45,18 @@ export function SubmitPage() {
     setProblem(undefined);
     try {
       const res = await request('POST', `/v1/experiments${dryRun ? '?dryRun=true' : ''}`, { body: text, type: contentType(text) });
-      if (dryRun) setPlan((await res.json()) as PlanT);
+      if (dryRun) {
+        setPlan((await res.json()) as PlanT);
+        requestAnimationFrame(() => document.getElementById('plan-title')?.focus());
+      }
       else location.hash = `#/experiments/${encodeURIComponent(((await res.json()) as { id: string }).id)}`;
     } catch (e) {
       setPlan(undefined);
       if (e instanceof ApiError) {
         const at = e.field !== undefined && e.field !== '' && e.field !== 'body' ? await locateField(text, e.field).catch(() => undefined) : undefined;
-        setProblem({ message: e.message, code: e.code, field: e.field, at });
+        // The message starts with the field it names; shown beside that field, it need not repeat it.
+        const message = e.field !== undefined && e.message.startsWith(`${e.field}: `) ? e.message.slice(e.field.length + 2) : e.message;
+        setProblem({ message, code: e.code, field: e.field, at });
       } else setProblem({ message: (e as Error).message, code: 'ERROR' });
     } finally {
       setBusy(undefined);
@@ -81,8 +86,8 @@ export function SubmitPage() {
     ${problem === undefined ? null : html`
       <div class="error-summary" role="alert" id="spec-error">
         <h2>The controller rejected the spec</h2>
-        <p><span aria-hidden="true">✗ </span>${problem.message}</p>
-        ${problem.field ? html`<p>Field: <code>${problem.field}</code>${problem.at ? html` at line ${problem.at.line}${problem.at.exact ? '' : ' (where it belongs)'} — <a href="#spec" onClick=${(e: Event) => { e.preventDefault(); goToField(); }}>go to it</a>` : ''}</p>` : null}
+        <p><span aria-hidden="true">✗ </span>${problem.field ? html`<code>${problem.field}</code>: ` : null}${problem.message}</p>
+        ${problem.at ? html`<p>At line ${problem.at.line}${problem.at.exact ? '' : ' (where the field belongs)'}: <a href="#spec" onClick=${(e: Event) => { e.preventDefault(); goToField(); }}>go to the field in the editor</a></p>` : null}
       </div>`}
     <form class="submit" onSubmit=${(e: Event) => { e.preventDefault(); void send(false); }}>
       <div class="editor">
@@ -115,7 +120,7 @@ function PlanView(props: { plan: PlanT }) {
   const { plan } = props;
   return html`
     <section aria-labelledby="plan-title" class="plan">
-      <h2 id="plan-title">Dry run: nothing is queued yet</h2>
+      <h2 id="plan-title" tabindex="-1">Dry run: nothing is queued yet</h2>
       <dl class="facts">
         <div><dt>Runs</dt><dd>${plan.runsTotal}</dd></div>
         <div><dt>Cells</dt><dd>${plan.cells.length}</dd></div>
