@@ -25,7 +25,7 @@ export function labCommand(): Command {
         const state = await labUp({ hosts: opts.hosts, runner: new ExecRunner(), say: (l) => out.info(l), timeoutMs: opts.timeout * 1000 });
         out.result(
           { id: state.id, apiUrl: state.apiUrl, tokenFile: state.tokenFile, dir: state.dir, hosts: state.hosts.map((h) => ({ name: h.name, netns: h.netns, address: h.address })) },
-          `lab ${state.id} is up\nAPI:        ${state.apiUrl}\ntoken file: ${state.tokenFile}\nhosts:      ${state.hosts.map((h) => `${h.name} (${h.netns})`).join(', ')}`,
+          `lab ${state.id} is up\nAPI:        ${state.apiUrl}\ndashboard:  ${state.apiUrl}/ui/\ntoken file: ${state.tokenFile}\nhosts:      ${state.hosts.map((h) => `${h.name} (${h.netns})`).join(', ')}`,
         );
         return 0;
       }),
