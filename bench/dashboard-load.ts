@@ -46,15 +46,13 @@ try {
   const list: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     await page.goto(`${base}/healthz`);
-    baseline.push(await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd));
-    await page.evaluate(() => sessionStorage.clear());
+    baseline.push(await page.evaluate<number>("performance.getEntriesByType('navigation')[0].loadEventEnd"));
+    await page.evaluate('sessionStorage.clear()');
     await page.goto(`${base}/ui/`);
     await page.getByLabel('API token').waitFor();
     signIn.push(await page.evaluate(() => performance.getEntriesByName('seconet:usable')[0]!.startTime));
-    await page.evaluate((t) => sessionStorage.setItem('seconet.token', t), TOKEN);
-    await page.evaluate(() => {
-      location.hash = '#/experiments';
-    });
+    await page.evaluate(`sessionStorage.setItem('seconet.token', ${JSON.stringify(TOKEN)})`);
+    await page.evaluate("location.hash = '#/experiments'");
     await page.reload();
     // Usable = the list is drawn: measured when the table's caption is there.
     await page.locator('table.experiments caption').waitFor();

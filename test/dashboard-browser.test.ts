@@ -109,7 +109,7 @@ t.test('dashboard in headless Chromium against a lab controller', { skip: skipRe
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { level: 1, name: 'Experiments' }).waitFor();
   t.notOk(page.url().includes(TOKEN), 'the token is not in the URL');
-  t.equal(await page.evaluate(() => sessionStorage.getItem('seconet.token')), TOKEN, 'the token is kept for the tab');
+  t.equal(await page.evaluate<string | null>("sessionStorage.getItem('seconet.token')"), TOKEN, 'the token is kept for the tab');
 
   // Submit a spec with an error: the message sits at the line of the field it names.
   await page.getByRole('link', { name: 'Submit', exact: true }).click();
@@ -146,10 +146,10 @@ t.test('dashboard in headless Chromium against a lab controller', { skip: skipRe
   const done = page.locator('table.runs tbody tr[data-state="succeeded"]');
   await done.first().waitFor({ timeout: 120_000 });
   const first = await done.count();
-  const navsBefore = await page.evaluate(() => performance.getEntriesByType('navigation').length);
-  await page.waitForFunction((n) => document.querySelectorAll('table.runs tbody tr[data-state="succeeded"]').length > n, first, { timeout: 60_000 });
+  const navsBefore = await page.evaluate<number>("performance.getEntriesByType('navigation').length");
+  await page.waitForFunction(`document.querySelectorAll('table.runs tbody tr[data-state="succeeded"]').length > ${first}`, undefined, { timeout: 60_000 });
   t.ok((await done.count()) > first, 'more runs finished while the page was open');
-  t.equal(await page.evaluate(() => performance.getEntriesByType('navigation').length), navsBefore, 'without a reload');
+  t.equal(await page.evaluate<number>("performance.getEntriesByType('navigation').length"), navsBefore, 'without a reload');
   t.match(await page.locator('text=Live updates: live').count(), 1, 'the event stream is live');
   t.ok((await page.locator('ol.events li').count()) > 0, 'events listed as they arrive');
   t.match(await page.locator('dd.current').textContent(), /cell \S+, workload latency-basic\/icmp\/653, repetition \d+/, 'the current cell, workload and repetition');
@@ -159,7 +159,7 @@ t.test('dashboard in headless Chromium against a lab controller', { skip: skipRe
   t.match(await cellRow.textContent(), /\d+(\.\d)? (ms|s)/, 'setup times per building block');
   await page.locator('figure.chart canvas').first().waitFor({ timeout: 30_000 });
   t.equal(await page.locator('section.host').count(), 2, 'one chart block per host');
-  await page.waitForFunction(() => [...document.querySelectorAll('figure.chart figcaption')].some((f) => /\d+\.\d% busy/.test(f.textContent ?? '')), undefined, { timeout: 30_000 });
+  await page.locator('figure.chart figcaption', { hasText: /\d+\.\d% busy/ }).first().waitFor({ timeout: 30_000 });
   t.match(await page.locator('figure.chart figcaption').first().textContent(), /CPU: \d+\.\d% busy, \d+\.\d% softirq/, 'CPU incl. softirq in words');
   t.match(await page.locator('figure.chart figcaption').nth(1).textContent(), /Network: receive .*bit\/s, send .*bit\/s/, 'network per host');
   await page.waitForTimeout(1500);
@@ -192,7 +192,7 @@ t.test('dashboard in headless Chromium against a lab controller', { skip: skipRe
   await row.getByRole('button', { name: /Cancel experiment/ }).focus();
   await page.keyboard.press('Enter');
   await dialog.waitFor();
-  t.equal(await page.evaluate(() => document.activeElement?.textContent), 'No, keep it running', 'the dialog opens on the safe choice');
+  t.equal(await page.evaluate<string | null | undefined>('document.activeElement?.textContent'), 'No, keep it running', 'the dialog opens on the safe choice');
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'hidden' });
   await row.getByRole('button', { name: /Cancel experiment/ }).click();
@@ -232,14 +232,14 @@ t.test('dashboard in headless Chromium against a lab controller', { skip: skipRe
   const tabTo = async (name: string): Promise<boolean> => {
     for (let i = 0; i < 8; i++) {
       await page.keyboard.press('Tab');
-      if ((await page.evaluate(() => document.activeElement?.textContent?.trim() ?? '')) === name) return true;
+      if ((await page.evaluate<string>("document.activeElement?.textContent?.trim() ?? ''")) === name) return true;
     }
     return false;
   };
   t.ok(await tabTo('Agents'), 'Tab reaches the Agents link');
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { level: 1, name: 'Agents' }).waitFor();
-  t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Agents', 'the new page\'s heading has the focus');
+  t.equal(await page.evaluate<string | null | undefined>('document.activeElement?.textContent'), 'Agents', 'the new page\'s heading has the focus');
   t.same(problems, [], 'no script error, no CSP violation');
   t.same(offsite, [], 'nothing fetched from anywhere but the controller');
   t.comment(`screenshots in ${SHOTS}`);
