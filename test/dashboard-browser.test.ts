@@ -147,7 +147,7 @@ t.test('dashboard in headless Chromium against a lab controller', { skip: skipRe
   await done.first().waitFor({ timeout: 120_000 });
   const first = await done.count();
   const navsBefore = await page.evaluate<number>("performance.getEntriesByType('navigation').length");
-  await page.waitForFunction(`document.querySelectorAll('table.runs tbody tr[data-state="succeeded"]').length > ${first}`, undefined, { timeout: 60_000 });
+  await done.nth(first).waitFor({ timeout: 60_000 });
   t.ok((await done.count()) > first, 'more runs finished while the page was open');
   t.equal(await page.evaluate<number>("performance.getEntriesByType('navigation').length"), navsBefore, 'without a reload');
   t.match(await page.locator('text=Live updates: live').count(), 1, 'the event stream is live');

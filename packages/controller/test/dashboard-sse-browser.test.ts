@@ -55,12 +55,12 @@ t.test('live events: reconnect with Last-Event-ID, each event once, stop at the 
   await page.getByRole('heading', { level: 1, name: 'sse-check' }).waitFor();
 
   const shown = (): Promise<string[]> => page.locator('ol.events li .mono').allTextContents();
-  await page.waitForFunction("document.querySelectorAll('ol.events li').length === 2");
+  await page.locator('ol.events li').nth(1).waitFor();
   t.match(await page.locator('dd.current').textContent(), /cell c1, workload latency-basic, repetition 1/, 'the current run from the stream');
 
   service.pushEvent(e.id, 'run', { run: 'r1', state: 'succeeded', runsDone: 1, runsTotal: 4 });
   service.pushEvent(e.id, 'run', { run: 'r2', state: 'running', cell: 'c1', workload: 'latency-basic', repetition: 2 });
-  await page.waitForFunction("document.querySelectorAll('ol.events li').length === 4", undefined, { timeout: 15_000 });
+  await page.locator('ol.events li').nth(3).waitFor({ timeout: 15_000 });
   t.same(await shown(), ['#4', '#3', '#2', '#1'], 'every event once, newest first');
   t.ok(asked.some((a) => a.after === 2), `a reconnect asked for what came after event 2 (asked: ${JSON.stringify(asked.map((a) => a.after))})`);
   t.match(await page.locator('dd.current').textContent(), /repetition 2/);
@@ -70,7 +70,7 @@ t.test('live events: reconnect with Last-Event-ID, each event once, stop at the 
 
   service.experiments.set(e.id, { ...service.experiments.get(e.id)!, state: 'cancelled' });
   service.pushEvent(e.id, 'state', { state: 'cancelled' });
-  await page.waitForFunction("document.querySelectorAll('ol.events li').length === 5", undefined, { timeout: 15_000 });
+  await page.locator('ol.events li').nth(4).waitFor({ timeout: 15_000 });
   await page.getByText('Live updates: ended').waitFor({ timeout: 15_000 });
   const requests = asked.length;
   await page.waitForTimeout(2500);
