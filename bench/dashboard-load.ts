@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { buildApi } from '../packages/controller/src/api/build-api.js';
-import { DEFAULT_UI_DIR } from '../packages/controller/src/api/ui-routes.js';
+import { DEFAULT_UI_DIR } from '../packages/controller/src/api/routes/ui.js';
 import { FakeService, TOKEN } from '../packages/controller/test/api-fake-service.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { buildApi } from '../src/api/build-api.js';
-import { DEFAULT_UI_DIR } from '../src/api/ui-routes.js';
+import { DEFAULT_UI_DIR } from '../src/api/routes/ui.js';
 import { FakeService, TOKEN } from './api-fake-service.js';
 
 const CHROMIUM = '/usr/bin/chromium';
