@@ -111,9 +111,12 @@ t.test('dashboard in headless Chromium against a lab controller', { skip: skipRe
   t.notOk(page.url().includes(TOKEN), 'the token is not in the URL');
   t.equal(await page.evaluate<string | null>("sessionStorage.getItem('seconet.token')"), TOKEN, 'the token is kept for the tab');
 
-  // Submit a spec with an error: the message sits at the line of the field it names.
+  // Upload a spec with an error: the message sits at the line of the field it names.
   await page.getByRole('link', { name: 'Submit', exact: true }).click();
-  await page.getByLabel('Experiment spec (YAML or JSON)').fill(BAD_SPEC);
+  await page.getByLabel('Or upload a spec file').setInputFiles({ name: 'dash-bad.yaml', mimeType: 'application/yaml', buffer: Buffer.from(BAD_SPEC) });
+  const editor = page.getByLabel('Experiment spec (YAML or JSON)');
+  for (let i = 0; i < 50 && !(await editor.inputValue()).includes('vxlam'); i++) await page.waitForTimeout(100);
+  t.equal(await editor.inputValue(), BAD_SPEC, 'the uploaded file is in the editor');
   await page.getByRole('button', { name: 'Check (dry run)' }).click();
   const summary = page.locator('.error-summary');
   await summary.waitFor();
@@ -155,6 +158,7 @@ t.test('dashboard in headless Chromium against a lab controller', { skip: skipRe
   t.match(await page.locator('dd.current').textContent(), /cell \S+, workload latency-basic\/icmp\/653, repetition \d+/, 'the current cell, workload and repetition');
   const cellRow = page.locator('table.cells tbody tr').first();
   t.match(await cellRow.textContent(), /bridge \/ none \/ iptables, 4 containers/);
+  t.match(await cellRow.textContent(), /running \(measuring\)/, 'the cell being measured says so');
   t.match(await cellRow.textContent(), /✓ held/, 'the isolation verdict in words');
   t.match(await cellRow.textContent(), /\d+(\.\d)? (ms|s)/, 'setup times per building block');
   await page.locator('figure.chart canvas').first().waitFor({ timeout: 30_000 });

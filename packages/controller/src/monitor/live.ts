@@ -2,10 +2,12 @@
 // only each host's own namespace is read), merged into one stream of small samples (CPU shares
 // and interface rates). Independent of the per-run monitor: watching never changes what a run
 // measures. The merged buffer is bounded: when the reader is slow, the oldest samples are
-// dropped rather than kept without limit. A host whose stream fails yields one sample carrying
-// the error, and the others go on.
+// dropped rather than kept without limit. A host whose stream fails yields a sample carrying
+// the error, and is asked again after `retryMs` (an agent that restarts comes back on the
+// charts); the others go on.
 
-import { PassThrough } from 'node:stream';
+import { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AgentLink, MetricsSampleMsg } from '../agents/contract.js';
 import type { HostMetricsSample } from '../service.js';
 
@@ -24,24 +26,34 @@ export function liveSample(host: string, s: MetricsSampleMsg): HostMetricsSample
 }
 
 /** Merges StreamMetrics of `links` until `signal` aborts (or every stream ended). */
-export async function* liveHostMetrics(links: ReadonlyMap<string, AgentLink>, intervalMs: number, signal: AbortSignal): AsyncGenerator<HostMetricsSample> {
-  const out = new PassThrough({ objectMode: true });
+export async function* liveHostMetrics(links: ReadonlyMap<string, AgentLink>, intervalMs: number, signal: AbortSignal, retryMs = 5000): AsyncGenerator<HostMetricsSample> {
+  // A readable fed by push(): its buffer is exactly what waits for the reader, so it is the one to bound.
+  let ended = false;
+  const out = new Readable({ objectMode: true, read: () => undefined });
   const push = (s: HostMetricsSample): void => {
-    if (out.writableEnded || out.destroyed) return;
+    if (ended || out.destroyed) return;
     while (out.readableLength >= MAX_BUFFERED) out.read();
-    out.write(s);
+    out.push(s);
+  };
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    out.push(null);
   };
   const tasks = [...links].map(async ([host, link]) => {
-    try {
-      for await (const s of link.streamMetrics({ intervalMs, scope: '', buffer: 10 }, { signal })) push(liveSample(host, s));
-    } catch (e) {
-      if (!signal.aborted) push({ host, timestamp: Date.now() / 1000, interfaces: [], error: (e as Error).message });
+    while (!signal.aborted) {
+      try {
+        for await (const s of link.streamMetrics({ intervalMs, scope: '', buffer: 10 }, { signal })) push(liveSample(host, s));
+        return;
+      } catch (e) {
+        if (signal.aborted) return;
+        push({ host, timestamp: Date.now() / 1000, interfaces: [], error: (e as Error).message });
+      }
+      await delay(retryMs, undefined, { signal }).catch(() => undefined);
     }
   });
-  void Promise.allSettled(tasks).then(() => out.end());
-  const onAbort = (): void => {
-    out.end();
-  };
+  void Promise.allSettled(tasks).then(end);
+  const onAbort = end;
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const s of out) {

@@ -133,6 +133,8 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (a
   );
 };
 
+const MAX_UNSENT_BYTES = 256 * 1024;
+
 async function pipeSamples(res: ServerResponse, samples: AsyncIterable<HostMetricsSample>, signal: AbortSignal, heartbeatMs: number): Promise<void> {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -146,6 +148,8 @@ async function pipeSamples(res: ServerResponse, samples: AsyncIterable<HostMetri
   try {
     for await (const s of samples) {
       if (signal.aborted) break;
+      // Live figures: a client that does not keep up misses samples instead of growing our buffer.
+      if (res.writableLength > MAX_UNSENT_BYTES) continue;
       res.write(`event: sample\ndata: ${JSON.stringify(s)}\n\n`);
     }
   } finally {

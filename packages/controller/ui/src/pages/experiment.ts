@@ -166,7 +166,7 @@ export function ExperimentPage(props: { id: string }) {
         <thead><tr><th scope="col">Cell</th><th scope="col">State</th><th scope="col">Variants</th>${BLOCKS.map((b) => html`<th scope="col">Setup: ${b}</th>`)}<th scope="col">Isolation</th></tr></thead>
         <tbody>${cells.data.map((c) => html`<tr key=${c.id}>
           <th scope="row">${c.network} / ${c.tunnel} / ${c.filter}, ${c.containers} containers, ${c.rules} rules<br /><small class="mono">${c.id}</small></th>
-          <td><${State} state=${c.state} />${c.error === undefined ? null : html`<br /><small class="reason">${c.error}</small>`}</td>
+          <td>${c.state === 'pending' && now?.cell === c.id ? html`<${State} state="running" /> (measuring)` : html`<${State} state=${c.state} />`}${c.error === undefined ? null : html`<br /><small class="reason">${c.error}</small>`}</td>
           <td>${c.tunnelVariant === '' && c.filterVariant === '' ? '—' : `tunnel ${c.tunnelVariant || '—'}, filter ${c.filterVariant || '—'}`}</td>
           ${BLOCKS.map((b) => html`<td>${seconds(c.setupSeconds[b])}</td>`)}
           <td title=${c.isolationEvidence}>${isolation(c)}${c.isolationEvidence ? html`<br /><small>${c.isolationEvidence}</small>` : null}</td>
