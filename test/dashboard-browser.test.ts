@@ -100,7 +100,7 @@ t.test('dashboard in headless Chromium against a lab controller', { skip: skipRe
   const usableMs = await page.evaluate(() => performance.getEntriesByName('seconet:usable')[0]?.startTime ?? Number.NaN);
   t.comment(`sign-in form usable ${usableMs.toFixed(0)} ms after navigation start (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`);
   t.ok(usableMs < 1000, `the page is usable within one second (${usableMs.toFixed(0)} ms)`);
-  t.equal(new URL(page.url()).pathname, '/ui/', '/ leads to /ui/');
+  t.equal(new URL(page.url()).pathname, '/', '/ answers the dashboard');
   await page.getByLabel('API token').fill('not-the-token-0123456789');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('alert').filter({ hasText: 'refused this token' }).waitFor();

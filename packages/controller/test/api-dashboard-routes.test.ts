@@ -23,6 +23,7 @@ function uiDir(t: Test): string {
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>seconet dashboard</title><script type="module" src="app.js"></script>');
   writeFileSync(join(dir, 'app.js'), 'console.log("dashboard")');
   writeFileSync(join(dir, 'app.css'), 'body{}');
+  writeFileSync(join(dir, 'chunk-ABC123.js'), 'export const x = 1');
   writeFileSync(join(dir, 'notes.txt'), 'not served');
   return dir;
 }
@@ -107,15 +108,20 @@ t.test('the new routes are in the OpenAPI document; the dashboard files are not'
   t.notOk(Object.keys(doc.paths).some((p) => p === '/' || p.startsWith('/ui')), 'no dashboard file route');
 });
 
-t.test('dashboard files: public, with a strict CSP; / and /ui lead to /ui/', async (t) => {
+t.test('dashboard files: public, with a strict CSP; / and /ui/ answer the page', async (t) => {
   const { app } = await setup(t, uiDir(t));
-  for (const url of ['/', '/ui']) {
-    const r = await app.inject({ method: 'GET', url });
-    t.equal(r.statusCode, 302, `${url} redirects`);
-    t.equal(r.headers['location'], '/ui/');
-  }
+  const bare = await app.inject({ method: 'GET', url: '/ui' });
+  t.equal(bare.statusCode, 302, '/ui redirects');
+  t.equal(bare.headers['location'], '/ui/');
+  const root = await app.inject({ method: 'GET', url: '/' });
+  t.equal(root.statusCode, 200, '/ answers the page itself');
   const index = await app.inject({ method: 'GET', url: '/ui/' });
   t.equal(index.statusCode, 200, 'index.html without a token');
+  t.equal(index.body, root.body);
+  t.equal(index.headers['cache-control'], 'no-cache');
+  const again = await app.inject({ method: 'GET', url: '/ui/', headers: { 'if-none-match': String(index.headers['etag']) } });
+  t.equal(again.statusCode, 304, 'revalidation by ETag');
+  t.equal(again.body, '');
   t.match(index.headers['content-type'], /^text\/html/);
   t.match(index.body, /seconet dashboard/);
   t.match(index.headers['content-security-policy'], /script-src 'self'/);
@@ -124,6 +130,8 @@ t.test('dashboard files: public, with a strict CSP; / and /ui lead to /ui/', asy
   const js = await app.inject({ method: 'GET', url: '/ui/app.js' });
   t.equal(js.statusCode, 200);
   t.match(js.headers['content-type'], /^text\/javascript/);
+  const chunk = await app.inject({ method: 'GET', url: '/ui/chunk-ABC123.js' });
+  t.match(chunk.headers['cache-control'], /immutable/, 'content-hashed chunks are cached for good');
   const css = await app.inject({ method: 'GET', url: '/ui/app.css' });
   t.match(css.headers['content-type'], /^text\/css/);
   for (const url of ['/ui/notes.txt', '/ui/nothing.js', '/ui/..%2Fpackage.json']) {

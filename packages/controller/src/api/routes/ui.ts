@@ -1,6 +1,6 @@
 // Serves the dashboard (packages/controller/ui, bundled by `npm run build` into dist/ui) from the
-// API's own process and port: `/` and `/ui` lead to `/ui/`, which answers index.html, and the
-// few bundled files beside it. The files hold no data and no secret, so they are public (route
+// API's own process and port: `/` and `/ui/` answer index.html (`/ui` leads to `/ui/`), and
+// `/ui/FILE` the few bundled files. The files hold no data and no secret, so they are public (route
 // config `public`); every figure the page shows comes from the API with the bearer token the
 // user types into its sign-in form. The files are read once at start; a controller built
 // without the dashboard answers 503 with what to do instead of a blank page.
@@ -9,9 +9,10 @@
 // because the HTML report (self-contained, no scripts) is opened from the page as a blob.
 
 import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface UiRoutesOptions {
   /** Directory of the built dashboard (default: packages/controller/dist/ui). */
@@ -40,15 +41,24 @@ export const UI_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-function loadFiles(dir: string): Map<string, Buffer> | { problem: string } {
+interface UiFile {
+  readonly body: Buffer;
+  readonly etag: string;
+}
+
+function loadFiles(dir: string): Map<string, UiFile> | { problem: string } {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch (e) {
     return { problem: `the dashboard is not built (${(e as NodeJS.ErrnoException).code ?? 'error'} reading ${dir}): run npm run build` };
   }
-  const files = new Map<string, Buffer>();
-  for (const n of names) if (TYPES[extname(n)] !== undefined) files.set(n, readFileSync(join(dir, n)));
+  const files = new Map<string, UiFile>();
+  for (const n of names) {
+    if (TYPES[extname(n)] === undefined) continue;
+    const body = readFileSync(join(dir, n));
+    files.set(n, { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
+  }
   if (!files.has('index.html')) return { problem: `the dashboard is not built (no index.html in ${dir}): run npm run build` };
   return files;
 }
@@ -65,21 +75,26 @@ export const uiRoutes: FastifyPluginAsync<UiRoutesOptions> = async (app, opts) =
   const config = { public: true };
   const schema = { hide: true };
 
-  app.get('/', { config, schema }, async (_req, reply) => reply.redirect('/ui/'));
-  app.get('/ui', { config, schema }, async (_req, reply) => reply.redirect('/ui/'));
-  app.get<{ Params: { file?: string } }>('/ui/:file', { config, schema }, async (request, reply) => {
-    const name = request.params.file === undefined || request.params.file === '' ? 'index.html' : request.params.file;
+  const serve = async (name: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     if (!(loaded instanceof Map)) {
       return reply.status(503).send({ code: 'UNAVAILABLE', message: loaded.problem, field: 'url' });
     }
-    const body = loaded.get(name);
-    if (body === undefined) return reply.status(404).send({ code: 'NOT_FOUND', message: `no dashboard file ${name}`, field: 'url' });
-    return reply
+    const file = loaded.get(name);
+    if (file === undefined) return reply.status(404).send({ code: 'NOT_FOUND', message: `no dashboard file ${name}`, field: 'url' });
+    void reply
       .type(TYPES[extname(name)]!)
-      .header('cache-control', 'no-cache')
+      // esbuild names chunks by their content hash: they never change; the rest is revalidated.
+      .header('cache-control', name.startsWith('chunk-') ? 'public, max-age=31536000, immutable' : 'no-cache')
+      .header('etag', file.etag)
       .header('content-security-policy', UI_CSP)
       .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'no-referrer')
-      .send(body);
-  });
+      .header('referrer-policy', 'no-referrer');
+    if (request.headers['if-none-match'] === file.etag) return reply.status(304).send();
+    return reply.send(file.body);
+  };
+  // The page refers to its files by absolute path, so `/` can answer it without a redirect.
+  app.get('/', { config, schema }, async (request, reply) => serve('index.html', request, reply));
+  app.get('/ui', { config, schema }, async (_req, reply) => reply.redirect('/ui/'));
+  app.get<{ Params: { file?: string } }>('/ui/:file', { config, schema }, async (request, reply) =>
+    serve(request.params.file === undefined || request.params.file === '' ? 'index.html' : request.params.file, request, reply));
 };
