@@ -2,7 +2,9 @@
 // API (with an in-memory service holding 50 experiments and two agents) serves the built
 // dashboard; each round measures, inside the page, the time from the navigation's start to the
 // app's 'seconet:usable' mark (first interactive screen), for the sign-in form and for the
-// Experiments list of a signed-in tab (the list fetched and drawn). Baseline in the same run:
+// Experiments list of a signed-in tab (the list fetched and drawn). The first round loads
+// everything afresh; later rounds revalidate index.html, app.js and app.css by ETag and take the
+// content-hashed chunks from the cache, as a returning user does. Baseline in the same run:
 // the same navigation to /healthz (one tiny JSON answer, its load event). Requirement: usable
 // within 1 s. Also prints the bundle sizes of dist/ui.
 // Run (after npm run build): node --import=tsx --conditions=seconet-source bench/dashboard-load.ts [--json]
@@ -73,6 +75,7 @@ try {
     rounds: ROUNDS,
     baselineMs: median(baseline),
     signInUsableMs: median(signIn),
+    signInColdMs: signIn[0]!,
     experimentsListUsableMs: median(list),
     ratioSignIn: median(signIn) / median(baseline),
     ratioList: median(list) / median(baseline),
@@ -82,7 +85,7 @@ try {
   if (json) console.log(JSON.stringify(result, null, 2));
   else {
     console.log(`baseline /healthz load: ${result.baselineMs.toFixed(0)} ms (median of ${ROUNDS})`);
-    console.log(`sign-in form usable: ${result.signInUsableMs.toFixed(0)} ms (${result.ratioSignIn.toFixed(1)}x baseline)`);
+    console.log(`sign-in form usable: ${result.signInUsableMs.toFixed(0)} ms (${result.ratioSignIn.toFixed(1)}x baseline); first load, nothing cached: ${result.signInColdMs.toFixed(0)} ms`);
     console.log(`experiments list (50) usable: ${result.experimentsListUsableMs.toFixed(0)} ms (${result.ratioList.toFixed(1)}x baseline)`);
     console.log(`target: < 1000 ms -> ${Math.max(result.signInUsableMs, result.experimentsListUsableMs) < 1000 ? 'met' : 'NOT met'}`);
     for (const s of sizes) console.log(`  ${s.file}: ${s.bytes} B (${s.gzip} B gzip)`);
