@@ -21,7 +21,7 @@ export class CommandError extends Error {
   readonly stdout: string;
 
   constructor(kind: CommandFailureKind, argv: readonly string[], r: { exitCode: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }, masked: readonly string[]) {
-    const err = mask(r.stderr.trim().split('\n').slice(-3).join(' | '), o.secrets);
+    const err = r.stderr.trim().split('\n').slice(-3).join(' | ');
     super(`${masked.join(' ')} failed (${kind}, exit ${r.exitCode ?? r.signal}): ${err}`);
     this.name = 'CommandError';
     this.kind = kind;

@@ -137,10 +137,10 @@ export class ExecRunner implements Runner {
         const r = { exitCode: code, signal, stdout: out.text(), stderr: err.text() };
         this.log?.debug({ argv: masked, exitCode: code, signal, durationMs: Math.round(durationMs * 10) / 10 }, 'command');
         if (timedOut) return reject(new CommandError('TimedOut', full, r, masked));
-        if (cancelled) return reject(new CommandError('Cancelled', full, r, masked, { secrets: opts.secrets }));
+        if (cancelled) return reject(new CommandError('Cancelled', full, r, masked));
         const ok = opts.okCodes ?? [0];
         if (code === null || !ok.includes(code)) {
-          const e = new CommandError(code === null ? 'Failed' : classify(r.stderr), full, r, masked, { secrets: opts.secrets });
+          const e = new CommandError(code === null ? 'Failed' : classify(r.stderr), full, r, masked);
           this.log?.debug({ argv: masked, stderr: maskArgv([r.stderr], opts.secrets)[0] }, 'command failed');
           return reject(e);
         }
