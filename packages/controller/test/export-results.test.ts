@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResultRow } from '@seconet/core';
 import { RESULT_COLUMNS, fromCsv, toCsv, toJson } from '../src/export/index.js';
-import { reportFixture } from '../src/report/index.js';
+import { reportFixture } from '../src/testing/index.js';
 
 const rows = reportFixture({ spec: { name: 'small', hosts: ['a', 'b'], matrix: { tunnel: ['none', 'vxlan'], containers: [2, 4] }, workloads: ['latency-basic', { 'throughput-basic': { engine: 'iperf3' } }] } }).rows;
 

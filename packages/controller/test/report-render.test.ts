@@ -4,7 +4,8 @@ import { copyFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { buildCharts, renderReport, reportFixture } from '../src/report/index.js';
+import { buildCharts, renderReport } from '../src/report/index.js';
+import { reportFixture } from '../src/testing/index.js';
 import type { ReportData } from '../src/report/types.js';
 
 const CHROMIUM = '/usr/bin/chromium';
