@@ -6,7 +6,8 @@
 // Run: node --import=tsx --conditions=seconet-source bench/sweep.ts [--duration S] [--json]
 
 import { startController } from '@seconet/controller';
-import { isRoot, startE2eLab } from '../test/helpers/e2e-lab.js';
+import { startE2eLab } from '../test/helpers/e2e-lab.js';
+import { isRoot } from '../test/helpers/requirements.js';
 
 if (!isRoot) {
   console.error('bench/sweep.ts needs root (lab namespaces)');

@@ -14,7 +14,7 @@ pkgs=(
   wireguard-go wireguard-tools
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins
   openvpn tinc
-  ansible ansible-lint python3-apt openssh-server openssh-client
+  ansible ansible-lint python3 python3-apt openssh-server openssh-client systemd
   qemu-system-x86 linux-image-amd64 busybox-static cpio
 )
 if [ "${SECONET_SETUP_BROWSER:-1}" = 1 ]; then pkgs+=(chromium); fi

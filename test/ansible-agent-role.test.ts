@@ -15,11 +15,10 @@ import { spawn } from 'node:child_process';
 import { connectAgent } from '@seconet/agent';
 import { sshLab } from './helpers/sshd.js';
 import { issue, makeCa } from './helpers/pki.js';
+import { requireRoot, requireTool } from './helpers/requirements.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const root = process.getuid?.() === 0;
-const haveAnsible = existsSync('/usr/bin/ansible-playbook');
 
 interface Recap {
   ok: number;
@@ -35,7 +34,8 @@ function recap(out: string, host: string): Recap {
   return { ok: n('ok'), changed: n('changed'), failed: n('failed'), unreachable: n('unreachable') };
 }
 
-t.test('seconet_agent role over SSH', { skip: !root ? 'needs root for network namespaces' : !haveAnsible ? 'ansible-playbook not installed' : false, timeout: 300_000 }, async (t) => {
+t.test('seconet_agent role over SSH', { timeout: 300_000 }, async (t) => {
+  if (!requireRoot(t, 'network namespaces') || !requireTool(t, '/usr/bin/ansible-playbook', 'running the role over SSH')) return;
   const { h1, h2, sshd } = await sshLab(t);
 
   const work = mkdtempSync(join(tmpdir(), 'seconet-ansible-'));
@@ -138,7 +138,7 @@ t.test('seconet_agent role over SSH', { skip: !root ? 'needs root for network na
   // GetInfo over mutual TLS with the controller's certificate.
   const bin = join(work, 'opt/current/packages/cli/bin/seconet.js');
   if (!existsSync(join(repo, 'packages/cli/dist/main.js'))) {
-    t.comment('SKIP installed agent answers GetInfo: the CLI is not built (npm run build)');
+    t.fail('the installed agent cannot start: the CLI is not built (run npm run build first)');
   } else {
     const agent = spawn(process.execPath, [bin, 'agent', '--config', join(work, 'etc/agent.yaml')], { stdio: 'ignore' });
     const exited = new Promise((r) => agent.on('exit', r));

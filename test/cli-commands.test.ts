@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApi } from '../packages/controller/src/api/build-api.js';
 import { writeBundle } from '../packages/controller/src/export/index.js';
-import { reportFixture } from '../packages/controller/src/report/index.js';
+import { reportFixture } from '@seconet/controller/testing';
 import type { ExperimentSummary, ProgressEvent } from '../packages/controller/src/service.js';
 import { FakeService, TOKEN, row } from '../packages/controller/test/api-fake-service.js';
 import { runCli } from './cli-helpers.js';

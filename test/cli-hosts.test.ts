@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { selfArgv } from '../packages/cli/src/self-invoke.js';
 import { sshLab } from './helpers/sshd.js';
+import { requireRoot } from './helpers/requirements.js';
 
 const run = promisify(execFile);
-const root = process.getuid?.() === 0;
 
-t.test('hosts check over SSH from an inventory', { skip: root ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('hosts check over SSH from an inventory', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { h1, h2, sshd } = await sshLab(t);
   const dir = mkdtempSync(join(tmpdir(), 'seconet-hosts-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

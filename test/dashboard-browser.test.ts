@@ -12,22 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { buildApi, startController } from '@seconet/controller';
-import { isRoot, REPO, startE2eLab } from './helpers/e2e-lab.js';
+import { REPO, startE2eLab } from './helpers/e2e-lab.js';
+import { requireRoot, requireTool, requirement } from './helpers/requirements.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'dashboard-e2e-token-0123456789';
 const UI_INDEX = join(REPO, 'packages/controller/dist/ui/index.html');
 const SHOTS = process.env['SECONET_DASHBOARD_SHOTS'] ?? join(REPO, '.tap/screenshots/dashboard');
-const CI = process.env['CI'] === 'true';
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-function skipReason(): string | false {
-  if (!isRoot) return 'needs root for lab namespaces';
-  // scripts/setup.sh installs chromium and builds the dashboard: under CI their absence fails below.
-  if (!CI && !existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (scripts/setup.sh installs it)`;
-  if (!CI && !existsSync(UI_INDEX)) return `the dashboard is not built (${UI_INDEX}): run npm run build`;
-  return false;
-}
 
 const BAD_SPEC = `name: dash-bad
 matrix:
@@ -55,9 +47,9 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-t.test('dashboard in headless Chromium against a lab controller', { skip: skipReason(), timeout: 420_000 }, async (t) => {
-  if (!existsSync(CHROMIUM)) return t.fail(`${CHROMIUM} is missing: scripts/setup.sh installs chromium`);
-  if (!existsSync(UI_INDEX)) return t.fail(`the dashboard is not built (${UI_INDEX}): run npm run build`);
+t.test('dashboard in headless Chromium against a lab controller', { timeout: 420_000 }, async (t) => {
+  if (!requireRoot(t, 'lab namespaces') || !requireTool(t, CHROMIUM, 'the dashboard in a browser')) return;
+  if (!requirement(t, existsSync(UI_INDEX) ? undefined : `the dashboard is not built (${UI_INDEX}): run npm run build`)) return;
   mkdirSync(SHOTS, { recursive: true });
 
   const lab = await startE2eLab(t, 2);

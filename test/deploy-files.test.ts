@@ -4,7 +4,7 @@
 
 import t from 'tap';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { parseAgentConfig } from '@seconet/agent';
 import { parseControllerConfig } from '@seconet/controller';
+import { requireTool } from './helpers/requirements.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -29,7 +30,8 @@ t.test('example configurations parse', async (t) => {
   t.equal(ctl.redis.url, 'redis://127.0.0.1:6379/0');
 });
 
-t.test('systemd units verify', { skip: existsSync('/usr/bin/systemd-analyze') ? false : 'systemd-analyze not installed' }, async (t) => {
+t.test('systemd units verify', async (t) => {
+  if (!requireTool(t, '/usr/bin/systemd-analyze', 'verifying the systemd units')) return;
   for (const unit of ['seconet-agent.service', 'seconet-controller.service']) {
     const r = await run('/usr/bin/systemd-analyze', ['verify', join(repo, 'deploy/systemd', unit)]).then(
       (x) => ({ code: 0, err: x.stderr }),
@@ -42,7 +44,8 @@ t.test('systemd units verify', { skip: existsSync('/usr/bin/systemd-analyze') ? 
   t.notMatch(agentUnit, /^(PrivateTmp|ProtectSystem|ProtectHome|PrivateMounts)=/m, 'the agent keeps the host mount namespace (its netns bind mounts must outlive restarts)');
 });
 
-t.test('roles pass ansible-lint at the production profile', { skip: existsSync('/usr/bin/ansible-lint') ? false : 'ansible-lint not installed', timeout: 180_000 }, async (t) => {
+t.test('roles pass ansible-lint at the production profile', { timeout: 180_000 }, async (t) => {
+  if (!requireTool(t, '/usr/bin/ansible-lint', 'linting the Ansible roles')) return;
   const r = await run('/usr/bin/ansible-lint', ['--profile', 'production', '--nocolor', 'roles/', 'site.yml'], { cwd: join(repo, 'ansible'), env: { ...process.env, ANSIBLE_NOCOLOR: '1' }, timeout: 170_000 }).then(
     (x) => ({ code: 0, out: x.stdout + x.stderr }),
     (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, out: (e.stdout ?? '') + (e.stderr ?? '') }),
@@ -50,7 +53,8 @@ t.test('roles pass ansible-lint at the production profile', { skip: existsSync('
   t.equal(r.code, 0, r.out.slice(-2000));
 });
 
-t.test('the role renders an agent.yaml the agent accepts', { skip: existsSync('/usr/bin/ansible') ? false : 'ansible not installed', timeout: 120_000 }, async (t) => {
+t.test('the role renders an agent.yaml the agent accepts', { timeout: 120_000 }, async (t) => {
+  if (!requireTool(t, '/usr/bin/ansible', 'rendering the role\'s templates')) return;
   const dir = mkdtempSync(join(tmpdir(), 'seconet-render-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'tls'));

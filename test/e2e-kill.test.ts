@@ -8,9 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExecRunner } from '@seconet/agent';
 import { openStore, startController } from '@seconet/controller';
-import { isRoot, REPO, startE2eLab } from './helpers/e2e-lab.js';
+import { REPO, startE2eLab } from './helpers/e2e-lab.js';
+import { requireRoot } from './helpers/requirements.js';
 
-const skip = isRoot ? false : 'needs root for lab namespaces';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const runner = new ExecRunner();
 
@@ -44,7 +44,8 @@ function killed(child: ChildProcess): Promise<void> {
   return new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
 }
 
-t.test('controller SIGKILLed mid-sweep resumes at the first unfinished run; nothing repeated or lost', { skip, timeout: 600_000 }, async (t) => {
+t.test('controller SIGKILLed mid-sweep resumes at the first unfinished run; nothing repeated or lost', { timeout: 600_000 }, async (t) => {
+  if (!requireRoot(t, 'lab namespaces')) return;
   const lab = await startE2eLab(t, 2);
   const config = lab.writeControllerConfig({ worker: { lockDurationMs: 4000, stalledIntervalMs: 1000, hostLockTtlMs: 3000 }, engine: { metricsIntervalMs: 500 } });
   const specFile = join(lab.dir, 'spec.json');
@@ -102,7 +103,8 @@ t.test('controller SIGKILLed mid-sweep resumes at the first unfinished run; noth
   await killed(second.child);
 });
 
-t.test('an agent SIGKILLed mid-run: that run fails with a clear error, the sweep goes on', { skip, timeout: 600_000 }, async (t) => {
+t.test('an agent SIGKILLed mid-run: that run fails with a clear error, the sweep goes on', { timeout: 600_000 }, async (t) => {
+  if (!requireRoot(t, 'lab namespaces')) return;
   const lab = await startE2eLab(t, 2, { childAgents: true });
   const ctl = await startController(lab.controllerConfig({ engine: { metricsIntervalMs: 500, retries: 0, agentWaitMs: 120_000 } }));
   t.teardown(() => ctl.stop());

@@ -6,15 +6,16 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { buildApi, startController } from '@seconet/controller';
-import { isRoot, startE2eLab } from './helpers/e2e-lab.js';
+import { startE2eLab } from './helpers/e2e-lab.js';
+import { requireRoot } from './helpers/requirements.js';
 
-const skip = isRoot ? false : 'needs root for lab namespaces';
 const TOKEN = 'e2e-path-mtu-token-0123456789';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Row { tunnel: string; workload: string; protocol: string; payload: number; pair: string; metric: string; value: number }
 
-t.test('TCP payloads clamp to the path, UDP payloads that would fragment are refused at plan time', { skip, timeout: 600_000 }, async (t: Test) => {
+t.test('TCP payloads clamp to the path, UDP payloads that would fragment are refused at plan time', { timeout: 600_000 }, async (t: Test) => {
+  if (!requireRoot(t, 'lab namespaces')) return;
   const lab = await startE2eLab(t, 2);
   const ctl = await startController(lab.controllerConfig({ engine: { metricsIntervalMs: 500 } }));
   t.teardown(() => ctl.stop());

@@ -4,9 +4,9 @@
 import t from 'tap';
 import { ExecRunner } from '@seconet/agent';
 import { startController, type RunningController } from '@seconet/controller';
-import { isRoot, startE2eLab } from './helpers/e2e-lab.js';
+import { startE2eLab } from './helpers/e2e-lab.js';
+import { requireRoot } from './helpers/requirements.js';
 
-const skip = isRoot ? false : 'needs root for lab namespaces';
 const runner = new ExecRunner();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -32,7 +32,8 @@ function span(ctl: RunningController, id: string): [number, number] {
   return [Math.min(...runs.map((r) => Date.parse(r.startedAt ?? ''))), Math.max(...runs.map((r) => Date.parse(r.finishedAt ?? '')))];
 }
 
-t.test('host locks with real agents: disjoint experiments overlap, a shared host serializes; cancel', { skip, timeout: 600_000 }, async (t) => {
+t.test('host locks with real agents: disjoint experiments overlap, a shared host serializes; cancel', { timeout: 600_000 }, async (t) => {
+  if (!requireRoot(t, 'lab namespaces')) return;
   const lab = await startE2eLab(t, 4);
   const ctl = await startController(lab.controllerConfig({ worker: { concurrency: 3 }, engine: { metricsIntervalMs: 500 } }));
   t.teardown(() => ctl.stop());

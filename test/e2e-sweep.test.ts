@@ -4,15 +4,16 @@
 import t from 'tap';
 import { ExecRunner } from '@seconet/agent';
 import { startController } from '@seconet/controller';
-import { isRoot, startE2eLab } from './helpers/e2e-lab.js';
+import { startE2eLab } from './helpers/e2e-lab.js';
+import { requireRoot } from './helpers/requirements.js';
 
-const skip = isRoot ? false : 'needs root for lab namespaces';
 const runner = new ExecRunner();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const SMOKE = process.env['SECONET_E2E_SMOKE'] === '1';
 
-t.test('two-host sweep: every run measured, with host samples', { skip, timeout: 900_000 }, async (t) => {
+t.test('two-host sweep: every run measured, with host samples', { timeout: 900_000 }, async (t) => {
+  if (!requireRoot(t, 'lab namespaces')) return;
   const lab = await startE2eLab(t, 2);
   const ctl = await startController(lab.controllerConfig({ engine: { metricsIntervalMs: 250, runMarginMs: 20_000 } }));
   t.teardown(() => ctl.stop());

@@ -17,6 +17,7 @@ import { ipsecXfrmDevice } from '../packages/agent/src/tunnels/ipsec.js';
 import type { HostEnv } from '../packages/agent/src/host-env.js';
 import type { NetworkView } from '../packages/agent/src/driver.js';
 import type { TunnelSpec__Output } from '../packages/agent/src/gen/seconet/agent/v1/TunnelSpec.js';
+import { requirement } from './helpers/requirements.js';
 
 const missing = fullKernelLabMissing();
 const src = (p: string): string => fileURLToPath(new URL(`../packages/agent/src/${p}`, import.meta.url));
@@ -74,7 +75,8 @@ async function pingEventually(r: GuestRunner, to: string, src?: string, timeoutM
   return false;
 }
 
-t.test('the agent\'s IPsec driver runs inside stock-kernel guests', { skip: missing ?? false, timeout: 300_000 }, async (t) => {
+t.test('the agent\'s IPsec driver runs inside stock-kernel guests', { timeout: 300_000 }, async (t) => {
+  if (!requirement(t, missing)) return;
   const lab = await bootFullKernelLab({ guests: 2, memoryMiB: 384 });
   t.teardown(() => lab.destroy());
   const bundle = join(lab.dir, 'guest-driver.cjs');

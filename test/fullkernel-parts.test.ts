@@ -14,20 +14,21 @@ import { bootFullKernelLab, fullKernelLabMissing, qemuArgv, removeStaleFullKerne
 import { processStartTime } from '../packages/agent/src/journal/undo.js';
 import { randomBytes } from 'node:crypto';
 import { GuestRunner } from '../packages/agent/src/fullkernel/guest-runner.js';
-import { findTool } from '../packages/agent/src/runner/tools.js';
+import { requireRoot, requireTool, requirement } from './helpers/requirements.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'snfkparts-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 
-const haveCpio = findTool('cpio') !== null;
 let kernel: ReturnType<typeof findGuestKernel> | undefined;
+let noKernel: string | undefined;
 try {
   kernel = findGuestKernel();
-} catch {
-  kernel = undefined;
+} catch (e) {
+  noKernel = (e as Error).message;
 }
 
-t.test('cpio newc archive reads back with GNU cpio', { skip: haveCpio ? false : 'cpio is not installed (apt-get install cpio)' }, async (t) => {
+t.test('cpio newc archive reads back with GNU cpio', async (t) => {
+  if (!requireTool(t, 'cpio', 'reading the archive back (apt-get install cpio)')) return;
   const f = join(tmp, 'a.cpio');
   writeFileSync(f, cpioNewc([
     { type: 'dir', path: 'bin' },
@@ -45,7 +46,8 @@ t.test('cpio newc archive reads back with GNU cpio', { skip: haveCpio ? false : 
   t.throws(() => cpioNewc([{ type: 'dir', path: '../x' }]), /bad path/, 'no path escapes the archive');
 });
 
-t.test('module load order and initramfs of the installed kernel', { skip: kernel ? false : 'no 9p-capable kernel installed (apt-get install linux-image-amd64)' }, async (t) => {
+t.test('module load order and initramfs of the installed kernel', async (t) => {
+  if (!requirement(t, noKernel === undefined ? undefined : `no 9p-capable kernel (apt-get install linux-image-amd64): ${noKernel}`)) return;
   const k = kernel!;
   const order = moduleLoadOrder(k.modulesDir, ROOT_MODULES).map((p) => p.split('/').pop()!.replace(/\.ko.*$/, ''));
   const before = (x: string, y: string): void => void t.ok(order.indexOf(x) >= 0 && order.indexOf(x) < order.indexOf(y), `${x} before ${y}`);
@@ -142,7 +144,8 @@ t.test('GuestRunner transport', async (t) => {
   t.same(readdirSync(join(share, 'res')), [], 'result files are cleaned up');
 });
 
-t.test('a lab left by a dead process is removed; a live one is kept', { skip: process.getuid?.() === 0 ? false : 'needs root (network namespaces)' }, async (t) => {
+t.test('a lab left by a dead process is removed; a live one is kept', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const ns = (): string => `snfk${randomBytes(3).toString('hex')}`;
   const stale = ns();
   const live = ns();
@@ -182,7 +185,8 @@ t.test('a lab left by a dead process is removed; a live one is kept', { skip: pr
   t.match(nss, new RegExp(`^${live}\\b`, 'm'), 'the live namespace stays');
 });
 
-t.test('a boot that times out leaves no QEMU, namespace or directory', { skip: fullKernelLabMissing() ?? false }, async (t) => {
+t.test('a boot that times out leaves no QEMU, namespace or directory', async (t) => {
+  if (!requirement(t, fullKernelLabMissing())) return;
   const err = await bootFullKernelLab({ guests: 1, bootTimeoutMs: 500 }).then(() => undefined, (e: Error) => e);
   t.match(err?.message, /^lab snfk[0-9a-f]{6}, guest g1 did not boot within 500 ms/, 'the error names the lab and the guest');
   const ns = /^lab (snfk[0-9a-f]{6})/.exec(err?.message ?? '')?.[1] ?? 'none';

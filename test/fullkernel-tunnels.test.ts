@@ -26,6 +26,7 @@ import { bridgeTransaction, ovsBridgeName } from '../packages/agent/src/solution
 import type { DriverContext, NetworkView } from '../packages/agent/src/driver.js';
 import type { HostEnv } from '../packages/agent/src/host-env.js';
 import type { TunnelSpec__Output } from '../packages/agent/src/gen/seconet/agent/v1/TunnelSpec.js';
+import { requirement } from './helpers/requirements.js';
 
 const log = pino({ level: 'silent' });
 const missing = fullKernelLabMissing();
@@ -97,7 +98,8 @@ async function routeDevs(r: GuestRunner): Promise<Map<string, string>> {
   return new Map((JSON.parse(res.stdout) as Array<{ dst: string; dev: string }>).map((x) => [x.dst, x.dev]));
 }
 
-t.test('kernel-only tunnels on a stock kernel in QEMU guests', { skip: missing ?? false, timeout: 300_000 }, async (t) => {
+t.test('kernel-only tunnels on a stock kernel in QEMU guests', { timeout: 300_000 }, async (t) => {
+  if (!requirement(t, missing)) return;
   const lab = await bootFullKernelLab({ guests: 2 });
   t.teardown(() => lab.destroy());
   t.comment(`2 guests booted in ${lab.bootSeconds.toFixed(1)} s on ${lab.kernel.release}`);

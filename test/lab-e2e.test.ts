@@ -12,8 +12,8 @@ import { takeLabDown } from '../packages/cli/src/lab/lab-down.js';
 import { readLabState, type LabState } from '../packages/cli/src/lab/lab-state.js';
 import { procStartTime } from '../packages/cli/src/lab/processes.js';
 import { runCli } from './cli-helpers.js';
+import { requireRoot } from './helpers/requirements.js';
 
-const root = process.getuid?.() === 0;
 const runner = new ExecRunner();
 
 async function namespaces(): Promise<string[]> {
@@ -44,7 +44,8 @@ async function assertNothingLeft(t: Test, s: LabState): Promise<void> {
   for (const p of processes(s)) t.notOk(alive(p.pid, p.startTime), `process ${p.pid} is gone`);
 }
 
-t.test('lab up, an experiment through the CLI, lab down leaves nothing', { skip: root ? false : 'needs root for network namespaces', timeout: 480_000 }, async (t) => {
+t.test('lab up, an experiment through the CLI, lab down leaves nothing', { timeout: 480_000 }, async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const dir = mkdtempSync(join(tmpdir(), 'snlab-e2e-'));
   const labDir = join(dir, 'lab');
   const env = { SECONET_LAB_DIR: labDir };
@@ -126,7 +127,8 @@ t.test('lab up, an experiment through the CLI, lab down leaves nothing', { skip:
   t.equal(gone.code, 8, 'lab status without a lab exits 8');
 });
 
-t.test('lab up after a crash cleans the crashed lab first', { skip: root ? false : 'needs root for network namespaces', timeout: 480_000 }, async (t) => {
+t.test('lab up after a crash cleans the crashed lab first', { timeout: 480_000 }, async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const dir = mkdtempSync(join(tmpdir(), 'snlab-crash-'));
   const labDir = join(dir, 'lab');
   const env = { SECONET_LAB_DIR: labDir };

@@ -11,8 +11,8 @@ import { takeLabDown } from '../packages/cli/src/lab/lab-down.js';
 import { readLabState } from '../packages/cli/src/lab/lab-state.js';
 import { selfArgv } from '../packages/cli/src/self-invoke.js';
 import { runCli } from './cli-helpers.js';
+import { requireRoot } from './helpers/requirements.js';
 
-const root = process.getuid?.() === 0;
 const runner = new ExecRunner();
 const TINY = ['name: lab-run', 'placement: multi-host', 'matrix: {network: [bridge], tunnel: [none], filter: [none], containers: [2]}', 'workloads:', '  - latency-basic: {count: 5, interval: 0.2}', 'repetitions: {min: 1, max: 1}', ''].join('\n');
 
@@ -31,7 +31,8 @@ function setup(t: Test): { dir: string; labDir: string; env: Record<string, stri
   return { dir, labDir, env: { SECONET_LAB_DIR: labDir } };
 }
 
-t.test('seconet run: lab up, experiment, report and CSV, lab down', { skip: root ? false : 'needs root for network namespaces', timeout: 300_000 }, async (t) => {
+t.test('seconet run: lab up, experiment, report and CSV, lab down', { timeout: 300_000 }, async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { dir, labDir, env } = setup(t);
   const spec = join(dir, 'tiny.yaml');
   writeFileSync(spec, TINY);
@@ -50,7 +51,8 @@ t.test('seconet run: lab up, experiment, report and CSV, lab down', { skip: root
   t.notOk(existsSync(join(labDir, 'state.json')), 'the lab it started is down');
 });
 
-t.test('seconet run interrupted: cancels and takes its lab down', { skip: root ? false : 'needs root for network namespaces', timeout: 300_000 }, async (t) => {
+t.test('seconet run interrupted: cancels and takes its lab down', { timeout: 300_000 }, async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { dir, labDir, env } = setup(t);
   const spec = join(dir, 'long.yaml');
   writeFileSync(spec, TINY.replace('lab-run', 'lab-run-long').replace('{count: 5, interval: 0.2}', '{duration: 120}'));

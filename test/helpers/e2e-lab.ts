@@ -13,7 +13,6 @@ import { connectAgent, createLab, createLabPki, destroyLab, ExecRunner, parseAge
 import { parseControllerConfig, type ControllerConfig } from '@seconet/controller';
 import { freePort, startRedis, type TestRedis } from './redis.js';
 
-export const isRoot = process.getuid?.() === 0;
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface LabAgent {

@@ -8,13 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { connectAgent } from '../src/client/client.js';
 import { createLab, destroyLab, randomLabId } from '../src/lab/topology.js';
 import { ExecRunner } from '../src/runner/runner.js';
-import { isRoot, makePki, tmpDir, writeConfig, freePort } from './server-helpers.js';
+import { makePki, tmpDir, writeConfig, freePort } from './server-helpers.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
 const MAIN = fileURLToPath(new URL('../src/server/main.ts', import.meta.url));
 const runner = new ExecRunner();
 
 
-t.test('calls on a hung agent fail with UNAVAILABLE within the keepalive window', { skip: isRoot ? false : 'needs root for namespaces', timeout: 180_000 }, async (t) => {
+t.test('calls on a hung agent fail with UNAVAILABLE within the keepalive window', { timeout: 180_000 }, async (t) => {
+  if (!requireRoot(t, 'namespaces')) return;
   const keepAlive = setInterval(() => undefined, 1000);
   t.teardown(() => clearInterval(keepAlive));
   const lab = await createLab(runner, randomLabId(), 1);

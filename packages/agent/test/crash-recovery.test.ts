@@ -13,11 +13,10 @@ import { createLab, destroyLab, randomLabId, type LabHost } from '../src/lab/top
 import { ExecRunner, type Spawned } from '../src/runner/runner.js';
 import { LOCK_FILE } from '../src/server/state-lock.js';
 import type { AgentClient } from '../src/client/types.js';
-import { isRoot, makePki, tmpDir, writeConfig, freePort } from './server-helpers.js';
+import { makePki, tmpDir, writeConfig, freePort } from './server-helpers.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
 const MAIN = fileURLToPath(new URL('../src/server/main.ts', import.meta.url));
-const reconcilerLanded = existsSync(fileURLToPath(new URL('../src/reconciler/reconciler.ts', import.meta.url)));
-const skip = !isRoot ? 'needs root for namespaces' : !reconcilerLanded ? 'reconciler/reconciler.ts is not there yet' : false;
 const runner = new ExecRunner();
 
 
@@ -48,7 +47,8 @@ function alive(pid: number): boolean {
   }
 }
 
-t.test('SIGKILL mid-Apply, restart on the same stateDir: startup GC leaves nothing behind', { skip, timeout: 300_000 }, async (t) => {
+t.test('SIGKILL mid-Apply, restart on the same stateDir: startup GC leaves nothing behind', { timeout: 300_000 }, async (t) => {
+  if (!requireRoot(t, 'namespaces')) return;
   // The agent runs detached and unref'd (as daemons do); keep this process alive while awaiting it.
   const keepAlive = setInterval(() => undefined, 1000);
   t.teardown(() => clearInterval(keepAlive));

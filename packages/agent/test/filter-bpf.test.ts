@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { BpfFilter, FILTER_OBJECT, bpfPins } from '../src/filters/bpf.js';
 import { ExecRunner } from '../src/runner/runner.js';
-import { crossHostScenario, filterScenario, isRoot } from './filter-fixture.js';
+import { crossHostScenario, filterScenario } from './filter-fixture.js';
+import { isRoot, requireRoot } from '../../../test/helpers/requirements.js';
 
 const driver = new BpfFilter();
 
@@ -16,7 +17,8 @@ t.before(async () => {
 });
 
 for (const network of ['bridge', 'routing', 'bpf']) {
-  t.test(`bpf on ${network}`, { skip: isRoot ? false : 'needs root for network namespaces and BPF' }, async (t) => {
+  t.test(`bpf on ${network}`, async (t) => {
+    if (!requireRoot(t, 'network namespaces and BPF')) return;
     await filterScenario(t, driver, network, {
       async snapshot(ctx, view) {
         const pins = bpfPins(ctx.env.bpffs, ctx.env.prefix, ctx.scope);
@@ -41,7 +43,8 @@ for (const network of ['bridge', 'routing', 'bpf']) {
   });
 }
 
-t.test('bpf probe loads and attaches the program in a throwaway namespace', { skip: isRoot ? false : 'needs root' }, async (t) => {
+t.test('bpf probe loads and attaches the program in a throwaway namespace', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
@@ -58,6 +61,7 @@ t.test('bpf probe loads and attaches the program in a throwaway namespace', { sk
   t.match(cap, { category: 'filter', kind: 'bpf', available: true, version: /bpftool v/ });
 });
 
-t.test(`${driver.kind} between two hosts on routing`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test(`${driver.kind} between two hosts on routing`, async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   await crossHostScenario(t, driver, 'routing');
 });

@@ -12,7 +12,6 @@ import { teardownObjects } from '../src/journal/undo.js';
 import type { Runner } from '../src/runner/runner.js';
 import { ping, setupLab, silentLogger } from './helpers/two-hosts.js';
 
-export const isRoot = process.getuid?.() === 0;
 
 export interface ScenarioHooks {
   /** Kernel state of the filter, compared before and after an unchanged ensure. */

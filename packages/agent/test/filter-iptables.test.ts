@@ -2,11 +2,13 @@
 
 import t from 'tap';
 import { IptablesFilter, iptablesChain } from '../src/filters/iptables.js';
-import { crossHostScenario, filterScenario, isRoot } from './filter-fixture.js';
+import { crossHostScenario, filterScenario } from './filter-fixture.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
 const driver = new IptablesFilter();
 for (const network of ['bridge', 'routing']) {
-  t.test(`iptables on ${network}`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  t.test(`iptables on ${network}`, async (t) => {
+    if (!requireRoot(t, 'network namespaces')) return;
     await filterScenario(t, driver, network, {
       async snapshot(ctx) {
         const r = await ctx.runner.run(['iptables-save', '-t', 'filter'], { netns: ctx.env.hostNetns });
@@ -21,7 +23,8 @@ for (const network of ['bridge', 'routing']) {
   });
 }
 
-t.test('iptables probe loads a chain in a throwaway namespace', { skip: isRoot ? false : 'needs root' }, async (t) => {
+t.test('iptables probe loads a chain in a throwaway namespace', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { ExecRunner } = await import('../src/runner/runner.js');
   const { silentLogger } = await import('./helpers/two-hosts.js');
   const env = { name: 'p', prefix: 'snpr', hostNetns: undefined, stateDir: '/nonexistent', runDir: '/nonexistent', bpffs: '/nonexistent', underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
@@ -29,10 +32,12 @@ t.test('iptables probe loads a chain in a throwaway namespace', { skip: isRoot ?
   t.match(cap, { category: 'filter', kind: 'iptables', available: true, version: /iptables v\d.*\((nf_tables|legacy)\)/ });
 });
 
-t.test(`${driver.kind} between two hosts on routing`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test(`${driver.kind} between two hosts on routing`, async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   await crossHostScenario(t, driver, 'routing');
 });
 
-t.test(`${driver.kind} between two hosts on bpf (cross-host traffic crosses netfilter)`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test(`${driver.kind} between two hosts on bpf (cross-host traffic crosses netfilter)`, async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   await crossHostScenario(t, driver, 'bpf');
 });

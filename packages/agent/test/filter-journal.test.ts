@@ -28,6 +28,7 @@ import { REDIRECT_OBJECT } from '../src/solutions/bpf.js';
 import { ovsBridgeName } from '../src/solutions/ovs.js';
 import { applyRequest } from './helpers/requests.js';
 import { hostEnvFor, ping, silentLogger } from './helpers/two-hosts.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
 const root = process.getuid?.() === 0;
 const env: HostEnv = { name: 'h1', prefix: 'snab', hostNetns: 'snlbxh1', stateDir: '/tmp/x/state', runDir: '/tmp/x/run', bpffs: '/tmp/x/bpf', underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
@@ -135,7 +136,8 @@ async function verdicts(t: Test, cs: readonly Container[], filtered: boolean, la
   t.equal(await p(c4, c3), !filtered, `${label}: c4 -> c3 ${filtered ? 'is dropped' : 'passes'}`);
 }
 
-t.test('ovs filter -> none -> ovs on the ovs network through Apply', { skip: root ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('ovs filter -> none -> ovs on the ovs network through Apply', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { env, rec } = await labHost(t);
   const scope = 'cell-fo';
   const req = (kind: string) => applyRequest(scope, { network: 'ovs', containers: 4, filter: filterOf(kind) });
@@ -167,7 +169,8 @@ t.test('ovs filter -> none -> ovs on the ovs network through Apply', { skip: roo
   t.ok(down.removed!.includes(describe(record)), 'teardown removes the flows record');
 });
 
-t.test('bpf filter -> none -> bpf on the bpf network through Apply', { skip: root ? false : 'needs root for network namespaces and BPF' }, async (t) => {
+t.test('bpf filter -> none -> bpf on the bpf network through Apply', async (t) => {
+  if (!requireRoot(t, 'network namespaces and BPF')) return;
   const { env, rec, hns } = await labHost(t);
   const scope = 'cell-fb';
   const req = (kind: string) => applyRequest(scope, { network: 'bpf', containers: 4, filter: filterOf(kind) });

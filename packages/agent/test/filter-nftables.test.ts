@@ -2,11 +2,13 @@
 
 import t from 'tap';
 import { NftablesFilter, nftTable } from '../src/filters/nftables.js';
-import { crossHostScenario, filterScenario, isRoot } from './filter-fixture.js';
+import { crossHostScenario, filterScenario } from './filter-fixture.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
 const driver = new NftablesFilter();
 for (const network of ['bridge', 'routing']) {
-  t.test(`nftables on ${network}`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  t.test(`nftables on ${network}`, async (t) => {
+    if (!requireRoot(t, 'network namespaces')) return;
     await filterScenario(t, driver, network, {
       async snapshot(ctx) {
         return (await ctx.runner.run(['nft', 'list', 'table', 'inet', nftTable(ctx.env.prefix, ctx.scope)], { netns: ctx.env.hostNetns })).stdout;
@@ -19,7 +21,8 @@ for (const network of ['bridge', 'routing']) {
   });
 }
 
-t.test('nftables probe loads a table in a throwaway namespace', { skip: isRoot ? false : 'needs root' }, async (t) => {
+t.test('nftables probe loads a table in a throwaway namespace', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { ExecRunner } = await import('../src/runner/runner.js');
   const { silentLogger } = await import('./helpers/two-hosts.js');
   const env = { name: 'p', prefix: 'snpr', hostNetns: undefined, stateDir: '/nonexistent', runDir: '/nonexistent', bpffs: '/nonexistent', underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
@@ -27,10 +30,12 @@ t.test('nftables probe loads a table in a throwaway namespace', { skip: isRoot ?
   t.match(cap, { category: 'filter', kind: 'nftables', variant: 'kernel', available: true, version: /nftables v\d/ });
 });
 
-t.test(`${driver.kind} between two hosts on routing`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test(`${driver.kind} between two hosts on routing`, async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   await crossHostScenario(t, driver, 'routing');
 });
 
-t.test(`${driver.kind} between two hosts on ovs (cross-host traffic crosses netfilter)`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test(`${driver.kind} between two hosts on ovs (cross-host traffic crosses netfilter)`, async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   await crossHostScenario(t, driver, 'ovs');
 });

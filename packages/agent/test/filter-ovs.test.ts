@@ -4,8 +4,9 @@
 import t from 'tap';
 import { OvsFilter, scopeCookie } from '../src/filters/ovs.js';
 import { mgmtSocket } from '../src/ovs/switch.js';
-import { crossHostScenario, filterScenario, isRoot } from './filter-fixture.js';
+import { crossHostScenario, filterScenario } from './filter-fixture.js';
 import type { DriverContext, NetworkView } from '../src/driver.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
 const driver = new OvsFilter();
 
@@ -15,7 +16,8 @@ async function flows(ctx: DriverContext, view: NetworkView): Promise<string> {
   return r.stdout;
 }
 
-t.test('ovs filter on the ovs network', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('ovs filter on the ovs network', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   await filterScenario(t, driver, 'ovs', {
     async snapshot(ctx, view) {
       return (await flows(ctx, view)).split('\n').sort().join('\n');
@@ -31,6 +33,7 @@ t.test('ovs filter on the ovs network', { skip: isRoot ? false : 'needs root for
   });
 });
 
-t.test(`${driver.kind} between two hosts on ovs`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test(`${driver.kind} between two hosts on ovs`, async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   await crossHostScenario(t, driver, 'ovs');
 });

@@ -1,9 +1,10 @@
 import t from 'tap';
 import { ExecRunner } from '../src/runner/runner.js';
 import { createLab, destroyLab, listLabNamespaces, randomLabId } from '../src/lab/topology.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
-const root = process.getuid?.() === 0;
-t.test('two lab hosts reach each other over the underlay and leave nothing', { skip: root ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('two lab hosts reach each other over the underlay and leave nothing', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const runner = new ExecRunner();
   const id = randomLabId();
   const topo = await createLab(runner, id, 2);

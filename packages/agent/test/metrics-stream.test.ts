@@ -4,8 +4,9 @@ import { pino } from 'pino';
 import { streamMetrics, validateMetricsRequest, type MetricsDeps } from '../src/metrics/index.js';
 import type { MetricsSample } from '../src/gen/seconet/agent/v1/MetricsSample.js';
 import type { HostEnv } from '../src/host-env.js';
-import { createTwoNetns, isRoot } from './fixtures/two-netns.js';
+import { createTwoNetns } from './fixtures/two-netns.js';
 import { ExecRunner } from '../src/runner/runner.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
 const env = (hostNetns?: string): HostEnv => ({
   name: 'h1',
@@ -26,7 +27,8 @@ t.test('request validation names the field', async (t) => {
   t.same(validateMetricsRequest({ intervalMs: 0, scope: '', buffer: 0 }), { intervalMs: 1000, buffer: 60 });
 });
 
-t.test('live: host and container interfaces, sane percents, anchors gone after the stream', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('live: host and container interfaces, sane percents, anchors gone after the stream', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const lab = await createTwoNetns();
   t.teardown(() => lab.destroy());
   const deps: MetricsDeps = {
@@ -68,7 +70,8 @@ t.test('live: host and container interfaces, sane percents, anchors gone after t
   t.same(await lab.pids(), [], 'no anchor process left in the namespaces');
 });
 
-t.test('live: a deleted container namespace is let go at the next sample', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('live: a deleted container namespace is let go at the next sample', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const lab = await createTwoNetns();
   t.teardown(() => lab.destroy());
   let nsList = [lab.a.netns, lab.b.netns];

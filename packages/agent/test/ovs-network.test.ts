@@ -14,8 +14,8 @@ import { ExecRunner } from '../src/runner/runner.js';
 import { listNetns } from '../src/netns/ip-batch.js';
 import { OvsFilter } from '../src/filters/ovs.js';
 import { ping, setupLab, silentLogger } from './helpers/two-hosts.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
-const isRoot = process.getuid?.() === 0;
 
 t.test('bridge and ports are one ovs-vsctl transaction, marked with the owner prefix', async (t) => {
   t.same(bridgeTransaction('sn01', 'sn01sabc', ['sn01vaaa', 'sn01vbbb'], ['sn01vold'], 'netdev'), [
@@ -26,7 +26,8 @@ t.test('bridge and ports are one ovs-vsctl transaction, marked with the owner pr
   ]);
 });
 
-t.test('probe runs a throwaway switch with one flow and leaves nothing', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('probe runs a throwaway switch with one flow and leaves nothing', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const runner = new ExecRunner();
   const root = mkdtempSync(join(tmpdir(), 'seconet-ovsprobe-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
@@ -40,7 +41,8 @@ t.test('probe runs a throwaway switch with one flow and leaves nothing', { skip:
   t.same([...(await listNetns(runner))].filter((n) => !before.has(n) && n.startsWith('snpr')), [], 'probe namespace removed');
 });
 
-t.test('ovs network on one host: ping, TCP, idempotence, teardown', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('ovs network on one host: ping, TCP, idempotence, teardown', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const lab = await setupLab({ hosts: 1, containers: 2, network: 'ovs', scope: 'ovs1', mtu: 1400 });
   t.teardown(lab.cleanup);
   const h = lab.hosts[0]!;
@@ -85,7 +87,8 @@ t.test('ovs network on one host: ping, TCP, idempotence, teardown', { skip: isRo
   t.notOk(existsSync(paths.root), 'run directory removed');
 });
 
-t.test('ovs network on two hosts: container traffic routed between hosts', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('ovs network on two hosts: container traffic routed between hosts', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const lab = await setupLab({ hosts: 2, containers: 1, network: 'ovs', scope: 'ovs2', underlayRoutes: true });
   t.teardown(lab.cleanup);
   const [h1, h2] = lab.hosts;

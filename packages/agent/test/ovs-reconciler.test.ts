@@ -15,10 +15,11 @@ import { ExecRunner } from '../src/runner/runner.js';
 import { ovsBridgeName } from '../src/solutions/ovs.js';
 import { hostEnvFor, ping, silentLogger } from './helpers/two-hosts.js';
 import { applyRequest } from './helpers/requests.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
-const root = process.getuid?.() === 0;
 
-t.test('ovs network + ovs filter through Apply, no-op Apply, filter change, Teardown', { skip: root ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('ovs network + ovs filter through Apply, no-op Apply, filter change, Teardown', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const runner = new ExecRunner();
   const dir = mkdtempSync(join(tmpdir(), 'seconet-ovsrec-'));
   const topo = await createLab(runner, randomLabId(), 1);

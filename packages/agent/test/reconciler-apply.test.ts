@@ -16,9 +16,9 @@ import { NETWORK_DRIVERS } from '../src/solutions/index.js';
 import { TUNNEL_DRIVERS } from '../src/tunnels/index.js';
 import { hostEnvFor, ping, silentLogger } from './helpers/two-hosts.js';
 import { applyRequest, tunnelSpec } from './helpers/requests.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
 const root = process.getuid?.() === 0;
-const skip = root ? false : 'needs root for network namespaces';
 const runner = new ExecRunner();
 const log = silentLogger();
 
@@ -59,7 +59,8 @@ async function snapshot(hostNetns: string, netns: readonly string[]): Promise<st
   return parts.map((p) => JSON.stringify(JSON.parse(p), (k, v: unknown) => (k.endsWith('_timer') || k === 'operstate' ? undefined : v))).join('\n');
 }
 
-t.test('apply, no-op apply, drift repair, resize, restart, teardown twice', { skip }, async (t) => {
+t.test('apply, no-op apply, drift repair, resize, restart, teardown twice', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { topo, envs, recs } = await lab(t);
   const env = envs[0]!;
   const hns = topo.hosts[0]!.netns;
@@ -117,7 +118,8 @@ t.test('apply, no-op apply, drift repair, resize, restart, teardown twice', { sk
   t.same(rec.scopes(), []);
 });
 
-t.test('concurrent Apply on one scope is CONFLICT', { skip }, async (t) => {
+t.test('concurrent Apply on one scope is CONFLICT', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { recs } = await lab(t);
   const rec = recs[0]!;
   const [a, b] = await Promise.allSettled([rec.apply(applyRequest('busy', { containers: 2 })), rec.apply(applyRequest('busy', { containers: 2 }))]);
@@ -126,7 +128,8 @@ t.test('concurrent Apply on one scope is CONFLICT', { skip }, async (t) => {
   t.equal(((b as PromiseRejectedResult).reason as SeconetError).code, 'CONFLICT');
 });
 
-t.test('routing and bpf through the reconciler; kind change rebuilds', { skip }, async (t) => {
+t.test('routing and bpf through the reconciler; kind change rebuilds', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { topo, envs, recs } = await lab(t);
   const rec = recs[0]!;
   for (const network of ['routing', 'bpf', 'bridge']) {
@@ -139,7 +142,8 @@ t.test('routing and bpf through the reconciler; kind change rebuilds', { skip },
   t.same(await owned(envs[0]!.prefix, topo.hosts[0]!.netns), []);
 });
 
-t.test('tunnel overhead sets the MTU; a failing component rolls the scope back; missing support is MISSING_TOOL', { skip }, async (t) => {
+t.test('tunnel overhead sets the MTU; a failing component rolls the scope back; missing support is MISSING_TOOL', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { topo, envs } = await lab(t);
   const env = envs[0]!;
   const hns = topo.hosts[0]!.netns;
@@ -194,7 +198,8 @@ t.test('tunnel overhead sets the MTU; a failing component rolls the scope back; 
   await t.rejects(rec.apply(applyRequest('cell-f', { containers: 2, mtu: 9999 })), { code: 'INVALID_ARGUMENT', field: 'state.mtu' });
 });
 
-t.test('GC removes scopes not kept and hand-made orphans with the prefix, keeps kept scopes', { skip }, async (t) => {
+t.test('GC removes scopes not kept and hand-made orphans with the prefix, keeps kept scopes', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { topo, envs, recs } = await lab(t);
   const env = envs[0]!;
   const hns = topo.hosts[0]!.netns;
@@ -227,7 +232,8 @@ t.test('GC removes scopes not kept and hand-made orphans with the prefix, keeps 
   t.same(again, { removed: [], removedScopes: [] }, 'GC twice finds nothing');
 });
 
-t.test('a scope left half-applied by a crash is removed by GC at the next start; probe lists the solutions', { skip }, async (t) => {
+t.test('a scope left half-applied by a crash is removed by GC at the next start; probe lists the solutions', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { topo, envs, recs } = await lab(t);
   const env = envs[0]!;
   const hns = topo.hosts[0]!.netns;
@@ -247,7 +253,8 @@ t.test('a scope left half-applied by a crash is removed by GC at the next start;
   for (const kind of ['bridge', 'routing', 'bpf']) t.ok(probes.some((p) => p.category === 'network' && p.kind === kind && p.available), `${kind} available`);
 });
 
-t.test('an applied scope with an overlapping container network is CONFLICT; a half-removed one is cleared', { skip }, async (t) => {
+t.test('an applied scope with an overlapping container network is CONFLICT; a half-removed one is cleared', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { topo, envs, recs } = await lab(t);
   const env = envs[0]!;
   await recs[0]!.apply(applyRequest('first', { network: 'bridge', containers: 2 }));
@@ -265,7 +272,9 @@ t.test('an applied scope with an overlapping container network is CONFLICT; a ha
   t.equal((await owned(env.prefix, topo.hosts[0]!.netns)).length, 4, 'only the new scope\'s two namespaces and two veths');
 });
 
-t.test('two hosts with tunnel none: containers reach across the underlay', { skip: skip || (TUNNEL_DRIVERS.has('none') ? false : 'tunnel kind none is not registered in TUNNEL_DRIVERS yet') }, async (t) => {
+t.test('two hosts with tunnel none: containers reach across the underlay', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
+  t.ok(TUNNEL_DRIVERS.has('none'), 'tunnel kind none is registered');
   const { topo, recs } = await lab(t, 2);
   const [h1, h2] = topo.hosts;
   const res = [];

@@ -9,7 +9,8 @@ import { ExecRunner } from '../src/runner/runner.js';
 import { startAgent } from '../src/server/server.js';
 import type { WorkloadEvent__Output } from '../src/gen/seconet/agent/v1/WorkloadEvent.js';
 import type { RunWorkloadRequest } from '../src/gen/seconet/agent/v1/RunWorkloadRequest.js';
-import { agentConfig, isRoot, makePki, tmpDir } from './server-helpers.js';
+import { agentConfig, makePki, tmpDir } from './server-helpers.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
 const runner = new ExecRunner();
 
@@ -19,7 +20,8 @@ async function owned(prefix: string, hostNetns: string): Promise<string[]> {
   return [...ns, ...links].filter((n) => n.startsWith(prefix));
 }
 
-t.test('Apply, Check, RunWorkload, StreamMetrics and Teardown through the client', { skip: isRoot ? false : 'needs root for namespaces', timeout: 240_000 }, async (t) => {
+t.test('Apply, Check, RunWorkload, StreamMetrics and Teardown through the client', { timeout: 240_000 }, async (t) => {
+  if (!requireRoot(t, 'namespaces')) return;
   const lab = await createLab(runner, randomLabId(), 1);
   const host = lab.hosts[0]!;
   t.teardown(async () => {

@@ -15,7 +15,6 @@ import { createCa, createLabPki, issueCert, type IssuedCert, type LabPki } from 
 import type { ApplyRequest__Output } from '../src/gen/seconet/agent/v1/ApplyRequest.js';
 import type { GCRequest__Output } from '../src/gen/seconet/agent/v1/GCRequest.js';
 
-export const isRoot = process.getuid?.() === 0;
 
 /** A temporary directory, removed at teardown (after unmounting any bpffs an agent left in it). */
 export function tmpDir(t: Test, tag = 'sn-srv-'): string {

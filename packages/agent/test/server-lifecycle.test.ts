@@ -6,7 +6,8 @@ import { startAgent } from '../src/server/server.js';
 import { isBpffsMounted } from '../src/solutions/bpffs.js';
 import { LOCK_FILE } from '../src/server/state-lock.js';
 import type { AgentClient } from '../src/client/types.js';
-import { FakeReconciler, agentConfig, isRoot, makePki, tmpDir, type TestPki, freePort } from './server-helpers.js';
+import { FakeReconciler, agentConfig, makePki, tmpDir, type TestPki, freePort } from './server-helpers.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
 
 function client(pki: TestPki, name: string, address: string, attempts = 4): AgentClient {
@@ -99,7 +100,8 @@ t.test('agent life cycle', async (t) => {
     await a.stop();
   });
 
-  await t.test('graceful stop lets a running Apply finish, then frees the port, the lock and bpffs', { skip: isRoot ? false : 'mounting bpffs needs root' }, async (t) => {
+  await t.test('graceful stop lets a running Apply finish, then frees the port, the lock and bpffs', async (t) => {
+    if (!requireRoot(t, 'mounting bpffs')) return;
     const dir = tmpDir(t);
     const rec = new FakeReconciler();
     let release!: () => void;

@@ -3,19 +3,17 @@
 // the real client as INVALID_ARGUMENT naming the field, with nothing created.
 
 import t from 'tap';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { connectAgent } from '../src/client/client.js';
 import { createLab, destroyLab, randomLabId } from '../src/lab/topology.js';
 import { ExecRunner } from '../src/runner/runner.js';
 import { startAgent } from '../src/server/server.js';
-import { agentConfig, isRoot, makePki, tmpDir } from './server-helpers.js';
+import { agentConfig, makePki, tmpDir } from './server-helpers.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
-const reconcilerLanded = existsSync(fileURLToPath(new URL('../src/reconciler/reconciler.ts', import.meta.url)));
-const skip = !isRoot ? 'needs root for namespaces' : !reconcilerLanded ? 'reconciler/reconciler.ts is not there yet' : false;
 const runner = new ExecRunner();
 
-t.test('GetInfo and a bad Apply against the real reconciler', { skip, timeout: 240_000 }, async (t) => {
+t.test('GetInfo and a bad Apply against the real reconciler', { timeout: 240_000 }, async (t) => {
+  if (!requireRoot(t, 'namespaces')) return;
   const lab = await createLab(runner, randomLabId(), 1);
   const host = lab.hosts[0]!;
   t.teardown(() => destroyLab(runner, lab));

@@ -7,9 +7,9 @@ import { teardownObjects } from '../src/journal/undo.js';
 import { bpfDriver, mapUpdateLine, readRedirectStats, redirectPins, REDIRECT_OBJECT } from '../src/solutions/bpf.js';
 import { isBpffsMounted } from '../src/solutions/bpffs.js';
 import { ping, setupLab } from './helpers/two-hosts.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
 const root = process.getuid?.() === 0;
-const skip = root ? false : 'needs root for network namespaces, tc and bpffs';
 
 t.before(() => {
   if (!root) return;
@@ -17,7 +17,8 @@ t.before(() => {
   execFileSync('/usr/bin/make', ['-s', '-C', dir, 'redirect.o']);
 });
 
-t.test('bpf: same-host traffic is redirected by the tc program, other traffic is routed', { skip }, async (t) => {
+t.test('bpf: same-host traffic is redirected by the tc program, other traffic is routed', async (t) => {
+  if (!requireRoot(t, 'network namespaces, tc and bpffs')) return;
   const lab = await setupLab({ hosts: 2, containers: [3, 1], network: 'bpf', underlayRoutes: true });
   t.teardown(lab.cleanup);
   t.ok(existsSync(REDIRECT_OBJECT));

@@ -3,12 +3,12 @@ import { listLinks, listNetns } from '../src/netns/ip-batch.js';
 import { teardownObjects } from '../src/journal/undo.js';
 import { NETWORK_DRIVERS } from '../src/solutions/index.js';
 import { ping, setupLab } from './helpers/two-hosts.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
-const root = process.getuid?.() === 0;
-const skip = root ? false : 'needs root for network namespaces';
 
 for (const network of ['bridge', 'routing']) {
-  t.test(`${network}: containers reach their gateway, each other and the other host's containers`, { skip }, async (t) => {
+  t.test(`${network}: containers reach their gateway, each other and the other host's containers`, async (t) => {
+    if (!requireRoot(t, 'network namespaces')) return;
     const lab = await setupLab({ hosts: 2, containers: [2, 1], network, underlayRoutes: true });
     t.teardown(lab.cleanup);
     const [h1, h2] = lab.hosts;

@@ -24,9 +24,9 @@ import { ExecRunner } from '../src/runner/runner.js';
 import { labPrefix, randomLabId } from '../src/lab/topology.js';
 import type { HostEnv } from '../src/host-env.js';
 import type { NetworkView } from '../src/driver.js';
-import { isRoot, links, filesLeft, makeRig, pingEventually, specFor, type HostRig, type Rig } from './tunnel-harness.js';
+import { links, filesLeft, makeRig, pingEventually, specFor, type HostRig, type Rig } from './tunnel-harness.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
-const skip = isRoot ? false : 'needs root for network namespaces, daemons and /var/run/wireguard';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function envFor(prefix: string, hostNetns: string | undefined, dir = '/nonexistent'): HostEnv {
@@ -59,7 +59,8 @@ async function table220(rig: Rig, h: HostRig): Promise<string[]> {
 
 const charonRule = (rs: ReadonlyArray<{ priority: number; table: string }>): boolean => rs.some((r) => r.priority === CHARON_ROUTING_TABLE && r.table === String(CHARON_ROUTING_TABLE));
 
-t.test('wireguard-go killed with SIGKILL: teardown leaves no socket, process or link', { skip }, async (t) => {
+t.test('wireguard-go killed with SIGKILL: teardown leaves no socket, process or link', async (t) => {
+  if (!requireRoot(t, 'network namespaces, daemons and /var/run/wireguard')) return;
   const rig = await makeRig(t, 'tun-crash');
   const [a, b] = rig.hosts as [HostRig, HostRig];
   const keys = generateTunnelSecrets('wireguard', ['h1', 'h2']);
@@ -98,7 +99,8 @@ t.test('wireguard-go killed with SIGKILL: teardown leaves no socket, process or 
   }
 });
 
-t.test('charon (kernel-libipsec) killed with SIGKILL: teardown leaves no rule, table 220 route, process or link', { skip }, async (t) => {
+t.test('charon (kernel-libipsec) killed with SIGKILL: teardown leaves no rule, table 220 route, process or link', async (t) => {
+  if (!requireRoot(t, 'network namespaces, daemons and /var/run/wireguard')) return;
   const rig = await makeRig(t, 'tun-crash');
   const [a, b] = rig.hosts as [HostRig, HostRig];
   const psk = generateTunnelSecrets('ipsec', ['h1', 'h2']).h1!.preSharedKey;
@@ -142,7 +144,8 @@ t.test('charon (kernel-libipsec) killed with SIGKILL: teardown leaves no rule, t
   }
 });
 
-t.test('xfrm policies charon would install in the kernel variant are removed by selector (real kernel)', { skip }, async (t) => {
+t.test('xfrm policies charon would install in the kernel variant are removed by selector (real kernel)', async (t) => {
+  if (!requireRoot(t, 'network namespaces, daemons and /var/run/wireguard')) return;
   const runner = new ExecRunner(pino({ level: 'silent' }));
   const prefix = labPrefix(randomLabId(), 1);
   const ns = `${prefix}crx${randomLabId()}`;
@@ -278,7 +281,8 @@ t.test('wireguard socket paths: exactly /var/run/wireguard or /run/wireguard, a 
   await t.rejects(removeObject({ runner, env: envFor('snab', undefined) }, { type: 'path', path: '/var/run/wireguard/../passwd' }), /refusing/, 'a path escaping the directory is refused');
 });
 
-t.test('GC finds wireguard sockets with the prefix that no journal lists, and removes them', { skip }, async (t) => {
+t.test('GC finds wireguard sockets with the prefix that no journal lists, and removes them', async (t) => {
+  if (!requireRoot(t, 'network namespaces, daemons and /var/run/wireguard')) return;
   const prefix = labPrefix(randomLabId(), 3);
   const dir = mkdtempSync(join(tmpdir(), 'sncrash-'));
   const env = envFor(prefix, undefined, dir);

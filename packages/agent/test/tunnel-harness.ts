@@ -20,7 +20,6 @@ import type { HostEnv } from '../src/host-env.js';
 import type { TunnelSpec__Output } from '../src/gen/seconet/agent/v1/TunnelSpec.js';
 import type { Variant__Output } from '../src/gen/seconet/agent/v1/Variant.js';
 
-export const isRoot = process.getuid?.() === 0;
 
 export interface HostRig {
   readonly host: LabHost;

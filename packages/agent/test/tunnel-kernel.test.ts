@@ -20,7 +20,8 @@ import { vxlanTunnel } from '../src/tunnels/vxlan.js';
 import { ipsecTunnel, ipsecXfrmDevice } from '../src/tunnels/ipsec.js';
 import { wireguardTunnel, wireguardDevice } from '../src/tunnels/wireguard.js';
 import { objectName } from '@seconet/core';
-import { isRoot, tunnelScenario } from './tunnel-harness.js';
+import { tunnelScenario } from './tunnel-harness.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
 const view: NetworkView = { kind: 'routing', containerCidr: '198.19.1.0/24', gateway: '169.254.1.1', bridge: undefined, ovsdb: undefined, containers: [], mtu: 1400 };
 
@@ -172,7 +173,8 @@ const kernelKinds: Array<[TunnelDriver, RegExp]> = [
   [ipsecTunnel, /kernel lacks (CONFIG_XFRM_INTERFACE|ESP)/],
 ];
 for (const [driver, reason] of kernelKinds) {
-  t.test(`${driver.kind} kernel variant on this machine`, { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+  t.test(`${driver.kind} kernel variant on this machine`, async (t) => {
+    if (!requireRoot(t, 'network namespaces')) return;
     resetProbeCache();
     const caps = await driver.probe(probeCtx);
     const k = caps.find((c) => c.variant === 'kernel')!;

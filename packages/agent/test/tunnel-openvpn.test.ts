@@ -2,11 +2,13 @@ import t from 'tap';
 import { generateTunnelSecrets } from '@seconet/core';
 import { openvpnDevice, openvpnPort, openvpnTunnel } from '../src/tunnels/openvpn.js';
 import { processStartTime, teardownObjects } from '../src/journal/undo.js';
-import { isRoot, links, makeRig, ping, pingEventually, specFor, tunnelScenario, type HostRig } from './tunnel-harness.js';
+import { links, makeRig, ping, pingEventually, specFor, tunnelScenario, type HostRig } from './tunnel-harness.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
 const psk = generateTunnelSecrets('openvpn', ['h1', 'h2']).h1!.preSharedKey;
 
-t.test('openvpn (userspace, static key, AES-256-CBC + HMAC-SHA1) between two lab hosts', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('openvpn (userspace, static key, AES-256-CBC + HMAC-SHA1) between two lab hosts', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   await tunnelScenario(t, openvpnTunnel, {
     expectVariant: 'userspace',
     secrets: () => ({ privateKey: '', preSharedKey: psk }),
@@ -15,7 +17,8 @@ t.test('openvpn (userspace, static key, AES-256-CBC + HMAC-SHA1) between two lab
   });
 });
 
-t.test('openvpn across three lab hosts: one process and port per peer', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('openvpn across three lab hosts: one process and port per peer', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   await tunnelScenario(t, openvpnTunnel, {
     hosts: 3,
     expectVariant: 'userspace',
@@ -30,7 +33,8 @@ t.test('openvpn pair ports are symmetric and distinct per peer', async (t) => {
   t.equal(new Set(ports).size, ports.length);
 });
 
-t.test('openvpn: a peer that leaves loses its process, device and routes', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('openvpn: a peer that leaves loses its process, device and routes', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const rig = await makeRig(t, 'tun-leave', 3);
   const [a, b, c] = rig.hosts as [HostRig, HostRig, HostRig];
   t.teardown(async () => {

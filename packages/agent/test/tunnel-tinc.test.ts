@@ -1,12 +1,14 @@
 import t from 'tap';
 import { generateTunnelSecrets } from '@seconet/core';
 import { tincDevice, tincTunnel } from '../src/tunnels/tinc.js';
-import { isRoot, tunnelScenario } from './tunnel-harness.js';
+import { tunnelScenario } from './tunnel-harness.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
 const keys = generateTunnelSecrets('tinc', ['h1', 'h2', 'h3']);
 const byIndex = (i: number): (typeof keys)[string] => keys[`h${i + 1}`]!;
 
-t.test('tinc 1.0 (router mode, userspace) between two lab hosts', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('tinc 1.0 (router mode, userspace) between two lab hosts', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   await tunnelScenario(t, tincTunnel, {
     expectVariant: 'userspace',
     secrets: (i) => ({ privateKey: byIndex(i).privateKey, preSharedKey: '' }),
@@ -16,7 +18,8 @@ t.test('tinc 1.0 (router mode, userspace) between two lab hosts', { skip: isRoot
   });
 });
 
-t.test('tinc mesh of three lab hosts', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('tinc mesh of three lab hosts', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   await tunnelScenario(t, tincTunnel, {
     hosts: 3,
     expectVariant: 'userspace',

@@ -6,12 +6,14 @@ import { resetProbeCache } from '../src/tunnels/common.js';
 import { FakeRunner } from '../src/runner/fake-runner.js';
 import { MemoryJournal } from '../src/journal/memory-journal.js';
 import type { DriverContext, NetworkView } from '../src/driver.js';
-import { isRoot, tunnelScenario } from './tunnel-harness.js';
+import { tunnelScenario } from './tunnel-harness.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
 const keys = generateTunnelSecrets('wireguard', ['h1', 'h2', 'h3']);
 const byIndex = (i: number): (typeof keys)[string] => keys[`h${i + 1}`]!;
 
-t.test('wireguard userspace (wireguard-go) between two lab hosts', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('wireguard userspace (wireguard-go) between two lab hosts', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   await tunnelScenario(t, wireguardTunnel, {
     variant: 'VARIANT_USERSPACE',
     expectVariant: 'userspace',
@@ -22,7 +24,8 @@ t.test('wireguard userspace (wireguard-go) between two lab hosts', { skip: isRoo
   });
 });
 
-t.test('wireguard userspace across three lab hosts', { skip: isRoot ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('wireguard userspace across three lab hosts', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   await tunnelScenario(t, wireguardTunnel, {
     hosts: 3,
     variant: 'VARIANT_USERSPACE',

@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findTool } from '../src/runner/tools.js';
-import { createTwoNetns, isRoot } from './fixtures/two-netns.js';
+import { createTwoNetns } from './fixtures/two-netns.js';
+import { requireRoot, requireTool } from '../../../test/helpers/requirements.js';
 
-t.test('tools and anchors die with the agent (SIGKILL)', { skip: !isRoot ? 'needs root: network namespaces' : findTool('setpriv') === null ? 'setpriv (util-linux) not installed' : false }, async (t) => {
+t.test('tools and anchors die with the agent (SIGKILL)', async (t) => {
+  if (!requireRoot(t, 'network namespaces') || !requireTool(t, 'setpriv', 'dropping the child agent\'s privileges (util-linux)')) return;
   const lab = await createTwoNetns();
   const runDir = mkdtempSync(join(tmpdir(), 'sn-crash-'));
   t.teardown(async () => {

@@ -12,12 +12,10 @@ import type { RunWorkloadRequest__Output } from '../src/gen/seconet/agent/v1/Run
 import type { WorkloadEvent } from '../src/gen/seconet/agent/v1/WorkloadEvent.js';
 import type { PairResult } from '../src/gen/seconet/agent/v1/PairResult.js';
 import { runWorkload, type WorkloadDeps } from '../src/workloads/index.js';
-import { createTwoNetns, isRoot, type TwoNetns } from './fixtures/two-netns.js';
+import { createTwoNetns, type TwoNetns } from './fixtures/two-netns.js';
+import { requireRoot, requireTool } from '../../../test/helpers/requirements.js';
 
-if (!isRoot) {
-  t.plan(0, 'needs root: network namespaces');
-  process.exit(0);
-}
+if (!requireRoot(t, 'network namespaces')) process.exit();
 
 const lab: TwoNetns = await createTwoNetns();
 const runDir = mkdtempSync(join(tmpdir(), 'sn-wl-'));
@@ -142,7 +140,8 @@ t.test('clients-scale: three clients against one sink container, all at once', a
   await noProcessesLeft(t);
 });
 
-t.test('D-ITG: bursty, tcp-100 (reduced), quake3, video', { skip: findTool('ITGSend') ? false : 'D-ITG not installed' }, async (t) => {
+t.test('D-ITG: bursty, tcp-100 (reduced), quake3, video', async (t) => {
+  if (!requireTool(t, 'ITGSend', 'the D-ITG workloads (apt-get install d-itg)')) return;
   const b = await run({ kind: 'bursty', engine: 'ditg', durationMs: 3000 }, [pair('p0', 9100)]);
   const br = b.results.get('p0');
   t.ok(br, JSON.stringify(b.source.filter((e) => e.error)));

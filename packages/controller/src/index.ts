@@ -13,6 +13,6 @@ export { ExperimentQueue, type ExperimentQueueOptions } from './queue/experiment
 export { HostLocks, type HostLease } from './queue/host-locks.js';
 export { placeCell, type CellPlacement, type PlacedPair } from './scheduler/placement.js';
 export { buildHostStates, scopeName, generatedSecrets, type SecretsProvider } from './configurator/host-state.js';
-export { renderReport, buildCharts, reportFixture, FIXTURE_SPEC, type Chart, type FixtureOptions } from './report/index.js';
+export { renderReport, buildCharts, type Chart } from './report/index.js';
 export { toCsv, toJson, fromCsv, writeBundle, readBundle, encodeBundle, decodeBundle, BUNDLE_SUFFIX, type BundleData, type RawOutput } from './export/index.js';
 export * from './ssh/index.js';

@@ -10,15 +10,14 @@ import { chromium } from 'playwright-core';
 import { buildApi } from '../src/api/build-api.js';
 import { DEFAULT_UI_DIR } from '../src/api/routes/ui.js';
 import { FakeService, TOKEN } from './api-fake-service.js';
+import { requireTool, requirement } from '../../../test/helpers/requirements.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CI = process.env['CI'] === 'true';
 const built = existsSync(join(DEFAULT_UI_DIR, 'index.html'));
-const skip = CI ? false : !existsSync(CHROMIUM) ? `${CHROMIUM} is not installed (scripts/setup.sh installs it)` : !built ? `the dashboard is not built (${DEFAULT_UI_DIR}): run npm run build` : false;
 
-t.test('live events: reconnect with Last-Event-ID, each event once, stop at the end', { skip, timeout: 120_000 }, async (t) => {
-  if (!existsSync(CHROMIUM)) return t.fail(`${CHROMIUM} is missing: scripts/setup.sh installs chromium`);
-  if (!built) return t.fail(`the dashboard is not built (${DEFAULT_UI_DIR}): run npm run build`);
+t.test('live events: reconnect with Last-Event-ID, each event once, stop at the end', { timeout: 120_000 }, async (t) => {
+  if (!requireTool(t, CHROMIUM, 'the dashboard in a browser')) return;
+  if (!requirement(t, built ? undefined : `the dashboard is not built (${DEFAULT_UI_DIR}): run npm run build`)) return;
   const service = new FakeService();
   const e = service.add('running', { name: 'sse-check', startedAt: new Date().toISOString() });
   const asked: Array<{ after: number }> = [];

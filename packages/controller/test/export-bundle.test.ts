@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BUNDLE_SUFFIX, readBundle, writeBundle } from '../src/export/index.js';
-import { renderReport, reportFixture } from '../src/report/index.js';
+import { renderReport } from '../src/report/index.js';
+import { reportFixture } from '../src/testing/index.js';
 
 t.test('bundle -> readBundle -> the same report', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'seconet-bundle-'));

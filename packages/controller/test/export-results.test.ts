@@ -1,11 +1,12 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
+import { requireTool } from '../../../test/helpers/requirements.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResultRow } from '@seconet/core';
 import { RESULT_COLUMNS, fromCsv, toCsv, toJson } from '../src/export/index.js';
-import { reportFixture } from '../src/report/index.js';
+import { reportFixture } from '../src/testing/index.js';
 
 const rows = reportFixture({ spec: { name: 'small', hosts: ['a', 'b'], matrix: { tunnel: ['none', 'vxlan'], containers: [2, 4] }, workloads: ['latency-basic', { 'throughput-basic': { engine: 'iperf3' } }] } }).rows;
 
@@ -26,9 +27,8 @@ t.test('CSV: header, RFC 4180 quoting, round trip', async (t) => {
   t.same(fromCsv(toCsv([])), []);
 });
 
-const hasPython = spawnSync('python3', ['-c', 'print(1)']).status === 0;
-
-t.test('CSV loads in an independent reader (Python csv module)', { skip: hasPython ? false : 'python3 is not installed' }, async (t) => {
+t.test('CSV loads in an independent reader (Python csv module)', async (t) => {
+  if (!requireTool(t, 'python3', 'reading the CSV with an independent parser')) return;
   const dir = await mkdtemp(join(tmpdir(), 'seconet-csv-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'results.csv');

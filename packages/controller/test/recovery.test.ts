@@ -16,8 +16,8 @@ import { openStore } from '../src/store/store.js';
 import { FakePool } from './fake-agent.js';
 import { cell, latency, plan } from './fixtures.js';
 import { netnsProxyCommand, sshLab } from '../../../test/helpers/sshd.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
-const root = process.getuid?.() === 0;
 const fast = { metricsIntervalMs: 20, retryDelayMs: 10, cancelPollMs: 20, runMarginMs: 2000, retries: 0 };
 
 t.test('the engine restarts a failed agent and keeps what it found with the run', async (t) => {
@@ -72,7 +72,8 @@ t.test('agents[].recovery in the controller config', async (t) => {
   t.throws(() => parseControllerConfig({ agents: [{ name: 'h1', address: '198.18.0.1:7443', tls: { ca: 'ca', cert: 'c', key: 'k' }, recovery: { ssh: { host: 'x', identityFile: 'i', knownHostsFile: 'k' }, restartCommand: 'systemctl restart seconet-agent' } }] }), /agents\[0\]\.recovery\.restartCommand: expected a non-empty list/);
 });
 
-t.test('the registry restarts an agent over real SSH and reads its log', { skip: root ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('the registry restarts an agent over real SSH and reads its log', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { h1, h2, sshd } = await sshLab(t);
   const log = join(sshd.dir, 'agent.log');
   writeFileSync(log, 'starting\nGetInfo ok\nfatal: out of memory\n');

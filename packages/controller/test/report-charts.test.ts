@@ -1,6 +1,7 @@
 import t from 'tap';
 import { decide, quantile7 } from '@seconet/core';
-import { FIXTURE_SPEC, buildCharts, groupDecisions, renderReport, reportFixture } from '../src/report/index.js';
+import { buildCharts, groupDecisions, renderReport } from '../src/report/index.js';
+import { FIXTURE_SPEC, reportFixture } from '../src/testing/index.js';
 
 const data = reportFixture();
 const charts = new Map(buildCharts(data).map((c) => [c.id, c]));

@@ -1,10 +1,11 @@
 import t from 'tap';
-import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { buildCharts, renderReport, reportFixture } from '../src/report/index.js';
+import { requireTool } from '../../../test/helpers/requirements.js';
+import { buildCharts, renderReport } from '../src/report/index.js';
+import { reportFixture } from '../src/testing/index.js';
 import type { ReportData } from '../src/report/types.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -41,7 +42,8 @@ t.test('the report is deterministic and escapes what it shows', async (t) => {
   t.match(a, /ciRelWidth: 0\.05/, 'the spec');
 });
 
-t.test('the report in headless Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` }, async (t) => {
+t.test('the report in headless Chromium', async (t) => {
+  if (!requireTool(t, CHROMIUM, 'rendering the report in a browser')) return;
   const dir = await mkdtemp(join(tmpdir(), 'seconet-report-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const browser: Browser = await chromium.launch({

@@ -3,10 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { SeconetError } from '@seconet/core';
 import { checkHost, openSsh, restartAgentOverSsh, type SshTarget } from '../src/ssh/index.js';
 import { netnsProxyCommand, sshLab } from '../../../test/helpers/sshd.js';
+import { requireRoot } from '../../../test/helpers/requirements.js';
 
-const root = process.getuid?.() === 0;
 
-t.test('ssh2 against a real sshd in a lab host', { skip: root ? false : 'needs root for network namespaces' }, async (t) => {
+t.test('ssh2 against a real sshd in a lab host', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
   const { h1, h2, sshd } = await sshLab(t);
   const target: SshTarget = {
     name: 'h1',

@@ -141,13 +141,7 @@ t.test('specJsonSchema is plain JSON Schema and docs/spec.md names every field',
 
 t.test('the JSON Schema compiles in the Ajv 8 fastify uses, in strict mode', async (t) => {
   const req = createRequire(import.meta.url);
-  let ajvPath: string;
-  try {
-    ajvPath = req.resolve('ajv', { paths: [dirname(req.resolve('@fastify/ajv-compiler'))] });
-  } catch {
-    t.comment('fastify is not installed in this workspace; nothing to check');
-    return;
-  }
+  const ajvPath = req.resolve('ajv', { paths: [dirname(req.resolve('@fastify/ajv-compiler'))] });
   const mod = (await import(ajvPath)) as { default: new (o: object) => { compile(s: object): (v: unknown) => boolean } };
   const ajv = new mod.default({ strict: true });
   const validate = ajv.compile(specJsonSchema());

@@ -8,6 +8,7 @@ import type { AgentStatus } from '../service.js';
 import { openSsh, type SshTarget } from '../ssh/session.js';
 import { restartAgentOverSsh, type RecoveryResult } from '../ssh/recovery.js';
 import type { AgentInfo, AgentLink } from './contract.js';
+import { diagnoseAgentTls } from './tls-diagnosis.js';
 
 export interface AgentEndpointConfig {
   readonly name: string;
@@ -49,6 +50,14 @@ interface Entry {
   everSeen: boolean;
   downSince?: number;
   lastRecovery?: number;
+}
+
+/** The error's message; when the agent was UNAVAILABLE and TLS is why, that first (tls-diagnosis.ts). */
+async function explainUnreachable(config: AgentEndpointConfig, err: unknown): Promise<string> {
+  const message = (err as Error).message;
+  if ((err as { code?: unknown }).code !== 'UNAVAILABLE') return message;
+  const tls = await diagnoseAgentTls(config);
+  return tls === undefined ? message : `${tls} (gRPC: ${message})`;
 }
 
 export class AgentRegistry {
@@ -110,9 +119,10 @@ export class AgentRegistry {
       if (cameBack) await this.gc(name);
       return info;
     } catch (err) {
-      if (e.healthy) this.opts.log?.warn({ agent: name, err: (err as Error).message }, 'agent unreachable');
+      const why = await explainUnreachable(e.config, err);
+      if (e.healthy) this.opts.log?.warn({ agent: name, err: why }, 'agent unreachable');
       e.healthy = false;
-      e.error = (err as Error).message;
+      e.error = why;
       e.downSince ??= Date.now();
       throw err;
     }

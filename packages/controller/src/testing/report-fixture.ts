@@ -6,8 +6,8 @@
 // the same options always give the same data.
 
 import { expandMatrix, mulberry32, parseSpec, type ExperimentState, type HostSampleRow, type ResultRow, type RunKey } from '@seconet/core';
-import { groupDecisions } from './groups.js';
-import type { CellVerdict, HostProvenance, ReportData, RunRecord } from './types.js';
+import { groupDecisions } from '../report/groups.js';
+import type { CellVerdict, HostProvenance, ReportData, RunRecord } from '../report/types.js';
 
 export interface FixtureOptions {
   readonly seed?: number;
