@@ -17,6 +17,10 @@ import type { GCRequest } from '../gen/seconet/agent/v1/GCRequest.js';
 import type { GCResponse__Output } from '../gen/seconet/agent/v1/GCResponse.js';
 import type { GetInfoRequest } from '../gen/seconet/agent/v1/GetInfoRequest.js';
 import type { GetInfoResponse__Output } from '../gen/seconet/agent/v1/GetInfoResponse.js';
+import type { StartCaptureRequest } from '../gen/seconet/agent/v1/StartCaptureRequest.js';
+import type { StartCaptureResponse__Output } from '../gen/seconet/agent/v1/StartCaptureResponse.js';
+import type { StopCaptureRequest } from '../gen/seconet/agent/v1/StopCaptureRequest.js';
+import type { StopCaptureResponse__Output } from '../gen/seconet/agent/v1/StopCaptureResponse.js';
 import type { TeardownRequest } from '../gen/seconet/agent/v1/TeardownRequest.js';
 import type { TeardownResponse__Output } from '../gen/seconet/agent/v1/TeardownResponse.js';
 import { loadAgentProto } from '../server/proto.js';
@@ -134,6 +138,8 @@ export function connectAgent(endpoint: AgentEndpoint, connect: ConnectOptions = 
     gc: (req, opts) => unary<GCRequest, GCResponse__Output>('GC', raw.gc, req, opts),
     runWorkload: (req, opts) => stream('RunWorkload', (o) => raw.runWorkload(req, o), opts),
     streamMetrics: (req, opts) => stream('StreamMetrics', (o) => raw.streamMetrics(req, o), opts),
+    startCapture: (req, opts) => unary<StartCaptureRequest, StartCaptureResponse__Output>('StartCapture', raw.startCapture, req, opts),
+    stopCapture: (req, opts) => unary<StopCaptureRequest, StopCaptureResponse__Output>('StopCapture', raw.stopCapture, req, opts),
     waitReady: (deadlineMs) =>
       new Promise<void>((resolve, reject) =>
         raw.waitForReady(Date.now() + deadlineMs, (err) =>

@@ -12,6 +12,10 @@ import type { GetInfoResponse__Output } from '../gen/seconet/agent/v1/GetInfoRes
 import type { MetricsSample__Output } from '../gen/seconet/agent/v1/MetricsSample.js';
 import type { RunWorkloadRequest } from '../gen/seconet/agent/v1/RunWorkloadRequest.js';
 import type { StreamMetricsRequest } from '../gen/seconet/agent/v1/StreamMetricsRequest.js';
+import type { StartCaptureRequest } from '../gen/seconet/agent/v1/StartCaptureRequest.js';
+import type { StartCaptureResponse__Output } from '../gen/seconet/agent/v1/StartCaptureResponse.js';
+import type { StopCaptureRequest } from '../gen/seconet/agent/v1/StopCaptureRequest.js';
+import type { StopCaptureResponse__Output } from '../gen/seconet/agent/v1/StopCaptureResponse.js';
 import type { TeardownRequest } from '../gen/seconet/agent/v1/TeardownRequest.js';
 import type { TeardownResponse__Output } from '../gen/seconet/agent/v1/TeardownResponse.js';
 import type { WorkloadEvent__Output } from '../gen/seconet/agent/v1/WorkloadEvent.js';
@@ -47,6 +51,10 @@ export interface AgentClient {
   /** Ends when the agent ends the stream; aborting the signal cancels the call (the agent stops its processes). */
   runWorkload(req: RunWorkloadRequest, opts?: CallOptions): AsyncIterable<WorkloadEvent__Output>;
   streamMetrics(req: StreamMetricsRequest, opts?: CallOptions): AsyncIterable<MetricsSample__Output>;
+  /** Starts an underlay capture; resolves once it listens. */
+  startCapture(req: StartCaptureRequest, opts?: CallOptions): Promise<StartCaptureResponse__Output>;
+  /** Stops a capture and returns what crossed the underlay. */
+  stopCapture(req: StopCaptureRequest, opts?: CallOptions): Promise<StopCaptureResponse__Output>;
   /** Resolves when the channel is ready or rejects after deadlineMs. */
   waitReady(deadlineMs: number): Promise<void>;
   close(): void;

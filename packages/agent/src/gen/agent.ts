@@ -14,6 +14,7 @@ import type { ContainerStatus as _seconet_agent_v1_ContainerStatus, ContainerSta
 import type { Cpu as _seconet_agent_v1_Cpu, Cpu__Output as _seconet_agent_v1_Cpu__Output } from './seconet/agent/v1/Cpu.js';
 import type { CpuTimes as _seconet_agent_v1_CpuTimes, CpuTimes__Output as _seconet_agent_v1_CpuTimes__Output } from './seconet/agent/v1/CpuTimes.js';
 import type { Drift as _seconet_agent_v1_Drift, Drift__Output as _seconet_agent_v1_Drift__Output } from './seconet/agent/v1/Drift.js';
+import type { Encapsulation as _seconet_agent_v1_Encapsulation, Encapsulation__Output as _seconet_agent_v1_Encapsulation__Output } from './seconet/agent/v1/Encapsulation.js';
 import type { FilterSpec as _seconet_agent_v1_FilterSpec, FilterSpec__Output as _seconet_agent_v1_FilterSpec__Output } from './seconet/agent/v1/FilterSpec.js';
 import type { GCRequest as _seconet_agent_v1_GCRequest, GCRequest__Output as _seconet_agent_v1_GCRequest__Output } from './seconet/agent/v1/GCRequest.js';
 import type { GCResponse as _seconet_agent_v1_GCResponse, GCResponse__Output as _seconet_agent_v1_GCResponse__Output } from './seconet/agent/v1/GCResponse.js';
@@ -28,6 +29,10 @@ import type { Nic as _seconet_agent_v1_Nic, Nic__Output as _seconet_agent_v1_Nic
 import type { PairResult as _seconet_agent_v1_PairResult, PairResult__Output as _seconet_agent_v1_PairResult__Output } from './seconet/agent/v1/PairResult.js';
 import type { RunWorkloadRequest as _seconet_agent_v1_RunWorkloadRequest, RunWorkloadRequest__Output as _seconet_agent_v1_RunWorkloadRequest__Output } from './seconet/agent/v1/RunWorkloadRequest.js';
 import type { Series as _seconet_agent_v1_Series, Series__Output as _seconet_agent_v1_Series__Output } from './seconet/agent/v1/Series.js';
+import type { StartCaptureRequest as _seconet_agent_v1_StartCaptureRequest, StartCaptureRequest__Output as _seconet_agent_v1_StartCaptureRequest__Output } from './seconet/agent/v1/StartCaptureRequest.js';
+import type { StartCaptureResponse as _seconet_agent_v1_StartCaptureResponse, StartCaptureResponse__Output as _seconet_agent_v1_StartCaptureResponse__Output } from './seconet/agent/v1/StartCaptureResponse.js';
+import type { StopCaptureRequest as _seconet_agent_v1_StopCaptureRequest, StopCaptureRequest__Output as _seconet_agent_v1_StopCaptureRequest__Output } from './seconet/agent/v1/StopCaptureRequest.js';
+import type { StopCaptureResponse as _seconet_agent_v1_StopCaptureResponse, StopCaptureResponse__Output as _seconet_agent_v1_StopCaptureResponse__Output } from './seconet/agent/v1/StopCaptureResponse.js';
 import type { StreamMetricsRequest as _seconet_agent_v1_StreamMetricsRequest, StreamMetricsRequest__Output as _seconet_agent_v1_StreamMetricsRequest__Output } from './seconet/agent/v1/StreamMetricsRequest.js';
 import type { TeardownRequest as _seconet_agent_v1_TeardownRequest, TeardownRequest__Output as _seconet_agent_v1_TeardownRequest__Output } from './seconet/agent/v1/TeardownRequest.js';
 import type { TeardownResponse as _seconet_agent_v1_TeardownResponse, TeardownResponse__Output as _seconet_agent_v1_TeardownResponse__Output } from './seconet/agent/v1/TeardownResponse.js';
@@ -63,6 +68,7 @@ export interface ProtoGrpcType {
         Cpu: MessageTypeDefinition<_seconet_agent_v1_Cpu, _seconet_agent_v1_Cpu__Output>
         CpuTimes: MessageTypeDefinition<_seconet_agent_v1_CpuTimes, _seconet_agent_v1_CpuTimes__Output>
         Drift: MessageTypeDefinition<_seconet_agent_v1_Drift, _seconet_agent_v1_Drift__Output>
+        Encapsulation: MessageTypeDefinition<_seconet_agent_v1_Encapsulation, _seconet_agent_v1_Encapsulation__Output>
         FilterSpec: MessageTypeDefinition<_seconet_agent_v1_FilterSpec, _seconet_agent_v1_FilterSpec__Output>
         GCRequest: MessageTypeDefinition<_seconet_agent_v1_GCRequest, _seconet_agent_v1_GCRequest__Output>
         GCResponse: MessageTypeDefinition<_seconet_agent_v1_GCResponse, _seconet_agent_v1_GCResponse__Output>
@@ -78,6 +84,10 @@ export interface ProtoGrpcType {
         Role: EnumTypeDefinition
         RunWorkloadRequest: MessageTypeDefinition<_seconet_agent_v1_RunWorkloadRequest, _seconet_agent_v1_RunWorkloadRequest__Output>
         Series: MessageTypeDefinition<_seconet_agent_v1_Series, _seconet_agent_v1_Series__Output>
+        StartCaptureRequest: MessageTypeDefinition<_seconet_agent_v1_StartCaptureRequest, _seconet_agent_v1_StartCaptureRequest__Output>
+        StartCaptureResponse: MessageTypeDefinition<_seconet_agent_v1_StartCaptureResponse, _seconet_agent_v1_StartCaptureResponse__Output>
+        StopCaptureRequest: MessageTypeDefinition<_seconet_agent_v1_StopCaptureRequest, _seconet_agent_v1_StopCaptureRequest__Output>
+        StopCaptureResponse: MessageTypeDefinition<_seconet_agent_v1_StopCaptureResponse, _seconet_agent_v1_StopCaptureResponse__Output>
         StreamMetricsRequest: MessageTypeDefinition<_seconet_agent_v1_StreamMetricsRequest, _seconet_agent_v1_StreamMetricsRequest__Output>
         TeardownRequest: MessageTypeDefinition<_seconet_agent_v1_TeardownRequest, _seconet_agent_v1_TeardownRequest__Output>
         TeardownResponse: MessageTypeDefinition<_seconet_agent_v1_TeardownResponse, _seconet_agent_v1_TeardownResponse__Output>

@@ -23,6 +23,7 @@ import { ExecRunner, type Runner } from '../runner/runner.js';
 import { runWorkload as defaultRunWorkload, probeWorkloads as defaultProbeWorkloads, type WorkloadDeps } from '../workloads/index.js';
 import { streamMetrics as defaultStreamMetrics, type MetricsDeps } from '../metrics/index.js';
 import { createInfoSource } from '../capabilities/info.js';
+import { createCaptureManager } from '../capture/capture.js';
 import type { AgentServiceHandlers } from '../gen/seconet/agent/v1/AgentService.js';
 import type { RunWorkloadRequest__Output } from '../gen/seconet/agent/v1/RunWorkloadRequest.js';
 import type { StreamMetricsRequest__Output } from '../gen/seconet/agent/v1/StreamMetricsRequest.js';
@@ -234,6 +235,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     startedAt,
   });
 
+  const captures = createCaptureManager({ env, runner, log: log.child({ component: 'capture' }), controlPorts: [] });
   const handlers: AgentServiceHandlers = {
     GetInfo: unary('GetInfo', false, () => info.getInfo()),
     Apply: unary('Apply', true, (rec, req) => rec.apply(req)),
@@ -249,6 +251,8 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
         await write(sample);
       }
     }),
+    StartCapture: unary('StartCapture', true, (_rec, req) => captures.start(req)),
+    StopCapture: unary('StopCapture', true, (_rec, req) => captures.stop(req)),
   };
 
   const releaseAll = async (): Promise<void> => {
@@ -316,6 +320,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
         log.warn({ inflight, graceMs }, 'calls still running after the grace period; closing their connections');
         server.forceShutdown();
       }
+      await captures.close().catch((err: unknown) => log.error({ err }, 'capture close failed'));
       await reconciler!.close().catch((err: unknown) => log.error({ err }, 'reconciler close failed'));
       await releaseAll();
       phase = 'stopped';

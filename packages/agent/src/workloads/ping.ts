@@ -23,7 +23,8 @@ export interface PingParse {
 }
 
 export function pingArgv(plan: WorkloadPlan, target: string): string[] {
-  return ['ping', '-n', '-c', String(plan.ping.count), '-i', String(plan.ping.intervalS), '-s', String(plan.payload), '-W', String(plan.ping.waitS), requireIPv4('pairs.sinkAddress', target)];
+  const pattern = plan.ping.pattern === undefined ? [] : ['-p', plan.ping.pattern];
+  return ['ping', '-n', '-c', String(plan.ping.count), '-i', String(plan.ping.intervalS), '-s', String(plan.payload), '-W', String(plan.ping.waitS), ...pattern, requireIPv4('pairs.sinkAddress', target)];
 }
 
 function median(xs: readonly number[]): number {

@@ -37,6 +37,8 @@ export interface PingParams {
   readonly intervalS: number;
   readonly count: number;
   readonly waitS: number;
+  /** Hex bytes filling the payload (ping -p), or undefined for ping's default fill. */
+  readonly pattern?: string | undefined;
 }
 
 export interface Iperf3Params {
@@ -76,6 +78,13 @@ export interface WorkloadPlan {
   readonly iperf3: Iperf3Params;
   readonly uperf: UperfParams;
   readonly ditg: DitgParams;
+}
+
+/** ping -p: 1 to 16 bytes in hex that fill the payload (the controller's wire-check marker). */
+function pingPattern(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (!/^(?:[0-9a-f]{2}){1,16}$/.test(v)) throw bad('workload.params.pattern', `${JSON.stringify(v.slice(0, 40))} is not 1 to 16 bytes in lowercase hex (e.g. 736e2d6d61726b6572)`);
+  return v;
 }
 
 function bad(field: string, msg: string): SeconetError {
@@ -123,7 +132,7 @@ class Params {
 }
 
 const PARAMS_BY_ENGINE: Readonly<Record<Engine, readonly string[]>> = {
-  ping: ['interval', 'count', 'wait'],
+  ping: ['interval', 'count', 'wait', 'pattern'],
   iperf3: ['streams', 'parallel', 'reverse', 'bitrate', 'mss', 'omit'],
   uperf: ['nthreads', 'parallel'],
   ditg: ['flows', 'rateKbps', 'onMs', 'offMs', 'flowsPerProcess', 'gbPerHour'],
@@ -189,6 +198,7 @@ export function resolvePlan(spec: WorkloadSpec__Output | null | undefined): Work
     intervalS,
     count: p.num('count', Math.max(1, Math.round(durationMs / 1000 / intervalS)), 1, 1_000_000),
     waitS: p.num('wait', 1, 1, 30),
+    pattern: pingPattern(p.str('pattern')),
   };
 
   const bitrate = p.str('bitrate');

@@ -146,6 +146,8 @@ export interface MetricsSampleMsg {
   readonly interruptsPerS: number;
   readonly contextSwitchesPerS: number;
   readonly interfaces: ReadonlyArray<{ readonly netns: string; readonly name: string; readonly rxBytesPerS: number; readonly txBytesPerS: number; readonly rxPacketsPerS: number; readonly txPacketsPerS: number }>;
+  /** The agent process's own CPU use, percent of all cores (absent from older agents). */
+  readonly agentCpu?: number;
 }
 
 export interface LinkCallOptions {
@@ -162,8 +164,28 @@ export interface AgentLink {
   gc(req: { requestId: string; keepScopes: string[] }, opts?: LinkCallOptions): Promise<{ readonly removed: readonly string[]; readonly removedScopes: readonly string[] }>;
   runWorkload(req: RunWorkloadMsg, opts?: LinkCallOptions): AsyncIterable<WorkloadEventMsg>;
   streamMetrics(req: { intervalMs: number; scope: string; buffer: number }, opts?: LinkCallOptions): AsyncIterable<MetricsSampleMsg>;
+  /** Underlay capture for the wire check; absent on links that cannot capture (then the check is recorded as not done). */
+  startCapture?(req: StartCaptureMsg, opts?: LinkCallOptions): Promise<{ readonly captureId: string; readonly device: string; readonly netns: string }>;
+  stopCapture?(req: { requestId: string; captureId: string }, opts?: LinkCallOptions): Promise<CaptureResultMsg>;
   waitReady(deadlineMs: number): Promise<void>;
   close(): void;
+}
+
+export interface StartCaptureMsg {
+  readonly requestId: string;
+  readonly scope: string;
+  readonly marker: Buffer;
+  readonly peers: string[];
+  readonly maxDurationMs: number;
+}
+
+export interface CaptureResultMsg {
+  readonly packets: number;
+  readonly markerPackets: number;
+  readonly encapsulations: ReadonlyArray<{ readonly name: string; readonly packets: number; readonly markerPackets: number }>;
+  readonly device: string;
+  readonly argv: readonly string[];
+  readonly truncated: boolean;
 }
 
 export function variantName(v: string | number): 'kernel' | 'userspace' | '' {

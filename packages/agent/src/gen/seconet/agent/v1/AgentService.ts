@@ -12,6 +12,10 @@ import type { GetInfoRequest as _seconet_agent_v1_GetInfoRequest, GetInfoRequest
 import type { GetInfoResponse as _seconet_agent_v1_GetInfoResponse, GetInfoResponse__Output as _seconet_agent_v1_GetInfoResponse__Output } from '../../../seconet/agent/v1/GetInfoResponse.js';
 import type { MetricsSample as _seconet_agent_v1_MetricsSample, MetricsSample__Output as _seconet_agent_v1_MetricsSample__Output } from '../../../seconet/agent/v1/MetricsSample.js';
 import type { RunWorkloadRequest as _seconet_agent_v1_RunWorkloadRequest, RunWorkloadRequest__Output as _seconet_agent_v1_RunWorkloadRequest__Output } from '../../../seconet/agent/v1/RunWorkloadRequest.js';
+import type { StartCaptureRequest as _seconet_agent_v1_StartCaptureRequest, StartCaptureRequest__Output as _seconet_agent_v1_StartCaptureRequest__Output } from '../../../seconet/agent/v1/StartCaptureRequest.js';
+import type { StartCaptureResponse as _seconet_agent_v1_StartCaptureResponse, StartCaptureResponse__Output as _seconet_agent_v1_StartCaptureResponse__Output } from '../../../seconet/agent/v1/StartCaptureResponse.js';
+import type { StopCaptureRequest as _seconet_agent_v1_StopCaptureRequest, StopCaptureRequest__Output as _seconet_agent_v1_StopCaptureRequest__Output } from '../../../seconet/agent/v1/StopCaptureRequest.js';
+import type { StopCaptureResponse as _seconet_agent_v1_StopCaptureResponse, StopCaptureResponse__Output as _seconet_agent_v1_StopCaptureResponse__Output } from '../../../seconet/agent/v1/StopCaptureResponse.js';
 import type { StreamMetricsRequest as _seconet_agent_v1_StreamMetricsRequest, StreamMetricsRequest__Output as _seconet_agent_v1_StreamMetricsRequest__Output } from '../../../seconet/agent/v1/StreamMetricsRequest.js';
 import type { TeardownRequest as _seconet_agent_v1_TeardownRequest, TeardownRequest__Output as _seconet_agent_v1_TeardownRequest__Output } from '../../../seconet/agent/v1/TeardownRequest.js';
 import type { TeardownResponse as _seconet_agent_v1_TeardownResponse, TeardownResponse__Output as _seconet_agent_v1_TeardownResponse__Output } from '../../../seconet/agent/v1/TeardownResponse.js';
@@ -92,6 +96,40 @@ export interface AgentServiceClient extends grpc.Client {
   runWorkload(argument: _seconet_agent_v1_RunWorkloadRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_seconet_agent_v1_WorkloadEvent__Output>;
   
   /**
+   * Starts a packet capture on this host's underlay device (in its own network namespace),
+   * answering once the capture listens. It stops by itself after max_duration_ms.
+   */
+  StartCapture(argument: _seconet_agent_v1_StartCaptureRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_seconet_agent_v1_StartCaptureResponse__Output>): grpc.ClientUnaryCall;
+  StartCapture(argument: _seconet_agent_v1_StartCaptureRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_seconet_agent_v1_StartCaptureResponse__Output>): grpc.ClientUnaryCall;
+  StartCapture(argument: _seconet_agent_v1_StartCaptureRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_seconet_agent_v1_StartCaptureResponse__Output>): grpc.ClientUnaryCall;
+  StartCapture(argument: _seconet_agent_v1_StartCaptureRequest, callback: grpc.requestCallback<_seconet_agent_v1_StartCaptureResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Starts a packet capture on this host's underlay device (in its own network namespace),
+   * answering once the capture listens. It stops by itself after max_duration_ms.
+   */
+  startCapture(argument: _seconet_agent_v1_StartCaptureRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_seconet_agent_v1_StartCaptureResponse__Output>): grpc.ClientUnaryCall;
+  startCapture(argument: _seconet_agent_v1_StartCaptureRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_seconet_agent_v1_StartCaptureResponse__Output>): grpc.ClientUnaryCall;
+  startCapture(argument: _seconet_agent_v1_StartCaptureRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_seconet_agent_v1_StartCaptureResponse__Output>): grpc.ClientUnaryCall;
+  startCapture(argument: _seconet_agent_v1_StartCaptureRequest, callback: grpc.requestCallback<_seconet_agent_v1_StartCaptureResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Stops a capture and reports what crossed the underlay: whether the marker payload was
+   * seen in clear, and the encapsulations seen between this host and the given peers.
+   */
+  StopCapture(argument: _seconet_agent_v1_StopCaptureRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_seconet_agent_v1_StopCaptureResponse__Output>): grpc.ClientUnaryCall;
+  StopCapture(argument: _seconet_agent_v1_StopCaptureRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_seconet_agent_v1_StopCaptureResponse__Output>): grpc.ClientUnaryCall;
+  StopCapture(argument: _seconet_agent_v1_StopCaptureRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_seconet_agent_v1_StopCaptureResponse__Output>): grpc.ClientUnaryCall;
+  StopCapture(argument: _seconet_agent_v1_StopCaptureRequest, callback: grpc.requestCallback<_seconet_agent_v1_StopCaptureResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Stops a capture and reports what crossed the underlay: whether the marker payload was
+   * seen in clear, and the encapsulations seen between this host and the given peers.
+   */
+  stopCapture(argument: _seconet_agent_v1_StopCaptureRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_seconet_agent_v1_StopCaptureResponse__Output>): grpc.ClientUnaryCall;
+  stopCapture(argument: _seconet_agent_v1_StopCaptureRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_seconet_agent_v1_StopCaptureResponse__Output>): grpc.ClientUnaryCall;
+  stopCapture(argument: _seconet_agent_v1_StopCaptureRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_seconet_agent_v1_StopCaptureResponse__Output>): grpc.ClientUnaryCall;
+  stopCapture(argument: _seconet_agent_v1_StopCaptureRequest, callback: grpc.requestCallback<_seconet_agent_v1_StopCaptureResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * dstat-style host samples at a fixed interval, through a bounded buffer.
    */
   StreamMetrics(argument: _seconet_agent_v1_StreamMetricsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_seconet_agent_v1_MetricsSample__Output>;
@@ -147,6 +185,18 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
   RunWorkload: grpc.handleServerStreamingCall<_seconet_agent_v1_RunWorkloadRequest__Output, _seconet_agent_v1_WorkloadEvent>;
   
   /**
+   * Starts a packet capture on this host's underlay device (in its own network namespace),
+   * answering once the capture listens. It stops by itself after max_duration_ms.
+   */
+  StartCapture: grpc.handleUnaryCall<_seconet_agent_v1_StartCaptureRequest__Output, _seconet_agent_v1_StartCaptureResponse>;
+  
+  /**
+   * Stops a capture and reports what crossed the underlay: whether the marker payload was
+   * seen in clear, and the encapsulations seen between this host and the given peers.
+   */
+  StopCapture: grpc.handleUnaryCall<_seconet_agent_v1_StopCaptureRequest__Output, _seconet_agent_v1_StopCaptureResponse>;
+  
+  /**
    * dstat-style host samples at a fixed interval, through a bounded buffer.
    */
   StreamMetrics: grpc.handleServerStreamingCall<_seconet_agent_v1_StreamMetricsRequest__Output, _seconet_agent_v1_MetricsSample>;
@@ -164,6 +214,8 @@ export interface AgentServiceDefinition extends grpc.ServiceDefinition {
   GC: MethodDefinition<_seconet_agent_v1_GCRequest, _seconet_agent_v1_GCResponse, _seconet_agent_v1_GCRequest__Output, _seconet_agent_v1_GCResponse__Output>
   GetInfo: MethodDefinition<_seconet_agent_v1_GetInfoRequest, _seconet_agent_v1_GetInfoResponse, _seconet_agent_v1_GetInfoRequest__Output, _seconet_agent_v1_GetInfoResponse__Output>
   RunWorkload: MethodDefinition<_seconet_agent_v1_RunWorkloadRequest, _seconet_agent_v1_WorkloadEvent, _seconet_agent_v1_RunWorkloadRequest__Output, _seconet_agent_v1_WorkloadEvent__Output>
+  StartCapture: MethodDefinition<_seconet_agent_v1_StartCaptureRequest, _seconet_agent_v1_StartCaptureResponse, _seconet_agent_v1_StartCaptureRequest__Output, _seconet_agent_v1_StartCaptureResponse__Output>
+  StopCapture: MethodDefinition<_seconet_agent_v1_StopCaptureRequest, _seconet_agent_v1_StopCaptureResponse, _seconet_agent_v1_StopCaptureRequest__Output, _seconet_agent_v1_StopCaptureResponse__Output>
   StreamMetrics: MethodDefinition<_seconet_agent_v1_StreamMetricsRequest, _seconet_agent_v1_MetricsSample, _seconet_agent_v1_StreamMetricsRequest__Output, _seconet_agent_v1_MetricsSample__Output>
   Teardown: MethodDefinition<_seconet_agent_v1_TeardownRequest, _seconet_agent_v1_TeardownResponse, _seconet_agent_v1_TeardownRequest__Output, _seconet_agent_v1_TeardownResponse__Output>
 }

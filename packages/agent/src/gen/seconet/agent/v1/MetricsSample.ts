@@ -31,6 +31,10 @@ export interface MetricsSample {
    * samples merged into this one
    */
   'merged'?: (number | string | Long);
+  /**
+   * the agent process itself (sampler included), percent of all cores
+   */
+  'agentCpu'?: (number | string);
 }
 
 export interface MetricsSample__Output {
@@ -59,4 +63,8 @@ export interface MetricsSample__Output {
    * samples merged into this one
    */
   'merged': (number);
+  /**
+   * the agent process itself (sampler included), percent of all cores
+   */
+  'agentCpu': (number);
 }
