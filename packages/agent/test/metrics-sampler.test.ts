@@ -128,3 +128,29 @@ t.test('dstat CSV', async (t) => {
   const eth0 = s.interfaces!.find((i) => i.name === 'eth0')!;
   t.ok(Math.abs(row[12]! - Number(eth0.rxBytesPerS)) < 0.01, 'net/total excludes lo');
 });
+
+t.test('the agent reports its own CPU share of the host, and per-core steal and softirq', async (t) => {
+  let clock = 1000;
+  let self = 0;
+  const root = mkdtempSync(join(tmpdir(), 'sn-proc-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  cpSync(join(FIX, 't0'), root, { recursive: true });
+  const s = new ProcSampler({ procRoot: root, netDevSources: () => [], now: () => clock, selfCpuMicros: () => self });
+  await s.prime();
+  clock += 2;
+  self += 400_000; // 0.4 s of CPU in 2 s on 2 cores: 10 % of the host
+  rmSync(root, { recursive: true });
+  cpSync(join(FIX, 't1'), root, { recursive: true });
+  const x = await s.sample();
+  t.equal(x.cores!.length, 2);
+  t.ok(Math.abs(Number(x.agentCpu) - 10) < 1e-9, `agent share ${x.agentCpu} %`);
+  for (const c of x.cores!) t.ok(Number(c.stl) >= 0 && Number(c.siq) >= 0, `${c.name} reports siq and stl`);
+  const merged = mergeSamples({ ...x, intervalS: 1, agentCpu: 10 }, { ...x, intervalS: 3, agentCpu: 2 });
+  t.equal(merged.agentCpu, 4, 'merged samples weigh the agent share by time');
+  const live = new ProcSampler({ netDevSources: () => [] });
+  await live.prime();
+  const end = Date.now() + 120;
+  while (Date.now() < end) Math.sqrt(Math.random());
+  const y = await live.sample();
+  t.ok(Number(y.agentCpu) > 0, `a busy loop in this process shows as agent CPU (${Number(y.agentCpu).toFixed(1)} %)`);
+});

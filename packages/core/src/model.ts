@@ -98,6 +98,12 @@ export interface ResultRow {
   readonly metric: string;
   readonly value: number;
   readonly unit: string;
+  /**
+   * Validity flags of the run ("" when none held): "cpu-bound" (a source or sink host had a
+   * core saturated), "noisy" (steal time), "testbed-heavy" (the agent's own share above the
+   * bound), ";"-separated. Computed from the run's host summaries (controller monitor/validity.ts).
+   */
+  readonly validity: string;
 }
 
 /** One host sample tied to a run (Performance Monitor), flattened for storage and export. */

@@ -51,6 +51,7 @@ export function mergeSamples(a: MetricsSample, b: MetricsSample): MetricsSample 
     interfaces,
     dropped: 0,
     merged: num(a.merged) + num(b.merged) + 1,
+    agentCpu: avg(a.agentCpu, b.agentCpu),
   };
 }
 

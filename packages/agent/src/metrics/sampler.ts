@@ -26,10 +26,13 @@ export interface SamplerOptions {
   /** The namespaces to read at each sample (may change between samples). */
   readonly netDevSources: () => readonly NetDevSource[];
   readonly now?: () => number;
+  /** CPU time the agent process has used so far, in microseconds (default process.cpuUsage()). */
+  readonly selfCpuMicros?: () => number;
 }
 
 interface Snapshot {
   readonly at: number;
+  readonly selfCpu: number;
   readonly stat: StatSnapshot;
   readonly ifaces: ReadonlyMap<string, IfaceCounters>;
 }
@@ -50,17 +53,23 @@ function cpuPercent(name: string, cur: CpuJiffies, prev: CpuJiffies | undefined)
 export class ProcSampler {
   private readonly procRoot: string;
   private readonly now: () => number;
+  private readonly selfCpu: () => number;
   private prev: Snapshot | undefined;
 
   constructor(private readonly opts: SamplerOptions) {
     this.procRoot = opts.procRoot ?? '/proc';
     this.now = opts.now ?? (() => Date.now() / 1000);
+    this.selfCpu = opts.selfCpuMicros ?? ((): number => {
+      const u = process.cpuUsage();
+      return u.user + u.system;
+    });
   }
 
   // Synchronous reads on purpose: /proc files are generated in memory and never wait on a
   // disk, and a dozen readFileSync calls cost a fifth of what the promise-based API does.
   private read(): { snap: Snapshot; memory: ReturnType<typeof parseMeminfo> } {
     const at = this.now();
+    const selfCpu = this.selfCpu();
     const ifaces = new Map<string, IfaceCounters>();
     for (const s of this.opts.netDevSources()) {
       let text: string;
@@ -73,7 +82,7 @@ export class ProcSampler {
     }
     const stat = parseStat(readFileSync(`${this.procRoot}/stat`, 'utf8'));
     const memory = parseMeminfo(readFileSync(`${this.procRoot}/meminfo`, 'utf8'));
-    return { snap: { at, stat, ifaces }, memory };
+    return { snap: { at, selfCpu, stat, ifaces }, memory };
   }
 
   /** Sets the baseline; the first `sample()` after it covers the time since. */
@@ -120,6 +129,9 @@ export class ProcSampler {
       interfaces,
       dropped: 0,
       merged: 0,
+      // The agent's own CPU time (this process: gRPC, the sampler, workload supervision) as a
+      // share of every core the host has, for the controller's testbed-share guard.
+      agentCpu: cores.length > 0 ? Math.min(100, (100 * delta(snap.selfCpu, prev.selfCpu)) / 1e6 / dt / cores.length) : 0,
     };
   }
 }

@@ -12,6 +12,7 @@ import { variantName, type AgentLink, type ApplyResult } from '../agents/contrac
 import { deniedSample, type CellPlacement, type PlacedPair } from '../scheduler/placement.js';
 import { runWorkloadOnPairs } from '../workload-control/run-workload.js';
 import { buildHostStates, type HostSecrets, type SecretsProvider } from './host-state.js';
+import { startWireCheck, type WireVerdict } from './wire-check.js';
 
 export interface ApplyOutcome {
   readonly perHost: ReadonlyMap<string, ApplyResult>;
@@ -28,6 +29,8 @@ export interface PreflightVerdict {
   /** null when not checked (filter none, or no denied pair exists). */
   readonly isolation: boolean | null;
   readonly evidence: string;
+  /** What crossed the underlay while the pre-flight ran (absent when the wire check was not asked for). */
+  readonly wire?: WireVerdict | undefined;
 }
 
 export const PREFLIGHT_WORKLOAD: WorkloadInstance = {
@@ -93,13 +96,23 @@ export class Configurator {
    * Proves the cell before measuring: every allowed pair answers a short ping, and a sample of
    * denied pairs (source i -> sink j, source -> source) gets no answer when a filter is set.
    */
-  async preflight(scope: string, cell: Cell, placement: CellPlacement, agents: ReadonlyMap<string, AgentLink>, signal?: AbortSignal): Promise<PreflightVerdict> {
+  async preflight(scope: string, cell: Cell, placement: CellPlacement, agents: ReadonlyMap<string, AgentLink>, signal?: AbortSignal, underlay?: ReadonlyMap<string, string>): Promise<PreflightVerdict> {
+    // With the hosts' underlay addresses the pre-flight ping carries a marker the hosts' underlay
+    // captures look for (wire-check.ts).
+    const wire = underlay === undefined ? undefined : await startWireCheck(scope, cell, placement, agents, underlay, 60_000);
+    const workload: WorkloadInstance = wire === undefined ? PREFLIGHT_WORKLOAD : { ...PREFLIGHT_WORKLOAD, params: { ...PREFLIGHT_WORKLOAD.params, pattern: wire.patternHex } };
     const runId = `pre${shortHash([scope, cell.id, randomUUID()], 10)}`;
     const denied: PlacedPair[] = cell.filter === 'none'
       ? []
       : deniedSample(placement).map((d, i) => ({ pair: `d${i}`, source: d.from, sink: d.to, port: 5201 }));
     const pairs = [...placement.pairs, ...denied];
-    const r = await runWorkloadOnPairs({ agents, scope, runId, workload: PREFLIGHT_WORKLOAD, pairs, marginMs: 10_000, ...(signal ? { signal } : {}) });
+    let r: Awaited<ReturnType<typeof runWorkloadOnPairs>>;
+    let wireVerdict: WireVerdict | undefined;
+    try {
+      r = await runWorkloadOnPairs({ agents, scope, runId, workload, pairs, marginMs: 10_000, ...(signal ? { signal } : {}) });
+    } finally {
+      wireVerdict = await wire?.finish();
+    }
     const answered = (pair: string): { ok: boolean; why: string } => {
       const o = r.outcomes.get(pair);
       if (!o?.result) return { ok: false, why: o?.error ? `${o.error.code}: ${o.error.message}` : 'no result' };
@@ -126,7 +139,7 @@ export class Configurator {
     } else if (cell.filter !== 'none') {
       lines.push('no denied pair exists with a single pair: isolation not checked');
     }
-    return { connected, isolation, evidence: lines.join('\n') };
+    return { connected, isolation, evidence: lines.join('\n'), wire: wireVerdict };
   }
 
   /** Removes a scope on the given hosts; errors are collected, not thrown (teardown runs in finally blocks). */

@@ -331,12 +331,15 @@ export class Engine {
       await this.applyCell(plan.id, ctx, signal);
       if (this.options.preflight) {
         const t0 = performance.now();
-        const v = await this.configurator.preflight(scope, cell, placement, agents, signal);
+        const v = await this.configurator.preflight(scope, cell, placement, agents, signal, ctx.underlay);
         this.phase(plan.id, 'preflight', t0);
         store.setCellVerdict(plan.id, cell.id, { isolation: v.isolation, evidence: v.evidence });
-        if (!v.connected || v.isolation === false) {
-          const state = v.isolation === false ? 'invalid' : 'failed';
-          const why = v.isolation === false ? 'isolation does not hold: a denied pair connects; the cell is not measured' : 'an allowed pair does not connect; the cell is not measured';
+        if (v.wire) store.setCellWire(plan.id, cell.id, v.wire);
+        if (!v.connected || v.isolation === false || v.wire?.leak) {
+          const state = v.isolation === false || v.wire?.leak ? 'invalid' : 'failed';
+          const why = v.isolation === false ? 'isolation does not hold: a denied pair connects; the cell is not measured'
+            : v.wire?.leak ? `encryption does not hold: ${cell.tunnel} claims encryption but the marker payload crossed the underlay in clear; the cell is not measured`
+            : 'an allowed pair does not connect; the cell is not measured';
           store.setCellState(plan.id, cell.id, state, why);
           closeRuns('skipped', why);
           store.addEvent(plan.id, 'cell', { cell: cell.id, state, error: why, evidence: v.evidence });

@@ -8,8 +8,11 @@ import { SeconetError, type ResultRow } from '@seconet/core';
 export const RESULT_COLUMNS = [
   'experiment', 'cell', 'run', 'repetition', 'workload', 'workload_kind', 'engine', 'payload', 'protocol',
   'network', 'tunnel', 'tunnel_variant', 'filter', 'filter_variant', 'rules', 'containers', 'placement',
-  'pair', 'flow', 'metric', 'value', 'unit',
+  'pair', 'flow', 'metric', 'value', 'unit', 'validity',
 ] as const satisfies ReadonlyArray<keyof ResultRow>;
+
+/** Columns added after the first exports: a CSV without them still reads (as ""). */
+const LATER_COLUMNS = new Set<string>(['validity']);
 
 const NUMERIC = new Set<string>(['repetition', 'rules', 'containers', 'value', 'payload']);
 
@@ -69,12 +72,13 @@ export function parseCsvRecords(text: string): string[][] {
 export function fromCsv(text: string): ResultRow[] {
   const [head, ...records] = parseCsvRecords(text);
   if (!head) return [];
-  const missing = RESULT_COLUMNS.filter((c) => !head.includes(c));
+  const missing = RESULT_COLUMNS.filter((c) => !head.includes(c) && !LATER_COLUMNS.has(c));
   if (missing.length > 0) throw new SeconetError('INVALID_ARGUMENT', `CSV lacks the columns ${missing.join(', ')}`, { field: 'csv' });
   return records
     .filter((r) => !(r.length === 1 && r[0] === ''))
     .map((r) => {
       const o: Record<string, string | number> = {};
+      for (const c of LATER_COLUMNS) o[c] = '';
       head.forEach((c, i) => {
         const v = r[i] ?? '';
         o[c] = NUMERIC.has(c) ? (v === '' ? NaN : Number(v)) : v;

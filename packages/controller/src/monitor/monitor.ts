@@ -1,7 +1,8 @@
 // The Performance Monitor: StreamMetrics from every host involved in a run, for exactly the
 // run's duration, flattened into dstat-style columns ("total cpu usage:usr", "net/eth0:recv")
 // and tied to the run; plus a per-run summary per host (mean and peak CPU busy, softirq share,
-// memory used, peak interface rates) that goes into the run's metric rows as pair "host/<name>".
+// memory used, peak interface rates, the busiest core with its softirq and steal, the agent's
+// own share) that goes into the run's metric rows as pair "host/<name>".
 // A host whose stream fails only loses its samples: monitoring never fails a run.
 
 import type { AgentLink, CpuTimesMsg, MetricsSampleMsg } from '../agents/contract.js';
@@ -29,6 +30,7 @@ export function flattenSample(s: MetricsSampleMsg): Array<[string, number]> {
     out.push(['memory usage:used', Number(s.memory.used)], ['memory usage:free', Number(s.memory.free)], ['memory usage:buff', Number(s.memory.buffers)], ['memory usage:cach', Number(s.memory.cached)]);
   }
   out.push(['system:int', s.interruptsPerS], ['system:csw', s.contextSwitchesPerS]);
+  if (s.agentCpu !== undefined) out.push(['testbed:agent_cpu', s.agentCpu]);
   for (const i of s.interfaces) {
     const dev = i.netns === '' ? i.name : `${i.netns}/${i.name}`;
     out.push([`net/${dev}:recv`, i.rxBytesPerS], [`net/${dev}:send`, i.txBytesPerS], [`net/${dev}:recv_pkt`, i.rxPacketsPerS], [`net/${dev}:send_pkt`, i.txPacketsPerS]);
@@ -53,6 +55,9 @@ export function summarize(samples: readonly HostSample[]): MetricValue[] {
       out.push({ pair, flow: '', metric: 'host_cpu_peak', value: Math.max(...busy), unit: '%' });
       out.push({ pair, flow: '', metric: 'host_softirq_share', value: meanBusy > 0 ? (mean(siq) / meanBusy) * 100 : 0, unit: '%' });
     }
+    out.push(...coreSummary(pair, list));
+    const agent = col('testbed:agent_cpu');
+    if (agent.length > 0) out.push({ pair, flow: '', metric: 'testbed_cpu_share', value: mean(agent), unit: '%' });
     const used = col('memory usage:used');
     if (used.length > 0) out.push({ pair, flow: '', metric: 'host_mem_used_mean', value: mean(used), unit: 'B' });
     const peak = (suffix: string): number => {
@@ -66,6 +71,54 @@ export function summarize(samples: readonly HostSample[]): MetricValue[] {
     out.push({ pair, flow: '', metric: 'host_samples', value: new Set(list.map((s) => s.timestamp)).size, unit: 'count' });
   }
   return out;
+}
+
+const CORE_COLUMN = /^(cpu\d+) usage:(usr|sys|idl|wai|hiq|siq|stl)$/;
+
+/**
+ * The busiest core per sample (busy = 100 - idle - iowait, so softirq and steal count), averaged
+ * over the run's samples, with that core's softirq and steal; and the largest steal of any core.
+ * These feed the validity guards (validity.ts).
+ */
+function coreSummary(pair: string, list: readonly HostSample[]): MetricValue[] {
+  const perSample = new Map<number, Map<string, Record<string, number>>>();
+  for (const s of list) {
+    const m = CORE_COLUMN.exec(s.column);
+    if (!m) continue;
+    const cores = perSample.get(s.timestamp) ?? new Map<string, Record<string, number>>();
+    const c = cores.get(m[1]!) ?? {};
+    c[m[2]!] = s.value;
+    cores.set(m[1]!, c);
+    perSample.set(s.timestamp, cores);
+  }
+  if (perSample.size === 0) return [];
+  const busiest: number[] = [];
+  const siq: number[] = [];
+  const stl: number[] = [];
+  const stealMax: number[] = [];
+  for (const cores of perSample.values()) {
+    let best: Record<string, number> | undefined;
+    let bestBusy = -1;
+    let steal = 0;
+    for (const c of cores.values()) {
+      const busy = Math.max(0, 100 - (c['idl'] ?? 0) - (c['wai'] ?? 0));
+      if (busy > bestBusy) {
+        bestBusy = busy;
+        best = c;
+      }
+      steal = Math.max(steal, c['stl'] ?? 0);
+    }
+    busiest.push(bestBusy);
+    siq.push(best?.['siq'] ?? 0);
+    stl.push(best?.['stl'] ?? 0);
+    stealMax.push(steal);
+  }
+  return [
+    { pair, flow: '', metric: 'host_core_busiest', value: mean(busiest), unit: '%' },
+    { pair, flow: '', metric: 'host_core_busiest_siq', value: mean(siq), unit: '%' },
+    { pair, flow: '', metric: 'host_core_busiest_stl', value: mean(stl), unit: '%' },
+    { pair, flow: '', metric: 'host_steal_max', value: mean(stealMax), unit: '%' },
+  ];
 }
 
 function mean(xs: readonly number[]): number {

@@ -57,6 +57,19 @@ function isolationCell(v: CellVerdict): string {
   return v.isolation ? `<span class="ok" title="${e(v.isolationEvidence)}">held</span>` : `<span class="bad" title="${e(v.isolationEvidence)}">BROKE</span>`;
 }
 
+/** The wire check beside isolation: encrypted yes/no, the encapsulation seen, evidence on hover. */
+function wireCell(v: CellVerdict): string {
+  const w = v.wire;
+  if (w === undefined) return '<span title="wire check not run (single host or no pre-flight)">–</span>';
+  const enc = w.encapsulation ? ` <span class="meta">${e(w.encapsulation)}</span>` : '';
+  if (w.encrypted === 'yes') return `<span class="ok" title="${e(w.evidence)}">encrypted: yes</span>${enc}`;
+  if (w.encrypted === 'no') {
+    const cls = w.claimsEncryption ? 'bad' : 'meta';
+    return `<span class="${cls}" title="${e(w.evidence)}">encrypted: no${w.claimsEncryption ? ' (LEAKED marker)' : ''}</span>${enc}`;
+  }
+  return `<span class="warn" title="${e(w.evidence)}">encrypted: not shown</span>${enc}`;
+}
+
 const COMPONENTS = ['containers', 'network', 'tunnel', 'filter'];
 
 function cellsSection(data: ReportData, decisions: readonly RunGroupDecision[]): string {
@@ -90,13 +103,14 @@ function cellsSection(data: ReportData, decisions: readonly RunGroupDecision[]):
       String(c.rules),
       state,
       isolationCell(v),
+      wireCell(v),
       ...COMPONENTS.map((k) => (v.setupSeconds[k] === undefined ? '–' : fmt(v.setupSeconds[k]!))),
       `${runs.done}/${runs.total}${runs.failed ? ` <span class="bad">(${runs.failed} failed)</span>` : ''}`,
       g === undefined ? '–' : `<span class="${g.yes === g.all ? 'ok' : 'warn'}">${g.yes}/${g.all}</span>`,
       e(c.hosts.join(', ')),
     ];
   });
-  return table(['#', 'network', 'tunnel', 'filter', 'containers', 'rules', 'state', 'isolation', ...COMPONENTS.map((k) => `${k} s`), 'runs', 'converged', 'hosts'], rows, new Set([0, 4, 5, 8, 9, 10, 11, 12, 13]));
+  return table(['#', 'network', 'tunnel', 'filter', 'containers', 'rules', 'state', 'isolation', 'on the wire', ...COMPONENTS.map((k) => `${k} s`), 'runs', 'converged', 'hosts'], rows, new Set([0, 4, 5, 9, 10, 11, 12, 13, 14]));
 }
 
 function groupsSection(data: ReportData, decisions: readonly RunGroupDecision[]): string {
@@ -170,6 +184,7 @@ function summaryCards(data: ReportData, decisions: readonly RunGroupDecision[]):
   const conv = decisions.filter((d) => d.converged).length;
   const isoChecked = data.cells.filter((v) => v.isolation !== null);
   const broke = isoChecked.filter((v) => v.isolation === false).length;
+  const wireClaims = data.cells.filter((v) => v.wire?.claimsEncryption === true);
   const card = (v: string, label: string, cls = ''): string => `<div class="card"><b class="${cls}">${v}</b><span>${e(label)}</span></div>`;
   return `<div class="cards">
 ${card(`${done}/${runs.length}`, 'runs succeeded')}
@@ -178,6 +193,7 @@ ${card(`${data.cells.filter((v) => v.state === 'measured').length}/${data.cells.
 ${card(String(data.skipped.length), 'skipped before the first run', data.skipped.length ? 'warn' : '')}
 ${card(`${conv}/${decisions.length}`, 'run groups converged', conv < decisions.length ? 'warn' : 'ok')}
 ${card(isoChecked.length === 0 ? '–' : `${isoChecked.length - broke}/${isoChecked.length}`, 'cells with isolation held', broke ? 'bad' : 'ok')}
+${card(wireClaims.length === 0 ? '–' : `${wireClaims.filter((v) => v.wire?.encrypted === 'yes').length}/${wireClaims.length}`, 'encrypting cells shown encrypted on the wire', wireClaims.some((v) => v.wire?.markerInClear) ? 'bad' : wireClaims.every((v) => v.wire?.encrypted === 'yes') ? 'ok' : 'warn')}
 </div>`;
 }
 

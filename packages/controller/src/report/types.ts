@@ -3,6 +3,15 @@
 
 import type { Cell, ExperimentState, HostSampleRow, ResultRow, SkippedCell } from '@seconet/core';
 
+/** What crossed the underlay during the cell's pre-flight (configurator/wire-check.ts). */
+export interface CellWire {
+  readonly encrypted: 'yes' | 'no' | 'unknown';
+  readonly claimsEncryption: boolean;
+  readonly markerInClear: boolean;
+  readonly encapsulation: string;
+  readonly evidence: string;
+}
+
 export interface CellVerdict {
   readonly cell: Cell;
   /** Pre-flight isolation: true held, false broke (cell not measured), null not checked (filter none). */
@@ -14,6 +23,8 @@ export interface CellVerdict {
   readonly setupSeconds: Readonly<Record<string, number>>;
   readonly state: 'pending' | 'measured' | 'invalid' | 'failed';
   readonly error?: string | undefined;
+  /** Absent when the wire check did not run (single host, pre-flight off, older store). */
+  readonly wire?: CellWire | undefined;
 }
 
 export interface RunGroupDecision {

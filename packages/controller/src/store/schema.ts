@@ -122,6 +122,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     sql: `CREATE INDEX runs_by_group ON runs (experiment, cell, workload, repetition);`,
   },
+  {
+    version: 3,
+    // The wire check of a cell's pre-flight (configurator/wire-check.ts), as JSON; '' when not done.
+    sql: `ALTER TABLE cells ADD COLUMN wire TEXT NOT NULL DEFAULT '';`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -13,9 +13,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeconetError, type Cell, type ExperimentState, type HostSampleRow, type ResultRow, type RunKey, type RunState, type SkippedCell, type WorkloadInstance } from '@seconet/core';
 import type { ExperimentPlan, StoredPlan } from '../engine/plan.js';
-import type { CellVerdict, HostProvenance, ReportData, RunGroupDecision, RunRecord } from '../report/types.js';
+import type { CellVerdict, CellWire, HostProvenance, ReportData, RunGroupDecision, RunRecord } from '../report/types.js';
 import type { Progress, ProgressEvent } from '../service.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { withValidity } from '../monitor/validity.js';
 
 export interface ExperimentRecord {
   readonly id: string;
@@ -107,7 +108,7 @@ interface RunRow {
 
 interface CellRow {
   experiment: string; id: string; idx: number; data: string; state: string; isolation: number | null; evidence: string;
-  tunnel_variant: string; filter_variant: string; setup: string; error: string | null;
+  tunnel_variant: string; filter_variant: string; setup: string; error: string | null; wire: string;
 }
 
 export class Store {
@@ -386,6 +387,10 @@ export class Store {
       .run(v.isolation === null ? null : v.isolation ? 1 : 0, v.evidence, experiment, cell);
   }
 
+  setCellWire(experiment: string, cell: string, wire: CellWire): void {
+    this.db.prepare('UPDATE cells SET wire = ? WHERE experiment = ? AND id = ?').run(JSON.stringify(wire), experiment, cell);
+  }
+
   setCellState(experiment: string, cell: string, state: CellVerdict['state'], error?: string): void {
     this.db.prepare('UPDATE cells SET state = ?, error = COALESCE(?, error) WHERE experiment = ? AND id = ?').run(state, error ?? null, experiment, cell);
   }
@@ -401,6 +406,7 @@ export class Store {
       setupSeconds: JSON.parse(r.setup) as Record<string, number>,
       state: r.state as CellVerdict['state'],
       error: optional(r.error),
+      ...(r.wire ? { wire: JSON.parse(r.wire) as CellWire } : {}),
     }));
   }
 
@@ -451,7 +457,7 @@ export class Store {
       FROM runs r JOIN metrics m ON m.run = r.id WHERE r.experiment = ? AND r.state = 'succeeded'
       ORDER BY r.ord, r.id, m.pair, m.flow, m.metric`).all(experiment) as Array<{ run: string; cell: string; repetition: number; workload_json: string; pair: string; flow: string; metric: string; value: number; unit: string }>;
     const wl = new Map<string, WorkloadInstance>();
-    return rows.map((r) => {
+    return withValidity(rows.map((r) => {
       let w = wl.get(r.workload_json);
       if (!w) {
         w = JSON.parse(r.workload_json) as WorkloadInstance;
@@ -483,7 +489,7 @@ export class Store {
         value: r.value,
         unit: r.unit,
       };
-    });
+    }));
   }
 
   hostSamples(experiment: string): HostSampleRow[] {
