@@ -6,3 +6,4 @@ export * from './secrets.js';
 export * from './spec/index.js';
 export * from './stats/index.js';
 export * from './random.js';
+export * from './pinning.js';

@@ -28,6 +28,8 @@ export interface WorkloadDeps {
   readonly log: Logger;
   /** The container of an applied scope, or undefined when unknown. */
   resolveContainer(scope: string, name: string): ContainerHandle | undefined;
+  /** CPUs of the host for pinning source and sink tools (default: os.availableParallelism()). */
+  readonly cores?: number;
 }
 
 /**

@@ -11,7 +11,8 @@
 
 import { mkdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { SeconetError, isIPv4, isSeconetError, type Engine } from '@seconet/core';
+import { availableParallelism } from 'node:os';
+import { SeconetError, isIPv4, isSeconetError, pinningPlan, type Engine } from '@seconet/core';
 import type { ContainerHandle } from '../driver.js';
 import type { SpawnOptions, Spawned } from '../runner/runner.js';
 import { findTool } from '../runner/tools.js';
@@ -27,6 +28,7 @@ import { uperfEngine } from './uperf.js';
 import { ditgEngine, ditgWallMs } from './ditg.js';
 import { toolVersion } from './tool-version.js';
 import { dieWithAgent } from './die-with-agent.js';
+import { pinned } from './pinning.js';
 import type { WorkloadDeps } from './index.js';
 
 export const ENGINES: Readonly<Record<Engine, WorkloadEngine>> = { ping: pingEngine, iperf3: iperf3Engine, uperf: uperfEngine, ditg: ditgEngine };
@@ -182,6 +184,7 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
       deps.log.debug({ err }, 'workload event not delivered');
     }
   };
+  const pins = pinningPlan(deps.cores ?? availableParallelism());
   const workDir = `${deps.env.runDir}/workloads/${(req.runId || 'run').replace(/[^A-Za-z0-9_.-]/g, '_')}-${call.side}-${randomBytes(4).toString('hex')}`;
   const ctx: EngineContext = {
     env: deps.env,
@@ -191,7 +194,7 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
     signal: ac.signal,
     spawn(argv: readonly string[], o: SpawnOptions): Spawned {
       if (ac.signal.aborted) throw new ToolFailure('the call was stopped before this process could start', '', timedOut ? 'TIMEOUT' : 'CANCELLED');
-      const p = deps.runner.spawn(dieWithAgent(argv), o);
+      const p = deps.runner.spawn(dieWithAgent(pinned(argv, call.side === 'sink' ? pins.sink : pins.source)), o);
       procs.add(p);
       return p;
     },
