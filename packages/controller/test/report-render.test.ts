@@ -9,7 +9,7 @@ import { reportFixture } from '../src/testing/index.js';
 import type { ReportData } from '../src/report/types.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ALL_CHARTS = ['latency-box', 'throughput-payload', 'throughput-rules', 'latency-rules', 'throughput-pairs', 'throughput-clients', 'host-load'];
+const ALL_CHARTS = ['latency-box', 'throughput-payload', 'throughput-rules', 'latency-rules', 'throughput-pairs', 'latency-pairs', 'throughput-clients', 'host-load'];
 
 t.test('charts appear only when the data support them', async (t) => {
   const full = reportFixture();

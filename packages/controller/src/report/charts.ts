@@ -10,19 +10,26 @@ import { summarize, type ResultRow } from '@seconet/core';
 import type { TopLevelSpec } from 'vega-lite';
 import { MAIN_METRIC, cellLabel, isPairRow, points, runValues, techLabeler, type Point } from './groups.js';
 import type { ReportData } from './types.js';
+import { CORE_SATURATED_PCT } from '../monitor/validity.js';
 
 export interface Chart {
   readonly id: string;
   readonly title: string;
   readonly caption: string;
   readonly spec: TopLevelSpec;
+  /** The runs whose values the figure draws (for the validity marks); absent: not tied to runs. */
+  readonly runs?: ReadonlySet<string>;
 }
+
+const runsOf = (rows: Iterable<Pick<ResultRow, 'run'>>): Set<string> => new Set([...rows].map((r) => r.run));
 
 const THROUGHPUT_KINDS = new Set(['throughput-basic', 'iperf3', 'pairs-scale']);
 const MAX_OUTLIERS = 60;
 const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#eeca3b', '#9d755d', '#bab0ac', '#ff9da6'];
 
 const mbit = (bps: number): number => +(bps / 1e6).toFixed(3);
+/** Dash legends drawn as dashed strokes, not as the points the lines carry. */
+const DASH_LEGEND = { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 400, encode: { symbols: { update: { stroke: { value: '#333' }, fill: { value: 'transparent' } } } } } as const;
 
 /** Log scale when values span more than 20x (userspace VPNs vs kernel paths), else linear from zero. */
 function yScale(values: readonly number[]): Record<string, unknown> {
@@ -113,6 +120,7 @@ export function latencyBoxes(data: ReportData): Chart | undefined {
   };
   return {
     id: 'latency-box',
+    runs: base,
     title: 'Latency per technology, with and without filtering',
     caption: `Per-packet ping RTTs of latency-basic, pooled over repetitions and pairs; ${containers} containers, each setup at its smallest rule count. Box: quartiles (R type 7); whiskers: 1.5 IQR (Tukey); dots: outliers (at most ${MAX_OUTLIERS} drawn per box).`,
     spec: spec as unknown as TopLevelSpec,
@@ -128,7 +136,7 @@ export function throughputVsPayload(data: ReportData): Chart | undefined {
     tech: tech(p.row), filter: p.row.filter, protocol: p.row.protocol, payload: p.row.payload, mbit: mbit(p.mean), low: mbit(p.low), high: mbit(p.high), n: p.n,
   }));
   const protocols = new Set(pts.map((p) => p.protocol));
-  const enc = { x: { field: 'payload', type: 'quantitative', title: 'payload (B)' }, color: { field: 'tech', type: 'nominal', title: 'tunnel', scale: { range: PALETTE } }, strokeDash: { field: 'filter', type: 'nominal', title: 'filter' } };
+  const enc = { x: { field: 'payload', type: 'quantitative', title: 'payload (B)', axis: { values: [...new Set(pts.map((p) => p.payload))].sort((a, b) => a - b) } }, color: { field: 'tech', type: 'nominal', title: 'tunnel', scale: { range: PALETTE } }, strokeDash: { field: 'filter', type: 'nominal', title: 'filter', legend: DASH_LEGEND } };
   const layer = {
     layer: [
       { mark: { type: 'line', point: true }, encoding: { ...enc, y: { field: 'mbit', type: 'quantitative', title: 'throughput per pair (Mbit/s)', scale: yScale(pts.map((p) => p.mbit)) }, tooltip: [{ field: 'tech' }, { field: 'filter' }, { field: 'payload' }, { field: 'mbit' }, { field: 'n' }] } },
@@ -140,6 +148,7 @@ export function throughputVsPayload(data: ReportData): Chart | undefined {
     : { data: { values: pts }, width: 420, height: 260, ...layer };
   return {
     id: 'throughput-payload',
+    runs: runsOf(rows),
     title: 'Throughput vs payload size per tunnel',
     caption: 'Mean over repetitions of the per-pair throughput; bars: 95 % t interval over repetitions. Smallest container count, each setup at its smallest rule count.',
     spec: spec as unknown as TopLevelSpec,
@@ -168,13 +177,14 @@ function vsRules(data: ReportData, metric: 'throughput' | 'rtt_avg'): Chart | un
     width: 420,
     height: 240,
     layer: [
-      { mark: { type: 'line', point: true }, encoding: { x: { field: 'rules', type: 'quantitative', title: 'extra filter rules', scale: { type: 'symlog' } }, y: { field: 'y', type: 'quantitative', title, scale: yScale(pts.map((p) => p.y)) }, color: { field: 'filter', type: 'nominal', scale: { range: PALETTE } }, strokeDash: { field: 'tech', type: 'nominal', title: 'tunnel' }, tooltip: [{ field: 'filter' }, { field: 'tech' }, { field: 'rules' }, { field: 'y' }, { field: 'n' }] } },
-      { mark: { type: 'rule' }, encoding: { x: { field: 'rules', type: 'quantitative', scale: { type: 'symlog' } }, y: { field: 'low', type: 'quantitative', scale: yScale(pts.map((p) => p.y)) }, y2: { field: 'high' }, color: { field: 'filter', type: 'nominal' } } },
+      { mark: { type: 'line', point: true }, encoding: { x: { field: 'rules', type: 'quantitative', title: 'extra filter rules', scale: { type: 'symlog' }, axis: { values: [...new Set(pts.map((p) => p.rules))].sort((a, b) => a - b) } }, y: { field: 'y', type: 'quantitative', title, scale: yScale(pts.map((p) => p.y)) }, color: { field: 'tech', type: 'nominal', title: 'tunnel', scale: { range: PALETTE } }, strokeDash: { field: 'filter', type: 'nominal', title: 'filter', legend: DASH_LEGEND }, tooltip: [{ field: 'filter' }, { field: 'tech' }, { field: 'rules' }, { field: 'y' }, { field: 'n' }] } },
+      { mark: { type: 'rule' }, encoding: { x: { field: 'rules', type: 'quantitative', scale: { type: 'symlog' } }, y: { field: 'low', type: 'quantitative', scale: yScale(pts.map((p) => p.y)) }, y2: { field: 'high' }, color: { field: 'tech', type: 'nominal' } } },
     ],
   };
   return {
     id: metric === 'throughput' ? 'throughput-rules' : 'latency-rules',
-    title: metric === 'throughput' ? 'Throughput vs rule count per filter' : 'Latency vs rule count per filter',
+    runs: runsOf(rows),
+    title: metric === 'throughput' ? 'Throughput vs rule count per tunnel and filter' : 'Latency vs rule count per tunnel and filter',
     caption: `${metric === 'throughput' ? 'Per-pair throughput' : 'Per-pair mean RTT (latency-basic)'}, mean over repetitions with 95 % t interval; ${c} containers${metric === 'throughput' ? `, payload ${rows[0]?.payload ?? ''} B` : ''}. Rule axis is symmetric-log.`,
     spec: spec as unknown as TopLevelSpec,
   };
@@ -197,6 +207,7 @@ export function throughputVsPairs(data: ReportData): Chart | undefined {
   }));
   return {
     id: 'throughput-pairs',
+    runs: runsOf(rows),
     title: 'Throughput vs number of source-sink pairs',
     caption: `Sum over all pairs running at once, mean over repetitions with 95 % t interval; payload ${p ?? ''} B, smallest rule count.`,
     spec: {
@@ -204,9 +215,95 @@ export function throughputVsPairs(data: ReportData): Chart | undefined {
       width: 420,
       height: 240,
       layer: [
-        { mark: { type: 'line', point: true }, encoding: { x: { field: 'pairs', type: 'quantitative', title: 'pairs', axis: { tickMinStep: 1 } }, y: { field: 'y', type: 'quantitative', title: 'total throughput (Mbit/s)', scale: yScale(pts.map((p) => p.y)) }, color: { field: 'tech', type: 'nominal', title: 'tunnel', scale: { range: PALETTE } }, strokeDash: { field: 'filter', type: 'nominal' } } },
+        { mark: { type: 'line', point: true }, encoding: { x: { field: 'pairs', type: 'quantitative', title: 'pairs', axis: { tickMinStep: 1 } }, y: { field: 'y', type: 'quantitative', title: 'total throughput (Mbit/s)', scale: yScale(pts.map((p) => p.y)) }, color: { field: 'tech', type: 'nominal', title: 'tunnel', scale: { range: PALETTE } }, strokeDash: { field: 'filter', type: 'nominal', title: 'filter', legend: DASH_LEGEND } } },
         { mark: { type: 'rule' }, encoding: { x: { field: 'pairs', type: 'quantitative' }, y: { field: 'low', type: 'quantitative', scale: yScale(pts.map((p) => p.y)) }, y2: { field: 'high' }, color: { field: 'tech', type: 'nominal' } } },
       ],
+    } as unknown as TopLevelSpec,
+  };
+}
+
+/** Mean RTT (latency-basic) against the number of source-sink pairs, per tunnel and filter. */
+export function latencyVsPairs(data: ReportData): Chart | undefined {
+  const measured = notReference(data);
+  let rows = data.rows.filter((r) => r.workload_kind === 'latency-basic' && r.metric === 'rtt_avg' && isPairRow(r) && measured(r));
+  const minRules = minOf(rows.map((r) => r.rules));
+  rows = rows.filter((r) => r.rules === minRules || r.filter === 'none');
+  if (new Set(rows.map((r) => r.containers)).size < 2) return undefined;
+  const tech = techLabeler(rows);
+  const ms = (x: number): number => +x.toFixed(4);
+  const pts = points(runValues(rows, 'rtt_avg'), (r) => `${tech(r)}|${r.filter}|${r.containers}`).map((q) => ({
+    tech: tech(q.row), filter: q.row.filter, pairs: q.row.containers / 2, y: ms(q.mean), low: ms(q.low), high: ms(q.high), n: q.n,
+  }));
+  const y = yScale(pts.map((p) => p.y));
+  return {
+    id: 'latency-pairs',
+    title: 'Latency vs number of source-sink pairs',
+    caption: 'Per-pair mean ping RTT (latency-basic) with every pair pinging at once, mean over repetitions with 95 % t interval; smallest rule count.',
+    runs: runsOf(rows),
+    spec: {
+      data: { values: pts },
+      width: 460,
+      height: 240,
+      layer: [
+        { mark: { type: 'line', point: true }, encoding: { x: { field: 'pairs', type: 'quantitative', title: 'source-sink pairs', axis: { tickMinStep: 1 } }, y: { field: 'y', type: 'quantitative', title: 'mean RTT per pair (ms)', scale: y }, color: { field: 'tech', type: 'nominal', title: 'tunnel', scale: { range: PALETTE } }, strokeDash: { field: 'filter', type: 'nominal', title: 'filter', legend: DASH_LEGEND }, tooltip: [{ field: 'tech' }, { field: 'filter' }, { field: 'pairs' }, { field: 'y' }, { field: 'n' }] } },
+        { mark: { type: 'rule' }, encoding: { x: { field: 'pairs', type: 'quantitative' }, y: { field: 'low', type: 'quantitative', scale: y }, y2: { field: 'high' }, color: { field: 'tech', type: 'nominal' } } },
+      ],
+    } as unknown as TopLevelSpec,
+  };
+}
+
+const DITG_KINDS = ['bursty', 'tcp-100', 'quake3', 'video'] as const;
+const DITG_MEASURES: ReadonlyArray<{ metric: string; label: string; scale: (x: number) => number }> = [
+  { metric: 'rtt_avg', label: 'mean RTT (ms)', scale: (x) => +x.toFixed(4) },
+  { metric: 'jitter', label: 'jitter (ms)', scale: (x) => +x.toFixed(4) },
+  { metric: 'loss', label: 'loss (%)', scale: (x) => +x.toFixed(3) },
+  { metric: 'bitrate', label: 'bitrate (Mbit/s)', scale: mbit },
+];
+
+/** The paper's D-ITG workloads per tunnel: RTT, jitter, loss and bitrate, one panel per workload and measure. */
+export function ditgPerTunnel(data: ReportData): Chart | undefined {
+  const measured = notReference(data);
+  const kinds = new Set<string>(DITG_KINDS);
+  const all = baseline(data.rows.filter((r) => kinds.has(r.workload_kind) && isPairRow(r) && measured(r)));
+  if (all.length === 0) return undefined;
+  const tech = techLabeler(all);
+  const values: Array<Record<string, unknown>> = [];
+  const used: ResultRow[] = [];
+  for (const m of DITG_MEASURES) {
+    const rows = all.filter((r) => r.metric === m.metric);
+    used.push(...rows);
+    for (const q of points(runValues(rows, m.metric), (r) => `${r.workload_kind}|${tech(r)}|${r.filter}`)) {
+      values.push({ workload: q.row.workload_kind, measure: m.label, tech: tech(q.row), filter: q.row.filter, y: m.scale(q.mean), low: m.scale(q.low), high: m.scale(q.high), n: q.n });
+    }
+  }
+  if (values.length === 0) return undefined;
+  const workloads = DITG_KINDS.filter((k) => values.some((v) => v['workload'] === k));
+  const filters = filterOrder(values.map((v) => v['filter'] as string));
+  const enc = {
+    x: { field: 'tech', type: 'nominal', title: null, sort: null, axis: { labelAngle: -45, labelLimit: 120 } },
+    xOffset: { field: 'filter', type: 'nominal', sort: filters },
+    color: { field: 'filter', type: 'nominal', title: 'filter', scale: { domain: filters, range: PALETTE } },
+  };
+  return {
+    id: 'ditg',
+    title: 'D-ITG workloads per tunnel: delay, jitter, loss and bitrate',
+    caption: `The paper's traffic models (${workloads.join(', ')}; one row each), measured by D-ITG in RTT mode: mean RTT, jitter, loss and bitrate per pair (flow totals), mean over repetitions; black bars: 95 % t interval over repetitions. x: tunnel. Smallest container count, each setup at its smallest rule count. Each panel has its own y scale.`,
+    runs: runsOf(used),
+    spec: {
+      data: { values },
+      facet: {
+        row: { field: 'workload', type: 'nominal', title: null, sort: workloads, header: { labelFontSize: 12, labelFontWeight: 'bold' } },
+        column: { field: 'measure', type: 'nominal', title: null, sort: DITG_MEASURES.map((m) => m.label), header: { labelFontSize: 12, labelLimit: 200 } },
+      },
+      spec: {
+        width: 170,
+        height: 110,
+        layer: [
+          { mark: { type: 'bar' }, encoding: { ...enc, y: { field: 'y', type: 'quantitative', title: null }, tooltip: [{ field: 'workload' }, { field: 'measure' }, { field: 'tech' }, { field: 'filter' }, { field: 'y' }, { field: 'n' }] } },
+          { mark: { type: 'rule', color: '#222' }, encoding: { x: enc.x, xOffset: enc.xOffset, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } } },
+        ],
+      },
+      resolve: { scale: { y: 'independent' } },
     } as unknown as TopLevelSpec,
   };
 }
@@ -222,6 +319,7 @@ export function throughputVsClients(data: ReportData): Chart | undefined {
   }));
   return {
     id: 'throughput-clients',
+    runs: runsOf(rows),
     title: 'Throughput vs number of clients',
     caption: 'clients-scale: N clients against one server, total throughput, mean over repetitions.',
     spec: {
@@ -229,7 +327,7 @@ export function throughputVsClients(data: ReportData): Chart | undefined {
       width: 420,
       height: 240,
       mark: { type: 'line', point: true },
-      encoding: { x: { field: 'clients', type: 'quantitative' }, y: { field: 'y', type: 'quantitative', title: 'total throughput (Mbit/s)', scale: yScale(pts.map((p) => p.y)) }, color: { field: 'tech', type: 'nominal', title: 'tunnel', scale: { range: PALETTE } }, strokeDash: { field: 'filter', type: 'nominal' } },
+      encoding: { x: { field: 'clients', type: 'quantitative' }, y: { field: 'y', type: 'quantitative', title: 'total throughput (Mbit/s)', scale: yScale(pts.map((p) => p.y)) }, color: { field: 'tech', type: 'nominal', title: 'tunnel', scale: { range: PALETTE } }, strokeDash: { field: 'filter', type: 'nominal', title: 'filter', legend: DASH_LEGEND } },
     } as unknown as TopLevelSpec,
   };
 }
@@ -239,50 +337,63 @@ export function hostLoad(data: ReportData): Chart | undefined {
   const runCell = new Map(data.runs.map((r) => [r.id, r.cell]));
   for (const r of data.rows) if (!runCell.has(r.run)) runCell.set(r.run, r.cell);
   const cells = new Map(data.cells.map((v) => [v.cell.id, v.cell]));
-  const acc = new Map<string, { busy: number[]; siq: number[]; cell: string; host: string }>();
+  const acc = new Map<string, { busy: number[]; siq: number[]; core: number[]; cell: string; host: string }>();
   const bySample = new Map<string, { cell: string; host: string; busy: number; siq: number }>();
+  const coreIdle = new Map<string, Map<string, number>>();
   for (const s of data.hostSamples) {
     const cell = runCell.get(s.run);
     if (cell === undefined || !cells.has(cell)) continue;
+    const k = `${s.run}\u0000${s.host}\u0000${s.timestamp}`;
+    const core = /^(cpu\d+) usage:idl$/.exec(s.column);
+    if (core) {
+      const c = coreIdle.get(k) ?? new Map<string, number>();
+      c.set(core[1]!, s.value);
+      coreIdle.set(k, c);
+      continue;
+    }
     const m = /^total cpu usage:(usr|sys|hiq|siq)$/.exec(s.column);
     if (!m) continue;
-    const k = `${s.run}\u0000${s.host}\u0000${s.timestamp}`;
     const e = bySample.get(k) ?? { cell, host: s.host, busy: 0, siq: 0 };
     e.busy += s.value;
     if (m[1] === 'siq') e.siq += s.value;
     bySample.set(k, e);
   }
-  for (const e of bySample.values()) {
+  for (const [sk, e] of bySample) {
     const k = `${e.cell}\u0000${e.host}`;
-    const a = acc.get(k) ?? { busy: [], siq: [], cell: e.cell, host: e.host };
+    const a = acc.get(k) ?? { busy: [], siq: [], core: [], cell: e.cell, host: e.host };
     a.busy.push(e.busy);
     a.siq.push(e.siq);
+    const idle = coreIdle.get(sk);
+    if (idle && idle.size > 0) a.core.push(100 - Math.min(...idle.values()));
     acc.set(k, a);
   }
   if (acc.size === 0) return undefined;
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const severalNetworks = new Set(data.cells.map((v) => v.cell.network)).size > 1;
   const values: Array<Record<string, unknown>> = [];
   for (const a of acc.values()) {
     const c = cells.get(a.cell)!;
-    const label = cellLabel(c);
-    values.push({ cell: label, index: c.index, host: a.host, measure: 'CPU busy', pct: +mean(a.busy).toFixed(2) });
-    values.push({ cell: label, index: c.index, host: a.host, measure: 'softirq', pct: +mean(a.siq).toFixed(2) });
+    const label = `#${c.index + 1} ${severalNetworks ? `${c.network}/` : ''}${c.tunnel}/${c.filter} c${c.containers} r${c.rules}`;
+    values.push({ cell: label, index: c.index, host: a.host, measure: 'CPU busy (all cores)', pct: +mean(a.busy).toFixed(2) });
+    values.push({ cell: label, index: c.index, host: a.host, measure: 'softirq (all cores)', pct: +mean(a.siq).toFixed(2) });
+    if (a.core.length > 0) values.push({ cell: label, index: c.index, host: a.host, measure: 'busiest core', pct: +mean(a.core).toFixed(2) });
   }
   const hosts = new Set(values.map((v) => v['host']));
   return {
     id: 'host-load',
-    title: 'Host CPU and softirq during each cell',
-    caption: 'Mean of the hosts\' dstat-style samples taken while the cell\'s runs were measuring: CPU busy = usr + sys + hiq + siq (percent of all cores); softirq = siq alone.',
+    title: 'Host CPU, softirq and busiest core during each cell',
+    caption: `Mean of the hosts' dstat-style samples taken while the cell's runs were measuring: CPU busy = usr + sys + hiq + siq (percent of all cores); softirq = siq alone; busiest core = the most loaded core of each sample (100 - idle), where a run saturating one core shows even when the host as a whole looks idle. Runs whose busiest core reached ${CORE_SATURATED_PCT} % are flagged cpu-bound.`,
     spec: {
       data: { values },
-      width: { step: 9 },
+      // Narrower bars for long sweeps, so the figure stays within the page.
+      width: { step: Math.max(2, Math.min(9, Math.floor(600 / Math.max(1, new Set(values.map((v) => v['cell'])).size * new Set(values.map((v) => v['measure'])).size)))) },
       height: 140,
       mark: { type: 'bar' },
       encoding: {
-        x: { field: 'cell', type: 'nominal', sort: { field: 'index' }, title: null, axis: { labelAngle: -60, labelLimit: 220 } },
+        x: { field: 'cell', type: 'nominal', sort: { field: 'index' }, title: null, axis: { labelAngle: -60, labelLimit: 400 } },
         xOffset: { field: 'measure', type: 'nominal' },
-        y: { field: 'pct', type: 'quantitative', title: '%' },
-        color: { field: 'measure', type: 'nominal', title: null, scale: { range: ['#4c78a8', '#e45756'] } },
+        y: { field: 'pct', type: 'quantitative', title: 'CPU (%)', scale: { domain: [0, 100] } },
+        color: { field: 'measure', type: 'nominal', title: null, scale: { domain: ['CPU busy (all cores)', 'softirq (all cores)', 'busiest core'], range: ['#4c78a8', '#e45756', '#f58518'] }, legend: { orient: 'top', direction: 'horizontal' } },
         ...(hosts.size > 1 ? { row: { field: 'host', type: 'nominal', title: null } } : {}),
         tooltip: [{ field: 'cell' }, { field: 'host' }, { field: 'measure' }, { field: 'pct' }],
       },
@@ -325,7 +436,7 @@ export function drift(data: ReportData): Chart | undefined {
 
 /** Every figure the data support, in report order. */
 export function buildCharts(data: ReportData): Chart[] {
-  return [latencyBoxes, throughputVsPayload, throughputVsRules, latencyVsRules, throughputVsPairs, throughputVsClients, drift, hostLoad]
+  return [latencyBoxes, throughputVsPayload, ditgPerTunnel, throughputVsRules, latencyVsRules, throughputVsPairs, latencyVsPairs, throughputVsClients, drift, hostLoad]
     .map((f) => f(data))
     .filter((c): c is Chart => c !== undefined);
 }

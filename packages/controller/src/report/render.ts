@@ -4,10 +4,12 @@
 // bytes (a results bundle renders identically on another machine).
 
 import { stringify } from 'yaml';
+import { pinningPlan } from '@seconet/core';
 import { buildCharts, type Chart } from './charts.js';
 import { cellLabel, groupDecisions } from './groups.js';
 import { renderSvg } from './svg.js';
 import type { CellVerdict, ReportData, RunGroupDecision } from './types.js';
+import { CORE_SATURATED_PCT, STEAL_NOISY_PCT, TESTBED_SHARE_PCT, VALIDITY_REASONS, type ValidityFlag } from '../monitor/validity.js';
 
 const CSS = `
 :root { --fg: #1d2330; --muted: #5b6474; --line: #dde1e8; --ok: #1a7f37; --bad: #c62828; --warn: #9a6700; --bg2: #f6f8fa; }
@@ -26,6 +28,7 @@ th { background: var(--bg2); position: sticky; top: 0; } td.num { text-align: ri
 .scroll { max-height: 560px; overflow: auto; border: 1px solid var(--line); border-radius: 4px; }
 pre { background: var(--bg2); border: 1px solid var(--line); border-radius: 4px; padding: 12px; overflow-x: auto; font-size: 12px; }
 .empty { color: var(--muted); font-style: italic; }
+.validity { border-left: 3px solid var(--warn); background: #fff8e6; padding: 6px 10px; margin-top: 6px; font-size: 12.5px; max-width: 900px; } .validity ul { margin: 4px 0 0 18px; padding: 0; }
 `;
 
 export function escapeHtml(s: unknown): string {
@@ -113,6 +116,34 @@ function cellsSection(data: ReportData, decisions: readonly RunGroupDecision[]):
   return table(['#', 'network', 'tunnel', 'filter', 'containers', 'rules', 'state', 'isolation', 'on the wire', ...COMPONENTS.map((k) => `${k} s`), 'runs', 'converged', 'hosts'], rows, new Set([0, 4, 5, 9, 10, 11, 12, 13, 14]));
 }
 
+/** How often run groups converged, split by pinning (hosts with the cores for it) and by validity flags. */
+function convergenceSplit(data: ReportData, decisions: readonly RunGroupDecision[]): string {
+  const cores = new Map(data.hosts.map((h) => [h.name, Number(/\((\d+) cores?\)/.exec(h.cpu)?.[1] ?? NaN)]));
+  const cells = new Map(data.cells.map((v) => [v.cell.id, v.cell]));
+  const validity = runValidity(data);
+  const flaggedGroups = new Set<string>();
+  for (const r of data.runs) if ((validity.get(r.id) ?? '') !== '') flaggedGroups.add(`${r.cell}\u0000${r.workload}`);
+  const buckets = new Map<string, { yes: number; all: number; note: string }>();
+  const add = (k: string, note: string, ok: boolean): void => {
+    const b = buckets.get(k) ?? { yes: 0, all: 0, note };
+    b.all++;
+    if (ok) b.yes++;
+    buckets.set(k, b);
+  };
+  for (const d of decisions) {
+    const hosts = cells.get(d.cell)?.hosts ?? [];
+    const n = hosts.map((h) => cores.get(h) ?? NaN);
+    const plan = n.length > 0 && n.every((c) => Number.isFinite(c)) ? pinningPlan(Math.min(...n)) : undefined;
+    if (plan === undefined) add('pinning unknown', 'the hosts did not report their cores', d.converged);
+    else if (plan.sink === undefined) add('not pinned', plan.note, d.converged);
+    else add('source and sink pinned apart', plan.note, d.converged);
+    if (flaggedGroups.has(`${d.cell}\u0000${d.workload}`)) add('with flagged runs', 'at least one run flagged by the validity guards', d.converged);
+    else add('without flagged runs', 'no run flagged', d.converged);
+  }
+  const rows = [...buckets].map(([k, b]) => [e(k), `${b.yes}/${b.all}`, b.all > 0 ? `${Math.round((100 * b.yes) / b.all)} %` : '–', e(b.note)]);
+  return `<h3>How often run groups converge</h3>${table(['groups', 'converged', 'share', 'note'], rows, new Set([1, 2]))}`;
+}
+
 function groupsSection(data: ReportData, decisions: readonly RunGroupDecision[]): string {
   if (decisions.length === 0) return '<p class="empty">No run finished yet.</p>';
   const cells = new Map(data.cells.map((v) => [v.cell.id, v.cell]));
@@ -138,7 +169,7 @@ function groupsSection(data: ReportData, decisions: readonly RunGroupDecision[])
         d.converged ? '<span class="ok">converged</span>' : '<span class="warn">not converged</span>',
       ];
     });
-  return table(['cell', 'workload', 'metric', 'n', 'center', '95 % interval', 'half-width', 'verdict'], rows, new Set([3, 4, 5, 6]));
+  return convergenceSplit(data, decisions) + table(['cell', 'workload', 'metric', 'n', 'center', '95 % interval', 'half-width', 'verdict'], rows, new Set([3, 4, 5, 6]));
 }
 
 function skippedSection(data: ReportData): string {
@@ -161,6 +192,25 @@ function failedSection(data: ReportData): string {
     ['cell', 'workload', 'repetition', 'attempts', 'error'],
     failed.map((r) => [e(cells.has(r.cell) ? cellLabel(cells.get(r.cell)!) : r.cell), e(r.workload), String(r.repetition), String(r.attempts), e(r.error ?? '')]),
     new Set([2, 3]),
+  );
+}
+
+function validitySection(data: ReportData): string {
+  const bounds = `<p class="meta">A run is flagged <b>cpu-bound</b> when a source or sink host's busiest core averaged at least ${CORE_SATURATED_PCT} % busy (softirq and steal included) while it measured, <b>noisy</b> when some core showed at least ${STEAL_NOISY_PCT} % steal, <b>testbed-heavy</b> when the agent (sampler included) used more than ${TESTBED_SHARE_PCT} % of a host's CPU.</p>`;
+  const validity = runValidity(data);
+  const cells = new Map(data.cells.map((v) => [v.cell.id, v.cell]));
+  const host = new Map<string, string[]>();
+  for (const r of data.rows) {
+    if (!r.pair.startsWith('host/') || !['host_core_busiest', 'host_core_busiest_siq', 'host_steal_max', 'testbed_cpu_share'].includes(r.metric)) continue;
+    const label = { host_core_busiest: 'busiest core', host_core_busiest_siq: 'its softirq', host_steal_max: 'steal', testbed_cpu_share: 'testbed' }[r.metric];
+    host.set(r.run, [...(host.get(r.run) ?? []), `${r.pair.slice(5)} ${label} ${r.value.toFixed(1)} %`]);
+  }
+  const flagged = data.runs.filter((r) => (validity.get(r.id) ?? '') !== '');
+  if (flagged.length === 0) return `${bounds}<p class="empty">No run was flagged${host.size === 0 ? ' (no per-core host samples recorded)' : ''}.</p>`;
+  return bounds + table(
+    ['cell', 'workload', 'repetition', 'validity', 'host figures while measuring'],
+    flagged.map((r) => [e(cells.has(r.cell) ? cellLabel(cells.get(r.cell)!) : r.cell), e(r.workload), String(r.repetition), `<span class="warn">${e(validity.get(r.id)!)}</span>`, e((host.get(r.id) ?? []).join('; '))]),
+    new Set([2]),
   );
 }
 
@@ -197,9 +247,33 @@ ${card(wireClaims.length === 0 ? '–' : `${wireClaims.filter((v) => v.wire?.enc
 </div>`;
 }
 
-async function figure(c: Chart): Promise<string> {
+/** Validity flags per run ("" when clean), from the runs' result rows. */
+function runValidity(data: ReportData): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const r of data.rows) if (!m.has(r.run) || (r.validity ?? '') !== '') m.set(r.run, r.validity ?? '');
+  return m;
+}
+
+/** The warning under a figure some of whose runs are flagged, saying which flags and why. */
+function validityNote(c: Chart, validity: ReadonlyMap<string, string>): string {
+  if (c.runs === undefined || c.runs.size === 0) return '';
+  const counts = new Map<string, number>();
+  let flagged = 0;
+  for (const run of c.runs) {
+    const v = validity.get(run) ?? '';
+    if (v === '') continue;
+    flagged++;
+    for (const f of v.split(';')) counts.set(f, (counts.get(f) ?? 0) + 1);
+  }
+  if (flagged === 0) return '';
+  const why = [...counts].map(([f, n]) => `<li><b>${e(f)}</b> (${n} run${n === 1 ? '' : 's'}): ${e(VALIDITY_REASONS[f as ValidityFlag] ?? f)}</li>`).join('');
+  return `<div class="validity warn" data-flagged="${flagged}"><b>Validity: ${flagged} of ${c.runs.size} runs in this figure are flagged.</b><ul>${why}</ul></div>`;
+}
+
+async function figure(c: Chart, validity: ReadonlyMap<string, string>): Promise<string> {
   const svg = await renderSvg(c.spec);
-  return `<figure id="fig-${e(c.id)}" data-chart="${e(c.id)}"><h3>${e(c.title)}</h3>\n${svg}\n<figcaption>${e(c.caption)}</figcaption></figure>`;
+  const note = validityNote(c, validity);
+  return `<figure id="fig-${e(c.id)}" data-chart="${e(c.id)}"${note ? ' data-validity="flagged"' : ''}><h3>${e(c.title)}${note ? ' <span class="badge warn" title="some runs are flagged: see below the figure">validity</span>' : ''}</h3>\n${svg}\n<figcaption>${e(c.caption)}</figcaption>${note}</figure>`;
 }
 
 function specText(spec: unknown): string {
@@ -217,7 +291,8 @@ export async function renderReport(data: ReportData): Promise<string> {
   const charts = buildCharts(data);
   const decisions = groupDecisions(data);
   const figures: string[] = [];
-  for (const c of charts) figures.push(await figure(c));
+  const validity = runValidity(data);
+  for (const c of charts) figures.push(await figure(c, validity));
   const times = [`created ${x.createdAt}`, x.startedAt ? `started ${x.startedAt}` : '', x.finishedAt ? `finished ${x.finishedAt}` : ''].filter(Boolean).join(' · ');
   const sections: Array<[string, string, string]> = [
     ['summary', 'Summary', summaryCards(data, decisions)],
@@ -226,6 +301,7 @@ export async function renderReport(data: ReportData): Promise<string> {
     ['groups', 'Run groups and convergence', groupsSection(data, decisions)],
     ['skipped', 'Skipped before the first run', skippedSection(data)],
     ['failed', 'Failed runs', failedSection(data)],
+    ['validity', 'Validity of the runs', validitySection(data)],
     ['provenance', 'Provenance', provenanceSection(data)],
     ['spec', 'Experiment spec', `<pre>${e(specText(x.spec))}</pre>`],
   ];

@@ -11,8 +11,10 @@ export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans"
 const CONFIG = {
   font: FONT,
   view: { stroke: '#ddd' },
-  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#eee' },
-  legend: { labelFontSize: 11, titleFontSize: 12 },
+  // Label limits well above Vega's defaults (180 px axes, 160 px legends): a label is cut
+  // short with an ellipsis at its limit, and the report's labels (cell names) are long.
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#eee', labelLimit: 400 },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 400 },
   title: { fontSize: 14, anchor: 'start' as const, offset: 10 },
 };
 

@@ -7,7 +7,8 @@
 
 import { expandMatrix, mulberry32, parseSpec, type ExperimentState, type HostSampleRow, type ResultRow, type RunKey } from '@seconet/core';
 import { groupDecisions } from '../report/groups.js';
-import type { CellVerdict, HostProvenance, ReportData, RunRecord } from '../report/types.js';
+import type { CellVerdict, CellWire, HostProvenance, ReportData, RunRecord } from '../report/types.js';
+import { withValidity } from '../monitor/validity.js';
 
 export interface FixtureOptions {
   readonly seed?: number;
@@ -41,6 +42,21 @@ const TUNNEL_RTT_MS: Record<string, number> = { none: 0.05, vxlan: 0.07, ipip: 0
 const NETWORK_FACTOR: Record<string, number> = { bridge: 1, routing: 1.02, bpf: 1.1, ovs: 0.085 };
 const RULE_COST: Record<string, number> = { none: 0, iptables: 0.00025, nftables: 0.0002, ovs: 0.00005, bpf: 0.000005 };
 const USERSPACE_TUNNELS = new Set(['wireguard', 'ipsec', 'openvpn', 'tinc']);
+const DITG_KINDS = new Set(['bursty', 'tcp-100', 'quake3', 'video']);
+/** Offered load per pair (paper: 500 kbit/s bursts, 100 x 500 kbit/s, four Quake 3 flows, 3 GB/h video). */
+const DITG_RATE_KBPS: Record<string, number> = { bursty: 250, 'tcp-100': 50_000, quake3: 120, video: 6_700 };
+const ENCAPSULATION: Record<string, string> = { none: 'plain ICMP', vxlan: 'VXLAN UDP 4789', wireguard: 'WireGuard UDP 51820', ipsec: 'ESP-in-UDP 4500, IKE UDP 500', openvpn: 'OpenVPN UDP 1195', tinc: 'Tinc UDP 655, Tinc TCP 655', gre: 'GRE', ipip: 'IPIP', geneve: 'Geneve UDP 6081' };
+
+function fixtureWire(tunnel: string): CellWire {
+  const claims = USERSPACE_TUNNELS.has(tunnel);
+  return {
+    encrypted: claims ? 'yes' : 'no',
+    claimsEncryption: claims,
+    markerInClear: !claims,
+    encapsulation: ENCAPSULATION[tunnel] ?? '',
+    evidence: `node-a eth0: 14 packets, ${claims ? 0 : 8} with the marker in clear; ${ENCAPSULATION[tunnel] ?? ''}`,
+  };
+}
 
 export function reportFixture(opts: FixtureOptions = {}): ReportData {
   const rnd = mulberry32(opts.seed ?? 42);
@@ -107,6 +123,13 @@ export function reportFixture(opts: FixtureOptions = {}): ReportData {
         rows.push({ ...base, pair, metric: 'rtt_min', value: Math.min(...values), unit: 'ms' });
         rows.push({ ...base, pair, metric: 'rtt_max', value: Math.max(...values), unit: 'ms' });
         rows.push({ ...base, pair, metric: 'loss', value: 0, unit: '%' });
+      } else if (DITG_KINDS.has(w.kind)) {
+        const rtt = ((TUNNEL_RTT_MS[cell.tunnel] ?? 0.1) * 2 + (w.kind === 'tcp-100' ? 1.5 : 0.2)) * runNoise * (1 + 0.04 * normal());
+        const rate = (DITG_RATE_KBPS[w.kind] ?? 500) * 1000 * (USERSPACE_TUNNELS.has(cell.tunnel) && w.kind === 'tcp-100' ? 0.8 : 1) * (1 + 0.01 * normal());
+        rows.push({ ...base, pair, metric: 'rtt_avg', value: +rtt.toFixed(4), unit: 'ms' });
+        rows.push({ ...base, pair, metric: 'jitter', value: +(rtt * 0.12 * (1 + 0.1 * normal())).toFixed(4), unit: 'ms' });
+        rows.push({ ...base, pair, metric: 'loss', value: +Math.max(0, (USERSPACE_TUNNELS.has(cell.tunnel) ? 0.4 : 0.02) * (1 + 0.3 * normal())).toFixed(3), unit: '%' });
+        rows.push({ ...base, pair, metric: 'bitrate', value: Math.round(rate), unit: 'bit/s' });
       } else {
         const payloadFactor = (w.payload / (w.payload + 400)) / (1370 / 1770);
         const gbps = (TUNNEL_GBPS[cell.tunnel] ?? 1) * (NETWORK_FACTOR[cell.network] ?? 1) * payloadFactor / filterSlow;
@@ -116,8 +139,9 @@ export function reportFixture(opts: FixtureOptions = {}): ReportData {
         rows.push({ ...base, pair, metric: 'retransmits', value: Math.round(rnd() * 20 * filterSlow), unit: 'count' });
       }
     }
+    const busiest: number[] = [];
     for (const host of cell.hosts) {
-      const load = w.kind === 'latency-basic' ? 3 : USERSPACE_TUNNELS.has(cell.tunnel) ? 85 : 55;
+      const load = w.kind === 'latency-basic' ? 3 : DITG_KINDS.has(w.kind) ? (w.kind === 'tcp-100' ? 30 : 8) : USERSPACE_TUNNELS.has(cell.tunnel) ? 85 : 55;
       for (let k = 0; k < 2; k++) {
         const ts = clock + 1 + k;
         const busy = Math.min(99, load * (1 + 0.05 * normal()));
@@ -127,8 +151,23 @@ export function reportFixture(opts: FixtureOptions = {}): ReportData {
         for (const [col, v] of [['usr', usr], ['sys', sys], ['siq', siq], ['hiq', 0], ['idl', 100 - busy]] as const) {
           hostSamples.push({ experiment: experimentId, run: run.id, host, timestamp: ts, column: `total cpu usage:${col}`, value: +v.toFixed(2) });
         }
+        // The busier core carries the softirq and, for a userspace VPN, the daemon's thread.
+        const core0 = Math.min(100, busy * 1.16);
+        const core1 = Math.max(0, 2 * busy - core0);
+        for (const [name, b] of [['cpu0', core0], ['cpu1', core1]] as const) {
+          for (const [col, v] of [['usr', b * 0.35], ['sys', b * 0.3], ['siq', b * 0.35], ['hiq', 0], ['stl', 0], ['wai', 0], ['idl', 100 - b]] as const) {
+            hostSamples.push({ experiment: experimentId, run: run.id, host, timestamp: ts, column: `${name} usage:${col}`, value: +v.toFixed(2) });
+          }
+        }
+        hostSamples.push({ experiment: experimentId, run: run.id, host, timestamp: ts, column: 'testbed:agent_cpu', value: 0.8 });
+        busiest.push(core0);
       }
       rows.push({ ...base, pair: `host/${host}`, metric: 'host_cpu_mean', value: load, unit: '%' });
+      const peak = busiest.splice(0).reduce((a, b) => a + b, 0) / 2;
+      rows.push({ ...base, pair: `host/${host}`, metric: 'host_core_busiest', value: +peak.toFixed(2), unit: '%' });
+      rows.push({ ...base, pair: `host/${host}`, metric: 'host_core_busiest_siq', value: +(peak * 0.35).toFixed(2), unit: '%' });
+      rows.push({ ...base, pair: `host/${host}`, metric: 'host_steal_max', value: 0, unit: '%' });
+      rows.push({ ...base, pair: `host/${host}`, metric: 'testbed_cpu_share', value: 0.8, unit: '%' });
     }
     clock += dur + 2;
   });
@@ -148,6 +187,7 @@ export function reportFixture(opts: FixtureOptions = {}): ReportData {
         : {},
       state: isBroken ? 'invalid' : anyDone && measured.every((r) => r.state !== 'pending') ? 'measured' : 'pending',
       ...(isBroken ? { error: 'isolation check failed: not measured' } : {}),
+      ...(c.hosts.length > 1 && (anyDone || isBroken) ? { wire: fixtureWire(c.tunnel) } : {}),
     };
   });
 
@@ -181,7 +221,7 @@ export function reportFixture(opts: FixtureOptions = {}): ReportData {
     cells,
     skipped: plan.skipped,
     runs,
-    rows,
+    rows: withValidity(rows),
     series,
     hostSamples,
     decisions: [],
