@@ -65,7 +65,9 @@ export async function checkReportInBrowser(html: string, name: string, outDir: s
       const clipped: string[] = [];
       let texts = 0;
       if (svg && box) {
-        for (const t of Array.from(svg.querySelectorAll('text'))) {
+        const all = svg.querySelectorAll('text');
+        for (let i = 0; i < all.length; i++) {
+          const t = all[i]!;
           const b = t.getBoundingClientRect();
           if (b.width === 0 && b.height === 0) continue;
           texts++;
@@ -88,7 +90,12 @@ export async function checkReportInBrowser(html: string, name: string, outDir: s
         validityFlagged: f.getAttribute('data-validity') === 'flagged',
       };
     }));
-    const cellRows = await page.$$eval('#cells table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim())));
+    const cellRows = await page.$$eval('#cells table tbody tr', (trs) => trs.map((tr) => {
+      const tds = tr.querySelectorAll('td');
+      const out: string[] = [];
+      for (let i = 0; i < tds.length; i++) out.push((tds[i]!.textContent ?? '').trim());
+      return out;
+    }));
     const shots: string[] = [];
     const full = join(outDir, `${name}-page.png`);
     await page.screenshot({ path: full, fullPage: true });

@@ -40,7 +40,7 @@ function pcap(frames: readonly Buffer[]): Buffer {
   g.writeUInt16LE(4, 6);
   g.writeUInt32LE(65535, 16);
   g.writeUInt32LE(1, 20);
-  const parts = [g];
+  const parts: Buffer[] = [g];
   for (const f of frames) {
     const r = Buffer.alloc(16);
     r.writeUInt32LE(f.length, 8);
@@ -94,7 +94,7 @@ t.test('a real capture on a lab host underlay sees a marker ping in clear', { sk
   const m = createCaptureManager({ env: h1.env, runner: lab.runner, log: silentLogger() });
   t.teardown(() => m.close());
   await t.rejects(m.start({ requestId: 'r0', scope: 'test', marker: Buffer.alloc(2), peers: [], maxDurationMs: 0 }), { code: 'INVALID_ARGUMENT', field: 'marker' });
-  await t.rejects(m.start({ requestId: 'r0', scope: 'test', marker: MARKER, peers: ['not-an-ip'], maxDurationMs: 0 }), { field: 'peers[0]' });
+  await t.rejects(m.start({ requestId: 'r0', scope: 'test', marker: MARKER, peers: ['not-an-ip'], maxDurationMs: 0 }), { code: 'INVALID_ARGUMENT', field: 'peers[0]' });
   const started = await m.start({ requestId: 'r1', scope: 'test', marker: MARKER, peers: [h2.host.underlayAddress], maxDurationMs: 20_000 });
   t.equal(started.device, h1.host.underlayDev);
   t.equal(started.netns, h1.host.netns);

@@ -14,9 +14,9 @@ import type { HostEnv } from '../host-env.js';
 import type { Runner, Spawned } from '../runner/runner.js';
 import { findTool } from '../runner/tools.js';
 import type { StartCaptureRequest__Output } from '../gen/seconet/agent/v1/StartCaptureRequest.js';
-import type { StartCaptureResponse } from '../gen/seconet/agent/v1/StartCaptureResponse.js';
+import type { StartCaptureResponse__Output } from '../gen/seconet/agent/v1/StartCaptureResponse.js';
 import type { StopCaptureRequest__Output } from '../gen/seconet/agent/v1/StopCaptureRequest.js';
-import type { StopCaptureResponse } from '../gen/seconet/agent/v1/StopCaptureResponse.js';
+import type { StopCaptureResponse__Output } from '../gen/seconet/agent/v1/StopCaptureResponse.js';
 import { pollUntil } from '../tunnels/common.js';
 import { analyzeCapture, parsePcap } from './pcap.js';
 
@@ -45,8 +45,8 @@ interface Running {
 }
 
 export interface CaptureManager {
-  start(req: StartCaptureRequest__Output): Promise<StartCaptureResponse>;
-  stop(req: StopCaptureRequest__Output): Promise<StopCaptureResponse>;
+  start(req: StartCaptureRequest__Output): Promise<StartCaptureResponse__Output>;
+  stop(req: StopCaptureRequest__Output): Promise<StopCaptureResponse__Output>;
   /** Stops every capture and removes their files. */
   close(): Promise<void>;
 }
