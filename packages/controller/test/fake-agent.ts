@@ -1,7 +1,7 @@
 // A scriptable in-memory agent for the controller's tests: records every call, answers Apply
 // with timings, plays sinks (ready, then wait) and sources (one result per pair), and lets a
 // test make it leak denied pairs, fail a run, or die.
-import type { AgentInfo, AgentLink, ApplyResult, HostStateMsg, LinkCallOptions, MetricsSampleMsg, RunWorkloadMsg, WorkloadEventMsg } from '../src/agents/contract.js';
+import type { AgentInfo, AgentLink, ApplyResult, CaptureResultMsg, HostStateMsg, StartCaptureMsg, LinkCallOptions, MetricsSampleMsg, RunWorkloadMsg, WorkloadEventMsg } from '../src/agents/contract.js';
 
 export interface FakeBehaviour {
   /** Denied pairs (ids d*) answer as if the filter let them through. */
@@ -18,6 +18,8 @@ export interface FakeBehaviour {
   sourceDelayMs?: number;
   /** Sources never answer (until the call is cancelled). */
   hang?: boolean;
+  /** The underlay capture reports the pre-flight marker in clear (a tunnel leaking plaintext). */
+  wireLeak?: boolean;
 }
 
 export interface Call {
@@ -54,6 +56,21 @@ export class FakeAgent implements AgentLink {
     if (this.behaviour.down) throw unavailable(this.name);
   }
 
+  private lastTunnel = 'none';
+
+  async startCapture(req: StartCaptureMsg): Promise<{ captureId: string; device: string; netns: string }> {
+    this.check();
+    if (req.marker.length !== 16) throw Object.assign(new Error('marker: must be 4 to 16 bytes'), { code: 'INVALID_ARGUMENT' });
+    return { captureId: `cap-${req.scope}`, device: 'eth0', netns: '' };
+  }
+
+  async stopCapture(): Promise<CaptureResultMsg> {
+    this.check();
+    const marker = this.behaviour.wireLeak ? 4 : 0;
+    const name = this.lastTunnel === 'wireguard' ? 'WireGuard UDP 51820' : this.lastTunnel === 'vxlan' ? 'VXLAN UDP 4789' : 'plain ICMP';
+    return { packets: 4, markerPackets: marker, encapsulations: [{ name, packets: 4, markerPackets: marker }], device: 'eth0', argv: ['tcpdump'], truncated: false };
+  }
+
   async getInfo(): Promise<AgentInfo> {
     this.calls.push({ method: 'getInfo' });
     this.check();
@@ -75,6 +92,7 @@ export class FakeAgent implements AgentLink {
   async apply(req: { requestId: string; scope: string; state: HostStateMsg }): Promise<ApplyResult> {
     this.calls.push({ method: 'apply', scope: req.scope, state: req.state });
     this.check();
+    this.lastTunnel = req.state.tunnel.kind;
     this.scopes.add(req.scope);
     return {
       changed: true,

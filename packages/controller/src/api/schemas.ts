@@ -127,6 +127,7 @@ export const ResultRowT = Type.Object(
     metric: Type.String(),
     value: Type.Number(),
     unit: Type.String(),
+    validity: Type.String({ description: 'Validity flags of the run, ";"-separated ("" when none): cpu-bound, noisy, testbed-heavy (docs/report.md).' }),
   },
   { description: 'One row per run x pair x metric (long format).' },
 );
