@@ -76,6 +76,38 @@ export async function checkReportInBrowser(html: string, name: string, outDir: s
           else if ((t.textContent ?? '').endsWith('…')) clipped.push(`"${(t.textContent ?? '').slice(0, 40)}" cut short by its label limit`);
         }
       }
+      // Labels of one axis or legend must not run into each other. Rotated labels are compared
+      // by the gap between their baselines (their axis-aligned boxes overlap by construction).
+      const groups = svg ? svg.querySelectorAll('g.role-axis-label, g.role-legend-label') : [];
+      for (let g = 0; g < groups.length; g++) {
+        const ts = groups[g]!.querySelectorAll('text');
+        const boxes: Array<{ l: number; r: number; t: number; b: number; s: string; x: number; angle: number; size: number }> = [];
+        for (let i = 0; i < ts.length; i++) {
+          const el = ts[i]!;
+          const b = el.getBoundingClientRect();
+          const tr = el.getAttribute('transform') ?? '';
+          const rot = /rotate\((-?[\d.]+)\)/.exec(tr);
+          const angle = rot ? Number(rot[1]) : 0;
+          if (b.width > 0) boxes.push({ l: b.left, r: b.right, t: b.top, b: b.bottom, s: el.textContent ?? '', x: angle ? Number(/translate\((-?[\d.]+)/.exec(tr)?.[1] ?? 0) : 0, angle, size: parseFloat(el.getAttribute('font-size') ?? '11') });
+        }
+        const rotated = boxes.filter((x) => x.angle !== 0 && Math.abs(x.angle) !== 180).sort((a, b) => a.x - b.x);
+        for (let i = 1; i < rotated.length; i++) {
+          const a = rotated[i - 1]!;
+          const c = rotated[i]!;
+          const gap = (c.x - a.x) * Math.abs(Math.sin((c.angle * Math.PI) / 180));
+          if (gap < 0.8 * c.size) clipped.push(`"${a.s.slice(0, 30)}" overlaps "${c.s.slice(0, 30)}" (rotated, ${gap.toFixed(1)}px apart)`);
+        }
+        const flat = boxes.filter((x) => x.angle === 0);
+        for (let i = 0; i < flat.length; i++) {
+          for (let j = i + 1; j < flat.length; j++) {
+            const a = flat[i]!;
+            const c = flat[j]!;
+            const w = Math.min(a.r, c.r) - Math.max(a.l, c.l);
+            const h = Math.min(a.b, c.b) - Math.max(a.t, c.t);
+            if (w > 1 && h > 1) clipped.push(`"${a.s.slice(0, 30)}" overlaps "${c.s.slice(0, 30)}"`);
+          }
+        }
+      }
       const fb = f.getBoundingClientRect();
       return {
         id: f.getAttribute('data-chart') ?? '',

@@ -103,19 +103,23 @@ export function latencyBoxes(data: ReportData): Chart | undefined {
   }
   if (boxes.length === 0) return undefined;
   const filters = filterOrder(boxes.map((b) => b['filter'] as string));
+  // A tail of a few slow packets (userspace VPNs under load) would squash every box against
+  // the axis on a linear scale: log scale when the drawn values span more than 20x.
+  const y = yScale([...boxes.flatMap((b) => [b['lo'] as number, b['hi'] as number]), ...outliers.map((o) => o['rtt'] as number)]);
   const enc = {
-    x: { field: 'tech', type: 'nominal', title: 'tunnel', sort: null, axis: { labelAngle: 0 } },
+    x: { field: 'tech', type: 'nominal', title: 'tunnel', sort: null, axis: { labelAngle: 0, labelLimit: 400 } },
     xOffset: { field: 'filter', type: 'nominal', sort: filters },
     color: { field: 'filter', type: 'nominal', title: 'filter', scale: { domain: filters, range: PALETTE } },
   } as const;
   const spec = {
-    width: { step: 30 },
+    // Each tunnel's band holds one box per filter and stays wide enough for its label.
+    width: { step: Math.max(14, Math.ceil(64 / filters.length)) },
     height: 260,
     layer: [
-      { data: { values: boxes }, mark: { type: 'rule' }, encoding: { ...enc, y: { field: 'lo', type: 'quantitative', title: 'RTT (ms)' }, y2: { field: 'hi' } } },
-      { data: { values: boxes }, mark: { type: 'bar', size: 14 }, encoding: { ...enc, y: { field: 'q1', type: 'quantitative' }, y2: { field: 'q3' }, tooltip: [{ field: 'n' }, { field: 'median' }] } },
-      { data: { values: boxes }, mark: { type: 'tick', color: 'white', size: 16, thickness: 2 }, encoding: { x: enc.x, xOffset: enc.xOffset, y: { field: 'median', type: 'quantitative' } } },
-      ...(outliers.length > 0 ? [{ data: { values: outliers }, mark: { type: 'point', size: 12, filled: true, opacity: 0.6 }, encoding: { ...enc, y: { field: 'rtt', type: 'quantitative' } } }] : []),
+      { data: { values: boxes }, mark: { type: 'rule' }, encoding: { ...enc, y: { field: 'lo', type: 'quantitative', title: 'RTT (ms)', scale: y }, y2: { field: 'hi' } } },
+      { data: { values: boxes }, mark: { type: 'bar', size: 14 }, encoding: { ...enc, y: { field: 'q1', type: 'quantitative', scale: y }, y2: { field: 'q3' }, tooltip: [{ field: 'n' }, { field: 'median' }] } },
+      { data: { values: boxes }, mark: { type: 'tick', color: 'white', size: 16, thickness: 2 }, encoding: { x: enc.x, xOffset: enc.xOffset, y: { field: 'median', type: 'quantitative', scale: y } } },
+      ...(outliers.length > 0 ? [{ data: { values: outliers }, mark: { type: 'point', size: 12, filled: true, opacity: 0.6 }, encoding: { ...enc, y: { field: 'rtt', type: 'quantitative', scale: y } } }] : []),
     ],
   };
   return {
