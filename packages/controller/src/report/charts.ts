@@ -125,8 +125,8 @@ export function latencyBoxes(data: ReportData): Chart | undefined {
   return {
     id: 'latency-box',
     runs: base,
-    title: 'Latency per technology, with and without filtering',
-    caption: `Per-packet ping RTTs of latency-basic, pooled over repetitions and pairs; ${containers} containers, each setup at its smallest rule count. Box: quartiles (R type 7); whiskers: 1.5 IQR (Tukey); dots: outliers (at most ${MAX_OUTLIERS} drawn per box).`,
+    title: 'Latency per tunnel and filter',
+    caption: `Per-packet ping RTTs of latency-basic, pooled over repetitions and pairs; ${containers} containers, each setup at its smallest rule count. Box: quartiles (R type 7); white tick: median; whiskers: 1.5 IQR (Tukey); dots: outliers (at most ${MAX_OUTLIERS} drawn per box).${y['type'] === 'log' ? ' RTT axis logarithmic (the values span more than 20x).' : ''}`,
     spec: spec as unknown as TopLevelSpec,
   };
 }
