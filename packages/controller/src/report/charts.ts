@@ -8,7 +8,7 @@
 
 import { summarize, type ResultRow } from '@seconet/core';
 import type { TopLevelSpec } from 'vega-lite';
-import { MAIN_METRIC, cellLabel, isPairRow, points, runValues, techLabeler, type Point } from './groups.js';
+import { MAIN_METRIC, isPairRow, points, runValues, techLabeler, type Point } from './groups.js';
 import type { ReportData } from './types.js';
 import { CORE_SATURATED_PCT } from '../monitor/validity.js';
 
