@@ -88,7 +88,10 @@ t.test('every lab tunnel: encryption shown on the wire per cell, through the RES
 
   const rep = await app.inject({ method: 'GET', url: `/v1/experiments/${id}/report`, headers: auth });
   t.equal(rep.statusCode, 200);
-  if (!existsSync(CHROMIUM)) return;
+  if (process.env['CI'] !== 'true' && !existsSync(CHROMIUM)) {
+    t.comment(`${CHROMIUM} is not installed (scripts/setup.sh installs it): report not opened in a browser`);
+    return;
+  }
   const page = await checkReportInBrowser(rep.body, 'e2e-wire', join(REPO, '.tap', 'report-figures'));
   t.same(page.errors, [], 'no console errors');
   t.ok(page.figures.length >= 2, `figures: ${page.figures.map((f) => f.id).join(', ')}`);
