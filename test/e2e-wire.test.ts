@@ -60,16 +60,12 @@ t.test('every lab tunnel: encryption shown on the wire per cell, through the RES
   t.comment(`finished ${state} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   const data = ctl.store.reportData(id);
-  let openvpnBlocked = false;
   for (const v of data.cells) {
     const w = v.wire;
     t.comment(`${v.cell.tunnel}: ${v.state}${v.error ? ` (${v.error})` : ''}; wire ${JSON.stringify(w && { encrypted: w.encrypted, encapsulation: w.encapsulation, markerInClear: w.markerInClear })}`);
     const exp = EXPECT[v.cell.tunnel]!;
-    // OpenVPN's apply is refused by the agent's key validation until issue #12 item 1 lands.
-    const known = v.cell.tunnel === 'openvpn' && /preSharedKey: the pre-shared key must be hex/.test(v.error ?? '') ? { todo: 'OpenVPN static key validation (issue #12 item 1)' } : {};
-    if (known.todo) openvpnBlocked = true;
-    t.equal(v.state, 'measured', `${v.cell.tunnel}: measured`, known);
-    t.ok(w, `${v.cell.tunnel}: the wire check ran`, known);
+    t.equal(v.state, 'measured', `${v.cell.tunnel}: measured`);
+    t.ok(w, `${v.cell.tunnel}: the wire check ran`);
     if (!w) continue;
     t.equal(w.encrypted, exp.encrypted, `${v.cell.tunnel}: encrypted ${exp.encrypted}\n${w.evidence}`);
     t.equal(w.markerInClear, exp.encrypted === 'no', `${v.cell.tunnel}: marker ${exp.encrypted === 'no' ? 'seen' : 'not seen'} in clear`);
@@ -84,7 +80,7 @@ t.test('every lab tunnel: encryption shown on the wire per cell, through the RES
   t.ok(rows.length > 0 && rows.every((r) => typeof r.validity === 'string'), 'every result row carries the validity column');
   t.ok(rows.some((r) => r.pair.startsWith('host/') && r.metric === 'host_core_busiest'), 'the busiest core of each host is recorded per run');
   t.ok(rows.some((r) => r.pair.startsWith('host/') && r.metric === 'testbed_cpu_share'), "the agent's own share is recorded per run");
-  for (const tunnel of Object.keys(EXPECT)) t.ok(rows.some((r) => r.tunnel === tunnel && r.metric === 'rtt_avg'), `${tunnel}: RTT rows`, tunnel === 'openvpn' && openvpnBlocked ? { todo: 'OpenVPN static key validation (issue #12 item 1)' } : {});
+  for (const tunnel of Object.keys(EXPECT)) t.ok(rows.some((r) => r.tunnel === tunnel && r.metric === 'rtt_avg'), `${tunnel}: RTT rows`);
 
   const rep = await app.inject({ method: 'GET', url: `/v1/experiments/${id}/report`, headers: auth });
   t.equal(rep.statusCode, 200);
