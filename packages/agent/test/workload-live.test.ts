@@ -150,7 +150,10 @@ t.test('D-ITG: bursty, tcp-100 (reduced), quake3, video', async (t) => {
   t.ok(val(br, 'packets') > 100, `packets ${val(br, 'packets')}`);
   t.ok(val(br, 'rtt_avg') > 0, 'round-trip delay measured');
   const series = br!.series!.find((s) => s.name === 'bitrate')!.values!.map(Number);
-  t.ok(series.some((v) => v > 400_000) && series.some((v) => v === 0), `on/off bursts visible: ${series.join(', ')}`);
+  // 1 s on, 1 s off: the decoder's 1 s bins need not line up with the bursts (they do not under
+  // load), so an off period shows as a bin far below the busiest one rather than as an exact 0.
+  const peak = Math.max(...series);
+  t.ok(peak > 400_000 && Math.min(...series) < peak / 10, `on/off bursts visible: ${series.join(', ')}`);
   t.ok(val(br, 'bitrate', '1') > 0, 'per-flow metric with flow id');
 
   const tcp = await run({ kind: 'tcp-100', engine: 'ditg', durationMs: 2000, params: { flows: '12', flowsPerProcess: '6' } }, [pair('p0', 9200)]);
