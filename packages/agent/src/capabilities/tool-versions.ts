@@ -7,6 +7,7 @@
 import { accessSync, constants } from 'node:fs';
 import type { Runner } from '../runner/runner.js';
 import { findTool } from '../runner/tools.js';
+import { readVersion, versionText } from '../runner/tool-version.js';
 
 export interface ToolVersionInfo {
   readonly tool: string;
@@ -61,18 +62,9 @@ function executable(path: string): boolean {
 }
 
 async function versionOf(runner: Runner, p: ToolProbe, path: string): Promise<string> {
-  try {
-    if (p.dpkg !== undefined) {
-      const r = await runner.run(['dpkg-query', '-W', '-f', '${Version}', p.dpkg], { timeoutMs: 5000 });
-      return p.re.exec(r.stdout.trim())?.[1] ?? 'unknown';
-    }
-    // Some tools print their version on stderr or exit non-zero after printing it.
-    const r = await runner.run([path, ...(p.argv ?? [])], { timeoutMs: 5000, okCodes: [0, 1, 2] });
-    const text = `${r.stdout}\n${r.stderr}`;
-    return p.re.exec(text)?.[1] ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
+  // Some tools print their version on stderr or exit non-zero after printing it (okCodes 0-2).
+  const source = p.dpkg !== undefined ? { dpkg: p.dpkg, re: p.re } : { argv: [path, ...(p.argv ?? [])], re: p.re, timeoutMs: 5000 };
+  return versionText(await readVersion(runner, source));
 }
 
 /** Installed tools with their versions, probed in parallel. */

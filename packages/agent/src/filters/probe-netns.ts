@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { objectName } from '@seconet/core';
 import type { ProbeContext } from '../driver.js';
+import { installedTool } from '../runner/tool-version.js';
 
 export async function withProbeNetns<T>(ctx: ProbeContext, fn: (netns: string) => Promise<T>): Promise<T> {
   const netns = objectName(ctx.env.prefix, 'f', ['probe', randomBytes(6).toString('hex')]);
@@ -15,14 +16,10 @@ export async function withProbeNetns<T>(ctx: ProbeContext, fn: (netns: string) =
   }
 }
 
-/** The first line of a tool's version output, or "" when the tool is missing. */
-export async function toolVersion(ctx: ProbeContext, argv: readonly string[]): Promise<string> {
-  try {
-    const r = await ctx.runner.run(argv, { timeoutMs: 5000 });
-    return (r.stdout || r.stderr).trim().split('\n')[0]?.trim() ?? '';
-  } catch {
-    return '';
-  }
+/** The first line of a tool's version output (or why it could not be read), "" when the tool is not installed. */
+export async function toolVersion(ctx: ProbeContext, argv: readonly [string, ...string[]]): Promise<string> {
+  const t = await installedTool(ctx.runner, argv[0], { argv, re: /^\s*(\S.*)$/m, okCodes: [0] });
+  return t.installed ? t.version : '';
 }
 
 export function errorText(e: unknown): string {

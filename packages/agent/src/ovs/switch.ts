@@ -19,6 +19,7 @@ import { processStartTime } from '../journal/undo.js';
 import { scopeDirName } from '../names.js';
 import { withProbeNetns } from '../filters/probe-netns.js';
 import type { RunOptions, Runner, Spawned } from '../runner/runner.js';
+import { installedTool } from '../runner/tool-version.js';
 
 export const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 /** sun_path is 108 bytes including the terminating NUL. */
@@ -152,14 +153,10 @@ export function ovsDaemonsAlive(ctx: DriverContext): { ovsdb: boolean; vswitchd:
   return { ovsdb: alive(ctx, 'ovsdb-server') !== undefined, vswitchd: alive(ctx, 'ovs-vswitchd') !== undefined };
 }
 
-/** `ovs-vswitchd --version` first line, or "" when OVS is not installed. */
+/** `ovs-vswitchd --version` first line (or why it could not be read), "" when OVS is not installed. */
 export async function ovsVersion(ctx: ProbeContext | DriverContext): Promise<string> {
-  try {
-    const r = await ctx.runner.run(['ovs-vswitchd', '--version'], { timeoutMs: 5000 });
-    return r.stdout.trim().split('\n')[0] ?? '';
-  } catch {
-    return '';
-  }
+  const t = await installedTool(ctx.runner, 'ovs-vswitchd', { argv: ['ovs-vswitchd', '--version'], re: /^\s*(\S.*)$/m, okCodes: [0] });
+  return t.installed ? t.version : '';
 }
 
 /** Ports of `bridge` ([] when the bridge does not exist). */

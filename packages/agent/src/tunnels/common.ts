@@ -406,19 +406,32 @@ export async function withProbeNetns<T>(ctx: ProbeContext, fn: (ns: string) => P
   }
 }
 
+/** The kernel release (`uname -r`), or `unknown (<why>)` when it could not be read. */
 export async function kernelRelease(ctx: ProbeContext): Promise<string> {
   try {
-    return (await ctx.runner.run(['uname', '-r'])).stdout.trim();
-  } catch {
-    return '';
+    return (await ctx.runner.run(['uname', '-r'], { timeoutMs: 10_000 })).stdout.trim();
+  } catch (e) {
+    return `unknown (${e instanceof Error ? e.message : String(e)})`;
   }
+}
+
+/** Why a probe command failed: its kind (NotSupported = the kernel refused the feature) and its last line of stderr. */
+export interface ProbeFailure {
+  readonly kind: string;
+  readonly message: string;
+}
+
+export function probeFailure(e: unknown): ProbeFailure {
+  const err = e as { kind?: string; stderr?: string; message?: string };
+  const text = (err.stderr || err.message || String(e)).trim().split('\n').slice(-1)[0] || 'failed';
+  return { kind: err.kind ?? 'Failed', message: text };
 }
 
 /**
  * Creates `ip link add <name> type <type> ...` in a throwaway namespace and deletes it.
- * Returns undefined on success, or the reason the kernel gave.
+ * Returns undefined on success, or why it failed.
  */
-export async function probeLinkType(ctx: ProbeContext, type: string, extra: readonly string[]): Promise<string | undefined> {
+export async function probeLinkType(ctx: ProbeContext, type: string, extra: readonly string[]): Promise<ProbeFailure | undefined> {
   return withProbeNetns(ctx, async (ns) => {
     const name = `${ctx.env.prefix}probe`;
     try {
@@ -426,18 +439,13 @@ export async function probeLinkType(ctx: ProbeContext, type: string, extra: read
       await ctx.runner.run(['ip', '-n', ns, 'link', 'del', name]);
       return undefined;
     } catch (e) {
-      const err = e as { stderr?: string; message?: string };
-      return (err.stderr ?? err.message ?? String(e)).trim().split('\n').slice(-1)[0] ?? 'failed';
+      return probeFailure(e);
     }
   });
 }
 
-/** Creates and deletes a TUN device in a throwaway namespace: userspace daemons need /dev/net/tun. */
+/** Creates and deletes a TUN device in a throwaway namespace: userspace daemons need /dev/net/tun. Undefined on success, else why not. */
 export async function probeTun(ctx: ProbeContext): Promise<string | undefined> {
-  return probeLinkTuntap(ctx);
-}
-
-async function probeLinkTuntap(ctx: ProbeContext): Promise<string | undefined> {
   return withProbeNetns(ctx, async (ns) => {
     const name = `${ctx.env.prefix}probe`;
     try {
@@ -445,28 +453,21 @@ async function probeLinkTuntap(ctx: ProbeContext): Promise<string | undefined> {
       await ctx.runner.run(['ip', '-n', ns, 'link', 'del', name]);
       return undefined;
     } catch (e) {
-      const err = e as { stderr?: string; message?: string };
-      return (err.stderr ?? err.message ?? String(e)).trim().split('\n').slice(-1)[0] ?? 'failed';
+      return probeFailure(e).message;
     }
   });
 }
 
-/** Version line of a tool (first match of `re` in its output), or undefined when it is not installed. */
-export async function toolVersion(ctx: ProbeContext, argv: readonly string[], re: RegExp): Promise<string | undefined> {
-  try {
-    const r = await ctx.runner.run(argv, { okCodes: [0, 1, 2] });
-    const m = re.exec(`${r.stdout}\n${r.stderr}`);
-    return m?.[1] ?? 'unknown';
-  } catch {
-    return undefined;
-  }
-}
-
-/** Probe result for a kernel link type: available, or the reason with what to do. */
+/**
+ * Probe result for a kernel link type: available, or the reason with what to do. "Kernel
+ * lacks" only when the kernel refused the type; any other failure (a timeout, a refused
+ * command) is reported as what it was.
+ */
 export async function kernelLinkReport(ctx: ProbeContext, kind: string, type: string, config: string, extra: readonly string[], remedy = 'use a full kernel or the userspace variant'): Promise<CapabilityReport> {
   const release = await kernelRelease(ctx);
   const err = await probeLinkType(ctx, type, extra);
   if (err === undefined) return report(kind, 'kernel', true, release, '');
-  return report(kind, 'kernel', false, release, `kernel lacks ${config} (ip link add type ${type}: ${err}); ${remedy}`);
+  if (err.kind === 'NotSupported') return report(kind, 'kernel', false, release, `kernel lacks ${config} (ip link add type ${type}: ${err.message}); ${remedy}`);
+  return report(kind, 'kernel', false, release, `the probe for ${config} failed (${err.kind}) without an answer from the kernel: ip link add type ${type}: ${err.message}`);
 }
 

@@ -44,9 +44,10 @@ import type { TunnelSpec__Output } from '../gen/seconet/agent/v1/TunnelSpec.js';
 import type { TunnelPeer__Output } from '../gen/seconet/agent/v1/TunnelPeer.js';
 import { processStartTime } from '../journal/undo.js';
 import { scopeId } from './p2p-link.js';
+import { installedTool } from '../runner/tool-version.js';
 import {
   FIELD, HEX_RE, appliedNote, cachedProbe, chooseVariant, daemonAlive, daemonDrift, digest, dropStale, ipArgv, ipBatch, kernelRelease, linkDrift, logTail, noteKey, peerRouteLines, peerRouteObjects,
-  pollUntil, probeTun, readLink, report, requireKeyText, requireOverlay, requirePeersInOverlay, routeDst, routeDrift, scopeRunDir, startDaemon, stopDaemon, toolVersion, validatePeers, withProbeNetns, writePrivateFile,
+  pollUntil, probeFailure, probeTun, readLink, report, requireKeyText, requireOverlay, requirePeersInOverlay, routeDst, routeDrift, scopeRunDir, startDaemon, stopDaemon, validatePeers, withProbeNetns, writePrivateFile,
   type DaemonNote,
 } from './common.js';
 
@@ -250,7 +251,10 @@ export const ipsecTunnel: TunnelDriver = {
 
   probe(ctx: ProbeContext): Promise<CapabilityReport[]> {
     return cachedProbe(KIND, async () => {
-      const sw = await toolVersion(ctx, ['swanctl', '--version'], /strongSwan (\d+\.\d+\.\d+)/);
+      // Installed = the files are there; the version comes from the package database, never
+      // from running swanctl (which loads plugins and talks to charon: slow under emulation).
+      const swanctl = await installedTool(ctx.runner, 'swanctl', { dpkg: 'strongswan-swanctl' });
+      const sw = swanctl.installed ? swanctl.version : undefined;
       const release = await kernelRelease(ctx);
       const missing = sw === undefined || !existsSync(CHARON) ? 'strongSwan (charon, swanctl) is not installed: apt-get install charon-systemd strongswan-swanctl libcharon-extra-plugins' : undefined;
       const kernelErr = await withProbeNetns(ctx, async (ns) => {
@@ -258,13 +262,15 @@ export const ipsecTunnel: TunnelDriver = {
         try {
           await ctx.runner.run(['ip', '-n', ns, 'link', 'add', `${ctx.env.prefix}probe`, 'type', 'xfrm', 'if_id', '1']);
         } catch (e) {
-          return `kernel lacks CONFIG_XFRM_INTERFACE (ip link add type xfrm: ${((e as { stderr?: string }).stderr ?? String(e)).trim()})`;
+          const f = probeFailure(e);
+          return f.kind === 'NotSupported' ? `kernel lacks CONFIG_XFRM_INTERFACE (ip link add type xfrm: ${f.message})` : `the xfrm interface probe failed (${f.kind}): ip link add type xfrm: ${f.message}`;
         }
         try {
           // A throwaway SA with a constant key in a throwaway namespace: only whether ESP exists matters.
           await ctx.runner.run(['ip', '-n', ns, 'xfrm', 'state', 'add', 'src', '198.18.0.1', 'dst', '198.18.0.2', 'proto', 'esp', 'spi', '0x100', 'mode', 'tunnel', 'aead', 'rfc4106(gcm(aes))', key, '128'], { secrets: [key] });
         } catch (e) {
-          return `kernel lacks ESP (CONFIG_INET_ESP, GCM) (ip xfrm state add proto esp: ${((e as { stderr?: string }).stderr ?? String(e)).trim()})`;
+          const f = probeFailure(e);
+          return f.kind === 'NotSupported' ? `kernel lacks ESP (CONFIG_INET_ESP, GCM) (ip xfrm state add proto esp: ${f.message})` : `the ESP probe failed (${f.kind}): ip xfrm state add proto esp: ${f.message}`;
         }
         return undefined;
       });

@@ -19,10 +19,11 @@ import { OPENVPN_STATIC_KEY_RE, SeconetError, ipToInt, objectName } from '@secon
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, NetworkView, ProbeContext, TunnelDriver } from '../driver.js';
 import type { OwnedObject } from '../journal/objects.js';
 import type { TunnelSpec__Output } from '../gen/seconet/agent/v1/TunnelSpec.js';
+import { installedTool } from '../runner/tool-version.js';
 import type { TunnelPeer__Output } from '../gen/seconet/agent/v1/TunnelPeer.js';
 import {
   FIELD, appliedNote, cachedProbe, chooseVariant, daemonDrift, digest, dropStale, ensureDaemon, ipBatch, linkDrift, noteKey, peerRouteLines, peerRouteObjects, probeTun, report, requireKeyText,
-  requireOverlay, routeDrift, scopeRunDir, specPort, stopDaemon, toolVersion, validatePeers, writePrivateFile, type DaemonNote,
+  requireOverlay, routeDrift, scopeRunDir, specPort, stopDaemon, validatePeers, writePrivateFile, type DaemonNote,
 } from './common.js';
 
 const KIND = 'openvpn';
@@ -59,7 +60,8 @@ export const openvpnTunnel: TunnelDriver = {
 
   probe(ctx: ProbeContext): Promise<CapabilityReport[]> {
     return cachedProbe(KIND, async () => {
-      const v = await toolVersion(ctx, ['openvpn', '--version'], /OpenVPN (\d+\.\d+\.\d+)/);
+      const openvpn = await installedTool(ctx.runner, 'openvpn', { argv: ['openvpn', '--version'], re: /OpenVPN (\d+\.\d+\.\d+)/ });
+      const v = openvpn.installed ? openvpn.version : undefined;
       const kernel = report(KIND, 'kernel', false, '', 'data channel offload (ovpn-dco) needs TLS mode; this driver runs the static-key userspace data channel');
       if (v === undefined) return [kernel, report(KIND, 'userspace', false, '', 'openvpn is not installed: apt-get install openvpn')];
       const tun = await probeTun(ctx);

@@ -22,9 +22,10 @@ import { SeconetError, objectName } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, NetworkView, ProbeContext, TunnelDriver } from '../driver.js';
 import type { OwnedObject } from '../journal/objects.js';
 import type { TunnelSpec__Output } from '../gen/seconet/agent/v1/TunnelSpec.js';
+import { installedTool } from '../runner/tool-version.js';
 import {
   FIELD, appliedNote, cachedProbe, chooseVariant, daemonDrift, digest, dropStale, ensureDaemon, ipBatch, linkDrift, noteKey, peerRouteLines, peerRouteObjects, probeTun, report, requireKeyText,
-  requireOverlay, requirePeersInOverlay, routeDst, routeDrift, scopeRunDir, specPort, toolVersion, validatePeers, writePrivateFile, type DaemonNote,
+  requireOverlay, requirePeersInOverlay, routeDst, routeDrift, scopeRunDir, specPort, validatePeers, writePrivateFile, type DaemonNote,
 } from './common.js';
 
 const KIND = 'tinc';
@@ -52,7 +53,8 @@ export const tincTunnel: TunnelDriver = {
 
   probe(ctx: ProbeContext): Promise<CapabilityReport[]> {
     return cachedProbe(KIND, async () => {
-      const v = await toolVersion(ctx, ['tincd', '--version'], /tinc version (\S+)/);
+      const tincd = await installedTool(ctx.runner, 'tincd', { argv: ['tincd', '--version'], re: /tinc version (\S+)/ });
+      const v = tincd.installed ? tincd.version : undefined;
       const kernel = report(KIND, 'kernel', false, '', 'tinc has no kernel data path; use the userspace variant');
       if (v === undefined) return [kernel, report(KIND, 'userspace', false, '', 'tincd is not installed: apt-get install tinc')];
       const tun = await probeTun(ctx);

@@ -14,9 +14,10 @@ import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, Networ
 import type { OwnedObject } from '../journal/objects.js';
 import { WIREGUARD_SOCKET_DIRS } from '../journal/undo.js';
 import type { TunnelSpec__Output } from '../gen/seconet/agent/v1/TunnelSpec.js';
+import { installedTool } from '../runner/tool-version.js';
 import {
   FIELD, WG_KEY_RE, appliedNote, cachedProbe, chooseVariant, daemonDrift, digest, dropStale, ensureDaemon, ipArgv, ipBatch, kernelLinkReport, linkDrift, noteKey, nsOpt, peerRouteLines, peerRouteObjects,
-  probeTun, readLink, report, requireKeyText, requireOverlay, requirePeersInOverlay, routeDst, routeDrift, scopeRunDir, specPort, toolVersion, validatePeers, writePrivateFile, type DaemonNote,
+  probeTun, readLink, report, requireKeyText, requireOverlay, requirePeersInOverlay, routeDst, routeDrift, scopeRunDir, specPort, validatePeers, writePrivateFile, type DaemonNote,
 } from './common.js';
 
 const KIND = 'wireguard';
@@ -46,8 +47,10 @@ export const wireguardTunnel: TunnelDriver = {
   probe(ctx: ProbeContext): Promise<CapabilityReport[]> {
     return cachedProbe(KIND, async () => {
       const kernel = await kernelLinkReport(ctx, KIND, 'wireguard', 'CONFIG_WIREGUARD', []);
-      const wg = await toolVersion(ctx, ['wg', '--version'], /wireguard-tools (v[\w.]+)/);
-      const wgo = await toolVersion(ctx, ['wireguard-go', '--version'], /wireguard-go (v[\w.]+)/);
+      const wgTool = await installedTool(ctx.runner, 'wg', { argv: ['wg', '--version'], re: /wireguard-tools (v[\w.]+)/ });
+      const wgoTool = await installedTool(ctx.runner, 'wireguard-go', { argv: ['wireguard-go', '--version'], re: /wireguard-go (v[\w.]+)/ });
+      const wg = wgTool.installed ? wgTool.version : undefined;
+      const wgo = wgoTool.installed ? wgoTool.version : undefined;
       const out: CapabilityReport[] = [wg === undefined ? report(KIND, 'kernel', false, kernel.version, 'wg (wireguard-tools) is not installed: apt-get install wireguard-tools') : kernel];
       if (wg === undefined || wgo === undefined) {
         out.push(report(KIND, 'userspace', false, '', `${wgo === undefined ? 'wireguard-go' : 'wg'} is not installed: apt-get install wireguard-go wireguard-tools`));

@@ -1,8 +1,9 @@
-// Versions of the workload tools, asked once per agent process (results record the version
-// that produced them). Each tool has its own way of saying it; the first version-looking word
+// Versions of the workload tools, read through the agent's one version reader (results record
+// the version that produced them). Each tool has its own way of saying it; the first version-looking word
 // of that output is kept.
 
 import type { Runner } from '../runner/runner.js';
+import { installedTool } from '../runner/tool-version.js';
 
 const VERSION_ARGV: Readonly<Record<string, readonly string[]>> = {
   ping: ['-V'],
@@ -13,8 +14,6 @@ const VERSION_ARGV: Readonly<Record<string, readonly string[]>> = {
   ITGDec: ['-h'],
 };
 
-const cache = new Map<string, Promise<string>>();
-
 export function parseVersion(tool: string, text: string): string {
   const patterns = [/iputils[- ](\S+)/, /iperf (\d+\.\d+(?:\.\d+)?)/, /version (\d+\.\d+(?:\.\d+)?(?: \(r\d+\))?)/i, /(\d+\.\d+(?:\.\d+)?)/];
   for (const re of patterns) {
@@ -24,19 +23,8 @@ export function parseVersion(tool: string, text: string): string {
   return '';
 }
 
-export function toolVersion(runner: Runner, tool: string): Promise<string> {
-  let p = cache.get(tool);
-  if (p === undefined) {
-    p = runner
-      .run([tool, ...(VERSION_ARGV[tool] ?? ['--version'])], { timeoutMs: 5000, okCodes: [0, 1, 2, 255] })
-      .then((r) => parseVersion(tool, `${r.stdout}\n${r.stderr}`))
-      .catch(() => '');
-    cache.set(tool, p);
-  }
-  return p;
-}
-
-/** For tests. */
-export function resetToolVersions(): void {
-  cache.clear();
+/** The tool's version; '' when it is not installed, `unknown (<why>)` when it could not be read. */
+export async function toolVersion(runner: Runner, tool: string): Promise<string> {
+  const t = await installedTool(runner, tool, { argv: [tool, ...(VERSION_ARGV[tool] ?? ['--version'])], timeoutMs: 5000, okCodes: [0, 1, 2, 255], parse: (text) => parseVersion(tool, text) });
+  return t.installed ? t.version : '';
 }
