@@ -46,8 +46,10 @@ export function processStartTime(pid: number): string | undefined {
   return rest[19];
 }
 
-function isGone(e: unknown): boolean {
-  const err = e as { kind?: string; stderr?: string; message?: string };
+/** Whether a removal failed because the object is already gone. A command that could not start for any reason but a missing tool (refused, out of file descriptors) says nothing about the object. */
+export function isGone(e: unknown): boolean {
+  const err = e as { kind?: string; stderr?: string; message?: string; spawnError?: string };
+  if (err?.spawnError !== undefined && err.spawnError !== 'ENOENT') return false;
   if (err?.kind === 'NotFound') return true;
   const text = `${err?.stderr ?? ''} ${err?.message ?? ''}`;
   return /Cannot find specified qdisc|Address not found|Cannot assign requested address|Bad rule \(does a matching rule exist|No such process|does not exist|No such file or directory|Cannot open network namespace|no such (bridge|port)/i.test(text);

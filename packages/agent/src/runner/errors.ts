@@ -6,6 +6,7 @@ export type CommandFailureKind =
   | 'NotFound'
   | 'Busy'
   | 'PermissionDenied'
+  | 'ResourcesExhausted'
   | 'NotSupported'
   | 'InvalidArgument'
   | 'TimedOut'
@@ -19,11 +20,21 @@ export class CommandError extends Error {
   readonly signal: NodeJS.Signals | null;
   readonly stderr: string;
   readonly stdout: string;
+  /** The errno code when the command could not be started at all (ENOENT, EACCES, EMFILE, ...). */
+  readonly spawnError: string | undefined;
 
-  constructor(kind: CommandFailureKind, argv: readonly string[], r: { exitCode: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }, masked: readonly string[]) {
+  constructor(
+    kind: CommandFailureKind,
+    argv: readonly string[],
+    r: { exitCode: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string },
+    masked: readonly string[],
+    extra: { detail?: string; spawnError?: string; cause?: unknown } = {},
+  ) {
     const err = r.stderr.trim().split('\n').slice(-3).join(' | ');
-    super(`${masked.join(' ')} failed (${kind}, exit ${r.exitCode ?? r.signal}): ${err}`);
+    const how = extra.detail ?? `exit ${r.exitCode ?? r.signal}`;
+    super(`${masked.join(' ')} failed (${kind}, ${how})${err ? `: ${err}` : ''}`, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.name = 'CommandError';
+    this.spawnError = extra.spawnError;
     this.kind = kind;
     this.argv = argv;
     this.exitCode = r.exitCode;
@@ -41,6 +52,38 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, CommandFailureKind]> = [
   [/Operation not supported|Unknown device type|not supported|Protocol not supported|Unknown filter|Unknown qdisc|Kernel module/i, 'NotSupported'],
   [/Invalid argument|invalid|Error: argument .* is wrong|bad value/i, 'InvalidArgument'],
 ];
+
+/** The kind of a failure to start a process, from its errno code. */
+export function spawnErrorKind(code: string | undefined): CommandFailureKind {
+  switch (code) {
+    case 'ENOENT':
+      return 'NotFound';
+    case 'EACCES':
+    case 'EPERM':
+      return 'PermissionDenied';
+    case 'EMFILE':
+    case 'ENFILE':
+    case 'EAGAIN':
+    case 'ENOMEM':
+      return 'ResourcesExhausted';
+    default:
+      return 'Failed';
+  }
+}
+
+const SPAWN_DETAIL: Readonly<Record<string, string>> = {
+  NotFound: 'not found',
+  PermissionDenied: 'permission denied',
+  ResourcesExhausted: 'resources exhausted',
+};
+
+/** A CommandError for a process that could not be started (child 'error' event or a synchronous spawn throw). */
+export function spawnFailure(e: unknown, argv: readonly string[], masked: readonly string[]): CommandError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const kind = spawnErrorKind(code);
+  const detail = `could not start: ${SPAWN_DETAIL[kind] ?? 'spawn failed'}${code ? ` (${code})` : ''}`;
+  return new CommandError(kind, argv, { exitCode: null, signal: null, stderr: e instanceof Error ? e.message : String(e), stdout: '' }, masked, { detail, spawnError: code ?? 'unknown', cause: e });
+}
 
 export function classify(stderr: string): CommandFailureKind {
   for (const [re, kind] of PATTERNS) if (re.test(stderr)) return kind;

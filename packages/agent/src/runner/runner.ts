@@ -7,7 +7,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { CommandError, classify } from './errors.js';
+import { CommandError, classify, spawnFailure } from './errors.js';
 import { toolPath } from './tools.js';
 
 export interface RunOptions {
@@ -96,22 +96,36 @@ export class ExecRunner implements Runner {
   constructor(private readonly log?: RunLogger) {}
 
   run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-    const full = resolveArgv(argv, opts.netns);
+    let full: string[];
+    try {
+      full = resolveArgv(argv, opts.netns);
+    } catch (e) {
+      const masked = maskArgv(argv, opts.secrets);
+      return Promise.reject(new CommandError('NotFound', argv, { exitCode: null, signal: null, stderr: e instanceof Error ? e.message : String(e), stdout: '' }, masked, { detail: 'could not start: not found', spawnError: 'ENOENT', cause: e }));
+    }
     const masked = maskArgv(full, opts.secrets);
     const started = performance.now();
     const timeoutMs = opts.timeoutMs ?? 30_000;
+    if (opts.signal?.aborted) return Promise.reject(new CommandError('Cancelled', full, { exitCode: null, signal: null, stdout: '', stderr: '' }, masked, { detail: 'aborted before it started' }));
     return new Promise((resolve, reject) => {
-      const child = spawn(full[0]!, full.slice(1), {
-        shell: false,
-        stdio: ['pipe', 'pipe', 'pipe'],
-        env: opts.env ? { ...process.env, ...opts.env } : process.env,
-        ...(opts.cwd ? { cwd: opts.cwd } : {}),
-      });
+      let child: ReturnType<typeof spawn>;
+      try {
+        child = spawn(full[0]!, full.slice(1), {
+          shell: false,
+          stdio: ['pipe', 'pipe', 'pipe'],
+          env: opts.env ? { ...process.env, ...opts.env } : process.env,
+          ...(opts.cwd ? { cwd: opts.cwd } : {}),
+        });
+      } catch (e) {
+        reject(spawnFailure(e, full, masked));
+        return;
+      }
       const out = new Capture();
       const err = new Capture();
-      child.stdout.on('data', (b: Buffer) => out.add(b));
-      child.stderr.on('data', (b: Buffer) => err.add(b));
+      child.stdout!.on('data', (b: Buffer) => out.add(b));
+      child.stderr!.on('data', (b: Buffer) => err.add(b));
       let timedOut = false;
+      let failed = false;
       let cancelled = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -122,22 +136,25 @@ export class ExecRunner implements Runner {
         child.kill('SIGKILL');
       };
       opts.signal?.addEventListener('abort', onAbort, { once: true });
-      child.stdin.on('error', () => undefined);
-      if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
-      else child.stdin.end();
+      child.stdin!.on('error', () => undefined);
+      if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
+      else child.stdin!.end();
       child.on('error', (e) => {
+        failed = true;
         clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
-        reject(new CommandError('NotFound', full, { exitCode: null, signal: null, stderr: String(e), stdout: '' }, masked));
+        this.log?.debug({ argv: masked, error: e.message }, 'command did not start');
+        reject(spawnFailure(e, full, masked));
       });
       child.on('close', (code, signal) => {
+        if (failed) return;
         clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
         const durationMs = performance.now() - started;
         const r = { exitCode: code, signal, stdout: out.text(), stderr: err.text() };
         this.log?.debug({ argv: masked, exitCode: code, signal, durationMs: Math.round(durationMs * 10) / 10 }, 'command');
-        if (timedOut) return reject(new CommandError('TimedOut', full, r, masked));
-        if (cancelled) return reject(new CommandError('Cancelled', full, r, masked));
+        if (timedOut) return reject(new CommandError('TimedOut', full, r, masked, { detail: `timed out after ${timeoutMs} ms` }));
+        if (cancelled) return reject(new CommandError('Cancelled', full, r, masked, { detail: 'aborted' }));
         const ok = opts.okCodes ?? [0];
         if (code === null || !ok.includes(code)) {
           const e = new CommandError(code === null ? 'Failed' : classify(r.stderr), full, r, masked);
