@@ -36,7 +36,7 @@ import { ovsDriver } from ${JSON.stringify(src('solutions/ovs.ts'))};
 async function main() {
   const [cmd, file] = process.argv.slice(2);
   const job = JSON.parse(readFileSync(file, 'utf8'));
-  const runner = new ExecRunner();
+  const runner = new ExecRunner(undefined, job.env.timeScale ?? 1);
   const journals = new Journal(job.env.stateDir);
   journals.load();
   const journal = await journals.open(job.scope);
@@ -70,15 +70,16 @@ async function ping(r: GuestRunner, to: string, src?: string): Promise<boolean> 
 }
 
 async function pingEventually(r: GuestRunner, to: string, src?: string, timeoutMs = 40_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + r.scaled(timeoutMs);
   while (Date.now() < deadline) if (await ping(r, to, src)) return true;
   return false;
 }
 
-t.test('the agent\'s IPsec driver runs inside stock-kernel guests', { timeout: 300_000 }, async (t) => {
+t.test('the agent\'s IPsec driver runs inside stock-kernel guests', { timeout: 600_000 }, async (t) => {
   if (!requirement(t, missing)) return;
   const lab = await bootFullKernelLab({ guests: 2, memoryMiB: 384 });
   t.teardown(() => lab.destroy());
+  t.comment(`2 guests booted in ${lab.bootSeconds.toFixed(1)} s: guest deadlines x${lab.timeScale}`);
   const bundle = join(lab.dir, 'guest-driver.cjs');
   const entry = join(lab.dir, 'guest-driver.ts');
   await writeFile(entry, guestProgram());
@@ -90,7 +91,7 @@ t.test('the agent\'s IPsec driver runs inside stock-kernel guests', { timeout: 3
       name: g.name, prefix: labPrefix(lab.id, g.index), hostNetns: undefined,
       // Guest tmpfs: charon's vici socket lives in the run directory, and sockets need a local filesystem.
       stateDir: '/run/snagent/state', runDir: '/run/snagent/run', bpffs: '/run/snagent/bpf',
-      underlayDev: 'eth0', underlayAddress: g.address, underlayMtu: 1500,
+      underlayDev: 'eth0', underlayAddress: g.address, underlayMtu: 1500, timeScale: lab.timeScale,
     };
     const view: NetworkView = { kind: 'routing', containerCidr: containerCidr(g.index), gateway: `198.19.${g.index}.1`, bridge: undefined, ovsdb: undefined, containers: [], mtu: 1500 };
     const spec: TunnelSpec__Output = {
@@ -151,7 +152,7 @@ t.test('the agent\'s IPsec driver runs inside stock-kernel guests', { timeout: 3
     }
     const [ra, rb] = res as [(typeof res)[number], (typeof res)[number]];
     const inNs = async (ns: string, to: string): Promise<boolean> => {
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + a.g.runner.scaled(30_000);
       while (Date.now() < deadline) {
         const r = await a.g.runner.run(['ping', '-n', '-q', '-c', '1', '-W', '2', to], { netns: ns, okCodes: [0, 1, 2], timeoutMs: 15_000 });
         if (/\b[1-9]\d* received/.test(r.stdout)) return true;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { cpioNewc } from '../packages/agent/src/fullkernel/cpio.js';
 import { ROOT_MODULES, buildInitramfs, findGuestKernel, initScript, moduleLoadOrder } from '../packages/agent/src/fullkernel/initramfs.js';
 import { guestScript } from '../packages/agent/src/fullkernel/guest-script.js';
-import { bootFullKernelLab, fullKernelLabMissing, qemuArgv, removeStaleFullKernelLabs } from '../packages/agent/src/fullkernel/full-kernel-lab.js';
+import { REFERENCE_BOOT_SECONDS, bootFullKernelLab, fullKernelLabMissing, qemuArgv, removeStaleFullKernelLabs, timeScaleFor } from '../packages/agent/src/fullkernel/full-kernel-lab.js';
 import { processStartTime } from '../packages/agent/src/journal/undo.js';
 import { randomBytes } from 'node:crypto';
 import { GuestRunner } from '../packages/agent/src/fullkernel/guest-runner.js';
@@ -80,6 +80,16 @@ t.test('QEMU command line: multicast on loopback, root read-only, bounded memory
   t.match(joined, /snshare=\/tmp\/s\/g1/);
   t.match(joined, /-no-reboot/);
   t.match(joined, /-pidfile \/x\/p/);
+  t.match(joined, /-append \S.* no_timer_check /, 'TCG guests skip the timer check that fails under load');
+});
+
+t.test('guest deadlines scale with the measured boot time', async (t) => {
+  t.equal(timeScaleFor(REFERENCE_BOOT_SECONDS / 2), 1, 'never below 1');
+  t.equal(timeScaleFor(REFERENCE_BOOT_SECONDS * 3), 3, 'a boot three times slower triples the deadlines');
+  t.equal(timeScaleFor(REFERENCE_BOOT_SECONDS * 100), 20, 'bounded');
+  t.equal(timeScaleFor(Number.NaN), 1);
+  t.throws(() => new GuestRunner('/nonexistent', 'g', undefined, 5, 0.5), /timeScale 0.5/);
+  t.equal(new GuestRunner('/nonexistent', 'g', undefined, 5, 2.5).scaled(1000), 2500);
 });
 
 t.test('guest script refuses names it would interpret', async (t) => {
@@ -129,6 +139,10 @@ t.test('GuestRunner transport', async (t) => {
   const t0 = Date.now();
   await t.rejects(r.run(['sleep', '30'], { timeoutMs: 300 }), { name: 'CommandError', kind: 'TimedOut' }, 'timeout');
   t.ok(Date.now() - t0 < 5000, 'timeout returns promptly');
+  const slow = new GuestRunner(share, 'fake', undefined, 5, 3);
+  const t1 = Date.now();
+  await t.rejects(slow.run(['sleep', '30'], { timeoutMs: 300 }), { kind: 'TimedOut', message: /timed out after 900 ms in guest fake \(time scale 3\.0\)/ }, 'a slower guest gets a scaled deadline, and the message says which');
+  t.ok(Date.now() - t1 >= 850, 'the scaled deadline is kept');
   t.throws(() => r.spawn(['sleep', '1']), { name: 'CommandError', kind: 'NotSupported' }, 'spawn is refused');
   await t.rejects(r.run(['ip', 'link'], { netns: 'x;y' }), /bad netns/, 'namespace names are checked');
   const pid = await r.start(['sleep', '30']);

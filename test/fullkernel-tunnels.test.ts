@@ -48,6 +48,7 @@ function envFor(lab: FullKernelLab, g: FullKernelGuest, kind: string): HostEnv {
     runDir: join(g.share, kind, 'run'),
     bpffs: join(g.share, kind, 'bpf'),
     underlayDev: 'eth0',
+    timeScale: lab.timeScale,
     underlayAddress: g.address,
     underlayMtu: 1500,
   };
@@ -81,7 +82,7 @@ async function ping(r: GuestRunner, to: string, o: { src?: string; size?: number
 }
 
 async function pingEventually(r: GuestRunner, to: string, o: { src?: string } = {}, timeoutMs = 30_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + r.scaled(timeoutMs);
   while (Date.now() < deadline) if (await ping(r, to, o)) return true;
   return false;
 }
@@ -98,11 +99,11 @@ async function routeDevs(r: GuestRunner): Promise<Map<string, string>> {
   return new Map((JSON.parse(res.stdout) as Array<{ dst: string; dev: string }>).map((x) => [x.dst, x.dev]));
 }
 
-t.test('kernel-only tunnels on a stock kernel in QEMU guests', { timeout: 300_000 }, async (t) => {
+t.test('kernel-only tunnels on a stock kernel in QEMU guests', { timeout: 600_000 }, async (t) => {
   if (!requirement(t, missing)) return;
   const lab = await bootFullKernelLab({ guests: 2 });
   t.teardown(() => lab.destroy());
-  t.comment(`2 guests booted in ${lab.bootSeconds.toFixed(1)} s on ${lab.kernel.release}`);
+  t.comment(`2 guests booted in ${lab.bootSeconds.toFixed(1)} s on ${lab.kernel.release}: guest deadlines x${lab.timeScale}`);
   for (const g of lab.guests) t.equal(g.release, lab.kernel.release, `${g.name} runs the stock kernel`);
 
   // A dummy device per guest stands in for its container network (198.19.i.1/24).
@@ -268,7 +269,7 @@ t.test('kernel-only tunnels on a stock kernel in QEMU guests', { timeout: 300_00
     };
     const before = await lookups(a.r);
     let reached = false;
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + a.r.scaled(30_000);
     while (!reached && Date.now() < deadline) {
       const res = await a.r.run(['ping', '-n', '-q', '-c', '1', '-W', '2', sb.caddr], { netns: sa.cns, okCodes: [0, 1, 2], timeoutMs: 15_000 });
       reached = /\b[1-9]\d* received/.test(res.stdout);

@@ -20,4 +20,15 @@ export interface HostEnv {
   readonly underlayAddress: string;
   /** MTU of the underlay device. */
   readonly underlayMtu: number;
+  /**
+   * Factor for the drivers' own waits (a daemon's start, a device appearing); above 1 on a
+   * host whose CPU is emulated or shared. Default 1.
+   */
+  readonly timeScale?: number;
+}
+
+/** A wait of `ms` scaled to the host's speed (HostEnv.timeScale). */
+export function hostWaitMs(env: Pick<HostEnv, 'timeScale'>, ms: number): number {
+  const f = env.timeScale ?? 1;
+  return Number.isFinite(f) && f > 1 ? Math.round(ms * f) : ms;
 }

@@ -73,6 +73,11 @@ export interface FullKernelLab {
   readonly guests: readonly FullKernelGuest[];
   /** Seconds from the first QEMU start until every guest answered. */
   readonly bootSeconds: number;
+  /**
+   * How much slower than an unloaded emulated guest these guests are (>= 1): bootSeconds over
+   * REFERENCE_BOOT_SECONDS. Every guest runner scales its deadlines by it; tests scale theirs.
+   */
+  readonly timeScale: number;
   /** Stops every guest by PID, removes the namespace and the temp directory. Idempotent. */
   destroy(): Promise<void>;
 }
@@ -91,6 +96,15 @@ export function fullKernelLabMissing(kernelRelease?: string): string | undefined
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Boot time (first QEMU start until every guest answered) of two guests on an unloaded machine, in seconds. */
+export const REFERENCE_BOOT_SECONDS = 12;
+
+/** The factor guest deadlines are multiplied by: measured boot over the reference, at least 1, at most 20. */
+export function timeScaleFor(bootSeconds: number, reference = REFERENCE_BOOT_SECONDS): number {
+  if (!Number.isFinite(bootSeconds) || bootSeconds <= 0) return 1;
+  return Math.min(20, Math.max(1, Math.round((bootSeconds / reference) * 10) / 10));
+}
 
 interface PidRecord {
   readonly pid: number;
@@ -168,7 +182,9 @@ export function qemuArgv(o: { kernel: GuestKernel; initrd: string; share: string
     '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-no-reboot',
     '-kernel', o.kernel.vmlinuz,
     '-initrd', o.initrd,
-    '-append', `console=ttyS0 panic=-1 loglevel=4 snshare=${o.share}`,
+    // no_timer_check: under TCG the timer interrupt can arrive late; the kernel's check would
+    // then fall back to a slow timer path (or panic) on a loaded machine.
+    '-append', `console=ttyS0 panic=-1 loglevel=4 no_timer_check snshare=${o.share}`,
     '-chardev', `file,id=con,path=${o.consoleLog}`, '-serial', 'chardev:con',
     '-fsdev', 'local,id=rootfs,path=/,security_model=none,readonly=on,multidevs=remap', '-device', `virtio-9p-pci,fsdev=rootfs,mount_tag=${ROOT_TAG}`,
     '-fsdev', `local,id=share,path=${o.share},security_model=none,multidevs=remap`, '-device', `virtio-9p-pci,fsdev=share,mount_tag=${SHARE_TAG}`,
@@ -231,7 +247,7 @@ export async function bootFullKernelLab(opts: FullKernelLabOptions = {}): Promis
     const spawned = await Promise.all(pending);
     const timeoutMs = opts.bootTimeoutMs ?? 120_000;
     const deadline = Date.now() + timeoutMs;
-    const guests: FullKernelGuest[] = [];
+    const ready: Array<{ s: (typeof spawned)[number]; release: string }> = [];
     for (const s of spawned) {
       let exited = false;
       void s.p.exited.then(() => (exited = true));
@@ -240,11 +256,15 @@ export async function bootFullKernelLab(opts: FullKernelLabOptions = {}): Promis
         if (Date.now() > deadline) throw new SeconetError('COMMAND_FAILED', `lab ${netns}, guest ${s.name} did not boot within ${timeoutMs} ms; console:\n${await tail(s.consoleLog)}`);
         await sleep(100);
       }
-      const release = (await readFile(join(s.share, 'release'), 'utf8')).trim();
-      guests.push({ index: s.i, name: s.name, address: `198.18.0.${s.i}`, share: s.share, consoleLog: s.consoleLog, pid: s.p.pid, release, runner: new GuestRunner(s.share, s.name, opts.log) });
+      ready.push({ s, release: (await readFile(join(s.share, 'release'), 'utf8')).trim() });
     }
     const bootSeconds = (performance.now() - started) / 1000;
-    return { id, netns, dir, kernel, guests, bootSeconds, destroy };
+    const timeScale = timeScaleFor(bootSeconds);
+    const guests = ready.map(({ s, release }): FullKernelGuest => ({
+      index: s.i, name: s.name, address: `198.18.0.${s.i}`, share: s.share, consoleLog: s.consoleLog, pid: s.p.pid, release, runner: new GuestRunner(s.share, s.name, opts.log, 15, timeScale),
+    }));
+    opts.log?.debug({ netns, bootSeconds, timeScale }, 'full-kernel lab booted');
+    return { id, netns, dir, kernel, guests, bootSeconds, timeScale, destroy };
   } catch (e) {
     await destroy();
     throw e;

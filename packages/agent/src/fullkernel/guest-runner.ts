@@ -10,6 +10,10 @@
 //
 // Long-running processes: `spawn` cannot hand back a guest PID synchronously, so it is
 // refused; `start` is the asynchronous form the lab uses for guest daemons.
+//
+// Deadlines: an emulated CPU is many times slower than the machine's, and slower still when
+// the machine is loaded. Every deadline (a command's timeoutMs, the default 30 s, stop's
+// grace) is multiplied by `timeScale`, which the lab derives from the guest's measured boot.
 
 import { existsSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -41,7 +45,16 @@ export class GuestRunner implements Runner {
     readonly name: string,
     private readonly log?: RunLogger,
     private readonly pollMs = 15,
-  ) {}
+    /** Factor applied to every deadline (>= 1; the lab measures it from the boot time). */
+    readonly timeScale = 1,
+  ) {
+    if (!(Number.isFinite(timeScale) && timeScale >= 1)) throw new Error(`timeScale ${timeScale}: use a number >= 1`);
+  }
+
+  /** A deadline scaled to this guest's speed. */
+  scaled(ms: number): number {
+    return Math.round(ms * this.timeScale);
+  }
 
   private resolve(argv: readonly string[], netns: string | undefined): string[] {
     if (argv.length === 0) throw new Error('empty argv');
@@ -80,7 +93,7 @@ export class GuestRunner implements Runner {
   /** Kills a request's process in the guest (timeout, abort); best effort. */
   private async kill(id: string): Promise<void> {
     const pid = (await readFile(join(this.share, 'res', `${id}.pid`), 'utf8').catch(() => '')).trim();
-    if (/^\d+$/.test(pid)) await this.run(['kill', '-9', pid], { timeoutMs: 5000, okCodes: [0, 1] }).catch(() => undefined);
+    if (/^\d+$/.test(pid)) await this.run(['kill', '-9', pid], { timeoutMs: 5000, okCodes: [0, 1] }).catch((e: unknown) => this.log?.warn({ guest: this.name, pid, err: e instanceof Error ? e.message : String(e) }, 'could not kill a guest command'));
   }
 
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
@@ -97,7 +110,7 @@ export class GuestRunner implements Runner {
       '',
     ].join('\n');
     await this.submit(id, script, opts.stdin);
-    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const timeoutMs = this.scaled(opts.timeoutMs ?? 30_000);
     const deadline = Date.now() + timeoutMs;
     const rcFile = join(this.share, 'res', `${id}.rc`);
     try {
@@ -105,8 +118,10 @@ export class GuestRunner implements Runner {
         if (existsSync(rcFile)) break;
         if (opts.signal?.aborted || Date.now() > deadline) {
           await this.kill(id);
-          const r = { exitCode: null, signal: null, stdout: '', stderr: `in guest ${this.name}` };
-          throw new CommandError(opts.signal?.aborted ? 'Cancelled' : 'TimedOut', full, r, masked);
+          const aborted = opts.signal?.aborted === true;
+          const r = { exitCode: null, signal: null, stdout: '', stderr: '' };
+          const detail = aborted ? `aborted in guest ${this.name}` : `timed out after ${timeoutMs} ms in guest ${this.name} (time scale ${this.timeScale.toFixed(1)})`;
+          throw new CommandError(aborted ? 'Cancelled' : 'TimedOut', full, r, masked, { detail });
         }
         await new Promise((res) => setTimeout(res, this.pollMs));
       }
@@ -139,7 +154,7 @@ export class GuestRunner implements Runner {
   async stop(pid: number, graceMs = 2000): Promise<void> {
     if (!Number.isInteger(pid) || pid <= 1) return;
     await this.run(['kill', '-TERM', String(pid)], { okCodes: [0, 1] });
-    const deadline = Date.now() + graceMs;
+    const deadline = Date.now() + this.scaled(graceMs);
     while (Date.now() < deadline) {
       const r = await this.run(['kill', '-0', String(pid)], { okCodes: [0, 1] });
       if (r.exitCode !== 0) return;

@@ -93,7 +93,11 @@ class Capture {
 }
 
 export class ExecRunner implements Runner {
-  constructor(private readonly log?: RunLogger) {}
+  /** `timeScale` multiplies every deadline (the default 30 s too): above 1 on emulated or shared CPUs. */
+  constructor(
+    private readonly log?: RunLogger,
+    readonly timeScale = 1,
+  ) {}
 
   run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     let full: string[];
@@ -105,7 +109,7 @@ export class ExecRunner implements Runner {
     }
     const masked = maskArgv(full, opts.secrets);
     const started = performance.now();
-    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const timeoutMs = Math.round((opts.timeoutMs ?? 30_000) * Math.max(1, this.timeScale));
     if (opts.signal?.aborted) return Promise.reject(new CommandError('Cancelled', full, { exitCode: null, signal: null, stdout: '', stderr: '' }, masked, { detail: 'aborted before it started' }));
     return new Promise((resolve, reject) => {
       let child: ReturnType<typeof spawn>;

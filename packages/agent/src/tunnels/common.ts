@@ -10,7 +10,7 @@ import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SeconetError, cidrContains, invalid, parseCidr, requireCidr, requireIPv4, requirePort, objectName } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, ProbeContext, VariantName } from '../driver.js';
-import type { HostEnv } from '../host-env.js';
+import { hostWaitMs, type HostEnv } from '../host-env.js';
 import type { Runner } from '../runner/runner.js';
 import { FakeRunner } from '../runner/fake-runner.js';
 import type { OwnedObject } from '../journal/objects.js';
@@ -261,7 +261,7 @@ export async function startDaemon(ctx: DriverContext, argv: readonly string[], o
   });
   if (p.pid <= 0) throw new SeconetError('COMMAND_FAILED', `${o.what} did not start (see ${o.logFile})`);
   let startTime: string | undefined;
-  await pollUntil(() => (startTime = processStartTime(p.pid) ?? fakeStartTime(ctx.runner, p.pid)) !== undefined, 1000, 5);
+  await pollUntil(() => (startTime = processStartTime(p.pid) ?? fakeStartTime(ctx.runner, p.pid)) !== undefined, hostWaitMs(ctx.env, 1000), 5);
   if (startTime === undefined) {
     const tail = await readFile(o.logFile, 'utf8').catch(() => '');
     throw new SeconetError('COMMAND_FAILED', `${o.what} exited at once: ${tail.trim().split('\n').slice(-3).join(' | ')}`);
@@ -283,14 +283,14 @@ export async function stopDaemon(ctx: DriverContext, n: DaemonNote): Promise<voi
     } catch {
       /* gone */
     }
-    const gone = await pollUntil(() => processStartTime(n.pid) !== n.startTime, 3000);
+    const gone = await pollUntil(() => processStartTime(n.pid) !== n.startTime, hostWaitMs(ctx.env, 3000));
     if (!gone) {
       try {
         process.kill(n.pid, 'SIGKILL');
       } catch {
         /* gone */
       }
-      await pollUntil(() => processStartTime(n.pid) !== n.startTime, 1000);
+      await pollUntil(() => processStartTime(n.pid) !== n.startTime, hostWaitMs(ctx.env, 1000));
     }
   }
   const entries = ctx.journal.objects().filter((o) => o.type === 'process' && o.pid === n.pid && o.startTime === n.startTime);
@@ -333,7 +333,8 @@ export async function logTail(path: string, lines = 5): Promise<string> {
 }
 
 /** Waits for a device a daemon creates; throws naming the daemon's log on timeout. */
-export async function waitForLink(ctx: DriverContext, name: string, what: string, logFile: string, timeoutMs = 10_000): Promise<void> {
+export async function waitForLink(ctx: DriverContext, name: string, what: string, logFile: string, waitMs = 10_000): Promise<void> {
+  const timeoutMs = hostWaitMs(ctx.env, waitMs);
   const ok = await pollUntil(async () => (await readLink(ctx, name)) !== undefined, timeoutMs, 25);
   if (!ok) throw new SeconetError('COMMAND_FAILED', `${what} did not create ${name} within ${timeoutMs} ms: ${await logTail(logFile)}`);
 }

@@ -39,7 +39,7 @@ import { join } from 'node:path';
 import { SeconetError, objectName, parseCidr } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, NetworkView, ProbeContext, TunnelDriver } from '../driver.js';
 import type { OwnedObject } from '../journal/objects.js';
-import type { HostEnv } from '../host-env.js';
+import { hostWaitMs, type HostEnv } from '../host-env.js';
 import type { TunnelSpec__Output } from '../gen/seconet/agent/v1/TunnelSpec.js';
 import type { TunnelPeer__Output } from '../gen/seconet/agent/v1/TunnelPeer.js';
 import { processStartTime } from '../journal/undo.js';
@@ -218,7 +218,7 @@ async function startCharon(ctx: DriverContext, dir: string, runRoot: string): Pr
   try {
     const own = await mountNsId('self');
     const fake = holder.startTime === 'fake';
-    const ready = fake || (await pollUntil(async () => { const m = await mountNsId(holder.pid); return m !== undefined && m !== own; }, 3000, 5));
+    const ready = fake || (await pollUntil(async () => { const m = await mountNsId(holder.pid); return m !== undefined && m !== own; }, hostWaitMs(ctx.env, 3000), 5));
     if (!ready) throw new SeconetError('COMMAND_FAILED', `unshare --mount did not create a mount namespace: ${await logTail(join(dir, 'holder.log'))}`);
     const mnt = `--mount=/proc/${holder.pid}/ns/mnt`;
     await ctx.runner.run(['nsenter', mnt, 'mount', '--bind', runRoot, '/run']);
@@ -226,7 +226,7 @@ async function startCharon(ctx: DriverContext, dir: string, runRoot: string): Pr
     const logFile = join(dir, 'charon.log');
     const charon = await startDaemon(ctx, ['nsenter', mnt, ...net, CHARON], { what: `charon ${ctx.scope}`, logFile, noNetns: true, env: { STRONGSWAN_CONF: '/run/strongswan.conf' } });
     const sock = join(runRoot, 'charon.vici');
-    const up = fake || (await pollUntil(() => existsSync(sock) || processStartTime(charon.pid) !== charon.startTime, 10_000, 20));
+    const up = fake || (await pollUntil(() => existsSync(sock) || processStartTime(charon.pid) !== charon.startTime, hostWaitMs(ctx.env, 10_000), 20));
     if (!up || (!fake && processStartTime(charon.pid) !== charon.startTime)) throw new SeconetError('COMMAND_FAILED', `charon did not open its vici socket: ${await logTail(logFile)}`);
     return { pid: charon.pid, startTime: charon.startTime, digest: '' };
   } finally {
@@ -235,13 +235,13 @@ async function startCharon(ctx: DriverContext, dir: string, runRoot: string): Pr
 }
 
 /** The TUN device charon announced in its log after `offset` (the log is appended to across restarts). */
-async function tunName(logFile: string, offset: number, pid: number): Promise<string> {
+async function tunName(env: HostEnv, logFile: string, offset: number, pid: number): Promise<string> {
   let name: string | undefined;
   const ok = await pollUntil(async () => {
     const m = /created TUN device: (ipsec\d+)/.exec((await readFile(logFile).catch(() => Buffer.alloc(0))).subarray(offset).toString('utf8'));
     name = m?.[1];
     return name !== undefined;
-  }, 10_000, 20);
+  }, hostWaitMs(env, 10_000), 20);
   if (!ok || name === undefined) throw new SeconetError('COMMAND_FAILED', `charon (pid ${pid}) created no TUN device: ${await logTail(logFile)}`);
   return name;
 }
@@ -333,7 +333,7 @@ export const ipsecTunnel: TunnelDriver = {
       const logFile = join(dir, 'charon.log');
       const offset = await stat(logFile).then((s) => s.size, () => 0);
       const charon = await startCharon(ctx, dir, runRoot);
-      device = variant === 'kernel' ? ipsecXfrmDevice(ctx.env.prefix, ctx.scope) : await tunName(logFile, offset, charon.pid);
+      device = variant === 'kernel' ? ipsecXfrmDevice(ctx.env.prefix, ctx.scope) : await tunName(ctx.env, logFile, offset, charon.pid);
       note = { charon, device, variant };
       await ctx.journal.setNote(key, note);
     }
