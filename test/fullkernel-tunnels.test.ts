@@ -17,7 +17,7 @@ import { labPrefix } from '../packages/agent/src/lab/topology.js';
 import { scopeDirName } from '../packages/agent/src/names.js';
 import { MemoryJournal } from '../packages/agent/src/journal/memory-journal.js';
 import { teardownObjects } from '../packages/agent/src/journal/undo.js';
-import { FakeRunner } from '../packages/agent/src/runner/fake-runner.js';
+import { FakeRunner } from '@seconet/agent/testing';
 import { TUNNEL_DRIVERS, resetProbeCache } from '../packages/agent/src/tunnels/index.js';
 import { wireguardDevice } from '../packages/agent/src/tunnels/wireguard.js';
 import { IPSEC_KERNEL_OVERHEAD, ipsecXfrmDevice } from '../packages/agent/src/tunnels/ipsec.js';

@@ -3,7 +3,7 @@ import type { DriverContext } from '../src/driver.js';
 import type { HostEnv } from '../src/host-env.js';
 import { MemoryJournal } from '../src/journal/memory-journal.js';
 import { containerHandle, containerMac, ensureContainers, hostVethMac } from '../src/netns/containers.js';
-import { FakeRunner } from '../src/runner/fake-runner.js';
+import { FakeRunner } from '../src/testing.js';
 import { bridgeDriver, bridgeName } from '../src/solutions/bridge.js';
 import { routingDriver } from '../src/solutions/routing.js';
 import { silentLogger } from './helpers/two-hosts.js';

@@ -7,7 +7,7 @@ import { SeconetError } from '@seconet/core';
 import type { DriverContext, NetworkView } from '../src/driver.js';
 import type { HostEnv } from '../src/host-env.js';
 import { MemoryJournal } from '../src/journal/memory-journal.js';
-import { FakeRunner } from '../src/runner/fake-runner.js';
+import { FakeRunner } from '../src/testing.js';
 import { FILTER_DRIVERS } from '../src/filters/index.js';
 import { buildRuleSet, decoyPair } from '../src/filters/rule-set.js';
 import { IptablesFilter, iptablesChain, renderRestore } from '../src/filters/iptables.js';

@@ -22,7 +22,7 @@ import { removeObject, teardownObjects } from '../src/journal/undo.js';
 import { createLab, destroyLab, randomLabId } from '../src/lab/topology.js';
 import { mgmtSocket, ovsPaths } from '../src/ovs/switch.js';
 import { createReconciler } from '../src/reconciler/reconciler.js';
-import { FakeRunner } from '../src/runner/fake-runner.js';
+import { FakeRunner } from '../src/testing.js';
 import { ExecRunner } from '../src/runner/runner.js';
 import { REDIRECT_OBJECT } from '../src/solutions/bpf.js';
 import { ovsBridgeName } from '../src/solutions/ovs.js';

@@ -7,7 +7,7 @@ import { Journal } from '../src/journal/file-journal.js';
 import { MemoryJournal } from '../src/journal/memory-journal.js';
 import { processStartTime, removeObject, teardownObjects } from '../src/journal/undo.js';
 import type { HostEnv } from '../src/host-env.js';
-import { FakeRunner } from '../src/runner/fake-runner.js';
+import { FakeRunner } from '../src/testing.js';
 
 function tmp(t: { teardown(fn: () => void): void }): string {
   const d = mkdtempSync(join(tmpdir(), 'seconet-journal-'));

@@ -95,7 +95,7 @@ t.test('the reconciler validates every request before it runs a command', async 
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  const { FakeRunner } = await import('../src/runner/fake-runner.js');
+  const { FakeRunner } = await import('../src/testing.js');
   const { createReconciler } = await import('../src/reconciler/reconciler.js');
   const { silentLogger } = await import('./helpers/two-hosts.js');
   const dir = mkdtempSync(join(tmpdir(), 'seconet-val-'));

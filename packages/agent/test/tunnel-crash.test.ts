@@ -19,7 +19,7 @@ import { MemoryJournal } from '../src/journal/memory-journal.js';
 import { processStartTime, removeObject, teardownObjects, wireguardSocketName } from '../src/journal/undo.js';
 import type { OwnedObject } from '../src/journal/objects.js';
 import { findOrphans } from '../src/reconciler/orphans.js';
-import { FakeRunner } from '../src/runner/fake-runner.js';
+import { FakeRunner } from '../src/testing.js';
 import { ExecRunner } from '../src/runner/runner.js';
 import { labPrefix, randomLabId } from '../src/lab/topology.js';
 import type { HostEnv } from '../src/host-env.js';

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import pino from 'pino';
 import { readFile, rm } from 'node:fs/promises';
 import { generateTunnelSecrets } from '@seconet/core';
-import { FakeRunner } from '../src/runner/fake-runner.js';
+import { FakeRunner } from '../src/testing.js';
 import { ExecRunner } from '../src/runner/runner.js';
 import { MemoryJournal } from '../src/journal/memory-journal.js';
 import type { DriverContext, NetworkView, TunnelDriver } from '../src/driver.js';

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { generateTunnelSecrets } from '@seconet/core';
 import { wireguardDevice, wireguardTunnel } from '../src/tunnels/wireguard.js';
 import { resetProbeCache } from '../src/tunnels/common.js';
-import { FakeRunner } from '../src/runner/fake-runner.js';
+import { FakeRunner } from '../src/testing.js';
 import { MemoryJournal } from '../src/journal/memory-journal.js';
 import type { DriverContext, NetworkView } from '../src/driver.js';
 import { tunnelScenario } from './tunnel-harness.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { FakeRunner } from '../src/runner/fake-runner.js';
+import { FakeRunner } from '../src/testing.js';
 import { findTool } from '../src/runner/tools.js';
 import type { ContainerHandle } from '../src/driver.js';
 import type { HostEnv } from '../src/host-env.js';

@@ -11,7 +11,6 @@
 // namespaces are removed with one `ip -batch` / `tc -batch` (teardown of 200 containers is a
 // handful of processes, not hundreds); a batch that fails falls back to one removal per object.
 
-import { readFileSync } from 'node:fs';
 import { lstat, rm } from 'node:fs/promises';
 import { normalize, resolve, sep } from 'node:path';
 import { PREFIX_RE } from '@seconet/core';
@@ -30,21 +29,8 @@ export interface UndoDeps {
   readonly impliedWaitMs?: number;
 }
 
-/** Field 22 (starttime, clock ticks since boot) of /proc/<pid>/stat, or undefined when the process is gone or a zombie. */
-export function processStartTime(pid: number): string | undefined {
-  if (!Number.isInteger(pid) || pid <= 1) return undefined;
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // comm (field 2) may contain spaces and parentheses: fields after it start past the last ')'.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // rest[0] is field 3 (state); field 22 is rest[19].
-  if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
-  return rest[19];
-}
+export { processStartTime } from '../runner/proc.js';
+import { processStartTime } from '../runner/proc.js';
 
 /** Whether a removal failed because the object is already gone. A command that could not start for any reason but a missing tool (refused, out of file descriptors) says nothing about the object. */
 export function isGone(e: unknown): boolean {

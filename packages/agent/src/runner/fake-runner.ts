@@ -1,5 +1,9 @@
 // A Runner for unit tests: records every argv (with its netns) and answers from scripted
-// responses, so driver tests assert the exact commands without a kernel.
+// responses, so driver tests assert the exact commands without a kernel. Test support only:
+// exported from `@seconet/agent/testing`, never from the package's main entry. Processes it
+// "spawns" do not exist, so it answers the readiness questions drivers ask about them itself:
+// a spawned process has a start time and is alive until stopped, and `readlink
+// /proc/<pid>/ns/mnt` names a mount namespace of its own for every PID.
 
 import { CommandError, type CommandFailureKind } from './errors.js';
 import type { RunOptions, RunResult, Runner, SpawnOptions, Spawned } from './runner.js';
@@ -14,6 +18,12 @@ export interface FakeCall {
 export type FakeResponse =
   | { stdout?: string; stderr?: string; exitCode?: number }
   | { fail: CommandFailureKind; stderr?: string };
+
+/** Answers to the readiness probes drivers run about processes this runner "spawned". */
+function defaultResponse(argv: readonly string[]): FakeResponse {
+  const m = argv[0] === 'readlink' ? /^\/proc\/(\d+|self)\/ns\/(\w+)$/.exec(argv[1] ?? '') : null;
+  return m ? { stdout: `${m[2]}:[${m[1] === 'self' ? 1 : 4000000000 + Number(m[1])}]\n` } : {};
+}
 
 export class FakeRunner implements Runner {
   readonly calls: FakeCall[] = [];
@@ -35,7 +45,7 @@ export class FakeRunner implements Runner {
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     this.calls.push({ argv: [...argv], netns: opts.netns, stdin: opts.stdin, spawned: false });
     const rule = this.rules.find((r) => r.match(argv));
-    const resp = rule?.response ?? {};
+    const resp = rule?.response ?? defaultResponse(argv);
     if ('fail' in resp) {
       throw new CommandError(resp.fail, argv, { exitCode: 1, signal: null, stderr: resp.stderr ?? resp.fail, stdout: '' }, argv);
     }
@@ -47,12 +57,18 @@ export class FakeRunner implements Runner {
     const pid = this.nextPid++;
     let resolveExit!: (v: { exitCode: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }) => void;
     const exited = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((r) => (resolveExit = r));
+    let running = true;
     return {
       pid,
       argv,
       exited,
       output: () => ({ stdout: '', stderr: '' }),
-      stop: async () => resolveExit({ exitCode: null, signal: 'SIGTERM', stdout: '', stderr: '' }),
+      startTime: () => (running ? `fake:${pid}` : undefined),
+      alive: () => running,
+      stop: async () => {
+        running = false;
+        resolveExit({ exitCode: null, signal: 'SIGTERM', stdout: '', stderr: '' });
+      },
     };
   }
 }

@@ -1,4 +1,4 @@
 export * from './errors.js';
 export * from './runner.js';
 export * from './tools.js';
-export * from './fake-runner.js';
+export * from './tool-version.js';

@@ -3,12 +3,13 @@
 // `ip netns exec`; the Node process itself never switches namespaces), with a deadline, an
 // abort signal, logging of argv (secrets masked), duration and exit code, and failures mapped
 // to typed CommandErrors in one place. Drivers depend on the Runner interface only, so unit
-// tests replace it with FakeRunner and assert the exact argv.
+// tests replace it with the recording runner of @seconet/agent/testing and assert the exact argv.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { CommandError, classify, spawnFailure } from './errors.js';
 import { toolPath } from './tools.js';
+import { processStartTime } from './proc.js';
 
 export interface RunOptions {
   /** Network namespace (as in `ip netns list`) to run the command in. */
@@ -50,6 +51,10 @@ export interface Spawned {
   stop(graceMs?: number): Promise<void>;
   /** Output so far. */
   output(): { stdout: string; stderr: string };
+  /** The process's start time (with pid, its identity), or undefined once it has exited. */
+  startTime(): string | undefined;
+  /** Whether the process is still running. */
+  alive(): boolean;
 }
 
 export interface RunLogger {
@@ -205,6 +210,8 @@ export class ExecRunner implements Runner {
       argv: full,
       exited,
       output: () => ({ stdout: out.text(), stderr: err.text() }),
+      startTime: () => (child.pid === undefined ? undefined : processStartTime(child.pid)),
+      alive: () => child.pid !== undefined && child.exitCode === null && child.signalCode === null,
       stop: async (graceMs = 2000) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill('SIGTERM');

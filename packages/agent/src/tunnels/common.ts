@@ -12,7 +12,6 @@ import { SeconetError, cidrContains, invalid, parseCidr, requireCidr, requireIPv
 import type { CapabilityReport, DriftReport, DriverContext, ProbeContext, VariantName } from '../driver.js';
 import { hostWaitMs, type HostEnv } from '../host-env.js';
 import type { Runner } from '../runner/runner.js';
-import { FakeRunner } from '../runner/fake-runner.js';
 import type { OwnedObject } from '../journal/objects.js';
 import { processStartTime, removeObject } from '../journal/undo.js';
 import { isDeepStrictEqual } from 'node:util';
@@ -250,7 +249,7 @@ export interface StartDaemonOptions {
  * daemon can create anything; the objects it creates are recorded by the caller before it
  * waits for them.
  */
-export async function startDaemon(ctx: DriverContext, argv: readonly string[], o: StartDaemonOptions): Promise<DaemonNote & { exited: Promise<unknown> }> {
+export async function startDaemon(ctx: DriverContext, argv: readonly string[], o: StartDaemonOptions): Promise<DaemonNote & { exited: Promise<unknown>; alive: () => boolean }> {
   await ctx.journal.record({ type: 'path', path: o.logFile });
   const p = ctx.runner.spawn(argv, {
     ...(o.noNetns ? {} : nsOpt(ctx.env)),
@@ -261,18 +260,13 @@ export async function startDaemon(ctx: DriverContext, argv: readonly string[], o
   });
   if (p.pid <= 0) throw new SeconetError('COMMAND_FAILED', `${o.what} did not start (see ${o.logFile})`);
   let startTime: string | undefined;
-  await pollUntil(() => (startTime = processStartTime(p.pid) ?? fakeStartTime(ctx.runner, p.pid)) !== undefined, hostWaitMs(ctx.env, 1000), 5);
+  await pollUntil(() => (startTime = p.startTime()) !== undefined, hostWaitMs(ctx.env, 1000), 5);
   if (startTime === undefined) {
     const tail = await readFile(o.logFile, 'utf8').catch(() => '');
     throw new SeconetError('COMMAND_FAILED', `${o.what} exited at once: ${tail.trim().split('\n').slice(-3).join(' | ')}`);
   }
   await ctx.journal.record({ type: 'process', pid: p.pid, startTime, what: o.what });
-  return { pid: p.pid, startTime, digest: '', exited: p.exited };
-}
-
-/** FakeRunner PIDs do not exist: unit tests get a stable fake start time. */
-function fakeStartTime(runner: Runner, _pid: number): string | undefined {
-  return runner instanceof FakeRunner ? 'fake' : undefined;
+  return { pid: p.pid, startTime, digest: '', exited: p.exited, alive: () => p.alive() };
 }
 
 /** Stops a daemon this driver recorded (config changed, peer left) and forgets its journal entry. */

@@ -33,7 +33,7 @@
 // its TUN device (its fixed TUN MTU), so the userspace variant's device MTU is 1400 and its
 // overhead is underlay MTU - 1400 = 100 bytes on a 1500-byte underlay.
 
-import { readFile, readlink, mkdir, rm, stat } from 'node:fs/promises';
+import { readFile, mkdir, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeconetError, objectName, parseCidr } from '@seconet/core';
@@ -42,7 +42,6 @@ import type { OwnedObject } from '../journal/objects.js';
 import { hostWaitMs, type HostEnv } from '../host-env.js';
 import type { TunnelSpec__Output } from '../gen/seconet/agent/v1/TunnelSpec.js';
 import type { TunnelPeer__Output } from '../gen/seconet/agent/v1/TunnelPeer.js';
-import { processStartTime } from '../journal/undo.js';
 import { scopeId } from './p2p-link.js';
 import { installedTool } from '../runner/tool-version.js';
 import {
@@ -204,8 +203,28 @@ interface IpsecNote {
   readonly variant: 'kernel' | 'userspace';
 }
 
-async function mountNsId(pid: number | 'self'): Promise<string | undefined> {
-  return readlink(`/proc/${pid}/ns/mnt`).catch(() => undefined);
+/** The mount namespace of a process, as the runner's `readlink /proc/<pid>/ns/mnt` names it; undefined while it cannot be read. */
+async function mountNsId(ctx: DriverContext, pid: number | 'self'): Promise<string | undefined> {
+  try {
+    return (await ctx.runner.run(['readlink', `/proc/${pid}/ns/mnt`], { timeoutMs: 5000 })).stdout.trim() || undefined;
+  } catch (e) {
+    // The process is gone or not readable yet: not ready. A readlink that could not start is an error.
+    if ((e as { spawnError?: string }).spawnError !== undefined) throw e;
+    return undefined;
+  }
+}
+
+/** Whether charon answers on its vici socket (the socket file alone may be a stale one). */
+async function viciAnswers(ctx: DriverContext, uri: string): Promise<boolean> {
+  try {
+    await ctx.runner.run(['swanctl', '--stats', '--uri', uri], { timeoutMs: 5000 });
+    return true;
+  } catch (e) {
+    // Not listening yet (no socket, connection refused) or too busy to answer in time: poll on.
+    const err = e as { kind?: string; stderr?: string };
+    if (err.kind === 'TimedOut' || /connecting to .* failed/i.test(err.stderr ?? '')) return false;
+    throw e;
+  }
 }
 
 /** Starts charon in a private mount namespace whose /run is `runRoot`. */
@@ -216,18 +235,18 @@ async function startCharon(ctx: DriverContext, dir: string, runRoot: string): Pr
   const holderWhat = 'mount namespace holder for charon';
   const holder = await startDaemon(ctx, ['unshare', '--mount', '--propagation', 'private', 'sleep', '30'], { what: holderWhat, logFile: join(dir, 'holder.log'), noNetns: true });
   try {
-    const own = await mountNsId('self');
-    const fake = holder.startTime === 'fake';
-    const ready = fake || (await pollUntil(async () => { const m = await mountNsId(holder.pid); return m !== undefined && m !== own; }, hostWaitMs(ctx.env, 3000), 5));
+    const own = await mountNsId(ctx, 'self');
+    const ready = await pollUntil(async () => { const m = await mountNsId(ctx, holder.pid); return m !== undefined && m !== own; }, hostWaitMs(ctx.env, 3000), 5);
     if (!ready) throw new SeconetError('COMMAND_FAILED', `unshare --mount did not create a mount namespace: ${await logTail(join(dir, 'holder.log'))}`);
     const mnt = `--mount=/proc/${holder.pid}/ns/mnt`;
     await ctx.runner.run(['nsenter', mnt, 'mount', '--bind', runRoot, '/run']);
     const net = ctx.env.hostNetns === undefined ? [] : [`--net=/run/netns/${ctx.env.hostNetns}`];
     const logFile = join(dir, 'charon.log');
     const charon = await startDaemon(ctx, ['nsenter', mnt, ...net, CHARON], { what: `charon ${ctx.scope}`, logFile, noNetns: true, env: { STRONGSWAN_CONF: '/run/strongswan.conf' } });
-    const sock = join(runRoot, 'charon.vici');
-    const up = fake || (await pollUntil(() => existsSync(sock) || processStartTime(charon.pid) !== charon.startTime, hostWaitMs(ctx.env, 10_000), 20));
-    if (!up || (!fake && processStartTime(charon.pid) !== charon.startTime)) throw new SeconetError('COMMAND_FAILED', `charon did not open its vici socket: ${await logTail(logFile)}`);
+    const uri = `unix://${join(runRoot, 'charon.vici')}`;
+    const up = await pollUntil(async () => !charon.alive() || (await viciAnswers(ctx, uri)), hostWaitMs(ctx.env, 10_000), 20);
+    if (!charon.alive()) throw new SeconetError('COMMAND_FAILED', `charon exited during its start: ${await logTail(logFile)}`);
+    if (!up) throw new SeconetError('COMMAND_FAILED', `charon did not answer on its vici socket within ${hostWaitMs(ctx.env, 10_000)} ms: ${await logTail(logFile)}`);
     return { pid: charon.pid, startTime: charon.startTime, digest: '' };
   } finally {
     await stopDaemon(ctx, holder);
