@@ -110,7 +110,7 @@ async function waitFor(what: string, p: OvsPaths, fn: () => Promise<unknown>, ms
       await fn();
       return;
     } catch (e) {
-      if (Date.now() > deadline) throw new SeconetError('COMMAND_FAILED', `${what} did not come up within ${ms} ms; see ${p.log}`, { cause: e });
+      if (Date.now() > deadline) throw new SeconetError('COMMAND_FAILED', `${what} did not come up within ${ms} ms (last answer: ${e instanceof Error ? e.message : String(e)}); see ${p.log}`, { cause: e });
       await sleep(50);
     }
   }

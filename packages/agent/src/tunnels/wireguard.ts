@@ -119,9 +119,14 @@ export const wireguardTunnel: TunnelDriver = {
     if (applied?.variant === 'userspace') out.push(...daemonDrift(ctx.journal.note(noteKey(KIND, 'daemon')) as DaemonNote | undefined, `wireguard-go ${dev}`));
     out.push(...(await linkDrift(ctx, dev, ctx.env.underlayMtu - WIREGUARD_OVERHEAD)));
     if (out.length === 0) {
-      const r = await ctx.runner.run(['wg', 'show', dev, 'peers'], nsOpt(ctx.env)).catch(() => undefined);
-      const have = new Set((r?.stdout ?? '').split('\n').filter(Boolean));
-      for (const p of spec.peers) if (!have.has(p.publicKey)) out.push({ object: `wireguard peer ${p.name} on ${dev}`, expected: 'configured', observed: 'missing' });
+      try {
+        const r = await ctx.runner.run(['wg', 'show', dev, 'peers'], nsOpt(ctx.env));
+        const have = new Set(r.stdout.split('\n').filter(Boolean));
+        for (const p of spec.peers) if (!have.has(p.publicKey)) out.push({ object: `wireguard peer ${p.name} on ${dev}`, expected: 'configured', observed: 'missing' });
+      } catch (e) {
+        // The peers could not be read: say why instead of calling every peer missing.
+        out.push({ object: `wireguard peers on ${dev}`, expected: 'readable with wg show', observed: e instanceof Error ? e.message : String(e) });
+      }
     }
     out.push(...(await routeDrift(ctx, spec.peers, () => dev)));
     return out;

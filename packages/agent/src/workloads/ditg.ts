@@ -61,10 +61,15 @@ export function ditgWallMs(plan: WorkloadPlan): number {
   return plan.durationMs + Math.min(plan.ditg.flows, plan.ditg.flowsPerProcess) * 1100 + 5000;
 }
 
-async function decode(ctx: EngineContext, log: string, combinedPath: string): Promise<{ text: string; rows: CombinedRow[] }> {
+async function decode(ctx: EngineContext, log: string, combinedPath: string): Promise<{ text: string; rows: CombinedRow[]; unreadable?: string }> {
   const r = await ctx.runner.run(['ITGDec', log, '-v', '-c', '1000', combinedPath], { timeoutMs: 60_000, signal: ctx.signal, okCodes: [0, 1] });
-  const rows = parseCombinedStats(await readFile(combinedPath, 'utf8').catch(() => ''));
-  return { text: stripSpinner(r.stdout + r.stderr), rows };
+  const text = stripSpinner(r.stdout + r.stderr);
+  try {
+    return { text, rows: parseCombinedStats(await readFile(combinedPath, 'utf8')) };
+  } catch (e) {
+    // Kept, not swallowed: the caller reports it once the log is known to hold packets.
+    return { text, rows: [], unreadable: `ITGDec (exit ${r.exitCode}) left no readable combined statistics at ${combinedPath}: ${(e as Error).message}` };
+  }
 }
 
 async function runSource(ctx: EngineContext, plan: WorkloadPlan, pair: WorkloadPair__Output, netns: string) {
@@ -94,6 +99,7 @@ async function runSource(ctx: EngineContext, plan: WorkloadPlan, pair: WorkloadP
     raw.push(`--- ITGDec ${g} ---\n${d.text}`);
     const parsed = parseItgDec(d.text);
     if (parsed.total === undefined || parsed.empty) throw new ToolFailure(`ITGDec found no packets in the log of ITGSend process ${g}`, raw.join('\n'));
+    if (d.unreadable !== undefined) throw new ToolFailure(d.unreadable, raw.join('\n'));
     totals.push(parsed.total);
     for (const f of parsed.flows) flows.push({ ...f, flow: String(g * plan.ditg.flowsPerProcess + Number(f.flow)) });
     rows.push(d.rows);

@@ -58,6 +58,11 @@ export interface EngineLog {
   warn(obj: object, msg?: string): void;
 }
 
+/** A bug, not a failure the engine expects (an agent's typed error, a cancelled run): its stack must reach the log. */
+function unexpected(err: unknown): boolean {
+  return !(err instanceof SeconetError || err instanceof RunAborted || typeof (err as { code?: unknown })?.code === 'string');
+}
+
 export interface EngineDeps {
   readonly store: Store;
   readonly agents: AgentPool;
@@ -191,7 +196,7 @@ export class Engine {
       }
     } catch (err) {
       fatal = (err as Error).message;
-      this.log.warn({ experiment: id, err: fatal }, 'experiment failed');
+      this.log.warn({ experiment: id, err: fatal, ...(unexpected(err) ? { stack: (err as Error).stack } : {}) }, unexpected(err) ? 'experiment failed with an unexpected exception' : 'experiment failed');
     } finally {
       clearInterval(poll);
       signal?.removeEventListener('abort', onSignal);
@@ -279,8 +284,16 @@ export class Engine {
 
   private async recordHosts(plan: ExperimentPlan): Promise<void> {
     await Promise.all(plan.hosts.map(async (h) => {
-      const info = await this.deps.agents.refresh(h).catch(() => undefined);
-      if (!info) return;
+      let info: AgentInfo;
+      try {
+        info = await this.deps.agents.refresh(h);
+      } catch (err) {
+        // The host record is informative; the run itself reports an unreachable agent. Keep the cause.
+        const message = `host ${h}: its tools and kernel were not recorded: ${(err as Error).message}`;
+        this.log.warn({ experiment: plan.id, host: h, err: (err as Error).message }, 'agent refresh failed');
+        this.deps.store.addEvent(plan.id, 'log', { host: h, message });
+        return;
+      }
       this.deps.store.putHost(plan.id, {
         name: h,
         kernel: info.kernel,
@@ -350,6 +363,7 @@ export class Engine {
     } catch (err) {
       if (signal.aborted) return undefined;
       const why = `${(err as Error).message}`;
+      if (unexpected(err)) this.log.warn({ experiment: plan.id, cell: cell.id, err: why, stack: (err as Error).stack }, 'applying a cell failed with an unexpected exception');
       store.setCellState(plan.id, cell.id, 'failed', why);
       closeRuns('failed', why);
       store.addEvent(plan.id, 'cell', { cell: cell.id, state: 'failed', error: why });
@@ -483,6 +497,7 @@ export class Engine {
     } catch (err) {
       await monitor.stop();
       if (signal.aborted || err instanceof RunAborted) return 'aborted';
+      if (unexpected(err)) this.log.warn({ experiment: plan.id, run: run.id, err: (err as Error).message, stack: (err as Error).stack }, 'a run failed with an unexpected exception');
       return { error: (err as Error).message, deterministic: deterministicCode([(err as { code?: string }).code]) };
     }
     this.phase(plan.id, 'measure', tm);
