@@ -17,7 +17,7 @@ import type { StartCaptureRequest__Output } from '../gen/seconet/agent/v1/StartC
 import type { StartCaptureResponse__Output } from '../gen/seconet/agent/v1/StartCaptureResponse.js';
 import type { StopCaptureRequest__Output } from '../gen/seconet/agent/v1/StopCaptureRequest.js';
 import type { StopCaptureResponse__Output } from '../gen/seconet/agent/v1/StopCaptureResponse.js';
-import { pollUntil } from '../tunnels/common.js';
+import { pollUntil } from '@seconet/core';
 import { analyzeCapture, parsePcap } from './pcap.js';
 
 /** Packets kept per capture: a pre-flight sends a handful; the limit bounds the file. */

@@ -7,7 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { SeconetError } from '@seconet/core';
+import { SeconetError, sleep } from '@seconet/core';
 import type { AgentServiceClient } from '../gen/seconet/agent/v1/AgentService.js';
 import type { ApplyRequest } from '../gen/seconet/agent/v1/ApplyRequest.js';
 import type { ApplyResponse__Output } from '../gen/seconet/agent/v1/ApplyResponse.js';
@@ -39,17 +39,6 @@ export interface ConnectOptions {
 type Callback<T> = (err: grpc.ServiceError | null, value?: T) => void;
 type UnaryMethod<Req, Res> = (req: Req, md: grpc.Metadata, options: grpc.CallOptions, cb: Callback<Res>) => grpc.ClientUnaryCall;
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 function cancelledError(agent: string, method: string): SeconetError {
   return new SeconetError('CANCELLED', `${method} on agent ${agent} was cancelled by the caller`, { details: { agent, method } });

@@ -27,7 +27,8 @@ import { scopeDirName } from '../names.js';
 import { kernelDatapath } from '../ovs/switch.js';
 import type { Runner } from '../runner/runner.js';
 import { ensureBpffs } from '../solutions/bpffs.js';
-import { errorText, toolVersion, withProbeNetns } from './probe-netns.js';
+import { errorText, toolVersion } from './probe-netns.js';
+import { withProbeNetns } from '../netns/probe-netns.js';
 import { buildRuleSet, requireVisibleTraffic, type RuleSet } from './rule-set.js';
 
 /** The compiled program (`npm run bpf`), next to the sources in the package's bpf/ folder. */

@@ -13,13 +13,14 @@
 // bridge-nf-call-iptables=1 in the host namespace, set and journaled here.
 
 import { isDeepStrictEqual } from 'node:util';
-import { objectName } from '@seconet/core';
+import { objectName, sameRules } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, FilterDriver, NetworkView, ProbeContext } from '../driver.js';
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
 import type { OwnedObject } from '../journal/objects.js';
 import { kernelDatapath } from '../ovs/switch.js';
 import { BRIDGE_NF, ensureHostSysctl, hostSysctlDrift } from './host-sysctl.js';
-import { errorText, toolVersion, withProbeNetns } from './probe-netns.js';
+import { errorText, toolVersion } from './probe-netns.js';
+import { withProbeNetns } from '../netns/probe-netns.js';
 import { buildRuleSet, requireVisibleTraffic, type RuleSet } from './rule-set.js';
 
 export function iptablesChain(prefix: string, scope: string): string {
@@ -74,9 +75,6 @@ export function renderRestore(chain: string, rs: RuleSet, loaded: LoadedChain): 
   return lines.join('\n');
 }
 
-function sameRules(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
 
 function chainObject(ctx: DriverContext, chain: string, rs: RuleSet): OwnedObject {
   return {

@@ -8,12 +8,13 @@
 // is set (and journaled) in the host namespace for bridged networks, as for iptables. The
 // table's name carries the agent prefix; its drop rule's comment carries the rule set's digest.
 
-import { objectName } from '@seconet/core';
+import { objectName, sameRules } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, FilterDriver, NetworkView, ProbeContext } from '../driver.js';
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
 import { kernelDatapath } from '../ovs/switch.js';
 import { BRIDGE_NF, ensureHostSysctl, hostSysctlDrift } from './host-sysctl.js';
-import { errorText, toolVersion, withProbeNetns } from './probe-netns.js';
+import { errorText, toolVersion } from './probe-netns.js';
+import { withProbeNetns } from '../netns/probe-netns.js';
 import { buildRuleSet, requireVisibleTraffic, type RuleSet } from './rule-set.js';
 
 export function nftTable(prefix: string, scope: string): string {
@@ -76,9 +77,6 @@ async function listGuard(ctx: DriverContext | ProbeContext, table: string, netns
   }
 }
 
-function sameRules(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
 
 export class NftablesFilter implements FilterDriver {
   readonly kind = 'nftables';

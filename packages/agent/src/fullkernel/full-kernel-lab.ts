@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SeconetError } from '@seconet/core';
+import { SeconetError, sleep } from '@seconet/core';
 import type { RunLogger, Runner, Spawned } from '../runner/runner.js';
 import { ExecRunner } from '../runner/runner.js';
 import { findTool } from '../runner/tools.js';
@@ -95,7 +95,6 @@ export function fullKernelLabMissing(kernelRelease?: string): string | undefined
   return undefined;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Boot time (first QEMU start until every guest answered) of two guests on an unloaded machine, in seconds. */
 export const REFERENCE_BOOT_SECONDS = 12;

@@ -16,6 +16,7 @@
 // grace) is multiplied by `timeScale`, which the lab derives from the guest's measured boot.
 
 import { existsSync } from 'node:fs';
+import { sleep } from '@seconet/core';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommandError, classify } from '../runner/errors.js';
@@ -123,7 +124,7 @@ export class GuestRunner implements Runner {
           const detail = aborted ? `aborted in guest ${this.name}` : `timed out after ${timeoutMs} ms in guest ${this.name} (time scale ${this.timeScale.toFixed(1)})`;
           throw new CommandError(aborted ? 'Cancelled' : 'TimedOut', full, r, masked, { detail });
         }
-        await new Promise((res) => setTimeout(res, this.pollMs));
+        await sleep(this.pollMs);
       }
       const [rc, stdout, stderr] = await Promise.all(['rc', 'out', 'err'].map((x) => readFile(join(this.share, 'res', `${id}.${x}`), 'utf8').catch(() => '')));
       const exitCode = Number.parseInt(rc ?? '', 10);
@@ -158,7 +159,7 @@ export class GuestRunner implements Runner {
     while (Date.now() < deadline) {
       const r = await this.run(['kill', '-0', String(pid)], { okCodes: [0, 1] });
       if (r.exitCode !== 0) return;
-      await new Promise((res) => setTimeout(res, 100));
+      await sleep(100);
     }
     await this.run(['kill', '-KILL', String(pid)], { okCodes: [0, 1] });
   }

@@ -13,7 +13,7 @@
 
 import { lstat, rm } from 'node:fs/promises';
 import { normalize, resolve, sep } from 'node:path';
-import { PREFIX_RE } from '@seconet/core';
+import { PREFIX_RE, sleep } from '@seconet/core';
 import type { HostEnv } from '../host-env.js';
 import type { Runner } from '../runner/runner.js';
 import type { ScopeJournal } from './journal.js';
@@ -137,7 +137,6 @@ function inside(path: string, dirs: readonly string[]): boolean {
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function killProcess(deps: UndoDeps, pid: number, startTime: string): Promise<void> {
   if (processStartTime(pid) !== startTime) return;

@@ -12,12 +12,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { SeconetError } from '@seconet/core';
+import { SeconetError, sleep } from '@seconet/core';
 import type { DriverContext, ProbeContext } from '../driver.js';
 import type { HostEnv } from '../host-env.js';
 import { processStartTime } from '../journal/undo.js';
 import { scopeDirName } from '../names.js';
-import { withProbeNetns } from '../filters/probe-netns.js';
+import { withProbeNetns } from '../netns/probe-netns.js';
 import type { RunOptions, Runner, Spawned } from '../runner/runner.js';
 import { installedTool } from '../runner/tool-version.js';
 
@@ -63,7 +63,6 @@ export async function vsctl(runner: Runner, p: OvsPaths, args: readonly string[]
   return r.stdout;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function alive(ctx: DriverContext, what: string): { pid: number; startTime: string } | undefined {
   for (const o of ctx.journal.objects()) {

@@ -5,13 +5,15 @@
 // probes that create a real object in a throwaway namespace. Drivers stay a page of
 // kind-specific commands on top of this.
 
-import { randomBytes, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SeconetError, cidrContains, invalid, parseCidr, requireCidr, requireIPv4, requirePort, objectName } from '@seconet/core';
+import { SeconetError, cidrContains, pollUntil, invalid, parseCidr, requireCidr, requireIPv4, requirePort } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, ProbeContext, VariantName } from '../driver.js';
 import { hostWaitMs, type HostEnv } from '../host-env.js';
 import type { Runner } from '../runner/runner.js';
+import { withProbeNetns } from '../netns/probe-netns.js';
+import { ipBatch as ipBatchIn, ipIn } from '../netns/ip-batch.js';
 import type { OwnedObject } from '../journal/objects.js';
 import { processStartTime, removeObject } from '../journal/undo.js';
 import { isDeepStrictEqual } from 'node:util';
@@ -107,7 +109,7 @@ export function chooseVariant(kind: string, spec: TunnelSpec__Output, reports: r
 // Commands in the host namespace
 
 export function ipArgv(env: HostEnv): string[] {
-  return env.hostNetns === undefined ? ['ip'] : ['ip', '-n', env.hostNetns];
+  return ipIn(env.hostNetns);
 }
 
 export function nsOpt(env: HostEnv): { netns?: string } {
@@ -116,8 +118,7 @@ export function nsOpt(env: HostEnv): { netns?: string } {
 
 /** Runs `ip -batch -` in the host namespace (one process for many changes). */
 export async function ipBatch(ctx: { env: HostEnv; runner: Runner }, lines: readonly string[]): Promise<void> {
-  if (lines.length === 0) return;
-  await ctx.runner.run([...ipArgv(ctx.env), '-batch', '-'], { stdin: lines.join('\n') + '\n' });
+  await ipBatchIn(ctx.runner, ctx.env.hostNetns, lines);
 }
 
 export interface LinkInfo {
@@ -222,17 +223,6 @@ export function daemonAlive(n: DaemonNote | undefined): boolean {
   return n !== undefined && processStartTime(n.pid) === n.startTime;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `cond` every `stepMs` until it holds or `timeoutMs` passed; false on timeout. */
-export async function pollUntil(cond: () => Promise<boolean> | boolean, timeoutMs: number, stepMs = 25): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(stepMs);
-  }
-}
 
 export interface StartDaemonOptions {
   readonly what: string;
@@ -388,17 +378,6 @@ export function resetProbeCache(): void {
 
 export function report(kind: string, variant: VariantName, available: boolean, version: string, reason: string): CapabilityReport {
   return { category: 'tunnel', kind, variant, available, version, reason: available ? '' : reason };
-}
-
-/** Runs `fn` with a fresh namespace (never the root namespace) that is deleted afterwards. */
-export async function withProbeNetns<T>(ctx: ProbeContext, fn: (ns: string) => Promise<T>): Promise<T> {
-  const ns = objectName(ctx.env.prefix, 'z', [randomBytes(6).toString('hex')]);
-  await ctx.runner.run(['ip', 'netns', 'add', ns]);
-  try {
-    return await fn(ns);
-  } finally {
-    await ctx.runner.run(['ip', 'netns', 'del', ns]).catch(() => undefined);
-  }
 }
 
 /** The kernel release (`uname -r`), or `unknown (<why>)` when it could not be read. */

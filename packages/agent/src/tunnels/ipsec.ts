@@ -36,7 +36,7 @@
 import { readFile, mkdir, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SeconetError, objectName, parseCidr } from '@seconet/core';
+import { SeconetError, objectName, parseCidr, pollUntil } from '@seconet/core';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, NetworkView, ProbeContext, TunnelDriver } from '../driver.js';
 import type { OwnedObject } from '../journal/objects.js';
 import { hostWaitMs, type HostEnv } from '../host-env.js';
@@ -44,9 +44,10 @@ import type { TunnelSpec__Output } from '../gen/seconet/agent/v1/TunnelSpec.js';
 import type { TunnelPeer__Output } from '../gen/seconet/agent/v1/TunnelPeer.js';
 import { scopeId } from './p2p-link.js';
 import { installedTool } from '../runner/tool-version.js';
+import { withProbeNetns } from '../netns/probe-netns.js';
 import {
   FIELD, HEX_RE, appliedNote, cachedProbe, chooseVariant, daemonAlive, daemonDrift, digest, dropStale, ipArgv, ipBatch, kernelRelease, linkDrift, logTail, noteKey, peerRouteLines, peerRouteObjects,
-  pollUntil, probeFailure, probeTun, readLink, report, requireKeyText, requireOverlay, requirePeersInOverlay, routeDst, routeDrift, scopeRunDir, startDaemon, stopDaemon, validatePeers, withProbeNetns, writePrivateFile,
+  probeFailure, probeTun, readLink, report, requireKeyText, requireOverlay, requirePeersInOverlay, routeDst, routeDrift, scopeRunDir, startDaemon, stopDaemon, validatePeers, writePrivateFile,
   type DaemonNote,
 } from './common.js';
 

@@ -12,7 +12,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { SeconetError, isIPv4, isSeconetError, pinningPlan, type Engine } from '@seconet/core';
+import { SeconetError, isIPv4, isSeconetError, pinningPlan, sleep, type Engine } from '@seconet/core';
 import type { ContainerHandle } from '../driver.js';
 import type { SpawnOptions, Spawned } from '../runner/runner.js';
 import { findTool } from '../runner/tools.js';
@@ -255,7 +255,7 @@ async function runSinks(deps: WorkloadDeps, call: ValidatedCall, ctx: EngineCont
         }
       }
     }
-    if (waiting.size > 0) await new Promise((r) => setTimeout(r, READY_POLL_MS));
+    if (waiting.size > 0) await sleep(READY_POLL_MS);
   }
   for (const s of waiting) {
     emit(errorEvent(s.rp.pair.pair, new ToolFailure(`the ${call.plan.engine} sink did not listen on port ${s.ports.join(', ')} within ${readyTimeoutMs} ms`, ''), signal.aborted ? stopped() : undefined));

@@ -11,13 +11,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { createLab, createLabPki, describeLab, randomLabId, type Runner } from '@seconet/agent';
-import { SeconetError } from '@seconet/core';
+import { SeconetError, pollUntil } from '@seconet/core';
 import { ApiClient } from '../api-client.js';
 import { selfArgv } from '../self-invoke.js';
 import { AGENT_CMD, CONTROLLER_CMD, REDIS_CMD, takeLabDown } from './lab-down.js';
 import { labStatus } from './lab-status.js';
 import { labDir, readLabState, writeLabState, type LabHostRecord, type LabState } from './lab-state.js';
-import { freePorts, redisPing, waitFor } from './net-util.js';
+import { freePorts, redisPing } from './net-util.js';
 import { isOurs, startDetached, tailFile } from './processes.js';
 import { controllerConfig } from './controller-config.js';
 
@@ -95,7 +95,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
       redisLog,
     );
     save({ ...state, redis: { ...redis, port: redisPort!, dir: redisDir } });
-    if (!(await waitFor(() => redisPing(redisPort!), 10_000))) throw daemonFailed('redis', redisLog);
+    if (!(await pollUntil(() => redisPing(redisPort!), 10_000, 200))) throw daemonFailed('redis', redisLog);
 
     say('starting the agents');
     const hosts: LabHostRecord[] = [];
@@ -137,10 +137,10 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
     const token = readFileSync(tokenFile, 'utf8').trim();
     const api = new ApiClient(state.apiUrl, token);
     const alive = (): boolean => isOurs(controller, CONTROLLER_CMD);
-    if (!(await waitFor(async () => !alive() || (await api.health()), timeoutMs)) || !alive()) throw daemonFailed('the controller', ctlLog);
+    if (!(await pollUntil(async () => !alive() || (await api.health()), timeoutMs, 200)) || !alive()) throw daemonFailed('the controller', ctlLog);
     say('waiting for every agent to be healthy');
     let last = '';
-    const healthy = await waitFor(async () => {
+    const healthy = await pollUntil(async () => {
       for (const h of state.hosts) if (h.agent && !isOurs(h.agent, AGENT_CMD)) throw daemonFailed(`agent ${h.name}`, h.agent.logFile);
       const agents = await api.agents().catch(() => []);
       last = agents.map((a) => `${a.name}: ${a.healthy ? 'healthy' : (a.error ?? 'unhealthy')}`).join(', ');

@@ -2,7 +2,6 @@
 // Redis PING without a client library (lab up must not depend on the controller's Redis client).
 
 import { createConnection, createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,12 +41,3 @@ export function redisPing(port: number, host = '127.0.0.1', timeoutMs = 1000): P
   });
 }
 
-/** Polls `check` every intervalMs until it returns true or timeoutMs passes. */
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 200): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(intervalMs);
-  }
-}

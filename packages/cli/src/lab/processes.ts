@@ -3,7 +3,7 @@
 // so a PID the kernel reused for someone else's process is never killed.
 
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '@seconet/core';
 import { processStartTime, type Runner } from '@seconet/agent';
 import type { ProcessRecord } from './lab-state.js';
 

@@ -12,7 +12,7 @@
 // it at once: retry-policy.ts), and the sweep goes on; after any failure the next run first
 // re-applies the cell, since an agent that restarted has garbage-collected the scope.
 
-import { SeconetError, type Cell, type ExperimentState, type WorkloadInstance } from '@seconet/core';
+import { SeconetError, sleep, type Cell, type ExperimentState, type WorkloadInstance } from '@seconet/core';
 import type { AgentInfo, AgentLink } from '../agents/contract.js';
 import { aggregateRun } from '../aggregator/aggregate.js';
 import { Configurator } from '../configurator/configurator.js';
@@ -248,7 +248,7 @@ export class Engine {
       const down = (await Promise.all(ask.map((h) => pool.refresh(h).then(() => undefined, () => h)))).filter((h) => h !== undefined);
       if (down.length === 0 || signal.aborted || Date.now() >= end) return;
       if (pool.recover) await Promise.all(down.map((h) => this.recoverAgent(h, experiment)));
-      await sleepUnlessAborted(Math.min(1000, this.options.agentWaitMs), signal);
+      await sleep(Math.min(1000, this.options.agentWaitMs), signal);
     }
   }
 
@@ -527,21 +527,6 @@ export class Engine {
   }
 }
 
-function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
-  return sleep(ms, signal);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 export function assertHostsKnown(hosts: readonly string[], known: (h: string) => boolean): void {
   for (const [i, h] of hosts.entries()) {
