@@ -40,95 +40,108 @@ export interface CallGate<T> {
   drained(): Promise<void>;
 }
 
-/** `target()` is what handlers act on, or undefined while the agent does not serve (then `phase()` says why). */
-export function createCallGate<T>(name: string, log: Logger, target: () => T | undefined, phase: () => Phase): CallGate<T> {
-  let inflight = 0;
-  let idle: (() => void) | undefined;
-  const streams = new Set<AbortController>();
+interface GateState<T> {
+  readonly name: string;
+  readonly log: Logger;
+  readonly target: () => T | undefined;
+  readonly phase: () => Phase;
+  inflight: number;
+  idle: (() => void) | undefined;
+  readonly streams: Set<AbortController>;
+}
 
-  const unary = <Req, Res>(method: string, mutating: boolean, fn: (t: T, req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> => (call, callback) => {
-    const t = target();
-    if (t === undefined) return callback(unavailable(name, phase()));
+function unaryCall<T, Req, Res>(g: GateState<T>, method: string, mutating: boolean, fn: (t: T, req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const t = g.target();
+    if (t === undefined) return callback(unavailable(g.name, g.phase()));
     const req = call.request as Req & { requestId?: string; scope?: string };
     const ctx = { method, requestId: req.requestId, scope: req.scope, ...caller(call) };
     const t0 = performance.now();
-    inflight++;
-    log.debug({ ...ctx, request: req }, 'request');
+    g.inflight++;
+    g.log.debug({ ...ctx, request: req }, 'request');
     void (async () => {
       try {
         if (mutating) requireRequestId(req.requestId ?? '');
         const res = await fn(t, req);
-        log.info({ ...ctx, ms: Math.round(performance.now() - t0) }, 'request done');
+        g.log.info({ ...ctx, ms: Math.round(performance.now() - t0) }, 'request done');
         callback(null, res);
       } catch (err) {
-        callback(toServiceError(err, log, { ...ctx, ms: Math.round(performance.now() - t0) }));
+        callback(toServiceError(err, g.log, { ...ctx, ms: Math.round(performance.now() - t0) }));
       } finally {
-        if (--inflight === 0) idle?.();
+        if (--g.inflight === 0) g.idle?.();
       }
     })();
   };
+}
 
-  const serverStream = <Req, Msg>(
-    method: string,
-    mutating: boolean,
-    fn: (t: T, req: Req, write: (m: Msg) => Promise<void>, signal: AbortSignal) => Promise<void>,
-  ): grpc.handleServerStreamingCall<Req, Msg> => (call) => {
-    const t = target();
+/** A write that waits for the stream to drain (or for the abort), so a slow client slows the producer. */
+function streamWriter<Msg>(call: grpc.ServerWritableStream<unknown, Msg>, signal: AbortSignal): (m: Msg) => Promise<void> {
+  return (m) => {
+    if (signal.aborted || call.write(m)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        call.off('drain', done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      call.on('drain', done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  };
+}
+
+function streamCall<T, Req, Msg>(
+  g: GateState<T>,
+  method: string,
+  mutating: boolean,
+  fn: (t: T, req: Req, write: (m: Msg) => Promise<void>, signal: AbortSignal) => Promise<void>,
+): grpc.handleServerStreamingCall<Req, Msg> {
+  return (call) => {
+    const t = g.target();
     if (t === undefined) {
-      call.emit('error', unavailable(name, phase()));
+      call.emit('error', unavailable(g.name, g.phase()));
       return;
     }
     const req = call.request as Req & { requestId?: string; scope?: string; runId?: string };
     const ctx = { method, requestId: req.requestId, scope: req.scope, runId: req.runId, ...caller(call) };
     const ac = new AbortController();
-    streams.add(ac);
+    g.streams.add(ac);
     let cancelled = false;
     call.on('cancelled', () => {
       cancelled = true;
       ac.abort();
     });
-    const write = (m: Msg): Promise<void> => {
-      if (ac.signal.aborted || call.write(m)) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const done = (): void => {
-          call.off('drain', done);
-          ac.signal.removeEventListener('abort', done);
-          resolve();
-        };
-        call.on('drain', done);
-        ac.signal.addEventListener('abort', done, { once: true });
-      });
-    };
-    log.debug({ ...ctx, request: req }, 'stream started');
+    g.log.debug({ ...ctx, request: req }, 'stream started');
     void (async () => {
       try {
         if (mutating) requireRequestId(req.requestId ?? '');
-        await fn(t, req, write, ac.signal);
+        await fn(t, req, streamWriter(call as grpc.ServerWritableStream<unknown, Msg>, ac.signal), ac.signal);
         if (cancelled) return;
-        if (ac.signal.aborted) call.emit('error', unavailable(name, 'stopping'));
+        if (ac.signal.aborted) call.emit('error', unavailable(g.name, 'stopping'));
         else call.end();
-        log.info({ ...ctx }, 'stream ended');
+        g.log.info({ ...ctx }, 'stream ended');
       } catch (err) {
-        if (cancelled) {
-          log.info({ ...ctx }, 'stream cancelled by the client');
-          return;
-        }
-        if (ac.signal.aborted && phase() !== 'serving') call.emit('error', unavailable(name, 'stopping'));
-        else call.emit('error', toServiceError(err, log, ctx));
+        if (cancelled) return g.log.info({ ...ctx }, 'stream cancelled by the client');
+        if (ac.signal.aborted && g.phase() !== 'serving') call.emit('error', unavailable(g.name, 'stopping'));
+        else call.emit('error', toServiceError(err, g.log, ctx));
       } finally {
-        streams.delete(ac);
+        g.streams.delete(ac);
       }
     })();
   };
+}
 
+/** `target()` is what handlers act on, or undefined while the agent does not serve (then `phase()` says why). */
+export function createCallGate<T>(name: string, log: Logger, target: () => T | undefined, phase: () => Phase): CallGate<T> {
+  const g: GateState<T> = { name, log, target, phase, inflight: 0, idle: undefined, streams: new Set() };
   return {
-    unary,
-    serverStream,
-    inflight: () => inflight,
-    streams: () => streams.size,
+    unary: (method, mutating, fn) => unaryCall(g, method, mutating, fn),
+    serverStream: (method, mutating, fn) => streamCall(g, method, mutating, fn),
+    inflight: () => g.inflight,
+    streams: () => g.streams.size,
     abortStreams: () => {
-      for (const ac of streams) ac.abort();
+      for (const ac of g.streams) ac.abort();
     },
-    drained: () => (inflight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve))),
+    drained: () => (g.inflight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (g.idle = resolve))),
   };
 }
