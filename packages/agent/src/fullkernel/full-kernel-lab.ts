@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SeconetError, sleep } from '@seconet/core';
+import { SeconetError, pollUntil, sleep } from '@seconet/core';
 import type { RunLogger, Runner, Spawned } from '../runner/runner.js';
 import { ExecRunner } from '../runner/runner.js';
 import { findTool } from '../runner/tools.js';
@@ -121,7 +121,7 @@ async function readPidRecord(path: string): Promise<PidRecord | undefined> {
 
 async function recordPid(path: string, pid: number): Promise<void> {
   let startTime: string | undefined;
-  for (let i = 0; i < 100 && (startTime = processStartTime(pid)) === undefined; i++) await sleep(10);
+  await pollUntil(() => (startTime = processStartTime(pid)) !== undefined, 1000, 10);
   if (startTime !== undefined) await writeFile(path, JSON.stringify({ pid, startTime }), { mode: 0o600 });
 }
 

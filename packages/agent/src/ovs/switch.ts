@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { SeconetError, sleep } from '@seconet/core';
+import { SeconetError, pollUntil, sleep } from '@seconet/core';
 import type { DriverContext, ProbeContext } from '../driver.js';
 import type { HostEnv } from '../host-env.js';
 import { processStartTime } from '../journal/undo.js';
@@ -94,10 +94,7 @@ async function adopt(ctx: DriverContext, p: OvsPaths, what: string, mark: string
 async function spawnDaemon(ctx: DriverContext, p: OvsPaths, what: string, argv: readonly string[]): Promise<void> {
   const proc = ctx.runner.spawn(argv, { netns: ctx.env.hostNetns, detached: true, logFile: `${p.log}/${what}.out`, env: ovsEnv(p) });
   let startTime: string | undefined;
-  for (let i = 0; i < 40 && startTime === undefined; i++) {
-    startTime = processStartTime(proc.pid);
-    if (startTime === undefined) await sleep(5);
-  }
+  await pollUntil(() => (startTime = proc.startTime()) !== undefined, 200, 5);
   if (startTime === undefined) throw new SeconetError('COMMAND_FAILED', `${what} exited at start; see ${p.log}/${what}.out`);
   await ctx.journal.record({ type: 'process', pid: proc.pid, startTime, what });
 }
