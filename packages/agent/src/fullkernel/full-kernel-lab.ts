@@ -134,6 +134,9 @@ const LAB_DIR_RE = new RegExp(`^(${FULLKERNEL_NETNS_PREFIX}[0-9a-f]{6})-`);
  */
 export async function removeStaleFullKernelLabs(runner: Runner = new ExecRunner()): Promise<string[]> {
   const removed: string[] = [];
+  // Namespaces are listed before the directories are scanned: a lab created in between has a
+  // young directory (kept) and a namespace this list does not name, so a parallel boot is safe.
+  const list = await runner.run(['ip', 'netns', 'list']);
   const live = new Set<string>();
   for (const d of await readdir(tmpdir()).catch(() => [] as string[])) {
     const m = LAB_DIR_RE.exec(d);
@@ -159,7 +162,6 @@ export async function removeStaleFullKernelLabs(runner: Runner = new ExecRunner(
     await rm(dir, { recursive: true, force: true });
     removed.push(m[1]!);
   }
-  const list = await runner.run(['ip', 'netns', 'list']).catch(() => ({ stdout: '' }));
   for (const ns of list.stdout.split('\n').map((l) => l.split(' ')[0] ?? '')) {
     if (!new RegExp(`^${FULLKERNEL_NETNS_PREFIX}[0-9a-f]{6}$`).test(ns) || live.has(ns) || removed.includes(ns)) continue;
     await runner.run(['ip', 'netns', 'del', ns]).catch(() => undefined);

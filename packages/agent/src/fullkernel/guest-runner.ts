@@ -117,6 +117,9 @@ export class GuestRunner implements Runner {
     try {
       for (;;) {
         if (existsSync(rcFile)) break;
+        if (!existsSync(join(this.share, 'req'))) {
+          throw new CommandError('Failed', full, { exitCode: null, signal: null, stdout: '', stderr: '' }, masked, { detail: `guest ${this.name} is gone: its job share ${this.share} was removed (lab destroyed)` });
+        }
         if (opts.signal?.aborted || Date.now() > deadline) {
           await this.kill(id);
           const aborted = opts.signal?.aborted === true;

@@ -215,17 +215,13 @@ async function mountNsId(ctx: DriverContext, pid: number | 'self'): Promise<stri
   }
 }
 
-/** Whether charon answers on its vici socket (the socket file alone may be a stale one). */
-async function viciAnswers(ctx: DriverContext, uri: string): Promise<boolean> {
-  try {
-    await ctx.runner.run(['swanctl', '--stats', '--uri', uri], { timeoutMs: 5000 });
-    return true;
-  } catch (e) {
-    // Not listening yet (no socket, connection refused) or too busy to answer in time: poll on.
-    const err = e as { kind?: string; stderr?: string };
-    if (err.kind === 'TimedOut' || /connecting to .* failed/i.test(err.stderr ?? '')) return false;
-    throw e;
-  }
+/**
+ * Whether charon has opened its vici socket (`test -S`; a stale socket was removed before the
+ * start). Not `swanctl --stats`: swanctl loads its plugins first, which takes seconds under an
+ * emulated CPU.
+ */
+async function viciOpen(ctx: DriverContext, sock: string): Promise<boolean> {
+  return (await ctx.runner.run(['test', '-S', sock], { okCodes: [0, 1], timeoutMs: 10_000 })).exitCode === 0;
 }
 
 /** Starts charon in a private mount namespace whose /run is `runRoot`. */
@@ -244,10 +240,10 @@ async function startCharon(ctx: DriverContext, dir: string, runRoot: string): Pr
     const net = ctx.env.hostNetns === undefined ? [] : [`--net=/run/netns/${ctx.env.hostNetns}`];
     const logFile = join(dir, 'charon.log');
     const charon = await startDaemon(ctx, ['nsenter', mnt, ...net, CHARON], { what: `charon ${ctx.scope}`, logFile, noNetns: true, env: { STRONGSWAN_CONF: '/run/strongswan.conf' } });
-    const uri = `unix://${join(runRoot, 'charon.vici')}`;
-    const up = await pollUntil(async () => !charon.alive() || (await viciAnswers(ctx, uri)), hostWaitMs(ctx.env, 10_000), 20);
+    const sock = join(runRoot, 'charon.vici');
+    const up = await pollUntil(async () => !charon.alive() || (await viciOpen(ctx, sock)), hostWaitMs(ctx.env, 10_000), 20);
     if (!charon.alive()) throw new SeconetError('COMMAND_FAILED', `charon exited during its start: ${await logTail(logFile)}`);
-    if (!up) throw new SeconetError('COMMAND_FAILED', `charon did not answer on its vici socket within ${hostWaitMs(ctx.env, 10_000)} ms: ${await logTail(logFile)}`);
+    if (!up) throw new SeconetError('COMMAND_FAILED', `charon did not open its vici socket ${sock} within ${hostWaitMs(ctx.env, 10_000)} ms: ${await logTail(logFile)}`);
     return { pid: charon.pid, startTime: charon.startTime, digest: '' };
   } finally {
     await stopDaemon(ctx, holder);
@@ -273,7 +269,7 @@ export const ipsecTunnel: TunnelDriver = {
     return cachedProbe(KIND, async () => {
       // Installed = the files are there; the version comes from the package database, never
       // from running swanctl (which loads plugins and talks to charon: slow under emulation).
-      const swanctl = await installedTool(ctx.runner, 'swanctl', { dpkg: 'strongswan-swanctl' });
+      const swanctl = await installedTool(ctx.runner, 'swanctl', { dpkg: 'strongswan-swanctl', re: /^(?:\d+:)?(\d+(?:\.\d+)+)/ });
       const sw = swanctl.installed ? swanctl.version : undefined;
       const release = await kernelRelease(ctx);
       const missing = sw === undefined || !existsSync(CHARON) ? 'strongSwan (charon, swanctl) is not installed: apt-get install charon-systemd strongswan-swanctl libcharon-extra-plugins' : undefined;
