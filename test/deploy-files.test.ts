@@ -21,7 +21,7 @@ t.test('example configurations parse', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'seconet-deploy-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'tls'));
-  for (const f of ['ca.pem', 'agent.pem', 'agent-key.pem']) writeFileSync(join(dir, 'tls', f), 'x');
+  for (const f of ['ca.pem', 'agent.pem', 'agent-key.pem', 'revoked.txt']) writeFileSync(join(dir, 'tls', f), f === 'revoked.txt' ? '' : 'x');
   const agent = parseAgentConfig(parse(readFileSync(join(repo, 'deploy/config/agent.example.yaml'), 'utf8')), dir);
   t.equal(agent.name, 'node-a');
   t.equal(agent.prefix, 'sn01');
@@ -58,11 +58,14 @@ t.test('the role renders an agent.yaml the agent accepts', { timeout: 120_000 },
   const dir = mkdtempSync(join(tmpdir(), 'seconet-render-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'tls'));
-  for (const f of ['ca.pem', 'agent.pem', 'agent-key.pem']) writeFileSync(join(dir, 'tls', f), 'x');
+  for (const f of ['ca.pem', 'agent.pem', 'agent-key.pem', 'revoked.txt']) writeFileSync(join(dir, 'tls', f), f === 'revoked.txt' ? '' : 'x');
   const out = join(dir, 'agent.yaml');
   execFileSync('/usr/bin/ansible', ['localhost', '-c', 'local', '-m', 'ansible.builtin.template', '-a', `src=${join(repo, 'ansible/roles/seconet_agent/templates/agent.yaml.j2')} dest=${out}`, '-e', `@${join(repo, 'ansible/roles/seconet_agent/defaults/main.yml')}`, '-e', `seconet_agent_config_dir=${dir} seconet_agent_underlay_dev=eth0 seconet_agent_underlay_address=198.18.0.1 seconet_agent_host_netns=snlbx1h1`], { env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3' } });
   const cfg = parseAgentConfig(parse(readFileSync(out, 'utf8')), dir);
   t.equal(cfg.prefix, 'sn01');
   t.equal(cfg.hostNetns, 'snlbx1h1');
   t.equal(cfg.underlay.address, '198.18.0.1');
+  t.same(cfg.controllers, ['controller'], 'the agent obeys only the controller certificate');
+  t.same(cfg.allowedRanges, ['198.18.0.0/15']);
+  t.equal(cfg.tls.denyList, join(dir, 'tls', 'revoked.txt'));
 });

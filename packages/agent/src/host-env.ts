@@ -20,4 +20,9 @@ export interface HostEnv {
   readonly underlayAddress: string;
   /** MTU of the underlay device. */
   readonly underlayMtu: number;
+  /**
+   * CIDRs a request may put on this host (container networks, overlay addresses, peer routes,
+   * guarded networks). Undefined: the lab range 198.18.0.0/15 only.
+   */
+  readonly allowedRanges?: readonly string[];
 }

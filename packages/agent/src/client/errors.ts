@@ -14,6 +14,7 @@ const BY_STATUS: Partial<Record<grpc.status, ErrorCode>> = {
   [grpc.status.DEADLINE_EXCEEDED]: 'TIMEOUT',
   [grpc.status.CANCELLED]: 'CANCELLED',
   [grpc.status.NOT_FOUND]: 'NOT_FOUND',
+  [grpc.status.PERMISSION_DENIED]: 'FORBIDDEN',
 };
 
 export function codeForStatus(code: grpc.status): ErrorCode {

@@ -35,6 +35,7 @@ import { createAgentLogger } from './logger.js';
 import { loadAgentProto } from './proto.js';
 import { acquirePrefixLock, acquireStateLock } from './state-lock.js';
 import { toServiceError } from './status.js';
+import { createPeerAuthorizer } from './peer-identity.js';
 
 export interface ReconcilerDeps {
   readonly env: HostEnv;
@@ -82,8 +83,10 @@ function requireRequestId(v: string): void {
   if (!REQUEST_ID_RE.test(v)) throw invalid('request_id', `${JSON.stringify(v.slice(0, 40))}: use 1-128 letters, digits, '.', '_', ':' or '-'`);
 }
 
+type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
 /** Who called: the address and the CN of the client certificate (mTLS guarantees there is one). */
-function caller(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): { peer: string; client: string | undefined } {
+function caller(call: AnyCall): { peer: string; client: string | undefined } {
   const cn = call.getAuthContext?.()?.sslPeerCertificate?.subject?.CN;
   return { peer: call.getPeer(), client: Array.isArray(cn) ? cn.join(',') : cn };
 }
@@ -128,6 +131,12 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     'grpc.max_receive_message_length': 64 << 20,
   });
 
+  const peers = createPeerAuthorizer(config);
+  /** Every call, every time: the certificate must name an accepted controller and not be revoked. */
+  const authorize = (call: AnyCall): void => {
+    peers.authorize(call.getAuthContext?.()?.sslPeerCertificate);
+  };
+
   const ready = (): ReconcilerApi | undefined => (phase === 'serving' ? reconciler : undefined);
 
   const unary = <Req, Res>(method: string, mutating: boolean, fn: (rec: ReconcilerApi, req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> => {
@@ -136,6 +145,12 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       if (rec === undefined) return callback(unavailable(env.name, phase));
       const req = call.request as Req & { requestId?: string; scope?: string };
       const ctx = { method, requestId: req.requestId, scope: req.scope, ...caller(call) };
+      try {
+        authorize(call);
+      } catch (err) {
+        callback(toServiceError(err, log, ctx));
+        return;
+      }
       const t0 = performance.now();
       inflight++;
       log.debug({ ...ctx, request: req }, 'request');
@@ -167,6 +182,12 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       }
       const req = call.request as Req & { requestId?: string; scope?: string; runId?: string };
       const ctx = { method, requestId: req.requestId, scope: req.scope, runId: req.runId, ...caller(call) };
+      try {
+        authorize(call);
+      } catch (err) {
+        call.emit('error', toServiceError(err, log, ctx));
+        return;
+      }
       const ac = new AbortController();
       streams.add(ac);
       let cancelled = false;

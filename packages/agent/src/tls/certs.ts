@@ -25,6 +25,8 @@ export interface IssuedCert {
   readonly key: string;
   /** The CA certificate that signed it (what the peer must trust). */
   readonly ca: string;
+  /** Its serial as upper-case hex, as a deny list (agent config tls.revokedSerials) takes it. */
+  readonly serial: string;
 }
 
 export interface IssueOptions {
@@ -103,6 +105,7 @@ export async function issueCert(ca: CaFiles, opts: IssueOptions, dir: string, ru
   const cert = join(d, `${opts.name}.crt`);
   const key = join(d, `${opts.name}.key`);
   const csr = join(d, `.${opts.name}.${process.pid}.csr`);
+  const sn = serial();
   const ext = join(d, `.${opts.name}.${process.pid}.ext`);
   await newKey(runner, key);
   writeFileSync(ext, [
@@ -115,14 +118,14 @@ export async function issueCert(ca: CaFiles, opts: IssueOptions, dir: string, ru
   try {
     await runner.run(['openssl', 'req', '-new', '-key', key, '-subj', `/CN=${opts.name}`, '-out', csr]);
     await runner.run([
-      'openssl', 'x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', serial(),
+      'openssl', 'x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', sn,
       '-sha256', '-days', String(opts.days ?? 825), '-extfile', ext, '-out', cert,
     ]);
   } finally {
     rmSync(csr, { force: true });
     rmSync(ext, { force: true });
   }
-  return { name: opts.name, kind: opts.kind, cert, key, ca: ca.cert };
+  return { name: opts.name, kind: opts.kind, cert, key, ca: ca.cert, serial: sn.slice(2).toUpperCase().replace(/^0+(?=.)/, '') };
 }
 
 /**
