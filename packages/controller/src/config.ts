@@ -14,7 +14,12 @@ export interface ControllerConfig {
   readonly redis: { readonly url: string; readonly prefix: string };
   readonly store: { readonly dir: string };
   readonly agents: readonly AgentEndpointConfig[];
-  readonly api: { readonly listen: string; readonly tokenFile: string };
+  readonly api: {
+    readonly listen: string;
+    readonly tokenFile: string;
+    /** Serve the REST API over HTTPS with this certificate (`seconet certs issue --kind server`). */
+    readonly tls: { readonly cert: string; readonly key: string } | undefined;
+  };
   readonly worker: {
     readonly concurrency: number;
     readonly lockDurationMs: number;
@@ -132,7 +137,13 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
   });
 
   const api = obj(root['api'], 'api');
-  unknownKeys(api, ['listen', 'tokenFile'], 'api');
+  unknownKeys(api, ['listen', 'tokenFile', 'tls'], 'api');
+  let apiTls: { cert: string; key: string } | undefined;
+  if (api['tls'] !== undefined) {
+    const t = obj(api['tls'], 'api.tls');
+    unknownKeys(t, ['cert', 'key'], 'api.tls');
+    apiTls = { cert: path(t['cert'], 'api.tls.cert'), key: path(t['key'], 'api.tls.key') };
+  }
   const worker = obj(root['worker'], 'worker');
   unknownKeys(worker, ['concurrency', 'lockDurationMs', 'stalledIntervalMs', 'hostLockTtlMs'], 'worker');
   const engine = obj(root['engine'], 'engine');
@@ -153,7 +164,7 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
     redis: { url, prefix },
     store: { dir: path(storeRaw['dir'], 'store.dir', '/var/lib/seconet') },
     agents,
-    api: { listen: hostPort(str(api['listen'], 'api.listen', '127.0.0.1:8080'), 'api.listen'), tokenFile: path(api['tokenFile'], 'api.tokenFile', '/etc/seconet/api-token') },
+    api: { listen: hostPort(str(api['listen'], 'api.listen', '127.0.0.1:8080'), 'api.listen'), tokenFile: path(api['tokenFile'], 'api.tokenFile', '/etc/seconet/api-token'), tls: apiTls },
     worker: {
       concurrency: int(worker['concurrency'], 'worker.concurrency', 4, 1, 64),
       lockDurationMs,

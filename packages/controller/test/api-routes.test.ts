@@ -241,6 +241,16 @@ t.test('the rate limit answers 429 RATE_LIMITED, also for failed logins', async 
   t.ok(r.headers['retry-after'], 'Retry-After is set');
 });
 
+t.test('unknown URLs count against the same rate limit (no free token guessing on 404s)', async (t) => {
+  const { app } = await setup(t, { rateLimit: { max: 3, timeWindowMs: 60_000 } });
+  const codes: number[] = [];
+  for (let i = 0; i < 4; i++) codes.push((await app.inject({ method: 'GET', url: `/v9/guess-${i}`, headers: { authorization: 'Bearer wrong-token-guess-00000' } })).statusCode);
+  t.same(codes, [401, 401, 401, 429]);
+  const known = await app.inject({ method: 'GET', url: '/v1/experiments', headers: auth });
+  t.equal(known.statusCode, 429, 'one budget for known and unknown URLs');
+  t.equal(known.json().code, 'RATE_LIMITED');
+});
+
 t.test('SSE: events in order, resume after Last-Event-ID, end at a final state', async (t) => {
   const { app, service } = await setup(t);
   const e = service.add('running');

@@ -43,6 +43,8 @@ export interface ApiOptions {
   readonly version?: string;
   /** Directory of the built dashboard served at /ui/ (default: the controller's dist/ui). */
   readonly uiDir?: string;
+  /** Serve HTTPS with this certificate and key (PEM), see readApiTls. */
+  readonly https?: { readonly cert: Buffer | string; readonly key: Buffer | string };
 }
 
 /** The route groups, in the order their paths appear in the OpenAPI document. */
@@ -51,6 +53,7 @@ const ROUTE_GROUPS = [systemRoutes, experimentRoutes, resultRoutes, agentRoutes,
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(opts.logger === undefined ? { logger: false } : { loggerInstance: opts.logger }),
+    ...(opts.https === undefined ? {} : { https: { cert: opts.https.cert, key: opts.https.key, minVersion: 'TLSv1.2' as const } }),
     bodyLimit: opts.bodyLimit ?? 1 << 20,
     // Query strings stay strings and bodies stay as sent: the spec is validated by the
     // controller, which must see "2" as a string, not a coerced 2, and every unknown field.
