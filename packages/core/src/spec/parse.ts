@@ -244,11 +244,18 @@ export function parseSpec(input: string | unknown, opts: { format?: 'yaml' | 'js
     };
   }
 
-  const cells = matrix.network.length * matrix.tunnel.length * matrix.filter.length * matrix.rules.length * matrix.containers.length;
+  const setups = matrix.network.length * matrix.tunnel.length * matrix.filter.length;
+  const cells = setups * matrix.rules.length * matrix.containers.length;
   const instances = workloads.reduce((n, w) => n + instanceCount(w), 0);
-  const total = cells * instances * repetitions.max;
+  const matrixRuns = cells * instances * repetitions.max;
+  // Reference cells run too: one before the first setup and one after every `every` setups
+  // (expandMatrix's drift()), each with its fixed repetitions.
+  const refCells = options.referenceCell === undefined ? 0 : 1 + Math.floor(setups / options.referenceCell.every);
+  const refRuns = options.referenceCell === undefined ? 0 : refCells * instances * options.referenceCell.repetitions;
+  const total = matrixRuns + refRuns;
   if (total > LIMITS.totalRunsMax) {
-    fail('matrix', `the matrix expands to ${total} runs at max repetitions (${cells} cells x ${instances} workload instances x ${repetitions.max}); the limit is ${LIMITS.totalRunsMax}: shorten a list, split the experiment or lower repetitions.max`, { runs: total });
+    const refText = refRuns === 0 ? '' : ` plus ${refRuns} reference-cell runs (${refCells} reference cells x ${instances} x ${options.referenceCell!.repetitions})`;
+    fail(refRuns > 0 && matrixRuns <= LIMITS.totalRunsMax ? 'options.referenceCell' : 'matrix', `the matrix expands to ${total} runs at max repetitions (${cells} cells x ${instances} workload instances x ${repetitions.max})${refText}; the limit is ${LIMITS.totalRunsMax}: shorten a list, split the experiment, lower repetitions.max${refRuns === 0 ? '' : ' or measure the reference cell less often (options.referenceCell.every, .repetitions)'}`, { runs: total });
   }
 
   const spec: { -readonly [K in keyof ExperimentSpec]: ExperimentSpec[K] } = {
