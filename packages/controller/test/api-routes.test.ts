@@ -92,7 +92,7 @@ t.test('submit errors name the field', async (t) => {
     { what: 'YAML alias bomb', headers: { 'content-type': 'text/yaml' }, payload: 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\nname: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n', status: 400, code: 'INVALID_SPEC', field: 'body' },
     { what: 'unsupported media type', headers: { 'content-type': 'application/xml' }, payload: '<x/>', status: 415, code: 'INVALID_ARGUMENT', field: 'content-type' },
     { what: 'bad dryRun value', url: '/v1/experiments?dryRun=yes', payload: '{"name":"x"}', status: 400, code: 'INVALID_ARGUMENT', field: 'query.dryRun' },
-    { what: 'prototype poisoning', payload: '{"name":"x","__proto__":{"polluted":1}}', status: 400, code: 'INVALID_SPEC', field: 'body' },
+    { what: 'prototype poisoning', payload: '{"name":"x","__proto__":{"polluted":1}}', status: 400, code: 'INVALID_SPEC', field: '__proto__' },
   ];
   for (const c of cases) {
     const r = await app.inject({ method: 'POST', url: c.url ?? '/v1/experiments', headers: { 'content-type': 'application/json', ...auth, ...c.headers }, payload: c.payload ?? '' });

@@ -165,3 +165,14 @@ t.test('the JSON Schema compiles in the Ajv 8 fastify uses, in strict mode', asy
   t.equal(validate({ name: 'x', workloads: ['bogus'] }), false);
   t.equal(validate({ name: 'x', workloads: ['video'], matrix: { containers: [3] } }), false);
 });
+
+t.test('size in bytes, duplicate JSON keys, prototype keys, alias bombs', async (t) => {
+  const wide = `name: a\ndescription: "${'é'.repeat(600_000)}"\nworkloads: [latency-basic]\n`;
+  t.ok(wide.length < 1024 * 1024, 'fewer characters than the limit...');
+  specError(t, wide, undefined, /the spec is 1200\d+ bytes; at most 1048576/);
+  t.throws(() => parseSpec('{"name":"a","workloads":["latency-basic"],"name":"b"}', { format: 'json' }), { code: 'INVALID_SPEC', field: 'name', message: /appears twice/ });
+  t.throws(() => parseSpec('{"name":"a","workloads":[{"latency-basic":{"count":1,"count":2}}]}', { format: 'json' }), { code: 'INVALID_SPEC', field: 'workloads[0].latency-basic.count' });
+  t.equal(parseSpec('{"name":"a","workloads":["latency-basic"],"description":"\\"name\\": 1, \\"name\\""}', { format: 'json' }).name, 'a', 'keys inside strings are not keys');
+  specError(t, 'name: a\nworkloads: [latency-basic]\n__proto__: {polluted: 1}\n', '__proto__', /keys named __proto__, constructor or prototype are refused/);
+  specError(t, 'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n', undefined, /aliases expand too far/);
+});
