@@ -29,7 +29,18 @@ export interface ControllerConfig {
   readonly engine: Partial<EngineOptions>;
   readonly healthIntervalMs: number;
   readonly logLevel: string;
+  readonly limits: ServiceLimits;
 }
+
+/** What one submission may ask of the controller. */
+export interface ServiceLimits {
+  /** Refuse a spec whose estimate at max repetitions is longer (default: a week). */
+  readonly maxEstimatedSeconds: number;
+  /** Refuse a submission while this many experiments wait in the queue (default 100). */
+  readonly maxQueued: number;
+}
+
+export const DEFAULT_LIMITS: ServiceLimits = { maxEstimatedSeconds: 7 * 24 * 3600, maxQueued: 100 };
 
 type Raw = Record<string, unknown>;
 
@@ -99,7 +110,13 @@ function parseRecovery(v: unknown, f: string, path: (v: unknown, field: string, 
 /** Validates a parsed configuration document; `baseDir` anchors relative paths. */
 export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): ControllerConfig {
   const root = obj(doc, '');
-  unknownKeys(root, ['redis', 'store', 'agents', 'api', 'worker', 'engine', 'healthIntervalMs', 'logLevel'], '');
+  unknownKeys(root, ['redis', 'store', 'agents', 'api', 'worker', 'engine', 'healthIntervalMs', 'logLevel', 'limits'], '');
+  const limitsRaw = obj(root['limits'], 'limits');
+  unknownKeys(limitsRaw, ['maxEstimatedSeconds', 'maxQueued'], 'limits');
+  const limits: ServiceLimits = {
+    maxEstimatedSeconds: int(limitsRaw['maxEstimatedSeconds'], 'limits.maxEstimatedSeconds', DEFAULT_LIMITS.maxEstimatedSeconds, 60, 366 * 24 * 3600),
+    maxQueued: int(limitsRaw['maxQueued'], 'limits.maxQueued', DEFAULT_LIMITS.maxQueued, 1, 100_000),
+  };
   const path = (v: unknown, field: string, def?: string): string => {
     const p = str(v, field, def);
     return isAbsolute(p) ? p : resolve(baseDir, p);
@@ -174,6 +191,7 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
     engine: engineOut,
     healthIntervalMs: int(root['healthIntervalMs'], 'healthIntervalMs', 5000, 100, 600_000),
     logLevel: str(root['logLevel'], 'logLevel', 'info'),
+    limits,
   };
 }
 

@@ -9,7 +9,7 @@ import { assertRunnable, parseSpec, SeconetError, type CapabilityMap, type Exper
 import { connectAgent } from '@seconet/agent';
 import { underlayMtuOf, type AgentInfo } from './agents/contract.js';
 import { AgentRegistry, type ConnectFn } from './agents/registry.js';
-import type { ControllerConfig } from './config.js';
+import { DEFAULT_LIMITS, type ControllerConfig, type ServiceLimits } from './config.js';
 import { generatedSecrets, type SecretsProvider } from './configurator/host-state.js';
 import { Engine, type EngineLog } from './engine/engine.js';
 import { planExperiment, type ExperimentPlan } from './engine/plan.js';
@@ -60,6 +60,7 @@ export class ControllerServiceImpl implements ControllerService {
     private readonly engine: Engine,
     private readonly queue: ExperimentQueue,
     renderReport?: (d: ReportData) => Promise<string> | string,
+    private readonly limits: ServiceLimits = DEFAULT_LIMITS,
   ) {
     this.renderer = renderReport ?? defaultRenderReport;
   }
@@ -100,10 +101,23 @@ export class ControllerServiceImpl implements ControllerService {
     return { parsed, plan: planExperiment(parsed, id, hosts, caps, mtus.size === hosts.length ? mtus : undefined) };
   }
 
+  /** Refuses a plan whose worst-case estimate is over the configured cap, naming the estimate. */
+  private checkEstimate(plan: ExperimentPlan): void {
+    const max = this.limits.maxEstimatedSeconds;
+    if (plan.estimatedMaxSeconds <= max) return;
+    const h = (s: number): string => (s >= 86_400 ? `${(s / 86_400).toFixed(1)} days` : `${(s / 3600).toFixed(1)} h`);
+    throw new SeconetError('INVALID_SPEC', `matrix: the experiment is estimated at ${plan.estimatedMaxSeconds} s (${h(plan.estimatedMaxSeconds)}) at max repetitions (${plan.estimatedSeconds} s at min); the controller accepts at most ${max} s (${h(max)}, limits.maxEstimatedSeconds): shorten a list, lower repetitions.max or split the experiment`, { field: 'matrix', details: { estimatedSeconds: plan.estimatedSeconds, estimatedMaxSeconds: plan.estimatedMaxSeconds, limit: max } });
+  }
+
   async submit(spec: unknown): Promise<{ id: string }> {
     const name = this.parse(spec).name;
+    const queued = this.store.experimentCounts()['queued'] ?? 0;
+    if (queued >= this.limits.maxQueued) {
+      throw new SeconetError('RATE_LIMITED', `${queued} experiments are already queued (limits.maxQueued ${this.limits.maxQueued}); submit again when some have run, or cancel some`, { details: { queued, limit: this.limits.maxQueued } });
+    }
     const id = newExperimentId(name);
     const { parsed, plan } = await this.makePlan(spec, id);
+    this.checkEstimate(plan);
     assertRunnable({ runs: [...plan.runs], skipped: [...plan.skipped] });
     this.store.createExperiment(plan, parsed);
     for (const note of plan.notes) this.store.addEvent(id, 'log', { message: note });
@@ -114,6 +128,7 @@ export class ControllerServiceImpl implements ControllerService {
 
   async plan(spec: unknown): Promise<PlanResult> {
     const { plan } = await this.makePlan(spec, 'dry-run');
+    this.checkEstimate(plan);
     return { cells: plan.cells, runs: plan.runs, skipped: plan.skipped, estimatedSeconds: plan.estimatedSeconds, notes: plan.notes };
   }
 
@@ -294,7 +309,7 @@ export async function startController(config: ControllerConfig, opts: StartContr
   }
   registry.start();
   if (!opts.noWorker) queue.start();
-  const service = new ControllerServiceImpl(store, registry, engine, queue, opts.renderReport);
+  const service = new ControllerServiceImpl(store, registry, engine, queue, opts.renderReport, config.limits);
   let stopped = false;
   return {
     service,

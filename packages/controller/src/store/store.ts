@@ -189,6 +189,12 @@ export class Store {
     return e;
   }
 
+  /** Experiments per state, counted by the database (no spec or plan is read). */
+  experimentCounts(): Record<string, number> {
+    const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM experiments GROUP BY state').all() as Array<{ state: string; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
   listExperiments(): ExperimentRecord[] {
     const rows = this.db.prepare('SELECT * FROM experiments ORDER BY created_at, id').all() as ExperimentRow[];
     return rows.map((r) => this.toExperiment(r));
