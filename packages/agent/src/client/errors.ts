@@ -15,6 +15,7 @@ const BY_STATUS: Partial<Record<grpc.status, ErrorCode>> = {
   [grpc.status.CANCELLED]: 'CANCELLED',
   [grpc.status.NOT_FOUND]: 'NOT_FOUND',
   [grpc.status.PERMISSION_DENIED]: 'FORBIDDEN',
+  [grpc.status.RESOURCE_EXHAUSTED]: 'RATE_LIMITED',
 };
 
 export function codeForStatus(code: grpc.status): ErrorCode {

@@ -22,6 +22,7 @@ import type { WorkloadPair__Output } from '../gen/seconet/agent/v1/WorkloadPair.
 import { boundRaw, ToolFailure, type EngineContext, type WorkloadEngine } from './engine.js';
 import { fitPlanToMtu, resolvePlan, type WorkloadPlan } from './plan.js';
 import { sinkPorts as defaultRegistry, type PortClaim, type PortRegistry } from './port-registry.js';
+import { workloadProcesses, type ProcessBudget } from './process-budget.js';
 import { pingEngine } from './ping.js';
 import { iperf3Engine } from './iperf3.js';
 import { uperfEngine } from './uperf.js';
@@ -152,6 +153,8 @@ export function parseListeningPorts(ssOutput: string): Set<number> {
 
 export interface RunOptions {
   readonly registry?: PortRegistry;
+  /** Workload processes the agent may run at once (default: the agent-wide workloadProcesses). */
+  readonly budget?: ProcessBudget;
   readonly readyTimeoutMs?: number;
 }
 
@@ -159,7 +162,16 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
   const call = await validateCall(deps, req, signal);
   const registry = opts.registry ?? defaultRegistry;
   const owner = `${req.scope}/${req.runId || req.requestId || 'run'}`;
-  const release = registry.claim(call.claims, owner);
+  const releaseProcs = (opts.budget ?? workloadProcesses).reserve(call.pairs.length, 'pairs', deps.env.name);
+  let release: () => void;
+  try {
+    release = registry.claim(call.claims, owner);
+  } catch (e) {
+    releaseProcs();
+    throw e;
+  }
+  const spawnLimit = 2 * call.pairs.length;
+  let spawned = 0;
 
   const ac = new AbortController();
   let timedOut = false;
@@ -194,6 +206,7 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
     signal: ac.signal,
     spawn(argv: readonly string[], o: SpawnOptions): Spawned {
       if (ac.signal.aborted) throw new ToolFailure('the call was stopped before this process could start', '', timedOut ? 'TIMEOUT' : 'CANCELLED');
+      if (++spawned > spawnLimit) throw new SeconetError('INTERNAL', `workload ${call.plan.engine} tried to start process ${spawned} for ${call.pairs.length} pairs (at most ${spawnLimit}); refused`);
       const p = deps.runner.spawn(dieWithAgent(pinned(argv, call.side === 'sink' ? pins.sink : pins.source)), o);
       procs.add(p);
       return p;
@@ -210,6 +223,7 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
     signal.removeEventListener('abort', onCancel);
     await stopAll();
     release();
+    releaseProcs();
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
