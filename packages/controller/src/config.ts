@@ -164,7 +164,7 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
   const worker = obj(root['worker'], 'worker');
   unknownKeys(worker, ['concurrency', 'lockDurationMs', 'stalledIntervalMs', 'hostLockTtlMs'], 'worker');
   const engine = obj(root['engine'], 'engine');
-  unknownKeys(engine, ['retries', 'metricsIntervalMs', 'runMarginMs', 'preflight', 'cancelPollMs', 'retryDelayMs', 'agentWaitMs'], 'engine');
+  unknownKeys(engine, ['retries', 'metricsIntervalMs', 'runMarginMs', 'preflight', 'cancelPollMs', 'retryDelayMs', 'agentWaitMs', 'minFreeBytes'], 'engine');
   const engineOut: { -readonly [K in keyof EngineOptions]?: EngineOptions[K] } = {};
   if (engine['retries'] !== undefined) engineOut.retries = int(engine['retries'], 'engine.retries', 1, 0, 20);
   if (engine['metricsIntervalMs'] !== undefined) engineOut.metricsIntervalMs = int(engine['metricsIntervalMs'], 'engine.metricsIntervalMs', 1000, 100, 60_000);
@@ -172,6 +172,7 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
   if (engine['cancelPollMs'] !== undefined) engineOut.cancelPollMs = int(engine['cancelPollMs'], 'engine.cancelPollMs', 1000, 10, 60_000);
   if (engine['retryDelayMs'] !== undefined) engineOut.retryDelayMs = int(engine['retryDelayMs'], 'engine.retryDelayMs', 1000, 0, 600_000);
   if (engine['agentWaitMs'] !== undefined) engineOut.agentWaitMs = int(engine['agentWaitMs'], 'engine.agentWaitMs', 120_000, 0, 3_600_000);
+  if (engine['minFreeBytes'] !== undefined) engineOut.minFreeBytes = int(engine['minFreeBytes'], 'engine.minFreeBytes', 64 << 20, 0, Number.MAX_SAFE_INTEGER);
   if (engine['preflight'] !== undefined) {
     if (typeof engine['preflight'] !== 'boolean') throw bad('engine.preflight', 'expected true or false');
     engineOut.preflight = engine['preflight'];

@@ -9,7 +9,8 @@
 // held here, never from memory.
 
 import Database from 'better-sqlite3';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeconetError, type Cell, type ExperimentState, type HostSampleRow, type ResultRow, type RunKey, type RunState, type SkippedCell, type WorkloadInstance } from '@seconet/core';
 import type { ExperimentPlan, StoredPlan } from '../engine/plan.js';
@@ -111,6 +112,20 @@ interface CellRow {
   tunnel_variant: string; filter_variant: string; setup: string; error: string | null; wire: string;
 }
 
+/** True for the errors of a full disk: Node's ENOSPC/EDQUOT and SQLite's SQLITE_FULL. */
+export function isDiskFull(e: unknown): boolean {
+  const code = (e as { code?: unknown; details?: { errno?: unknown } } | undefined)?.code;
+  const errno = (e as { details?: { errno?: unknown } } | undefined)?.details?.errno;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL' || errno === 'ENOSPC';
+}
+
+/** A write to the store that failed: a full disk is named as such (ENOSPC), anything else keeps its cause. */
+function storeWriteError(e: unknown, dir: string, what: string): unknown {
+  if (!isDiskFull(e)) return e;
+  const code = (e as { code?: string }).code ?? 'ENOSPC';
+  return new SeconetError('UNAVAILABLE', `store: no space left on the disk of ${dir} (${code === 'SQLITE_FULL' ? 'SQLITE_FULL, ENOSPC' : code}) while writing ${what}; what was stored before is kept. Free space, then resubmit the experiment`, { cause: e, details: { errno: 'ENOSPC' } });
+}
+
 export class Store {
   /** The only connection to the database: nothing outside this class runs SQL. */
   private readonly db: Database.Database;
@@ -145,6 +160,12 @@ export class Store {
 
   get schemaVersion(): number {
     return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  /** Bytes free for this process on the store's file system. */
+  freeBytes(): number {
+    const st = statfsSync(this.dir);
+    return Number(st.bavail) * Number(st.bsize);
   }
 
   close(): void {
@@ -308,27 +329,46 @@ export class Store {
     const run = this.getRun(id);
     if (!run) throw new SeconetError('NOT_FOUND', `run ${id} does not exist`, { field: 'run' });
     if (run.state === 'succeeded') return false;
-    const dir = join(this.rawDir, run.experiment, id);
-    const files = data.raw.map((r) => ({ ...r, path: join(dir, `${r.pair.replace(/[^a-zA-Z0-9_-]/g, '_')}.txt`) }));
-    if (files.length > 0) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    for (const f of files) writeFileSync(f.path, f.text, { mode: 0o600 });
-    const stored = this.db.transaction((): boolean => {
-      const cur = this.db.prepare('SELECT state FROM runs WHERE id = ?').get(id) as { state: string };
-      if (cur.state === 'succeeded') return false;
-      for (const t of ['metrics', 'series', 'host_samples', 'raw_outputs']) this.db.prepare(`DELETE FROM ${t} WHERE run = ?`).run(id);
-      const m = this.db.prepare('INSERT OR REPLACE INTO metrics (run, pair, flow, metric, value, unit) VALUES (?, ?, ?, ?, ?, ?)');
-      for (const x of data.metrics) m.run(id, x.pair, x.flow, x.metric, x.value, x.unit);
-      const s = this.db.prepare('INSERT OR REPLACE INTO series (run, pair, name, unit, interval_s, vals) VALUES (?, ?, ?, ?, ?, ?)');
-      for (const x of data.series) s.run(id, x.pair, x.name, x.unit, x.intervalS, JSON.stringify(x.values));
-      const h = this.db.prepare('INSERT OR REPLACE INTO host_samples (run, host, ts, col, value) VALUES (?, ?, ?, ?, ?)');
-      for (const x of data.hostSamples) h.run(id, x.host, x.timestamp, x.column, x.value);
-      const r = this.db.prepare('INSERT OR REPLACE INTO raw_outputs (run, pair, path, bytes, tool, argv) VALUES (?, ?, ?, ?, ?, ?)');
-      for (const f of files) r.run(id, f.pair, f.path, Buffer.byteLength(f.text), f.tool, JSON.stringify(f.argv));
-      this.db.prepare(`UPDATE runs SET state = 'succeeded', finished_at = ?, error = NULL, provenance = ? WHERE id = ?`)
-        .run(now(), JSON.stringify(data.provenance), id);
-      return true;
-    }).immediate();
+    // Raw outputs go to a directory of this delivery only (a redelivered run never overwrites
+    // another delivery's files), named by position so two pairs can never share a file. They
+    // are written first and removed again unless the transaction that lists them commits; the
+    // files of a replaced earlier result are removed after it.
+    const dir = join(this.rawDir, run.experiment, id, randomBytes(6).toString('hex'));
+    const files = data.raw.map((r, i) => ({ ...r, path: join(dir, `${String(i).padStart(3, '0')}-${r.pair.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64)}.txt`) }));
+    let replaced: string[] = [];
+    let stored = false;
+    try {
+      if (files.length > 0) mkdirSync(dir, { recursive: true, mode: 0o700 });
+      for (const f of files) writeFileSync(f.path, f.text, { mode: 0o600, flag: 'wx' });
+      stored = this.db.transaction((): boolean => {
+        const cur = this.db.prepare('SELECT state FROM runs WHERE id = ?').get(id) as { state: string };
+        if (cur.state === 'succeeded') return false;
+        replaced = (this.db.prepare('SELECT path FROM raw_outputs WHERE run = ?').all(id) as Array<{ path: string }>).map((r) => r.path);
+        for (const t of ['metrics', 'series', 'host_samples', 'raw_outputs']) this.db.prepare(`DELETE FROM ${t} WHERE run = ?`).run(id);
+        const m = this.db.prepare('INSERT OR REPLACE INTO metrics (run, pair, flow, metric, value, unit) VALUES (?, ?, ?, ?, ?, ?)');
+        for (const x of data.metrics) m.run(id, x.pair, x.flow, x.metric, x.value, x.unit);
+        const s = this.db.prepare('INSERT OR REPLACE INTO series (run, pair, name, unit, interval_s, vals) VALUES (?, ?, ?, ?, ?, ?)');
+        for (const x of data.series) s.run(id, x.pair, x.name, x.unit, x.intervalS, JSON.stringify(x.values));
+        const h = this.db.prepare('INSERT OR REPLACE INTO host_samples (run, host, ts, col, value) VALUES (?, ?, ?, ?, ?)');
+        for (const x of data.hostSamples) h.run(id, x.host, x.timestamp, x.column, x.value);
+        const r = this.db.prepare('INSERT OR REPLACE INTO raw_outputs (run, pair, path, bytes, tool, argv) VALUES (?, ?, ?, ?, ?, ?)');
+        for (const f of files) r.run(id, f.pair, f.path, Buffer.byteLength(f.text), f.tool, JSON.stringify(f.argv));
+        this.db.prepare(`UPDATE runs SET state = 'succeeded', finished_at = ?, error = NULL, provenance = ? WHERE id = ?`)
+          .run(now(), JSON.stringify(data.provenance), id);
+        return true;
+      }).immediate();
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw storeWriteError(e, this.dir, `the result of run ${id}`);
+    }
+    if (!stored) rmSync(dir, { recursive: true, force: true });
+    else for (const p of replaced) rmSync(p, { force: true });
     return stored;
+  }
+
+  /** The raw output files the store lists for an experiment's runs. */
+  rawOutputPaths(experiment: string): string[] {
+    return (this.db.prepare('SELECT o.path FROM raw_outputs o JOIN runs r ON r.id = o.run WHERE r.experiment = ? ORDER BY o.path').all(experiment) as Array<{ path: string }>).map((r) => r.path);
   }
 
   /** Host samples of a run that failed still help diagnose it; stored without touching results. */
