@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommandError, classify } from '../runner/errors.js';
-import { maskArgv, type RunLogger, type RunOptions, type RunResult, type Runner, type SpawnOptions, type Spawned } from '../runner/runner.js';
+import { maskArgv, maskOutput, type RunLogger, type RunOptions, type RunResult, type Runner, type SpawnOptions, type Spawned } from '../runner/runner.js';
 import { toolPath } from '../runner/tools.js';
 
 function q(s: string): string {
@@ -106,7 +106,7 @@ export class GuestRunner implements Runner {
         if (opts.signal?.aborted || Date.now() > deadline) {
           await this.kill(id);
           const r = { exitCode: null, signal: null, stdout: '', stderr: `in guest ${this.name}` };
-          throw new CommandError(opts.signal?.aborted ? 'Cancelled' : 'TimedOut', full, r, masked);
+          throw new CommandError(opts.signal?.aborted ? 'Cancelled' : 'TimedOut', masked, maskOutput(r, opts.secrets));
         }
         await new Promise((res) => setTimeout(res, this.pollMs));
       }
@@ -116,7 +116,7 @@ export class GuestRunner implements Runner {
       this.log?.debug({ guest: this.name, argv: masked, exitCode, durationMs: Math.round(durationMs) }, 'guest command');
       const r = { exitCode: Number.isNaN(exitCode) ? null : exitCode, signal: null, stdout: stdout ?? '', stderr: stderr ?? '' };
       if (r.exitCode === null || !(opts.okCodes ?? [0]).includes(r.exitCode)) {
-        throw new CommandError(r.exitCode === 127 && /not found/.test(r.stderr) ? 'NotFound' : classify(r.stderr), full, r, masked);
+        throw new CommandError(r.exitCode === 127 && /not found/.test(r.stderr) ? 'NotFound' : classify(r.stderr), masked, maskOutput(r, opts.secrets));
       }
       return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, durationMs };
     } finally {
@@ -149,6 +149,6 @@ export class GuestRunner implements Runner {
   }
 
   spawn(argv: readonly string[], _opts: SpawnOptions = {}): Spawned {
-    throw new CommandError('NotSupported', argv, { exitCode: null, signal: null, stdout: '', stderr: `guest ${this.name}: spawn is not supported in a full-kernel guest; use GuestRunner.start` }, argv);
+    throw new CommandError('NotSupported', argv, { exitCode: null, signal: null, stdout: '', stderr: `guest ${this.name}: spawn is not supported in a full-kernel guest; use GuestRunner.start` });
   }
 }

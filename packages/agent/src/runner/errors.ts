@@ -14,18 +14,20 @@ export type CommandFailureKind =
 
 export class CommandError extends Error {
   readonly kind: CommandFailureKind;
+  /** The command line with secrets masked: the error may be logged or sent anywhere, so the plain argv is never kept. */
   readonly argv: readonly string[];
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly stderr: string;
   readonly stdout: string;
 
-  constructor(kind: CommandFailureKind, argv: readonly string[], r: { exitCode: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }, masked: readonly string[]) {
+  /** `masked`: the argv with secrets masked (maskArgv); `r`'s output is expected masked too. */
+  constructor(kind: CommandFailureKind, masked: readonly string[], r: { exitCode: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }) {
     const err = r.stderr.trim().split('\n').slice(-3).join(' | ');
     super(`${masked.join(' ')} failed (${kind}, exit ${r.exitCode ?? r.signal}): ${err}`);
     this.name = 'CommandError';
     this.kind = kind;
-    this.argv = argv;
+    this.argv = [...masked];
     this.exitCode = r.exitCode;
     this.signal = r.signal;
     this.stderr = r.stderr;

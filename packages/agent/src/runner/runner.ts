@@ -66,6 +66,11 @@ export interface Runner {
 
 const MAX_CAPTURE = 1 << 20;
 
+/** A command's output with the secrets masked, for errors that may travel far. */
+export function maskOutput<R extends { stdout: string; stderr: string }>(r: R, secrets: readonly string[] = []): R {
+  return secrets.length === 0 ? r : { ...r, stdout: maskArgv([r.stdout], secrets)[0]!, stderr: maskArgv([r.stderr], secrets)[0]! };
+}
+
 export function maskArgv(argv: readonly string[], secrets: readonly string[] = []): string[] {
   return argv.map((a) => secrets.reduce((s, secret) => (secret.length > 0 ? s.split(secret).join('***') : s), a));
 }
@@ -128,7 +133,7 @@ export class ExecRunner implements Runner {
       child.on('error', (e) => {
         clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
-        reject(new CommandError('NotFound', full, { exitCode: null, signal: null, stderr: String(e), stdout: '' }, masked));
+        reject(new CommandError('NotFound', masked, maskOutput({ exitCode: null, signal: null, stderr: String(e), stdout: '' }, opts.secrets)));
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
@@ -136,11 +141,11 @@ export class ExecRunner implements Runner {
         const durationMs = performance.now() - started;
         const r = { exitCode: code, signal, stdout: out.text(), stderr: err.text() };
         this.log?.debug({ argv: masked, exitCode: code, signal, durationMs: Math.round(durationMs * 10) / 10 }, 'command');
-        if (timedOut) return reject(new CommandError('TimedOut', full, r, masked));
-        if (cancelled) return reject(new CommandError('Cancelled', full, r, masked));
+        if (timedOut) return reject(new CommandError('TimedOut', masked, maskOutput(r, opts.secrets)));
+        if (cancelled) return reject(new CommandError('Cancelled', masked, maskOutput(r, opts.secrets)));
         const ok = opts.okCodes ?? [0];
         if (code === null || !ok.includes(code)) {
-          const e = new CommandError(code === null ? 'Failed' : classify(r.stderr), full, r, masked);
+          const e = new CommandError(code === null ? 'Failed' : classify(r.stderr), masked, maskOutput(r, opts.secrets));
           this.log?.debug({ argv: masked, stderr: maskArgv([r.stderr], opts.secrets)[0] }, 'command failed');
           return reject(e);
         }
