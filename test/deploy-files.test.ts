@@ -42,6 +42,17 @@ t.test('systemd units verify', async (t) => {
   }
   const agentUnit = readFileSync(join(repo, 'deploy/systemd/seconet-agent.service'), 'utf8');
   t.notMatch(agentUnit, /^(PrivateTmp|ProtectSystem|ProtectHome|PrivateMounts)=/m, 'the agent keeps the host mount namespace (its netns bind mounts must outlive restarts)');
+  t.match(agentUnit, /^NoNewPrivileges=yes$/m);
+  t.match(agentUnit, /^SystemCallFilter=@system-service /m, 'an allow-list of system calls');
+  t.match(agentUnit, /^SystemCallFilter=~@reboot /m, 'and a deny-list');
+  t.match(agentUnit, /^KillMode=process$/m, 'a restart stops the agent only, not the tunnel and OVS daemons it owns');
+  const caps = /^CapabilityBoundingSet=(.*)$/m.exec(agentUnit)?.[1]?.split(/\s+/) ?? [];
+  t.ok(caps.length > 0, 'a bounding set');
+  const ops = readFileSync(join(repo, 'docs/operations.md'), 'utf8');
+  for (const c of caps) t.match(ops, new RegExp(`\\| \`${c}\` \\|`), `${c} is explained in docs/operations.md`);
+  const service = (text: string): string[] => text.split('[Service]')[1]!.split('\n').filter((l) => /^[A-Z]/.test(l) && !l.startsWith('ExecStart='));
+  const template = readFileSync(join(repo, 'ansible/roles/seconet_agent/templates/seconet-agent.service.j2'), 'utf8');
+  t.same(service(template), service(agentUnit), 'the Ansible role renders the same hardening');
 });
 
 t.test('roles pass ansible-lint at the production profile', { timeout: 180_000 }, async (t) => {
