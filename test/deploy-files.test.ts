@@ -4,7 +4,7 @@
 
 import t from 'tap';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,28 @@ t.test('roles pass ansible-lint at the production profile', { timeout: 180_000 }
     (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, out: (e.stdout ?? '') + (e.stderr ?? '') }),
   );
   t.equal(r.code, 0, r.out.slice(-2000));
+});
+
+t.test('tasks that copy keys, tokens or passwords never print them', async (t) => {
+  const secret = /key|token|password|secret/i;
+  let checked = 0;
+  for (const role of ['seconet_agent', 'seconet_controller']) {
+    const dir = join(repo, 'ansible/roles', role, 'tasks');
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.yml'))) {
+      const tasks = (parse(readFileSync(join(dir, f), 'utf8')) ?? []) as Array<Record<string, unknown>>;
+      for (const task of tasks) {
+        const mod = ['ansible.builtin.copy', 'ansible.builtin.template', 'ansible.builtin.lineinfile', 'ansible.builtin.slurp'].find((m) => m in task);
+        if (mod === undefined) continue;
+        // Loop items named `key` (redis.conf settings) are not keys; what is copied is in the values.
+        const args = (JSON.stringify(task[mod]) + JSON.stringify(task['loop'] ?? '')).replace(/"key":|item\.key/g, '');
+        if (!secret.test(args) || /agent\.yaml|controller\.yaml/.test(args)) continue;
+        checked++;
+        t.equal(task['no_log'], true, `${role}/${f}: "${String(task['name'])}" has no_log`);
+        if (mod !== 'ansible.builtin.slurp') t.equal(task['diff'], false, `${role}/${f}: "${String(task['name'])}" shows no diff`);
+      }
+    }
+  }
+  t.ok(checked >= 5, `${checked} secret-handling tasks checked`);
 });
 
 t.test('the role renders an agent.yaml the agent accepts', { timeout: 120_000 }, async (t) => {

@@ -11,7 +11,8 @@ import type { AgentEndpointConfig, AgentRecoveryConfig } from './agents/registry
 import type { EngineOptions } from './engine/engine.js';
 
 export interface ControllerConfig {
-  readonly redis: { readonly url: string; readonly prefix: string };
+  /** passwordFile: a file holding the Redis password (AUTH), readable by the controller only. */
+  readonly redis: { readonly url: string; readonly prefix: string; readonly passwordFile: string | undefined };
   readonly store: { readonly dir: string };
   readonly agents: readonly AgentEndpointConfig[];
   readonly api: {
@@ -122,7 +123,7 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
     return isAbsolute(p) ? p : resolve(baseDir, p);
   };
   const redisRaw = typeof root['redis'] === 'string' ? { url: root['redis'] } : obj(root['redis'], 'redis');
-  unknownKeys(redisRaw, ['url', 'prefix'], 'redis');
+  unknownKeys(redisRaw, ['url', 'prefix', 'passwordFile'], 'redis');
   const url = str(redisRaw['url'], 'redis.url', 'redis://127.0.0.1:6379');
   if (!/^rediss?:\/\//.test(url)) throw bad('redis.url', `${JSON.stringify(url)} is not a redis:// or rediss:// URL`);
   const prefix = str(redisRaw['prefix'], 'redis.prefix', 'seconet');
@@ -179,7 +180,7 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
   }
   const lockDurationMs = int(worker['lockDurationMs'], 'worker.lockDurationMs', 10_000, 1000, 600_000);
   return {
-    redis: { url, prefix },
+    redis: { url, prefix, passwordFile: redisRaw['passwordFile'] === undefined ? undefined : path(redisRaw['passwordFile'], 'redis.passwordFile') },
     store: { dir: path(storeRaw['dir'], 'store.dir', '/var/lib/seconet') },
     agents,
     api: { listen: hostPort(str(api['listen'], 'api.listen', '127.0.0.1:8080'), 'api.listen'), tokenFile: path(api['tokenFile'], 'api.tokenFile', '/etc/seconet/api-token'), tls: apiTls },
@@ -194,6 +195,21 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
     logLevel: str(root['logLevel'], 'logLevel', 'info'),
     limits,
   };
+}
+
+/** The Redis password from redis.passwordFile (first line), or undefined when none is configured. */
+export function readRedisPassword(config: Pick<ControllerConfig, 'redis'>): string | undefined {
+  const file = config.redis.passwordFile;
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SeconetError('INVALID_ARGUMENT', `redis.passwordFile: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}); the controller needs it to log in to Redis`, { field: 'redis.passwordFile', cause: e });
+  }
+  const password = text.split('\n')[0]!.trim();
+  if (password === '') throw new SeconetError('INVALID_ARGUMENT', `redis.passwordFile: ${file} is empty; write the password Redis requires (requirepass) on its first line`, { field: 'redis.passwordFile' });
+  return password;
 }
 
 /** Reads and validates a YAML (or JSON) configuration file. */

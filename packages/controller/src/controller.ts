@@ -9,7 +9,7 @@ import { assertRunnable, parseSpec, SeconetError, type CapabilityMap, type Exper
 import { connectAgent } from '@seconet/agent';
 import { underlayMtuOf, type AgentInfo } from './agents/contract.js';
 import { AgentRegistry, type ConnectFn } from './agents/registry.js';
-import { DEFAULT_LIMITS, type ControllerConfig, type ServiceLimits } from './config.js';
+import { DEFAULT_LIMITS, readRedisPassword, type ControllerConfig, type ServiceLimits } from './config.js';
 import { generatedSecrets, type SecretsProvider } from './configurator/host-state.js';
 import { Engine, type EngineLog } from './engine/engine.js';
 import { planExperiment, type ExperimentPlan } from './engine/plan.js';
@@ -277,12 +277,14 @@ export class ControllerServiceImpl implements ControllerService {
 
 /** Brings the controller up: store, agents, engine, queue worker; resumes unfinished experiments. */
 export async function startController(config: ControllerConfig, opts: StartControllerOptions = {}): Promise<RunningController> {
+  const redisPassword = readRedisPassword(config);
   const store = openStore(config.store.dir);
   const registry = new AgentRegistry(config.agents, opts.connect ?? defaultConnect, { healthIntervalMs: config.healthIntervalMs, ...(opts.log ? { log: opts.log } : {}) });
   const engine = new Engine({ store, agents: registry, secrets: opts.secrets ?? generatedSecrets, options: config.engine, ...(opts.log ? { log: opts.log } : {}) });
   registry.keepScopes(() => engine.scopesInUse());
   const queue = new ExperimentQueue({
     redisUrl: config.redis.url,
+    redisPassword,
     prefix: config.redis.prefix,
     concurrency: config.worker.concurrency,
     lockDurationMs: config.worker.lockDurationMs,
