@@ -19,7 +19,7 @@ import type { ReportData } from './report/types.js';
 import { encodeBundle } from './export/bundle.js';
 import { liveHostMetrics } from './monitor/live.js';
 import type { AgentStatus, CellStatus, ControllerMetrics, ControllerService, ExperimentSummary, HostMetricsSample, PlanResult, ProgressEvent, RunStatus } from './service.js';
-import { openStore, type ExperimentRecord, type Store } from './store/store.js';
+import { openStore, type ExperimentHead, type Store } from './store/store.js';
 
 export interface StartControllerOptions {
   /** How to reach an agent (default: connectAgent over mTLS). */
@@ -132,7 +132,7 @@ export class ControllerServiceImpl implements ControllerService {
     return { cells: plan.cells, runs: plan.runs, skipped: plan.skipped, estimatedSeconds: plan.estimatedSeconds, notes: plan.notes };
   }
 
-  private summary(e: ExperimentRecord): ExperimentSummary {
+  private summary(e: ExperimentHead): ExperimentSummary {
     const current = e.state === 'running' ? this.engine.current(e.id) : undefined;
     return {
       id: e.id,
@@ -149,15 +149,15 @@ export class ControllerServiceImpl implements ControllerService {
   }
 
   async list(): Promise<ExperimentSummary[]> {
-    return this.store.listExperiments().map((e) => this.summary(e));
+    return this.store.listExperimentHeads().map((e) => this.summary(e));
   }
 
   async get(id: string): Promise<ExperimentSummary> {
-    return this.summary(this.store.requireExperiment(id));
+    return this.summary(this.store.requireExperimentHead(id));
   }
 
   async cancel(id: string): Promise<ExperimentSummary> {
-    const e = this.store.requireExperiment(id);
+    const e = this.store.requireExperimentHead(id);
     if (TERMINAL.includes(e.state)) return this.summary(e);
     this.store.requestCancel(id);
     if (e.state === 'queued') {
@@ -167,12 +167,24 @@ export class ControllerServiceImpl implements ControllerService {
     } else {
       this.engine.abort(id);
     }
-    return this.summary(this.store.requireExperiment(id));
+    return this.summary(this.store.requireExperimentHead(id));
   }
 
   async results(id: string): Promise<import('@seconet/core').ResultRow[]> {
-    this.store.requireExperiment(id);
+    this.store.experimentState(id);
     return this.store.resultRows(id);
+  }
+
+  async resultPages(id: string): Promise<AsyncIterable<readonly import('@seconet/core').ResultRow[]>> {
+    this.store.experimentState(id);
+    const pages = this.store.resultRowPages(id);
+    return (async function* () {
+      for (const page of pages) {
+        yield page;
+        // Let the event loop (the queue's lock renewals, other requests) run between pages.
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    })();
   }
 
   async report(id: string): Promise<string> {
@@ -184,7 +196,7 @@ export class ControllerServiceImpl implements ControllerService {
   }
 
   async *events(id: string, afterId: number, signal: AbortSignal): AsyncIterable<ProgressEvent> {
-    this.store.requireExperiment(id);
+    this.store.experimentState(id);
     let last = afterId;
     let wake: (() => void) | undefined;
     const off = this.store.onEvent((e) => {
@@ -200,7 +212,7 @@ export class ControllerServiceImpl implements ControllerService {
           yield e;
           if (e.type === 'state' && TERMINAL.includes(e.data['state'] as ExperimentState)) return;
         }
-        if (batch.length === 0 && TERMINAL.includes(this.store.requireExperiment(id).state)) return;
+        if (batch.length === 0 && TERMINAL.includes(this.store.experimentState(id))) return;
         // Live events wake us at once; the poll covers events written by another controller process.
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, 1000);
@@ -261,7 +273,7 @@ export class ControllerServiceImpl implements ControllerService {
 
   async metrics(): Promise<ControllerMetrics> {
     const byState: Record<string, number> = {};
-    for (const e of this.store.listExperiments()) byState[e.state] = (byState[e.state] ?? 0) + 1;
+    for (const [state, n] of Object.entries(this.store.experimentCounts())) byState[state] = n;
     const runs = this.store.runTotals();
     const agents = this.registry.status();
     return {

@@ -19,6 +19,9 @@ import type { Progress, ProgressEvent } from '../service.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { withValidity } from '../monitor/validity.js';
 
+/** An experiment without its spec and plan: what lists and counters need, read without parsing JSON documents. */
+export type ExperimentHead = Omit<ExperimentRecord, 'spec' | 'plan'>;
+
 export interface ExperimentRecord {
   readonly id: string;
   readonly name: string;
@@ -216,9 +219,43 @@ export class Store {
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
 
+  /** One experiment without spec and plan; throws NOT_FOUND naming the id. */
+  requireExperimentHead(id: string): ExperimentHead {
+    const row = this.db.prepare('SELECT id, name, hosts, state, created_at, started_at, finished_at, error, cancel_requested FROM experiments WHERE id = ?').get(id) as ExperimentRow | undefined;
+    if (!row) throw new SeconetError('NOT_FOUND', `experiment ${JSON.stringify(id)} does not exist`, { field: 'id' });
+    return this.toHead(row);
+  }
+
+  /** Every experiment without spec and plan, oldest first. */
+  listExperimentHeads(): ExperimentHead[] {
+    const rows = this.db.prepare('SELECT id, name, hosts, state, created_at, started_at, finished_at, error, cancel_requested FROM experiments ORDER BY created_at, id').all() as ExperimentRow[];
+    return rows.map((r) => this.toHead(r));
+  }
+
+  /** The state of one experiment (NOT_FOUND when there is none), without reading its documents. */
+  experimentState(id: string): ExperimentState {
+    const r = this.db.prepare('SELECT state FROM experiments WHERE id = ?').get(id) as { state: string } | undefined;
+    if (!r) throw new SeconetError('NOT_FOUND', `experiment ${JSON.stringify(id)} does not exist`, { field: 'id' });
+    return r.state as ExperimentState;
+  }
+
   listExperiments(): ExperimentRecord[] {
     const rows = this.db.prepare('SELECT * FROM experiments ORDER BY created_at, id').all() as ExperimentRow[];
     return rows.map((r) => this.toExperiment(r));
+  }
+
+  private toHead(row: ExperimentRow): ExperimentHead {
+    return {
+      id: row.id,
+      name: row.name,
+      hosts: JSON.parse(row.hosts) as string[],
+      state: row.state as ExperimentState,
+      createdAt: row.created_at,
+      startedAt: optional(row.started_at),
+      finishedAt: optional(row.finished_at),
+      error: optional(row.error),
+      cancelRequested: row.cancel_requested !== 0,
+    };
   }
 
   private toExperiment(row: ExperimentRow): ExperimentRecord {
@@ -498,44 +535,73 @@ export class Store {
 
   /** Long format: one row per run x pair x flow x metric, in run order. */
   resultRows(experiment: string): ResultRow[] {
+    const out: ResultRow[] = [];
+    for (const page of this.resultRowPages(experiment)) out.push(...page);
+    return out;
+  }
+
+  /**
+   * The same rows in pages of whole runs (validity flags need all rows of a run), read by
+   * keyset over the run order: a reader holds one page at a time, never the experiment.
+   */
+  *resultRowPages(experiment: string, runsPerPage = 200): Generator<ResultRow[]> {
     const cells = new Map(this.cells(experiment).map((c) => [c.cell.id, c]));
-    const rows = this.db.prepare(`SELECT r.id AS run, r.cell, r.repetition, r.workload_json, m.pair, m.flow, m.metric, m.value, m.unit
-      FROM runs r JOIN metrics m ON m.run = r.id WHERE r.experiment = ? AND r.state = 'succeeded'
-      ORDER BY r.ord, r.id, m.pair, m.flow, m.metric`).all(experiment) as Array<{ run: string; cell: string; repetition: number; workload_json: string; pair: string; flow: string; metric: string; value: number; unit: string }>;
+    const pageRuns = this.db.prepare(`SELECT id, ord, cell, repetition, workload_json FROM runs
+      WHERE experiment = ? AND state = 'succeeded' AND (ord > ? OR (ord = ? AND id > ?)) ORDER BY ord, id LIMIT ?`);
+    const metricsOf = this.db.prepare(`SELECT m.run, m.pair, m.flow, m.metric, m.value, m.unit FROM metrics m
+      WHERE m.run IN (SELECT value FROM json_each(?)) ORDER BY m.run, m.pair, m.flow, m.metric`);
     const wl = new Map<string, WorkloadInstance>();
-    return withValidity(rows.map((r) => {
-      let w = wl.get(r.workload_json);
-      if (!w) {
-        w = JSON.parse(r.workload_json) as WorkloadInstance;
-        wl.set(r.workload_json, w);
+    let lastOrd = -Infinity;
+    let lastId = '';
+    for (;;) {
+      const runs = pageRuns.all(experiment, lastOrd, lastOrd, lastId, runsPerPage) as Array<{ id: string; ord: number; cell: string; repetition: number; workload_json: string }>;
+      if (runs.length === 0) return;
+      lastOrd = runs.at(-1)!.ord;
+      lastId = runs.at(-1)!.id;
+      const byRun = new Map<string, Array<{ pair: string; flow: string; metric: string; value: number; unit: string }>>();
+      for (const m of metricsOf.all(JSON.stringify(runs.map((r) => r.id))) as Array<{ run: string; pair: string; flow: string; metric: string; value: number; unit: string }>) {
+        const list = byRun.get(m.run) ?? [];
+        list.push(m);
+        byRun.set(m.run, list);
       }
-      const c = cells.get(r.cell);
-      const cell = c?.cell;
-      return {
-        experiment,
-        cell: r.cell,
-        run: r.run,
-        repetition: r.repetition,
-        workload: w.id,
-        workload_kind: w.kind,
-        engine: w.engine,
-        payload: w.payload,
-        protocol: w.protocol,
-        network: cell?.network ?? '',
-        tunnel: cell?.tunnel ?? '',
-        tunnel_variant: c?.tunnelVariant ?? '',
-        filter: cell?.filter ?? '',
-        filter_variant: c?.filterVariant ?? '',
-        rules: cell?.rules ?? 0,
-        containers: cell?.containers ?? 0,
-        placement: cell?.placement ?? '',
-        pair: r.pair,
-        flow: r.flow,
-        metric: r.metric,
-        value: r.value,
-        unit: r.unit,
-      };
-    }));
+      const rows: Array<Omit<ResultRow, 'validity'>> = [];
+      for (const r of runs) {
+        let w = wl.get(r.workload_json);
+        if (!w) {
+          w = JSON.parse(r.workload_json) as WorkloadInstance;
+          wl.set(r.workload_json, w);
+        }
+        const c = cells.get(r.cell);
+        const cell = c?.cell;
+        for (const m of byRun.get(r.id) ?? []) {
+          rows.push({
+            experiment,
+            cell: r.cell,
+            run: r.id,
+            repetition: r.repetition,
+            workload: w.id,
+            workload_kind: w.kind,
+            engine: w.engine,
+            payload: w.payload,
+            protocol: w.protocol,
+            network: cell?.network ?? '',
+            tunnel: cell?.tunnel ?? '',
+            tunnel_variant: c?.tunnelVariant ?? '',
+            filter: cell?.filter ?? '',
+            filter_variant: c?.filterVariant ?? '',
+            rules: cell?.rules ?? 0,
+            containers: cell?.containers ?? 0,
+            placement: cell?.placement ?? '',
+            pair: m.pair,
+            flow: m.flow,
+            metric: m.metric,
+            value: m.value,
+            unit: m.unit,
+          });
+        }
+      }
+      yield withValidity(rows);
+    }
   }
 
   hostSamples(experiment: string): HostSampleRow[] {
