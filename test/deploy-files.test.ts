@@ -102,3 +102,14 @@ t.test('the role renders an agent.yaml the agent accepts', { timeout: 120_000 },
   t.same(cfg.allowedRanges, ['198.18.0.0/15']);
   t.equal(cfg.tls.denyList, join(dir, 'tls', 'revoked.txt'));
 });
+
+t.test('the controller role renders Redis auth and API TLS into a config the controller accepts', { timeout: 120_000 }, async (t) => {
+  if (!requireTool(t, '/usr/bin/ansible', 'rendering the role\'s templates')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'seconet-render-ctl-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'controller.yaml');
+  execFileSync('/usr/bin/ansible', ['localhost', '-c', 'local', '-m', 'ansible.builtin.template', '-a', `src=${join(repo, 'ansible/roles/seconet_controller/templates/controller.yaml.j2')} dest=${out}`, '-e', `@${join(repo, 'ansible/roles/seconet_controller/defaults/main.yml')}`, '-e', `seconet_controller_config_dir=${dir} seconet_controller_api_tls_cert=/pki/api.crt seconet_controller_api_tls_key=/pki/api.key`], { env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3' } });
+  const cfg = parseControllerConfig(parse(readFileSync(out, 'utf8')), dir);
+  t.equal(cfg.redis.passwordFile, join(dir, 'controller/redis-password'), 'the managed Redis is reached with the generated password');
+  t.same(cfg.api.tls, { cert: join(dir, 'controller/api.pem'), key: join(dir, 'controller/api-key.pem') });
+});
