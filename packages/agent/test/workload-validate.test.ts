@@ -64,6 +64,8 @@ t.test('bad requests are refused before anything starts, naming the field', asyn
     ['unknown container', { pairs: [{ sourceContainer: 'nope' }] }, 'INVALID_ARGUMENT', 'pairs[0].sourceContainer'],
     ['sink container on the sink side', { role: 'ROLE_SINK', workload: { kind: 'iperf3', engine: 'iperf3' }, pairs: [{ sinkContainer: 'zz' }] }, 'INVALID_ARGUMENT', 'pairs[0].sinkContainer'],
     ['bad address', { pairs: [{ sinkAddress: '198.19.1.300' }] }, 'INVALID_ARGUMENT', 'pairs[0].sinkAddress'],
+    ['sink outside the allowed ranges', { pairs: [{ sinkAddress: '8.8.8.8' }] }, 'FORBIDDEN', 'pairs[0].sinkAddress'],
+    ['source outside the allowed ranges', { pairs: [{ sourceAddress: '10.0.0.2' }] }, 'FORBIDDEN', 'pairs[0].sourceAddress'],
     ['bad port', { workload: { kind: 'iperf3', engine: 'iperf3' }, pairs: [{ port: 0 }] }, 'INVALID_ARGUMENT', 'pairs[0].port'],
     ['D-ITG data ports past 65535', { workload: { kind: 'tcp-100', engine: 'ditg' }, pairs: [{ port: 65500 }] }, 'INVALID_ARGUMENT', 'pairs[0].port'],
     ['duplicate pair', { pairs: [{}, {}] }, 'INVALID_ARGUMENT', 'pairs[1].pair'],

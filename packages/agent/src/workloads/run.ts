@@ -23,6 +23,7 @@ import { boundRaw, ToolFailure, type EngineContext, type WorkloadEngine } from '
 import { fitPlanToMtu, resolvePlan, type WorkloadPlan } from './plan.js';
 import { sinkPorts as defaultRegistry, type PortClaim, type PortRegistry } from './port-registry.js';
 import { workloadProcesses, type ProcessBudget } from './process-budget.js';
+import { AllowedRanges } from '../reconciler/validate.js';
 import { pingEngine } from './ping.js';
 import { iperf3Engine } from './iperf3.js';
 import { uperfEngine } from './uperf.js';
@@ -100,6 +101,7 @@ export async function validateCall(deps: WorkloadDeps, req: RunWorkloadRequest__
   if (req.pairs.length > 1000) throw bad('pairs', `${req.pairs.length} pairs; at most 1000 per call`);
 
   const seen = new Set<string>();
+  const allowed = new AllowedRanges(deps.env.allowedRanges);
   const pairs: ResolvedPair[] = req.pairs.map((pair, index) => {
     const f = `pairs[${index}]`;
     if (!PAIR_RE.test(pair.pair)) throw bad(`${f}.pair`, `${JSON.stringify(pair.pair)} is not a pair id (letters, digits, _ . -; up to 64)`);
@@ -107,6 +109,9 @@ export async function validateCall(deps: WorkloadDeps, req: RunWorkloadRequest__
     seen.add(pair.pair);
     if (!isIPv4(pair.sinkAddress)) throw bad(`${f}.sinkAddress`, `${JSON.stringify(pair.sinkAddress)} is not an IPv4 address`);
     if (pair.sourceAddress !== '' && !isIPv4(pair.sourceAddress)) throw bad(`${f}.sourceAddress`, `${JSON.stringify(pair.sourceAddress)} is not an IPv4 address`);
+    // Traffic goes only where the agent may act: a workload cannot be aimed at the Internet.
+    allowed.require(`${f}.sinkAddress`, pair.sinkAddress);
+    if (pair.sourceAddress !== '') allowed.require(`${f}.sourceAddress`, pair.sourceAddress);
     if (plan.engine !== 'ping') {
       const last = Math.max(pair.port, ...engine.sinkPorts(plan, pair));
       if (!Number.isInteger(pair.port) || pair.port < 1 || last > 65535) {
