@@ -33,7 +33,8 @@ async function ping(port: number): Promise<boolean> {
     s.once('connect', () => s.write('PING\r\n'));
     s.once('data', (b) => {
       s.destroy();
-      resolve(b.toString().startsWith('+PONG'));
+      // A Redis that requires a password answers NOAUTH: it is up all the same.
+      resolve(b.toString().startsWith('+PONG') || b.toString().startsWith('-NOAUTH'));
     });
     s.once('error', () => resolve(false));
     setTimeout(() => {
@@ -50,13 +51,14 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts redis-server; pass `t` to stop it in t.teardown. */
-export async function startRedis(t?: { teardown(fn: () => Promise<void> | void): void }): Promise<TestRedis> {
+/** Starts redis-server (with `password` as requirepass when given); pass `t` to stop it in t.teardown. */
+export async function startRedis(t?: { teardown(fn: () => Promise<void> | void): void }, opts: { readonly password?: string } = {}): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'sn-redis-'));
   const port = await freePort();
   const child = spawn('/usr/bin/redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction',
     '--save', '', '--daemonize', 'no', '--loglevel', 'warning', '--protected-mode', 'yes',
+    ...(opts.password === undefined ? [] : ['--requirepass', opts.password]),
   ], { stdio: 'ignore' });
   const pid = child.pid;
   if (pid === undefined) throw new Error('redis-server did not start');

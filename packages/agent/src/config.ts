@@ -6,8 +6,9 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { NAME_RE, PREFIX_RE, SeconetError, invalid, isIPv4 } from '@seconet/core';
+import { NAME_RE, PREFIX_RE, SeconetError, invalid, isCidr, isIPv4, parseCidr } from '@seconet/core';
 import type { HostEnv } from './host-env.js';
+import { LAB_RANGE } from './reconciler/validate.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
@@ -16,7 +17,25 @@ export interface AgentConfig {
   readonly prefix: string;
   /** host:port to listen on. */
   readonly listen: string;
-  readonly tls: { readonly ca: string; readonly cert: string; readonly key: string };
+  readonly tls: {
+    readonly ca: string;
+    readonly cert: string;
+    readonly key: string;
+    /** Serials (normalised: upper-case hex, no 0x, no leading zeros) of revoked client certificates. */
+    readonly revokedSerials: readonly string[];
+    /** A file of revoked serials, one a line ('#' comments); re-read when it changes. */
+    readonly denyList: string | undefined;
+  };
+  /**
+   * Client identities (the certificate's CN or a DNS SAN) this agent obeys. A certificate from
+   * the CA with another identity is refused with PERMISSION_DENIED.
+   */
+  readonly controllers: readonly string[];
+  /**
+   * Address ranges a request may touch (container networks, overlay addresses, peer routes,
+   * guarded networks): the lab range 198.18.0.0/15 plus what the operator lists.
+   */
+  readonly allowedRanges: readonly string[];
   readonly stateDir: string;
   readonly runDir: string;
   /** Lab only: the host's network namespace. */
@@ -30,9 +49,13 @@ export interface AgentConfig {
 export const DEFAULT_LISTEN = '0.0.0.0:7443';
 export const DEFAULT_STATE_DIR = '/var/lib/seconet/agent';
 export const DEFAULT_RUN_DIR = '/run/seconet/agent';
+/** The client certificate name `seconet certs lab` issues. */
+export const DEFAULT_CONTROLLER = 'controller';
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-const TOP_KEYS = ['name', 'prefix', 'listen', 'tls', 'stateDir', 'runDir', 'hostNetns', 'underlay', 'logLevel', 'logFile'];
+const TOP_KEYS = ['name', 'prefix', 'listen', 'tls', 'controllers', 'allowedRanges', 'stateDir', 'runDir', 'hostNetns', 'underlay', 'logLevel', 'logFile'];
+const IDENTITY_RE = /^[A-Za-z0-9*]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
+const SERIAL_RE = /^(?:0x)?[0-9A-Fa-f]{1,64}$/;
 const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
 const NETNS_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -45,6 +68,19 @@ export function parseListen(field: string, value: string): { host: string; port:
   const host = m[1]!;
   if (!host.startsWith('[') && !isIPv4(host) && !HOSTNAME_RE.test(host)) throw invalid(field, `${JSON.stringify(host)} is neither an IPv4 address nor a host name`);
   return { host, port };
+}
+
+/** A certificate serial as Node prints it (upper-case hex, no leading zeros), or undefined when it is not one. */
+export function normalizeSerial(s: string): string | undefined {
+  const t = s.trim().replace(/:/g, '');
+  if (!SERIAL_RE.test(t)) return undefined;
+  return t.replace(/^0x/i, '').toUpperCase().replace(/^0+(?=.)/, '');
+}
+
+function strList(field: string, v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw invalid(field, 'must be a list');
+  return v.map((x, i) => str(`${field}[${i}]`, x));
 }
 
 function obj(field: string, v: unknown, keys: readonly string[]): Record<string, unknown> {
@@ -97,12 +133,35 @@ export function parseAgentConfig(raw: unknown, baseDir: string): AgentConfig {
   const listen = str('listen', o['listen'], DEFAULT_LISTEN);
   parseListen('listen', listen);
 
-  const t = obj('tls', o['tls'] ?? {}, ['ca', 'cert', 'key']);
+  const t = obj('tls', o['tls'] ?? {}, ['ca', 'cert', 'key', 'revokedSerials', 'denyList']);
+  const revokedSerials = strList('tls.revokedSerials', t['revokedSerials']).map((s, i) => {
+    const n = normalizeSerial(s);
+    if (n === undefined) throw invalid(`tls.revokedSerials[${i}]`, `${JSON.stringify(s)} is not a certificate serial (hex, as \`openssl x509 -noout -serial\` prints it)`);
+    return n;
+  });
+  const denyRaw = optStr('tls.denyList', t['denyList']);
   const tls = {
     ca: readable('tls.ca', path('tls.ca', t['ca'], baseDir)),
     cert: readable('tls.cert', path('tls.cert', t['cert'], baseDir)),
     key: readable('tls.key', path('tls.key', t['key'], baseDir)),
+    revokedSerials,
+    denyList: denyRaw === undefined ? undefined : readable('tls.denyList', path('tls.denyList', denyRaw, baseDir)),
   };
+  if (tls.denyList !== undefined) readDenyList(tls.denyList);
+
+  const controllers = o['controllers'] === undefined ? [DEFAULT_CONTROLLER] : strList('controllers', o['controllers']);
+  if (controllers.length === 0) throw invalid('controllers', `list at least one client certificate name (CN or DNS SAN) to obey, e.g. [${DEFAULT_CONTROLLER}]`);
+  controllers.forEach((c, i) => {
+    if (!IDENTITY_RE.test(c)) throw invalid(`controllers[${i}]`, `${JSON.stringify(c)} is not a certificate name (letters, digits, '.', '-')`);
+  });
+  const extraRanges = strList('allowedRanges', o['allowedRanges']).map((r, i) => {
+    if (!isCidr(r)) throw invalid(`allowedRanges[${i}]`, `${JSON.stringify(r)} is not an IPv4 CIDR (expected e.g. 10.20.0.0/16)`);
+    const c = parseCidr(r);
+    if (c.network !== c.address) throw invalid(`allowedRanges[${i}]`, `${r} has host bits set; use ${c.network}/${c.prefix}`);
+    if (c.prefix < 8) throw invalid(`allowedRanges[${i}]`, `${r} is wider than /8; list the networks the lab really uses`);
+    return r;
+  });
+  const allowedRanges = [...new Set([LAB_RANGE, ...extraRanges])];
 
   const stateDir = path('stateDir', o['stateDir'], baseDir, DEFAULT_STATE_DIR);
   const runDir = path('runDir', o['runDir'], baseDir, DEFAULT_RUN_DIR);
@@ -126,7 +185,29 @@ export function parseAgentConfig(raw: unknown, baseDir: string): AgentConfig {
   const logFileRaw = optStr('logFile', o['logFile']);
   const logFile = logFileRaw === undefined ? undefined : path('logFile', logFileRaw, baseDir);
 
-  return { name, prefix, listen, tls, stateDir, runDir, hostNetns, underlay: { dev, address, mtu: mtuRaw }, logLevel, logFile };
+  return { name, prefix, listen, tls, controllers, allowedRanges, stateDir, runDir, hostNetns, underlay: { dev, address, mtu: mtuRaw }, logLevel, logFile };
+}
+
+/**
+ * Reads a deny list: one serial a line, '#' starts a comment. A malformed line is an error
+ * naming the line, never skipped: a revocation that silently does not apply is worse than none.
+ */
+export function readDenyList(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SeconetError('INVALID_ARGUMENT', `tls.denyList: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { field: 'tls.denyList', cause: e });
+  }
+  const out: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    const l = line.replace(/#.*/, '').trim();
+    if (l === '') return;
+    const n = normalizeSerial(l);
+    if (n === undefined) throw invalid('tls.denyList', `${file} line ${i + 1}: ${JSON.stringify(l.slice(0, 80))} is not a certificate serial (hex)`);
+    out.push(n);
+  });
+  return out;
 }
 
 /** Reads and validates a config file (YAML, of which JSON is a subset). */
@@ -158,5 +239,6 @@ export function hostEnvFromConfig(c: AgentConfig): HostEnv {
     underlayDev: c.underlay.dev,
     underlayAddress: c.underlay.address,
     underlayMtu: c.underlay.mtu,
+    allowedRanges: c.allowedRanges,
   };
 }

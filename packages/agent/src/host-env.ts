@@ -25,6 +25,11 @@ export interface HostEnv {
    * host whose CPU is emulated or shared. Default 1.
    */
   readonly timeScale?: number;
+  /**
+   * CIDRs a request may put on this host (container networks, overlay addresses, peer routes,
+   * guarded networks). Undefined: the lab range 198.18.0.0/15 only.
+   */
+  readonly allowedRanges?: readonly string[];
 }
 
 /** A wait of `ms` scaled to the host's speed (HostEnv.timeScale). */

@@ -164,7 +164,7 @@ t.test('tunnel overhead sets the MTU; a failing component rolls the scope back; 
       const links = await listLinks(ctx.runner, ctx.env.hostNetns);
       if (!links.has(name)) await ctx.runner.run(['ip', '-n', ctx.env.hostNetns!, 'link', 'add', name, 'type', 'veth', 'peer', 'name', `${ctx.env.prefix}fboom2`]);
       if (mode === 'fail') throw new Error('filter exploded');
-      if (mode === 'unsupported') throw new CommandError('NotSupported', ['tc'], { exitCode: 2, signal: null, stderr: 'Unknown qdisc', stdout: '' }, ['tc']);
+      if (mode === 'unsupported') throw new CommandError('NotSupported', ['tc'], { exitCode: 2, signal: null, stderr: 'Unknown qdisc', stdout: '' });
       return { changed: true, variant: 'kernel', version: 'boom 2' };
     },
     check: async () => [],

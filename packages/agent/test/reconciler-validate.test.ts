@@ -1,7 +1,7 @@
 import t from 'tap';
 import { SeconetError } from '@seconet/core';
 import type { FilterDriver, NetworkDriver, TunnelDriver } from '../src/driver.js';
-import { validateApply, isWireGuardKey, isPem, type Registries } from '../src/reconciler/validate.js';
+import { AllowedRanges, validateApply, isWireGuardKey, isPem, type Registries } from '../src/reconciler/validate.js';
 import { applyRequest, containerSpecs, tunnelSpec } from './helpers/requests.js';
 
 const stub = (kind: string) => ({ kind }) as unknown;
@@ -44,7 +44,7 @@ t.test('every bad field is named, shell metacharacters never pass', async (t) =>
     ['state.containerCidr', () => validateApply(applyRequest('s', { cidr: '198.19.1.0/24 && x', containers: [] }), reg)],
     ['state.containerCidr', () => validateApply(applyRequest('s', { cidr: '198.19.1.5/24', containers: [{ name: 'c1', address: '198.19.1.2' }] }), reg)],
     ['state.containers', () => validateApply(applyRequest('s', { containers: 0 }), reg)],
-    ['state.containers', () => validateApply(applyRequest('s', { cidr: '198.16.0.0/14', containers: containerSpecs(1025, '198.16.0.0/14') }), reg)],
+    ['state.containers', () => validateApply(applyRequest('s', { cidr: '198.18.0.0/21', containers: containerSpecs(1025, '198.18.0.0/21') }), reg)],
     ['state.containers[1].name', () => validateApply(applyRequest('s', { containers: [{ name: 'c1', address: '198.19.1.2' }, { name: 'c1', address: '198.19.1.3' }] }), reg)],
     ['state.containers[0].address', () => validateApply(applyRequest('s', { containers: [{ name: 'c1', address: '198.19.2.2' }] }), reg)],
     ['state.containers[0].address', () => validateApply(applyRequest('s', { containers: [{ name: 'c1', address: '198.19.1.1' }] }), reg)],
@@ -82,6 +82,42 @@ t.test('every bad field is named, shell metacharacters never pass', async (t) =>
   }
 });
 
+t.test('a network outside the allowed ranges is refused with the field named', async (t) => {
+  const forbidden = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof SeconetError && e.code === 'FORBIDDEN') return e.field;
+      throw e;
+    }
+    return undefined;
+  };
+  const peer = (o: { routes?: string[]; overlayAddress?: string }) => ({ name: 'h2', underlayAddress: '198.18.0.2', routes: o.routes ?? ['198.19.2.0/24'], index: 2, publicKey: WG, ...(o.overlayAddress ? { overlayAddress: o.overlayAddress } : {}) });
+  const wg = (o: { routes?: string[]; overlayAddress?: string; local?: string }) =>
+    tunnelSpec('wireguard', '198.18.0.1', [peer(o)], { secrets: { privateKey: WG, preSharedKey: '' }, ...(o.local ? { overlayAddress: o.local } : {}) });
+  const filter = (allow: Array<{ src: string; dst: string }>, guarded: string[]) => ({ kind: 'nftables', allow, extraRules: 0, guarded });
+  const cases: Array<[string, () => unknown]> = [
+    ['state.tunnel.peers[0].routes[0]', () => validateApply(applyRequest('s', { tunnel: wg({ routes: ['0.0.0.0/0'] }) }), reg)],
+    ['state.tunnel.peers[0].routes[1]', () => validateApply(applyRequest('s', { tunnel: wg({ routes: ['198.19.2.0/24', '198.16.0.0/14'] }) }), reg)],
+    ['state.containerCidr', () => validateApply(applyRequest('s', { cidr: '10.0.0.0/8', containers: [{ name: 'c1', address: '10.0.0.2' }] }), reg)],
+    ['state.tunnel.overlayAddress', () => validateApply(applyRequest('s', { tunnel: wg({ local: '192.168.1.1/24' }) }), reg)],
+    ['state.tunnel.peers[0].overlayAddress', () => validateApply(applyRequest('s', { tunnel: wg({ overlayAddress: '8.8.8.8' }) }), reg)],
+    ['state.filter.guarded[0]', () => validateApply(applyRequest('s', { filter: filter([], ['0.0.0.0/0']) }), reg)],
+    ['state.filter.allow[0].dst', () => validateApply(applyRequest('s', { filter: filter([{ src: '198.19.1.2', dst: '1.1.1.1' }], []) }), reg)],
+  ];
+  for (const [field, fn] of cases) t.equal(forbidden(fn), field, `refuses ${field}`);
+  try {
+    validateApply(applyRequest('s', { tunnel: wg({ routes: ['0.0.0.0/0'] }) }), reg);
+  } catch (e) {
+    t.match((e as Error).message, /^state\.tunnel\.peers\[0\]\.routes\[0\]: 0\.0\.0\.0\/0 is outside the address ranges this agent may touch \(198\.18\.0\.0\/15\); add the range to the agent config's allowedRanges/);
+  }
+  const wider = new AllowedRanges(['198.18.0.0/15', '10.20.0.0/16']);
+  const v = validateApply(applyRequest('s', { cidr: '10.20.1.0/24', containers: [{ name: 'c1', address: '10.20.1.2' }], tunnel: wg({ routes: ['10.20.2.0/24'] }) }), reg, wider);
+  t.equal(v.state.containerCidr, '10.20.1.0/24', 'a range the operator lists is accepted');
+  t.equal(forbidden(() => validateApply(applyRequest('s', { cidr: '10.0.0.0/8', containers: [{ name: 'c1', address: '10.0.0.2' }] }), reg, wider)), 'state.containerCidr', 'a network wider than the listed range is not');
+  t.equal(forbidden(() => validateApply(applyRequest('s', { tunnel: wg({ routes: ['198.19.2.0/24'] }) }), reg)), undefined, 'the lab range passes by default');
+});
+
 t.test('key formats', async (t) => {
   t.ok(isWireGuardKey(WG));
   t.notOk(isWireGuardKey(WG.slice(1)));
@@ -104,6 +140,7 @@ t.test('the reconciler validates every request before it runs a command', async 
   const env = { name: 'h1', prefix: 'snab', hostNetns: 'snlbxh1', stateDir: join(dir, 'state'), runDir: join(dir, 'run'), bpffs: join(dir, 'bpf'), underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
   const rec = await createReconciler({ env, runner, log: silentLogger(), registries: reg });
   await t.rejects(rec.apply(applyRequest('s', { containers: [{ name: 'c1', address: '198.19.1.2; reboot' }] })), { code: 'INVALID_ARGUMENT', field: 'state.containers[0].address' });
+  await t.rejects(rec.apply(applyRequest('s', { cidr: '10.0.0.0/8', containers: [{ name: 'c1', address: '10.0.0.2' }] })), { code: 'FORBIDDEN', field: 'state.containerCidr' });
   await t.rejects(rec.teardown({ requestId: 'r', scope: 'x y' }), { code: 'INVALID_ARGUMENT', field: 'scope' });
   await t.rejects(rec.check({ scope: '$(id)' }), { code: 'INVALID_ARGUMENT', field: 'scope' });
   await t.rejects(rec.gc({ requestId: 'r', keepScopes: ['ok', 'not ok'] }), { code: 'INVALID_ARGUMENT', field: 'keepScopes[1]' });

@@ -43,6 +43,21 @@ t.test('agent config file', async (t) => {
     t.match(d, { listen: '0.0.0.0:7443', stateDir: '/var/lib/seconet/agent', runDir: '/run/seconet/agent', hostNetns: undefined, logLevel: 'info', underlay: { mtu: 1500 } });
   });
 
+  t.test('trust: controllers, allowed ranges and revoked serials', async (t) => {
+    const d = parseAgentConfig(base, dir);
+    t.same(d.controllers, ['controller'], 'the lab controller certificate name by default');
+    t.same(d.allowedRanges, ['198.18.0.0/15'], 'the lab range by default');
+    t.same(hostEnvFromConfig(d).allowedRanges, ['198.18.0.0/15']);
+    t.same(d.tls.revokedSerials, []);
+    const list = join(dir, 'deny.txt');
+    writeFileSync(list, '');
+    const e = parseAgentConfig({ ...base, controllers: ['controller-2'], allowedRanges: ['10.20.0.0/16'], tls: { ...base.tls, revokedSerials: ['0x0aB1', '3C:4D'], denyList: list } }, dir);
+    t.same(e.controllers, ['controller-2']);
+    t.same(e.allowedRanges, ['198.18.0.0/15', '10.20.0.0/16'], 'operator ranges come on top of the lab range');
+    t.same(e.tls.revokedSerials, ['AB1', '3C4D'], 'serials are normalised as Node prints them');
+    t.equal(e.tls.denyList, list);
+  });
+
   t.test('JSON works too', async (t) => {
     const file = join(dir, 'agent.json');
     writeFileSync(file, JSON.stringify({ ...base, stateDir: '/tmp/x/state', runDir: '/tmp/x/run' }));
@@ -67,6 +82,14 @@ t.test('agent config file', async (t) => {
       ['runDir', { stateDir: '/tmp/same', runDir: '/tmp/same' }],
       ['stateDirr', { stateDirr: '/tmp/typo' }],
       ['runDir', { runDir: '/run/seconet/agent.h1' }],
+      ['controllers', { controllers: [] }],
+      ['controllers', { controllers: 'controller' }],
+      ['controllers[1]', { controllers: ['controller', 'ctl; id'] }],
+      ['allowedRanges[0]', { allowedRanges: ['10.0.0.0'] }],
+      ['allowedRanges[0]', { allowedRanges: ['10.20.0.1/16'] }],
+      ['allowedRanges[0]', { allowedRanges: ['0.0.0.0/0'] }],
+      ['tls.revokedSerials[0]', { tls: { ...base.tls, revokedSerials: ['zz'] } }],
+      ['tls.denyList', { tls: { ...base.tls, denyList: join(dir, 'missing.txt') } }],
     ];
     for (const [field, patch] of cases) {
       t.throws(() => parseAgentConfig({ ...base, ...patch }, dir), { name: 'SeconetError', code: 'INVALID_ARGUMENT', field }, `${field}: ${JSON.stringify(patch)}`);

@@ -56,3 +56,53 @@ t.test('bad names and SANs are INVALID_ARGUMENT naming the field, before anythin
   await t.rejects(issueCert(ca, { name: 'h1', kind: 'peer' as 'server' }, join(dir, 'x')), { code: 'INVALID_ARGUMENT', field: 'kind' });
   await t.rejects(createLabPki(join(dir, 'lab'), ['h1', 'controller']), { code: 'INVALID_ARGUMENT', field: 'agents[1]' });
 });
+
+t.test('an existing CA key is never overwritten and no output follows a symlink', async (t) => {
+  const { readFileSync, symlinkSync, writeFileSync, existsSync } = await import('node:fs');
+  const dir = tmp(t);
+  const ca = await createCa(join(dir, 'ca'));
+  const before = readFileSync(ca.key, 'utf8');
+  await t.rejects(createCa(join(dir, 'ca')), { code: 'CONFLICT', field: 'out', message: /ca\.key already exists; refusing to overwrite a CA key/ });
+  t.equal(readFileSync(ca.key, 'utf8'), before, 'the CA key is untouched');
+
+  const victim = join(dir, 'victim.txt');
+  writeFileSync(victim, 'precious\n');
+  const out = join(dir, 'out');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(out);
+  symlinkSync(victim, join(out, 'h1.key'));
+  await t.rejects(issueCert(ca, { name: 'h1', kind: 'server' }, out), { code: 'INVALID_ARGUMENT', field: 'out', message: /symbolic link; refusing to write through it/ });
+  symlinkSync(victim, join(out, 'h2.crt'));
+  await t.rejects(issueCert(ca, { name: 'h2', kind: 'server' }, out), { code: 'INVALID_ARGUMENT', message: /h2\.crt is a symbolic link/ });
+  t.equal(readFileSync(victim, 'utf8'), 'precious\n', 'the link target is untouched');
+
+  const ca2 = join(dir, 'ca2');
+  mkdirSync(ca2);
+  symlinkSync(victim, join(ca2, 'ca.key'));
+  await t.rejects(createCa(ca2), { code: 'CONFLICT' });
+  t.equal(readFileSync(victim, 'utf8'), 'precious\n');
+  t.notOk(existsSync(join(ca2, 'ca.crt')), 'nothing was written');
+});
+
+t.test('an issued certificate reports the serial a deny list takes', async (t) => {
+  const dir = tmp(t);
+  const ca = await createCa(join(dir, 'ca'));
+  const c = await issueCert(ca, { name: 'controller-2', kind: 'client' }, join(dir, 'c'));
+  const s = (await runner.run(['openssl', 'x509', '-in', c.cert, '-noout', '-serial'])).stdout.trim().replace(/^serial=/, '').replace(/^0+/, '');
+  t.equal(c.serial, s);
+  const { certificateSerial, revokeSerial } = await import('../src/tls/deny-list.js');
+  const { readDenyList } = await import('../src/config.js');
+  t.equal(certificateSerial(c.cert), c.serial);
+  const list = join(dir, 'revoked.txt');
+  t.same(revokeSerial(list, c.cert), { serial: c.serial, added: true }, 'by certificate file');
+  t.same(revokeSerial(list, `0x${c.serial.toLowerCase()}`), { serial: c.serial, added: false }, 'listed once');
+  t.same(revokeSerial(list, 'ab:01'), { serial: 'AB01', added: true }, 'by serial');
+  t.same(readDenyList(list), [c.serial, 'AB01']);
+  t.throws(() => revokeSerial(list, 'not-a-serial'), { code: 'INVALID_ARGUMENT', field: 'serial' });
+  const { symlinkSync, writeFileSync, readFileSync } = await import('node:fs');
+  const victim = join(dir, 'victim');
+  writeFileSync(victim, 'x\n');
+  symlinkSync(victim, join(dir, 'link.txt'));
+  t.throws(() => revokeSerial(join(dir, 'link.txt'), 'AB02'), { code: 'INVALID_ARGUMENT', field: 'denyList' });
+  t.equal(readFileSync(victim, 'utf8'), 'x\n');
+});

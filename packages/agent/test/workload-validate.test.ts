@@ -64,6 +64,8 @@ t.test('bad requests are refused before anything starts, naming the field', asyn
     ['unknown container', { pairs: [{ sourceContainer: 'nope' }] }, 'INVALID_ARGUMENT', 'pairs[0].sourceContainer'],
     ['sink container on the sink side', { role: 'ROLE_SINK', workload: { kind: 'iperf3', engine: 'iperf3' }, pairs: [{ sinkContainer: 'zz' }] }, 'INVALID_ARGUMENT', 'pairs[0].sinkContainer'],
     ['bad address', { pairs: [{ sinkAddress: '198.19.1.300' }] }, 'INVALID_ARGUMENT', 'pairs[0].sinkAddress'],
+    ['sink outside the allowed ranges', { pairs: [{ sinkAddress: '8.8.8.8' }] }, 'FORBIDDEN', 'pairs[0].sinkAddress'],
+    ['source outside the allowed ranges', { pairs: [{ sourceAddress: '10.0.0.2' }] }, 'FORBIDDEN', 'pairs[0].sourceAddress'],
     ['bad port', { workload: { kind: 'iperf3', engine: 'iperf3' }, pairs: [{ port: 0 }] }, 'INVALID_ARGUMENT', 'pairs[0].port'],
     ['D-ITG data ports past 65535', { workload: { kind: 'tcp-100', engine: 'ditg' }, pairs: [{ port: 65500 }] }, 'INVALID_ARGUMENT', 'pairs[0].port'],
     ['duplicate pair', { pairs: [{}, {}] }, 'INVALID_ARGUMENT', 'pairs[1].pair'],
@@ -222,4 +224,26 @@ t.test('sink with ping needs no process: ready at once, ends on cancel', async (
   await done;
   t.same(events.map((e) => Object.keys(e)[0]), ['ready']);
   t.same(events[0]!.ready!.pairs, ['p0']);
+});
+
+t.test('a call cannot take the agent past its workload process budget', async (t) => {
+  const { ProcessBudget } = await import('../src/workloads/process-budget.js');
+  const budget = new ProcessBudget(2);
+  const d = deps();
+  const three = req({ pairs: [{ pair: 'p0' }, { pair: 'p1' }, { pair: 'p2' }] });
+  await t.rejects(runWorkloadCall(d.deps, three, () => undefined, signal, { budget }), { code: 'RATE_LIMITED', field: 'pairs', message: /needs 3 workload processes and agent h1 already runs 0 of at most 2/ });
+  t.equal(d.runner.calls.filter((c) => c.spawned).length, 0, 'nothing spawned');
+
+  const ac = new AbortController();
+  let ready!: () => void;
+  const isReady = new Promise<void>((r) => (ready = r));
+  const holding = runWorkloadCall(d.deps, req({ role: 'ROLE_SINK', pairs: [{ pair: 'p0' }, { pair: 'p1' }] }), (e) => {
+    if (e.ready) ready();
+  }, ac.signal, { budget });
+  await isReady;
+  t.equal(budget.inUse, 2, 'a running call holds one process per pair');
+  await t.rejects(runWorkloadCall(d.deps, req(), () => undefined, signal, { budget }), { code: 'RATE_LIMITED', message: /already runs 2 of at most 2/ });
+  ac.abort();
+  await holding;
+  t.equal(budget.inUse, 0, 'released when the call ends');
 });

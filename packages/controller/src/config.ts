@@ -11,10 +11,16 @@ import type { AgentEndpointConfig, AgentRecoveryConfig } from './agents/registry
 import type { EngineOptions } from './engine/engine.js';
 
 export interface ControllerConfig {
-  readonly redis: { readonly url: string; readonly prefix: string };
+  /** passwordFile: a file holding the Redis password (AUTH), readable by the controller only. */
+  readonly redis: { readonly url: string; readonly prefix: string; readonly passwordFile: string | undefined };
   readonly store: { readonly dir: string };
   readonly agents: readonly AgentEndpointConfig[];
-  readonly api: { readonly listen: string; readonly tokenFile: string };
+  readonly api: {
+    readonly listen: string;
+    readonly tokenFile: string;
+    /** Serve the REST API over HTTPS with this certificate (`seconet certs issue --kind server`). */
+    readonly tls: { readonly cert: string; readonly key: string } | undefined;
+  };
   readonly worker: {
     readonly concurrency: number;
     readonly lockDurationMs: number;
@@ -24,7 +30,18 @@ export interface ControllerConfig {
   readonly engine: Partial<EngineOptions>;
   readonly healthIntervalMs: number;
   readonly logLevel: string;
+  readonly limits: ServiceLimits;
 }
+
+/** What one submission may ask of the controller. */
+export interface ServiceLimits {
+  /** Refuse a spec whose estimate at max repetitions is longer (default: a week). */
+  readonly maxEstimatedSeconds: number;
+  /** Refuse a submission while this many experiments wait in the queue (default 100). */
+  readonly maxQueued: number;
+}
+
+export const DEFAULT_LIMITS: ServiceLimits = { maxEstimatedSeconds: 7 * 24 * 3600, maxQueued: 100 };
 
 type Raw = Record<string, unknown>;
 
@@ -94,13 +111,19 @@ function parseRecovery(v: unknown, f: string, path: (v: unknown, field: string, 
 /** Validates a parsed configuration document; `baseDir` anchors relative paths. */
 export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): ControllerConfig {
   const root = obj(doc, '');
-  unknownKeys(root, ['redis', 'store', 'agents', 'api', 'worker', 'engine', 'healthIntervalMs', 'logLevel'], '');
+  unknownKeys(root, ['redis', 'store', 'agents', 'api', 'worker', 'engine', 'healthIntervalMs', 'logLevel', 'limits'], '');
+  const limitsRaw = obj(root['limits'], 'limits');
+  unknownKeys(limitsRaw, ['maxEstimatedSeconds', 'maxQueued'], 'limits');
+  const limits: ServiceLimits = {
+    maxEstimatedSeconds: int(limitsRaw['maxEstimatedSeconds'], 'limits.maxEstimatedSeconds', DEFAULT_LIMITS.maxEstimatedSeconds, 60, 366 * 24 * 3600),
+    maxQueued: int(limitsRaw['maxQueued'], 'limits.maxQueued', DEFAULT_LIMITS.maxQueued, 1, 100_000),
+  };
   const path = (v: unknown, field: string, def?: string): string => {
     const p = str(v, field, def);
     return isAbsolute(p) ? p : resolve(baseDir, p);
   };
   const redisRaw = typeof root['redis'] === 'string' ? { url: root['redis'] } : obj(root['redis'], 'redis');
-  unknownKeys(redisRaw, ['url', 'prefix'], 'redis');
+  unknownKeys(redisRaw, ['url', 'prefix', 'passwordFile'], 'redis');
   const url = str(redisRaw['url'], 'redis.url', 'redis://127.0.0.1:6379');
   if (!/^rediss?:\/\//.test(url)) throw bad('redis.url', `${JSON.stringify(url)} is not a redis:// or rediss:// URL`);
   const prefix = str(redisRaw['prefix'], 'redis.prefix', 'seconet');
@@ -132,11 +155,17 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
   });
 
   const api = obj(root['api'], 'api');
-  unknownKeys(api, ['listen', 'tokenFile'], 'api');
+  unknownKeys(api, ['listen', 'tokenFile', 'tls'], 'api');
+  let apiTls: { cert: string; key: string } | undefined;
+  if (api['tls'] !== undefined) {
+    const t = obj(api['tls'], 'api.tls');
+    unknownKeys(t, ['cert', 'key'], 'api.tls');
+    apiTls = { cert: path(t['cert'], 'api.tls.cert'), key: path(t['key'], 'api.tls.key') };
+  }
   const worker = obj(root['worker'], 'worker');
   unknownKeys(worker, ['concurrency', 'lockDurationMs', 'stalledIntervalMs', 'hostLockTtlMs'], 'worker');
   const engine = obj(root['engine'], 'engine');
-  unknownKeys(engine, ['retries', 'metricsIntervalMs', 'runMarginMs', 'preflight', 'cancelPollMs', 'retryDelayMs', 'agentWaitMs'], 'engine');
+  unknownKeys(engine, ['retries', 'metricsIntervalMs', 'runMarginMs', 'preflight', 'cancelPollMs', 'retryDelayMs', 'agentWaitMs', 'minFreeBytes'], 'engine');
   const engineOut: { -readonly [K in keyof EngineOptions]?: EngineOptions[K] } = {};
   if (engine['retries'] !== undefined) engineOut.retries = int(engine['retries'], 'engine.retries', 1, 0, 20);
   if (engine['metricsIntervalMs'] !== undefined) engineOut.metricsIntervalMs = int(engine['metricsIntervalMs'], 'engine.metricsIntervalMs', 1000, 100, 60_000);
@@ -144,16 +173,17 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
   if (engine['cancelPollMs'] !== undefined) engineOut.cancelPollMs = int(engine['cancelPollMs'], 'engine.cancelPollMs', 1000, 10, 60_000);
   if (engine['retryDelayMs'] !== undefined) engineOut.retryDelayMs = int(engine['retryDelayMs'], 'engine.retryDelayMs', 1000, 0, 600_000);
   if (engine['agentWaitMs'] !== undefined) engineOut.agentWaitMs = int(engine['agentWaitMs'], 'engine.agentWaitMs', 120_000, 0, 3_600_000);
+  if (engine['minFreeBytes'] !== undefined) engineOut.minFreeBytes = int(engine['minFreeBytes'], 'engine.minFreeBytes', 64 << 20, 0, Number.MAX_SAFE_INTEGER);
   if (engine['preflight'] !== undefined) {
     if (typeof engine['preflight'] !== 'boolean') throw bad('engine.preflight', 'expected true or false');
     engineOut.preflight = engine['preflight'];
   }
   const lockDurationMs = int(worker['lockDurationMs'], 'worker.lockDurationMs', 10_000, 1000, 600_000);
   return {
-    redis: { url, prefix },
+    redis: { url, prefix, passwordFile: redisRaw['passwordFile'] === undefined ? undefined : path(redisRaw['passwordFile'], 'redis.passwordFile') },
     store: { dir: path(storeRaw['dir'], 'store.dir', '/var/lib/seconet') },
     agents,
-    api: { listen: hostPort(str(api['listen'], 'api.listen', '127.0.0.1:8080'), 'api.listen'), tokenFile: path(api['tokenFile'], 'api.tokenFile', '/etc/seconet/api-token') },
+    api: { listen: hostPort(str(api['listen'], 'api.listen', '127.0.0.1:8080'), 'api.listen'), tokenFile: path(api['tokenFile'], 'api.tokenFile', '/etc/seconet/api-token'), tls: apiTls },
     worker: {
       concurrency: int(worker['concurrency'], 'worker.concurrency', 4, 1, 64),
       lockDurationMs,
@@ -163,7 +193,23 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
     engine: engineOut,
     healthIntervalMs: int(root['healthIntervalMs'], 'healthIntervalMs', 5000, 100, 600_000),
     logLevel: str(root['logLevel'], 'logLevel', 'info'),
+    limits,
   };
+}
+
+/** The Redis password from redis.passwordFile (first line), or undefined when none is configured. */
+export function readRedisPassword(config: Pick<ControllerConfig, 'redis'>): string | undefined {
+  const file = config.redis.passwordFile;
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SeconetError('INVALID_ARGUMENT', `redis.passwordFile: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}); the controller needs it to log in to Redis`, { field: 'redis.passwordFile', cause: e });
+  }
+  const password = text.split('\n')[0]!.trim();
+  if (password === '') throw new SeconetError('INVALID_ARGUMENT', `redis.passwordFile: ${file} is empty; write the password Redis requires (requirepass) on its first line`, { field: 'redis.passwordFile' });
+  return password;
 }
 
 /** Reads and validates a YAML (or JSON) configuration file. */

@@ -9,7 +9,7 @@ import { assertRunnable, parseSpec, SeconetError, type CapabilityMap, type Exper
 import { connectAgent } from '@seconet/agent';
 import { underlayMtuOf, type AgentInfo } from './agents/contract.js';
 import { AgentRegistry, type ConnectFn } from './agents/registry.js';
-import type { ControllerConfig } from './config.js';
+import { DEFAULT_LIMITS, readRedisPassword, type ControllerConfig, type ServiceLimits } from './config.js';
 import { generatedSecrets, type SecretsProvider } from './configurator/host-state.js';
 import { Engine, type EngineLog } from './engine/engine.js';
 import { planExperiment, type ExperimentPlan } from './engine/plan.js';
@@ -19,7 +19,7 @@ import type { ReportData } from './report/types.js';
 import { encodeBundle } from './export/bundle.js';
 import { liveHostMetrics } from './monitor/live.js';
 import type { AgentStatus, CellStatus, ControllerMetrics, ControllerService, ExperimentSummary, HostMetricsSample, PlanResult, ProgressEvent, RunStatus } from './service.js';
-import { openStore, type ExperimentRecord, type Store } from './store/store.js';
+import { openStore, type ExperimentHead, type Store } from './store/store.js';
 
 export interface StartControllerOptions {
   /** How to reach an agent (default: connectAgent over mTLS). */
@@ -60,6 +60,7 @@ export class ControllerServiceImpl implements ControllerService {
     private readonly engine: Engine,
     private readonly queue: ExperimentQueue,
     renderReport?: (d: ReportData) => Promise<string> | string,
+    private readonly limits: ServiceLimits = DEFAULT_LIMITS,
   ) {
     this.renderer = renderReport ?? defaultRenderReport;
   }
@@ -100,10 +101,23 @@ export class ControllerServiceImpl implements ControllerService {
     return { parsed, plan: planExperiment(parsed, id, hosts, caps, mtus.size === hosts.length ? mtus : undefined) };
   }
 
+  /** Refuses a plan whose worst-case estimate is over the configured cap, naming the estimate. */
+  private checkEstimate(plan: ExperimentPlan): void {
+    const max = this.limits.maxEstimatedSeconds;
+    if (plan.estimatedMaxSeconds <= max) return;
+    const h = (s: number): string => (s >= 86_400 ? `${(s / 86_400).toFixed(1)} days` : `${(s / 3600).toFixed(1)} h`);
+    throw new SeconetError('INVALID_SPEC', `matrix: the experiment is estimated at ${plan.estimatedMaxSeconds} s (${h(plan.estimatedMaxSeconds)}) at max repetitions (${plan.estimatedSeconds} s at min); the controller accepts at most ${max} s (${h(max)}, limits.maxEstimatedSeconds): shorten a list, lower repetitions.max or split the experiment`, { field: 'matrix', details: { estimatedSeconds: plan.estimatedSeconds, estimatedMaxSeconds: plan.estimatedMaxSeconds, limit: max } });
+  }
+
   async submit(spec: unknown): Promise<{ id: string }> {
     const name = this.parse(spec).name;
+    const queued = this.store.experimentCounts()['queued'] ?? 0;
+    if (queued >= this.limits.maxQueued) {
+      throw new SeconetError('RATE_LIMITED', `${queued} experiments are already queued (limits.maxQueued ${this.limits.maxQueued}); submit again when some have run, or cancel some`, { details: { queued, limit: this.limits.maxQueued } });
+    }
     const id = newExperimentId(name);
     const { parsed, plan } = await this.makePlan(spec, id);
+    this.checkEstimate(plan);
     assertRunnable({ runs: [...plan.runs], skipped: [...plan.skipped] });
     this.store.createExperiment(plan, parsed);
     for (const note of plan.notes) this.store.addEvent(id, 'log', { message: note });
@@ -114,10 +128,11 @@ export class ControllerServiceImpl implements ControllerService {
 
   async plan(spec: unknown): Promise<PlanResult> {
     const { plan } = await this.makePlan(spec, 'dry-run');
+    this.checkEstimate(plan);
     return { cells: plan.cells, runs: plan.runs, skipped: plan.skipped, estimatedSeconds: plan.estimatedSeconds, notes: plan.notes };
   }
 
-  private summary(e: ExperimentRecord): ExperimentSummary {
+  private summary(e: ExperimentHead): ExperimentSummary {
     const current = e.state === 'running' ? this.engine.current(e.id) : undefined;
     return {
       id: e.id,
@@ -134,15 +149,15 @@ export class ControllerServiceImpl implements ControllerService {
   }
 
   async list(): Promise<ExperimentSummary[]> {
-    return this.store.listExperiments().map((e) => this.summary(e));
+    return this.store.listExperimentHeads().map((e) => this.summary(e));
   }
 
   async get(id: string): Promise<ExperimentSummary> {
-    return this.summary(this.store.requireExperiment(id));
+    return this.summary(this.store.requireExperimentHead(id));
   }
 
   async cancel(id: string): Promise<ExperimentSummary> {
-    const e = this.store.requireExperiment(id);
+    const e = this.store.requireExperimentHead(id);
     if (TERMINAL.includes(e.state)) return this.summary(e);
     this.store.requestCancel(id);
     if (e.state === 'queued') {
@@ -152,12 +167,24 @@ export class ControllerServiceImpl implements ControllerService {
     } else {
       this.engine.abort(id);
     }
-    return this.summary(this.store.requireExperiment(id));
+    return this.summary(this.store.requireExperimentHead(id));
   }
 
   async results(id: string): Promise<import('@seconet/core').ResultRow[]> {
-    this.store.requireExperiment(id);
+    this.store.experimentState(id);
     return this.store.resultRows(id);
+  }
+
+  async resultPages(id: string): Promise<AsyncIterable<readonly import('@seconet/core').ResultRow[]>> {
+    this.store.experimentState(id);
+    const pages = this.store.resultRowPages(id);
+    return (async function* () {
+      for (const page of pages) {
+        yield page;
+        // Let the event loop (the queue's lock renewals, other requests) run between pages.
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    })();
   }
 
   async report(id: string): Promise<string> {
@@ -169,7 +196,7 @@ export class ControllerServiceImpl implements ControllerService {
   }
 
   async *events(id: string, afterId: number, signal: AbortSignal): AsyncIterable<ProgressEvent> {
-    this.store.requireExperiment(id);
+    this.store.experimentState(id);
     let last = afterId;
     let wake: (() => void) | undefined;
     const off = this.store.onEvent((e) => {
@@ -185,7 +212,7 @@ export class ControllerServiceImpl implements ControllerService {
           yield e;
           if (e.type === 'state' && TERMINAL.includes(e.data['state'] as ExperimentState)) return;
         }
-        if (batch.length === 0 && TERMINAL.includes(this.store.requireExperiment(id).state)) return;
+        if (batch.length === 0 && TERMINAL.includes(this.store.experimentState(id))) return;
         // Live events wake us at once; the poll covers events written by another controller process.
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, 1000);
@@ -246,7 +273,7 @@ export class ControllerServiceImpl implements ControllerService {
 
   async metrics(): Promise<ControllerMetrics> {
     const byState: Record<string, number> = {};
-    for (const e of this.store.listExperiments()) byState[e.state] = (byState[e.state] ?? 0) + 1;
+    for (const [state, n] of Object.entries(this.store.experimentCounts())) byState[state] = n;
     const runs = this.store.runTotals();
     const agents = this.registry.status();
     return {
@@ -262,12 +289,14 @@ export class ControllerServiceImpl implements ControllerService {
 
 /** Brings the controller up: store, agents, engine, queue worker; resumes unfinished experiments. */
 export async function startController(config: ControllerConfig, opts: StartControllerOptions = {}): Promise<RunningController> {
+  const redisPassword = readRedisPassword(config);
   const store = openStore(config.store.dir);
   const registry = new AgentRegistry(config.agents, opts.connect ?? defaultConnect, { healthIntervalMs: config.healthIntervalMs, ...(opts.log ? { log: opts.log } : {}) });
   const engine = new Engine({ store, agents: registry, secrets: opts.secrets ?? generatedSecrets, options: config.engine, ...(opts.log ? { log: opts.log } : {}) });
   registry.keepScopes(() => engine.scopesInUse());
   const queue = new ExperimentQueue({
     redisUrl: config.redis.url,
+    redisPassword,
     prefix: config.redis.prefix,
     concurrency: config.worker.concurrency,
     lockDurationMs: config.worker.lockDurationMs,
@@ -294,7 +323,7 @@ export async function startController(config: ControllerConfig, opts: StartContr
   }
   registry.start();
   if (!opts.noWorker) queue.start();
-  const service = new ControllerServiceImpl(store, registry, engine, queue, opts.renderReport);
+  const service = new ControllerServiceImpl(store, registry, engine, queue, opts.renderReport, config.limits);
   let stopped = false;
   return {
     service,

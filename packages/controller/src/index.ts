@@ -1,6 +1,7 @@
 export type * from './service.js';
 export type * from './report/types.js';
 export { buildApi, parseYamlSpec, type ApiOptions } from './api/build-api.js';
+export { plaintextApiWarning, readApiTls } from './api/listen.js';
 export { readTokenFile, TokenSet } from './api/auth.js';
 export { startController, ControllerServiceImpl, newExperimentId, defaultConnect, type StartControllerOptions, type RunningController } from './controller.js';
 export { loadControllerConfig, parseControllerConfig, type ControllerConfig } from './config.js';

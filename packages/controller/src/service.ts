@@ -123,6 +123,11 @@ export interface ControllerService {
   /** Cancels; finished runs stay. Throws NOT_FOUND. */
   cancel(id: string): Promise<ExperimentSummary>;
   results(id: string): Promise<ResultRow[]>;
+  /**
+   * The same rows in pages, for streaming answers. Throws NOT_FOUND before the first page.
+   * Optional: the API falls back to results().
+   */
+  resultPages?(id: string): Promise<AsyncIterable<readonly ResultRow[]>>;
   /** The self-contained HTML report (also while running). */
   report(id: string): Promise<string>;
   agents(): Promise<AgentStatus[]>;

@@ -92,7 +92,7 @@ t.test('submit errors name the field', async (t) => {
     { what: 'YAML alias bomb', headers: { 'content-type': 'text/yaml' }, payload: 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\nname: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n', status: 400, code: 'INVALID_SPEC', field: 'body' },
     { what: 'unsupported media type', headers: { 'content-type': 'application/xml' }, payload: '<x/>', status: 415, code: 'INVALID_ARGUMENT', field: 'content-type' },
     { what: 'bad dryRun value', url: '/v1/experiments?dryRun=yes', payload: '{"name":"x"}', status: 400, code: 'INVALID_ARGUMENT', field: 'query.dryRun' },
-    { what: 'prototype poisoning', payload: '{"name":"x","__proto__":{"polluted":1}}', status: 400, code: 'INVALID_SPEC', field: 'body' },
+    { what: 'prototype poisoning', payload: '{"name":"x","__proto__":{"polluted":1}}', status: 400, code: 'INVALID_SPEC', field: '__proto__' },
   ];
   for (const c of cases) {
     const r = await app.inject({ method: 'POST', url: c.url ?? '/v1/experiments', headers: { 'content-type': 'application/json', ...auth, ...c.headers }, payload: c.payload ?? '' });
@@ -239,6 +239,16 @@ t.test('the rate limit answers 429 RATE_LIMITED, also for failed logins', async 
   t.equal(r.statusCode, 429);
   t.equal(r.json().code, 'RATE_LIMITED');
   t.ok(r.headers['retry-after'], 'Retry-After is set');
+});
+
+t.test('unknown URLs count against the same rate limit (no free token guessing on 404s)', async (t) => {
+  const { app } = await setup(t, { rateLimit: { max: 3, timeWindowMs: 60_000 } });
+  const codes: number[] = [];
+  for (let i = 0; i < 4; i++) codes.push((await app.inject({ method: 'GET', url: `/v9/guess-${i}`, headers: { authorization: 'Bearer wrong-token-guess-00000' } })).statusCode);
+  t.same(codes, [401, 401, 401, 429]);
+  const known = await app.inject({ method: 'GET', url: '/v1/experiments', headers: auth });
+  t.equal(known.statusCode, 429, 'one budget for known and unknown URLs');
+  t.equal(known.json().code, 'RATE_LIMITED');
 });
 
 t.test('SSE: events in order, resume after Last-Event-ID, end at a final state', async (t) => {

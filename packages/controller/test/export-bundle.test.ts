@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { stat, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -18,6 +18,7 @@ t.test('bundle -> readBundle -> the same report', async (t) => {
   const bytes = await readFile(file);
   t.same([bytes[0], bytes[1]], [0x1f, 0x8b], 'gzip');
   t.same(await readdir(dir), [`exp${BUNDLE_SUFFIX}`], 'no temporary file left');
+  t.equal((await stat(file)).mode & 0o777, 0o600, 'the bundle is 0600 like the rest of the data directory');
   const back = await readBundle(file);
   t.same(back.rawOutputs, raw);
   t.equal(back.decisions.at(-1)!.relHalfWidth, Infinity, 'non-finite numbers survive');

@@ -20,6 +20,8 @@ export interface FakeBehaviour {
   hang?: boolean;
   /** The underlay capture reports the pre-flight marker in clear (a tunnel leaking plaintext). */
   wireLeak?: boolean;
+  /** Pad each pair's raw output to this many bytes (to fill a small store disk). */
+  rawBytes?: number;
 }
 
 export interface Call {
@@ -149,7 +151,7 @@ export class FakeAgent implements AgentLink {
           pair: p.pair,
           metrics: [{ name: metric, value: v, unit: metric === 'rtt_avg' ? 'ms' : 'bit/s', flow: '' }, { name: 'loss', value: 0, unit: '%', flow: '' }],
           series: metric === 'rtt_avg' ? [{ name: 'rtt', unit: 'ms', values: [v, v], intervalS: 0 }] : [],
-          tool: req.workload.engine, toolVersion: '1.0', rawOutput: `raw ${req.runId} ${p.pair}`, startedAt: 1, endedAt: 2, argv: [req.workload.engine, p.sinkAddress],
+          tool: req.workload.engine, toolVersion: '1.0', rawOutput: `raw ${req.runId} ${p.pair}`.padEnd(this.behaviour.rawBytes ?? 0, '.'), startedAt: 1, endedAt: 2, argv: [req.workload.engine, p.sinkAddress],
         },
       };
     }

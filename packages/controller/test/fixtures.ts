@@ -28,6 +28,6 @@ export function plan(id: string, over: { cells?: Cell[]; workloads?: WorkloadIns
   }
   return {
     id, name: spec.name, hosts: over.hosts ?? ['h1', 'h2'], placement: 'multi-host', spec, cells, skipped: [],
-    workloads: Object.fromEntries(cells.map((c) => [c.id, workloads])), repetitions, runs, estimatedSeconds: 1, notes: [],
+    workloads: Object.fromEntries(cells.map((c) => [c.id, workloads])), repetitions, runs, estimatedSeconds: 1, estimatedMaxSeconds: 1, notes: [],
   };
 }

@@ -30,6 +30,7 @@ export const ErrorCodes = {
   UNSUPPORTED: { http: 422, grpc: 'FAILED_PRECONDITION', exit: 2, description: 'The request is well formed but asks for something no host can do (an impossible matrix, a building block no agent offers).' },
   MISSING_TOOL: { http: 422, grpc: 'FAILED_PRECONDITION', exit: 3, description: 'A tool or kernel feature the request needs is missing on the host; the message says which and how to install it.' },
   UNAUTHORIZED: { http: 401, grpc: 'UNAUTHENTICATED', exit: 4, description: 'No bearer token, or a wrong one.' },
+  FORBIDDEN: { http: 403, grpc: 'PERMISSION_DENIED', exit: 14, description: 'The caller is known but not allowed: an agent refused the controller\'s certificate (not among its `controllers`, or revoked) or an address outside its `allowedRanges`.' },
   NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', exit: 5, description: 'No such experiment, agent or object.' },
   CONFLICT: { http: 409, grpc: 'ABORTED', exit: 6, description: 'Another operation holds the same scope or experiment; try again when it ends.' },
   RATE_LIMITED: { http: 429, grpc: 'RESOURCE_EXHAUSTED', exit: 7, description: 'Too many requests; retry after the time the response names.' },

@@ -112,6 +112,21 @@ t.test('total runs are bounded', async (t) => {
   specError(t, big, 'matrix', new RegExp(`expands to \\d+ runs at max repetitions.*limit is ${LIMITS.totalRunsMax}`));
 });
 
+t.test('reference-cell runs count against the run limit', async (t) => {
+  // 180 setups x 1 size x 10 instances x 1 repetition = 1800 matrix runs, but a reference cell
+  // after every setup with 100 repetitions adds 181 x 10 x 100 = 181,000 runs.
+  const spec = {
+    name: 'ref-bomb',
+    matrix: { network: ['bridge', 'ovs', 'routing', 'bpf'], tunnel: ['none', 'ipip', 'gre', 'vxlan', 'geneve', 'ipsec', 'wireguard', 'openvpn', 'tinc'], filter: ['none', 'iptables', 'nftables', 'ovs', 'bpf'], rules: [0], containers: [2] },
+    workloads: [{ 'throughput-basic': { payload: [64, 128, 256, 512, 653, 1000, 1200, 1300, 1370, 1400] } }],
+    repetitions: { min: 1, max: 1 },
+    options: { referenceCell: { network: 'bridge', tunnel: 'none', filter: 'none', every: 1, repetitions: 100 } },
+  };
+  specError(t, spec, 'options.referenceCell', /expands to 182800 runs .* plus 181000 reference-cell runs \(181 reference cells x 10 x 100\); the limit is 100000/);
+  const ok = parseSpec({ ...spec, options: { referenceCell: { ...spec.options.referenceCell, every: 10, repetitions: 10 } } } as unknown as string);
+  t.equal(ok.options.referenceCell?.every, 10, 'a reference cell measured less often fits');
+});
+
 t.test('syntax errors name the line', async (t) => {
   specError(t, EXAMPLE.replace('tunnel: [', 'tunnel: ]'), undefined, /not valid YAML at line 6, column \d+/);
   specError(t, EXAMPLE.replace('ciRelWidth: 0.05}', 'ciRelWidth: 0.05, min: 4}'), undefined, /line 13.*unique/);
@@ -149,4 +164,15 @@ t.test('the JSON Schema compiles in the Ajv 8 fastify uses, in strict mode', asy
   t.equal(validate(JSON.parse(JSON.stringify({ name: 'x', workloads: ['latency-basic', { 'throughput-basic': { payload: [64, 653] } }] }))), true, 'shorthands');
   t.equal(validate({ name: 'x', workloads: ['bogus'] }), false);
   t.equal(validate({ name: 'x', workloads: ['video'], matrix: { containers: [3] } }), false);
+});
+
+t.test('size in bytes, duplicate JSON keys, prototype keys, alias bombs', async (t) => {
+  const wide = `name: a\ndescription: "${'é'.repeat(600_000)}"\nworkloads: [latency-basic]\n`;
+  t.ok(wide.length < 1024 * 1024, 'fewer characters than the limit...');
+  specError(t, wide, undefined, /the spec is 1200\d+ bytes; at most 1048576/);
+  t.throws(() => parseSpec('{"name":"a","workloads":["latency-basic"],"name":"b"}', { format: 'json' }), { code: 'INVALID_SPEC', field: 'name', message: /appears twice/ });
+  t.throws(() => parseSpec('{"name":"a","workloads":[{"latency-basic":{"count":1,"count":2}}]}', { format: 'json' }), { code: 'INVALID_SPEC', field: 'workloads[0].latency-basic.count' });
+  t.equal(parseSpec('{"name":"a","workloads":["latency-basic"],"description":"\\"name\\": 1, \\"name\\""}', { format: 'json' }).name, 'a', 'keys inside strings are not keys');
+  specError(t, 'name: a\nworkloads: [latency-basic]\n__proto__: {polluted: 1}\n', '__proto__', /keys named __proto__, constructor or prototype are refused/);
+  specError(t, 'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n', undefined, /aliases expand too far/);
 });

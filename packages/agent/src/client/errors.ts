@@ -14,6 +14,8 @@ const BY_STATUS: Partial<Record<grpc.status, ErrorCode>> = {
   [grpc.status.DEADLINE_EXCEEDED]: 'TIMEOUT',
   [grpc.status.CANCELLED]: 'CANCELLED',
   [grpc.status.NOT_FOUND]: 'NOT_FOUND',
+  [grpc.status.PERMISSION_DENIED]: 'FORBIDDEN',
+  [grpc.status.RESOURCE_EXHAUSTED]: 'RATE_LIMITED',
 };
 
 export function codeForStatus(code: grpc.status): ErrorCode {

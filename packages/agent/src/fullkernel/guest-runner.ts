@@ -20,7 +20,7 @@ import { sleep } from '@seconet/core';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommandError, classify } from '../runner/errors.js';
-import { maskArgv, type RunLogger, type RunOptions, type RunResult, type Runner, type SpawnOptions, type Spawned } from '../runner/runner.js';
+import { maskArgv, maskOutput, type RunLogger, type RunOptions, type RunResult, type Runner, type SpawnOptions, type Spawned } from '../runner/runner.js';
 import { toolPath } from '../runner/tools.js';
 
 function q(s: string): string {
@@ -118,14 +118,14 @@ export class GuestRunner implements Runner {
       for (;;) {
         if (existsSync(rcFile)) break;
         if (!existsSync(join(this.share, 'req'))) {
-          throw new CommandError('Failed', full, { exitCode: null, signal: null, stdout: '', stderr: '' }, masked, { detail: `guest ${this.name} is gone: its job share ${this.share} was removed (lab destroyed)` });
+          throw new CommandError('Failed', masked, { exitCode: null, signal: null, stdout: '', stderr: '' }, { detail: `guest ${this.name} is gone: its job share ${this.share} was removed (lab destroyed)` });
         }
         if (opts.signal?.aborted || Date.now() > deadline) {
           await this.kill(id);
           const aborted = opts.signal?.aborted === true;
           const r = { exitCode: null, signal: null, stdout: '', stderr: '' };
           const detail = aborted ? `aborted in guest ${this.name}` : `timed out after ${timeoutMs} ms in guest ${this.name} (time scale ${this.timeScale.toFixed(1)})`;
-          throw new CommandError(aborted ? 'Cancelled' : 'TimedOut', full, r, masked, { detail });
+          throw new CommandError(aborted ? 'Cancelled' : 'TimedOut', masked, r, { detail });
         }
         await sleep(this.pollMs);
       }
@@ -135,7 +135,7 @@ export class GuestRunner implements Runner {
       this.log?.debug({ guest: this.name, argv: masked, exitCode, durationMs: Math.round(durationMs) }, 'guest command');
       const r = { exitCode: Number.isNaN(exitCode) ? null : exitCode, signal: null, stdout: stdout ?? '', stderr: stderr ?? '' };
       if (r.exitCode === null || !(opts.okCodes ?? [0]).includes(r.exitCode)) {
-        throw new CommandError(r.exitCode === 127 && /not found/.test(r.stderr) ? 'NotFound' : classify(r.stderr), full, r, masked);
+        throw new CommandError(r.exitCode === 127 && /not found/.test(r.stderr) ? 'NotFound' : classify(r.stderr), masked, maskOutput(r, opts.secrets));
       }
       return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, durationMs };
     } finally {
@@ -168,6 +168,6 @@ export class GuestRunner implements Runner {
   }
 
   spawn(argv: readonly string[], _opts: SpawnOptions = {}): Spawned {
-    throw new CommandError('NotSupported', argv, { exitCode: null, signal: null, stdout: '', stderr: `guest ${this.name}: spawn is not supported in a full-kernel guest; use GuestRunner.start` }, argv);
+    throw new CommandError('NotSupported', argv, { exitCode: null, signal: null, stdout: '', stderr: `guest ${this.name}: spawn is not supported in a full-kernel guest; use GuestRunner.start` });
   }
 }

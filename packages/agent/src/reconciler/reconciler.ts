@@ -45,7 +45,7 @@ import { componentDigests, digestOf, sanitizeState, type Component } from './dig
 import { toSeconetError } from './errors.js';
 import { findOrphans } from './orphans.js';
 import type { ReconcilerApi } from './types.js';
-import { LIMITS, validateApply, validateScope, type Registries } from './validate.js';
+import { AllowedRanges, LIMITS, validateApply, validateScope, type Registries } from './validate.js';
 
 export interface CreateReconcilerOptions {
   readonly env: HostEnv;
@@ -93,6 +93,7 @@ class Reconciler implements ReconcilerApi {
   private readonly runner: Runner;
   private readonly log: Logger;
   private readonly reg: Registries;
+  private readonly allowed: AllowedRanges;
   private readonly journal: Journal;
   private readonly locks = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
@@ -109,6 +110,7 @@ class Reconciler implements ReconcilerApi {
       tunnel: opts.registries?.tunnel ?? TUNNEL_DRIVERS,
       filter: opts.registries?.filter ?? FILTER_DRIVERS,
     };
+    this.allowed = new AllowedRanges(opts.env.allowedRanges);
     this.journal = new Journal(opts.env.stateDir);
   }
 
@@ -149,7 +151,7 @@ class Reconciler implements ReconcilerApi {
   // Apply
 
   async apply(req: ApplyRequest__Output): Promise<ApplyResponse> {
-    const v = validateApply(req, this.reg);
+    const v = validateApply(req, this.reg, this.allowed);
     return this.guarded(v.scope, () => this.doApply(v.scope, v.state, v.tunnel, v.filter, req.requestId));
   }
 

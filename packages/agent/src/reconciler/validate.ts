@@ -5,12 +5,15 @@
 // field path (`state.tunnel.peers[1].underlayAddress`) and what to do. Kinds are checked
 // against the agent's driver registries, which are open sets.
 
-import { CONTAINER_NAME_RE, NAME_RE, OPENVPN_STATIC_KEY_RE, cidrContains, invalid, ipToInt, isCidr, isIPv4, nthHost, parseCidr, requireName } from '@seconet/core';
+import { CONTAINER_NAME_RE, NAME_RE, OPENVPN_STATIC_KEY_RE, SeconetError, cidrContains, invalid, ipToInt, isCidr, isIPv4, nthHost, parseCidr, requireName } from '@seconet/core';
 import type { FilterDriver, NetworkDriver, TunnelDriver } from '../driver.js';
 import type { ApplyRequest__Output } from '../gen/seconet/agent/v1/ApplyRequest.js';
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
 import type { HostState__Output } from '../gen/seconet/agent/v1/HostState.js';
 import type { TunnelSpec__Output } from '../gen/seconet/agent/v1/TunnelSpec.js';
+
+/** The lab range every agent may use (RFC 2544's benchmarking block). */
+export const LAB_RANGE = '198.18.0.0/15';
 
 export interface Registries {
   readonly network: ReadonlyMap<string, NetworkDriver>;
@@ -70,6 +73,42 @@ function cidr(field: string, v: string, requireNetwork: boolean): string {
   return v;
 }
 
+/**
+ * The address ranges a request may touch. A network outside them is refused with the field
+ * named: an agent must not be talked into routing 0.0.0.0/0 through a tunnel or claiming
+ * 10.0.0.0/8 for containers, whoever holds a controller certificate.
+ */
+export class AllowedRanges {
+  private readonly ranges: ReadonlyArray<{ first: number; last: number }>;
+  constructor(readonly cidrs: readonly string[] = [LAB_RANGE]) {
+    this.ranges = cidrs.map((c) => {
+      const p = parseCidr(c);
+      const first = ipToInt(p.network);
+      return { first, last: first + 2 ** (32 - p.prefix) - 1 };
+    });
+  }
+
+  private inside(first: number, last: number): boolean {
+    return this.ranges.some((r) => first >= r.first && last <= r.last);
+  }
+
+  /** `v` is a CIDR (its whole network) or an address. */
+  require(field: string, v: string): void {
+    let first: number;
+    let last: number;
+    if (v.includes('/')) {
+      const p = parseCidr(v);
+      first = ipToInt(p.network);
+      last = first + 2 ** (32 - p.prefix) - 1;
+    } else {
+      first = last = ipToInt(v);
+    }
+    if (!this.inside(first, last)) {
+      throw new SeconetError('FORBIDDEN', `${field}: ${v} is outside the address ranges this agent may touch (${this.cidrs.join(', ')}); add the range to the agent config's allowedRanges if it is really meant`, { field });
+    }
+  }
+}
+
 function intIn(field: string, v: number, min: number, max: number, what = ''): number {
   if (!Number.isInteger(v) || v < min || v > max) throw invalid(field, `${show(v)} is out of range ${min}..${max}${what}`);
   return v;
@@ -84,13 +123,16 @@ function kind<T>(field: string, v: string, reg: ReadonlyMap<string, T>, what: st
   return d;
 }
 
-function checkTunnel(t: TunnelSpec__Output, reg: Registries): TunnelSpec__Output | undefined {
+function checkTunnel(t: TunnelSpec__Output, reg: Registries, allowed: AllowedRanges): TunnelSpec__Output | undefined {
   const k = t.kind === '' ? 'none' : t.kind;
   if (k === 'none' && t.peers.length === 0) return undefined;
   kind('state.tunnel.kind', k, reg.tunnel, 'tunnel kind');
   if (t.cipher !== '' && !CIPHER_RE.test(t.cipher)) throw invalid('state.tunnel.cipher', `${show(t.cipher)} is not a cipher name (letters, digits, '-', '_')`);
   ipv4('state.tunnel.localAddress', t.localAddress);
-  if (t.overlayAddress !== '') cidr('state.tunnel.overlayAddress', t.overlayAddress, false);
+  if (t.overlayAddress !== '') {
+    cidr('state.tunnel.overlayAddress', t.overlayAddress, false);
+    allowed.require('state.tunnel.overlayAddress', t.overlayAddress);
+  }
   if (t.port !== 0) intIn('state.tunnel.port', t.port, 1, 65535, ' (0 for the default)');
   intIn('state.tunnel.vni', t.vni, 0, 0xffffff);
   if (t.peers.length > LIMITS.peers.max) throw invalid('state.tunnel.peers', `${t.peers.length} peers; at most ${LIMITS.peers.max}`);
@@ -104,9 +146,15 @@ function checkTunnel(t: TunnelSpec__Output, reg: Registries): TunnelSpec__Output
     ipv4(`${f}.underlayAddress`, p.underlayAddress);
     if (underlays.has(p.underlayAddress)) throw invalid(`${f}.underlayAddress`, `${p.underlayAddress} is used by this host or another peer`);
     underlays.add(p.underlayAddress);
-    if (p.overlayAddress !== '') ipv4(`${f}.overlayAddress`, p.overlayAddress);
+    if (p.overlayAddress !== '') {
+      ipv4(`${f}.overlayAddress`, p.overlayAddress);
+      allowed.require(`${f}.overlayAddress`, p.overlayAddress);
+    }
     if (p.routes.length > LIMITS.routes.max) throw invalid(`${f}.routes`, `${p.routes.length} routes; at most ${LIMITS.routes.max}`);
-    for (const [r, route] of p.routes.entries()) cidr(`${f}.routes[${r}]`, route, true);
+    for (const [r, route] of p.routes.entries()) {
+      cidr(`${f}.routes[${r}]`, route, true);
+      allowed.require(`${f}.routes[${r}]`, route);
+    }
     if (p.index !== 0) intIn(`${f}.index`, p.index, 1, 254);
     if (k === 'wireguard' && !isWireGuardKey(p.publicKey)) throw invalid(`${f}.publicKey`, 'a WireGuard public key is 32 bytes in base64 (44 characters, as `wg pubkey` prints it)');
     if (k === 'tinc' && !isPem(p.publicKey, 'PUBLIC')) throw invalid(`${f}.publicKey`, 'a tinc public key is an RSA public key in PEM');
@@ -126,7 +174,7 @@ function checkTunnel(t: TunnelSpec__Output, reg: Registries): TunnelSpec__Output
   return { ...t, kind: k };
 }
 
-function checkFilter(f: FilterSpec__Output, reg: Registries): FilterSpec__Output | undefined {
+function checkFilter(f: FilterSpec__Output, reg: Registries, allowed: AllowedRanges): FilterSpec__Output | undefined {
   const k = f.kind === '' ? 'none' : f.kind;
   intIn('state.filter.extraRules', f.extraRules, LIMITS.extraRules.min, LIMITS.extraRules.max);
   if (k === 'none') return undefined;
@@ -135,14 +183,22 @@ function checkFilter(f: FilterSpec__Output, reg: Registries): FilterSpec__Output
   for (const [i, p] of f.allow.entries()) {
     ipv4(`state.filter.allow[${i}].src`, p.src);
     ipv4(`state.filter.allow[${i}].dst`, p.dst);
+    allowed.require(`state.filter.allow[${i}].src`, p.src);
+    allowed.require(`state.filter.allow[${i}].dst`, p.dst);
   }
   if (f.guarded.length > LIMITS.guarded.max) throw invalid('state.filter.guarded', `${f.guarded.length} networks; at most ${LIMITS.guarded.max}`);
-  for (const [i, g] of f.guarded.entries()) cidr(`state.filter.guarded[${i}]`, g, true);
+  for (const [i, g] of f.guarded.entries()) {
+    cidr(`state.filter.guarded[${i}]`, g, true);
+    allowed.require(`state.filter.guarded[${i}]`, g);
+  }
   return { ...f, kind: k };
 }
 
-/** Validates an Apply request; throws SeconetError('INVALID_ARGUMENT') naming the first bad field. */
-export function validateApply(req: ApplyRequest__Output, reg: Registries): ValidatedApply {
+/**
+ * Validates an Apply request; throws SeconetError('INVALID_ARGUMENT') naming the first bad
+ * field, or FORBIDDEN naming a network outside `allowed`.
+ */
+export function validateApply(req: ApplyRequest__Output, reg: Registries, allowed: AllowedRanges = new AllowedRanges()): ValidatedApply {
   if (req.requestId !== '' && !REQUEST_ID_RE.test(req.requestId)) throw invalid('requestId', `${show(req.requestId)}: use 1-128 letters, digits, '.', '_', ':' or '-'`);
   const scope = validateScope(req.scope);
   const s = req.state;
@@ -151,6 +207,7 @@ export function validateApply(req: ApplyRequest__Output, reg: Registries): Valid
   cidr('state.containerCidr', s.containerCidr, true);
   const net = parseCidr(s.containerCidr);
   if (net.prefix < 8 || net.prefix > 30) throw invalid('state.containerCidr', `/${net.prefix} is out of range /8../30`);
+  allowed.require('state.containerCidr', s.containerCidr);
   const n = s.containers.length;
   if (n < LIMITS.containers.min || n > LIMITS.containers.max) throw invalid('state.containers', `${n} containers; use ${LIMITS.containers.min}..${LIMITS.containers.max}`);
   const first = ipToInt(net.network);
@@ -172,8 +229,8 @@ export function validateApply(req: ApplyRequest__Output, reg: Registries): Valid
     addrs.add(c.address);
   }
   if (s.mtu !== 0) intIn('state.mtu', s.mtu, LIMITS.mtu.min, LIMITS.mtu.max, ' (0 derives it from the tunnel)');
-  const tunnel = s.tunnel === null ? undefined : checkTunnel(s.tunnel, reg);
-  const filter = s.filter === null ? undefined : checkFilter(s.filter, reg);
+  const tunnel = s.tunnel === null ? undefined : checkTunnel(s.tunnel, reg, allowed);
+  const filter = s.filter === null ? undefined : checkFilter(s.filter, reg, allowed);
   return { scope, state: s, tunnel, filter };
 }
 

@@ -15,6 +15,7 @@ export type CommandFailureKind =
 
 export class CommandError extends Error {
   readonly kind: CommandFailureKind;
+  /** The command line with secrets masked: the error may be logged or sent anywhere, so the plain argv is never kept. */
   readonly argv: readonly string[];
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -23,11 +24,11 @@ export class CommandError extends Error {
   /** The errno code when the command could not be started at all (ENOENT, EACCES, EMFILE, ...). */
   readonly spawnError: string | undefined;
 
+  /** `masked`: the argv with secrets masked (maskArgv); `r`'s output is expected masked too. */
   constructor(
     kind: CommandFailureKind,
-    argv: readonly string[],
-    r: { exitCode: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string },
     masked: readonly string[],
+    r: { exitCode: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string },
     extra: { detail?: string; spawnError?: string; cause?: unknown } = {},
   ) {
     const err = r.stderr.trim().split('\n').slice(-3).join(' | ');
@@ -36,7 +37,7 @@ export class CommandError extends Error {
     this.name = 'CommandError';
     this.spawnError = extra.spawnError;
     this.kind = kind;
-    this.argv = argv;
+    this.argv = [...masked];
     this.exitCode = r.exitCode;
     this.signal = r.signal;
     this.stderr = r.stderr;
@@ -82,7 +83,7 @@ export function spawnFailure(e: unknown, argv: readonly string[], masked: readon
   const code = (e as NodeJS.ErrnoException)?.code;
   const kind = spawnErrorKind(code);
   const detail = `could not start: ${SPAWN_DETAIL[kind] ?? 'spawn failed'}${code ? ` (${code})` : ''}`;
-  return new CommandError(kind, argv, { exitCode: null, signal: null, stderr: e instanceof Error ? e.message : String(e), stdout: '' }, masked, { detail, spawnError: code ?? 'unknown', cause: e });
+  return new CommandError(kind, masked, { exitCode: null, signal: null, stderr: e instanceof Error ? e.message : String(e), stdout: '' }, { detail, spawnError: code ?? 'unknown', cause: e });
 }
 
 export function classify(stderr: string): CommandFailureKind {

@@ -47,7 +47,7 @@ export class FakeRunner implements Runner {
     const rule = this.rules.find((r) => r.match(argv));
     const resp = rule?.response ?? defaultResponse(argv);
     if ('fail' in resp) {
-      throw new CommandError(resp.fail, argv, { exitCode: 1, signal: null, stderr: resp.stderr ?? resp.fail, stdout: '' }, argv);
+      throw new CommandError(resp.fail, argv, { exitCode: 1, signal: null, stderr: resp.stderr ?? resp.fail, stdout: '' });
     }
     return { stdout: resp.stdout ?? '', stderr: resp.stderr ?? '', exitCode: resp.exitCode ?? 0, durationMs: 0 };
   }

@@ -71,6 +71,11 @@ export interface Runner {
 
 const MAX_CAPTURE = 1 << 20;
 
+/** A command's output with the secrets masked, for errors that may travel far. */
+export function maskOutput<R extends { stdout: string; stderr: string }>(r: R, secrets: readonly string[] = []): R {
+  return secrets.length === 0 ? r : { ...r, stdout: maskArgv([r.stdout], secrets)[0]!, stderr: maskArgv([r.stderr], secrets)[0]! };
+}
+
 export function maskArgv(argv: readonly string[], secrets: readonly string[] = []): string[] {
   return argv.map((a) => secrets.reduce((s, secret) => (secret.length > 0 ? s.split(secret).join('***') : s), a));
 }
@@ -110,12 +115,12 @@ export class ExecRunner implements Runner {
       full = resolveArgv(argv, opts.netns);
     } catch (e) {
       const masked = maskArgv(argv, opts.secrets);
-      return Promise.reject(new CommandError('NotFound', argv, { exitCode: null, signal: null, stderr: e instanceof Error ? e.message : String(e), stdout: '' }, masked, { detail: 'could not start: not found', spawnError: 'ENOENT', cause: e }));
+      return Promise.reject(new CommandError('NotFound', masked, { exitCode: null, signal: null, stderr: e instanceof Error ? e.message : String(e), stdout: '' }, { detail: 'could not start: not found', spawnError: 'ENOENT', cause: e }));
     }
     const masked = maskArgv(full, opts.secrets);
     const started = performance.now();
     const timeoutMs = Math.round((opts.timeoutMs ?? 30_000) * Math.max(1, this.timeScale));
-    if (opts.signal?.aborted) return Promise.reject(new CommandError('Cancelled', full, { exitCode: null, signal: null, stdout: '', stderr: '' }, masked, { detail: 'aborted before it started' }));
+    if (opts.signal?.aborted) return Promise.reject(new CommandError('Cancelled', masked, { exitCode: null, signal: null, stdout: '', stderr: '' }, { detail: 'aborted before it started' }));
     return new Promise((resolve, reject) => {
       let child: ReturnType<typeof spawn>;
       try {
@@ -162,11 +167,11 @@ export class ExecRunner implements Runner {
         const durationMs = performance.now() - started;
         const r = { exitCode: code, signal, stdout: out.text(), stderr: err.text() };
         this.log?.debug({ argv: masked, exitCode: code, signal, durationMs: Math.round(durationMs * 10) / 10 }, 'command');
-        if (timedOut) return reject(new CommandError('TimedOut', full, r, masked, { detail: `timed out after ${timeoutMs} ms` }));
-        if (cancelled) return reject(new CommandError('Cancelled', full, r, masked, { detail: 'aborted' }));
+        if (timedOut) return reject(new CommandError('TimedOut', masked, maskOutput(r, opts.secrets), { detail: `timed out after ${timeoutMs} ms` }));
+        if (cancelled) return reject(new CommandError('Cancelled', masked, maskOutput(r, opts.secrets), { detail: 'aborted' }));
         const ok = opts.okCodes ?? [0];
         if (code === null || !ok.includes(code)) {
-          const e = new CommandError(code === null ? 'Failed' : classify(r.stderr), full, r, masked);
+          const e = new CommandError(code === null ? 'Failed' : classify(r.stderr), masked, maskOutput(r, opts.secrets));
           this.log?.debug({ argv: masked, stderr: maskArgv([r.stderr], opts.secrets)[0] }, 'command failed');
           return reject(e);
         }

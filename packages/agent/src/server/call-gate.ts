@@ -17,6 +17,8 @@ export function requireRequestId(v: string): void {
   if (!REQUEST_ID_RE.test(v)) throw invalid('request_id', `${JSON.stringify(v.slice(0, 40))}: use 1-128 letters, digits, '.', '_', ':' or '-'`);
 }
 
+type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
 /** Who called: the address and the CN of the client certificate (mTLS guarantees there is one). */
 function caller(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): { peer: string; client: string | undefined } {
   const cn = call.getAuthContext?.()?.sslPeerCertificate?.subject?.CN;
@@ -45,6 +47,8 @@ interface GateState<T> {
   readonly log: Logger;
   readonly target: () => T | undefined;
   readonly phase: () => Phase;
+  /** Throws unless the caller's certificate names an accepted, unrevoked controller. */
+  readonly authorize: (call: AnyCall) => void;
   inflight: number;
   idle: (() => void) | undefined;
   readonly streams: Set<AbortController>;
@@ -56,6 +60,12 @@ function unaryCall<T, Req, Res>(g: GateState<T>, method: string, mutating: boole
     if (t === undefined) return callback(unavailable(g.name, g.phase()));
     const req = call.request as Req & { requestId?: string; scope?: string };
     const ctx = { method, requestId: req.requestId, scope: req.scope, ...caller(call) };
+    try {
+      g.authorize(call);
+    } catch (err) {
+      callback(toServiceError(err, g.log, ctx));
+      return;
+    }
     const t0 = performance.now();
     g.inflight++;
     g.log.debug({ ...ctx, request: req }, 'request');
@@ -104,6 +114,12 @@ function streamCall<T, Req, Msg>(
     }
     const req = call.request as Req & { requestId?: string; scope?: string; runId?: string };
     const ctx = { method, requestId: req.requestId, scope: req.scope, runId: req.runId, ...caller(call) };
+    try {
+      g.authorize(call);
+    } catch (err) {
+      call.emit('error', toServiceError(err, g.log, ctx));
+      return;
+    }
     const ac = new AbortController();
     g.streams.add(ac);
     let cancelled = false;
@@ -132,8 +148,14 @@ function streamCall<T, Req, Msg>(
 }
 
 /** `target()` is what handlers act on, or undefined while the agent does not serve (then `phase()` says why). */
-export function createCallGate<T>(name: string, log: Logger, target: () => T | undefined, phase: () => Phase): CallGate<T> {
-  const g: GateState<T> = { name, log, target, phase, inflight: 0, idle: undefined, streams: new Set() };
+export function createCallGate<T>(
+  name: string,
+  log: Logger,
+  target: () => T | undefined,
+  phase: () => Phase,
+  authorize: (call: AnyCall) => void = () => undefined,
+): CallGate<T> {
+  const g: GateState<T> = { name, log, target, phase, authorize, inflight: 0, idle: undefined, streams: new Set() };
   return {
     unary: (method, mutating, fn) => unaryCall(g, method, mutating, fn),
     serverStream: (method, mutating, fn) => streamCall(g, method, mutating, fn),

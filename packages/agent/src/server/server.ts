@@ -35,6 +35,7 @@ import { createAgentLogger } from './logger.js';
 import { loadAgentProto } from './proto.js';
 import { acquirePrefixLock, acquireStateLock } from './state-lock.js';
 import { createCallGate, type CallGate, type Phase } from './call-gate.js';
+import { createPeerAuthorizer } from './peer-identity.js';
 
 export interface ReconcilerDeps {
   readonly env: HostEnv;
@@ -221,7 +222,15 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
   let phase: Phase = 'starting';
   let reconciler: ReconcilerApi | undefined;
   let bpffsMounted = false;
-  const gate = createCallGate<ReconcilerApi>(env.name, log, () => (phase === 'serving' ? reconciler : undefined), () => phase);
+  const peers = createPeerAuthorizer(config);
+  // Every call, every time: the certificate must name an accepted controller and not be revoked.
+  const gate = createCallGate<ReconcilerApi>(
+    env.name,
+    log,
+    () => (phase === 'serving' ? reconciler : undefined),
+    () => phase,
+    (call) => peers.authorize(call.getAuthContext?.()?.sslPeerCertificate),
+  );
   const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.max_receive_message_length': 64 << 20 });
   const probeWorkloads = opts.probeWorkloads ?? defaultProbeWorkloads;
   const probeCtx: ProbeContext = { env, runner, log: log.child({ component: 'probe' }) };

@@ -31,7 +31,7 @@ export function toServiceError(err: unknown, log: Logger, context: Record<string
     metadata.set(CODE_METADATA, err.code);
     if (err.field !== undefined) metadata.set(FIELD_METADATA, err.field);
     const internal = err.info.grpc === 'INTERNAL';
-    (internal ? log.error.bind(log) : log.info.bind(log))({ ...context, code: err.code, field: err.field, err }, 'request failed');
+    (internal ? log.error.bind(log) : err.code === 'FORBIDDEN' ? log.warn.bind(log) : log.info.bind(log))({ ...context, code: err.code, field: err.field, err }, 'request failed');
     return { code: GRPC_STATUS[err.info.grpc], details: err.message, metadata };
   }
   log.error({ ...context, err }, 'request failed: unexpected error');

@@ -2,13 +2,15 @@
 // for agents (SANs = what the controller dials) and client certificates for the controller.
 // It drives the `openssl` CLI through the Runner (no crypto library to audit, the same tool ops
 // use by hand). Keys are EC P-256, created 0600 before openssl writes them so they are never
-// world-readable, not even for a moment.
+// world-readable, not even for a moment. Nothing is written through a symlink (a planted link
+// would make openssl overwrite its target), and an existing CA key is never overwritten: that
+// would orphan every certificate it signed.
 
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import { NAME_RE, invalid } from '@seconet/core';
+import { NAME_RE, SeconetError, invalid } from '@seconet/core';
 import { ExecRunner, type Runner } from '../runner/runner.js';
 
 export type CertKind = 'server' | 'client';
@@ -25,6 +27,8 @@ export interface IssuedCert {
   readonly key: string;
   /** The CA certificate that signed it (what the peer must trust). */
   readonly ca: string;
+  /** Its serial as upper-case hex, as a deny list (agent config tls.revokedSerials) takes it. */
+  readonly serial: string;
 }
 
 export interface IssueOptions {
@@ -55,13 +59,28 @@ function ensureDir(dir: string): string {
   return d;
 }
 
-function privateFile(path: string): void {
-  closeSync(openSync(path, 'w', 0o600));
-  chmodSync(path, 0o600);
+function lstatOrUndefined(path: string): ReturnType<typeof lstatSync> | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
-async function newKey(runner: Runner, path: string): Promise<void> {
-  privateFile(path);
+/** Creates (or truncates) a regular file for openssl to write; refuses symlinks and other non-files. */
+function outputFile(path: string, mode: number, opts: { exclusive?: boolean } = {}): void {
+  const st = lstatOrUndefined(path);
+  if (st !== undefined && opts.exclusive === true) {
+    throw new SeconetError('CONFLICT', `${path} already exists; refusing to overwrite a CA key (every certificate it signed would be orphaned). Keep it, or move it away yourself and re-issue everything`, { field: 'out' });
+  }
+  if (st !== undefined && !st.isFile()) throw new SeconetError('INVALID_ARGUMENT', `${path} is a ${st.isSymbolicLink() ? 'symbolic link' : 'non-regular file'}; refusing to write through it`, { field: 'out' });
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW | (opts.exclusive === true ? constants.O_EXCL : 0);
+  closeSync(openSync(path, flags, mode));
+  chmodSync(path, mode);
+}
+
+async function newKey(runner: Runner, path: string, exclusive = false): Promise<void> {
+  outputFile(path, 0o600, { exclusive });
   await runner.run(['openssl', 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path]);
   chmodSync(path, 0o600);
 }
@@ -79,7 +98,8 @@ export async function createCa(dir: string, opts: { name?: string; days?: number
   const key = join(d, 'ca.key');
   const cn = opts.name ?? 'seconet-ca';
   if (!/^[A-Za-z0-9 ._-]{1,64}$/.test(cn)) throw invalid('name', `${JSON.stringify(cn)}: use letters, digits, space, . _ -`);
-  await newKey(runner, key);
+  await newKey(runner, key, true);
+  outputFile(cert, 0o644);
   await runner.run([
     'openssl', 'req', '-x509', '-new', '-key', key, '-sha256', '-days', String(opts.days ?? 3650),
     '-subj', `/CN=${cn}`, '-set_serial', serial(),
@@ -103,26 +123,29 @@ export async function issueCert(ca: CaFiles, opts: IssueOptions, dir: string, ru
   const cert = join(d, `${opts.name}.crt`);
   const key = join(d, `${opts.name}.key`);
   const csr = join(d, `.${opts.name}.${process.pid}.csr`);
+  const sn = serial();
   const ext = join(d, `.${opts.name}.${process.pid}.ext`);
   await newKey(runner, key);
+  outputFile(cert, 0o644);
+  outputFile(csr, 0o600);
   writeFileSync(ext, [
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature,keyEncipherment',
     `extendedKeyUsage=${opts.kind === 'server' ? 'serverAuth' : 'clientAuth'}`,
     `subjectAltName=${sans.join(',')}`,
     '',
-  ].join('\n'), { mode: 0o600 });
+  ].join('\n'), { mode: 0o600, flag: 'wx' });
   try {
     await runner.run(['openssl', 'req', '-new', '-key', key, '-subj', `/CN=${opts.name}`, '-out', csr]);
     await runner.run([
-      'openssl', 'x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', serial(),
+      'openssl', 'x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', sn,
       '-sha256', '-days', String(opts.days ?? 825), '-extfile', ext, '-out', cert,
     ]);
   } finally {
     rmSync(csr, { force: true });
     rmSync(ext, { force: true });
   }
-  return { name: opts.name, kind: opts.kind, cert, key, ca: ca.cert };
+  return { name: opts.name, kind: opts.kind, cert, key, ca: ca.cert, serial: sn.slice(2).toUpperCase().replace(/^0+(?=.)/, '') };
 }
 
 /**

@@ -22,6 +22,8 @@ import type { WorkloadPair__Output } from '../gen/seconet/agent/v1/WorkloadPair.
 import { boundRaw, ToolFailure, type EngineContext, type WorkloadEngine } from './engine.js';
 import { fitPlanToMtu, resolvePlan, type WorkloadPlan } from './plan.js';
 import { sinkPorts as defaultRegistry, type PortClaim, type PortRegistry } from './port-registry.js';
+import { workloadProcesses, type ProcessBudget } from './process-budget.js';
+import { AllowedRanges } from '../reconciler/validate.js';
 import { pingEngine } from './ping.js';
 import { iperf3Engine } from './iperf3.js';
 import { uperfEngine } from './uperf.js';
@@ -99,6 +101,7 @@ export async function validateCall(deps: WorkloadDeps, req: RunWorkloadRequest__
   if (req.pairs.length > 1000) throw bad('pairs', `${req.pairs.length} pairs; at most 1000 per call`);
 
   const seen = new Set<string>();
+  const allowed = new AllowedRanges(deps.env.allowedRanges);
   const pairs: ResolvedPair[] = req.pairs.map((pair, index) => {
     const f = `pairs[${index}]`;
     if (!PAIR_RE.test(pair.pair)) throw bad(`${f}.pair`, `${JSON.stringify(pair.pair)} is not a pair id (letters, digits, _ . -; up to 64)`);
@@ -106,6 +109,9 @@ export async function validateCall(deps: WorkloadDeps, req: RunWorkloadRequest__
     seen.add(pair.pair);
     if (!isIPv4(pair.sinkAddress)) throw bad(`${f}.sinkAddress`, `${JSON.stringify(pair.sinkAddress)} is not an IPv4 address`);
     if (pair.sourceAddress !== '' && !isIPv4(pair.sourceAddress)) throw bad(`${f}.sourceAddress`, `${JSON.stringify(pair.sourceAddress)} is not an IPv4 address`);
+    // Traffic goes only where the agent may act: a workload cannot be aimed at the Internet.
+    allowed.require(`${f}.sinkAddress`, pair.sinkAddress);
+    if (pair.sourceAddress !== '') allowed.require(`${f}.sourceAddress`, pair.sourceAddress);
     if (plan.engine !== 'ping') {
       const last = Math.max(pair.port, ...engine.sinkPorts(plan, pair));
       if (!Number.isInteger(pair.port) || pair.port < 1 || last > 65535) {
@@ -152,6 +158,8 @@ export function parseListeningPorts(ssOutput: string): Set<number> {
 
 export interface RunOptions {
   readonly registry?: PortRegistry;
+  /** Workload processes the agent may run at once (default: the agent-wide workloadProcesses). */
+  readonly budget?: ProcessBudget;
   readonly readyTimeoutMs?: number;
 }
 
@@ -159,7 +167,16 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
   const call = await validateCall(deps, req, signal);
   const registry = opts.registry ?? defaultRegistry;
   const owner = `${req.scope}/${req.runId || req.requestId || 'run'}`;
-  const release = registry.claim(call.claims, owner);
+  const releaseProcs = (opts.budget ?? workloadProcesses).reserve(call.pairs.length, 'pairs', deps.env.name);
+  let release: () => void;
+  try {
+    release = registry.claim(call.claims, owner);
+  } catch (e) {
+    releaseProcs();
+    throw e;
+  }
+  const spawnLimit = 2 * call.pairs.length;
+  let spawned = 0;
 
   const ac = new AbortController();
   let timedOut = false;
@@ -194,6 +211,7 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
     signal: ac.signal,
     spawn(argv: readonly string[], o: SpawnOptions): Spawned {
       if (ac.signal.aborted) throw new ToolFailure('the call was stopped before this process could start', '', timedOut ? 'TIMEOUT' : 'CANCELLED');
+      if (++spawned > spawnLimit) throw new SeconetError('INTERNAL', `workload ${call.plan.engine} tried to start process ${spawned} for ${call.pairs.length} pairs (at most ${spawnLimit}); refused`);
       const p = deps.runner.spawn(dieWithAgent(pinned(argv, call.side === 'sink' ? pins.sink : pins.source)), o);
       procs.add(p);
       return p;
@@ -210,6 +228,7 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
     signal.removeEventListener('abort', onCancel);
     await stopAll();
     release();
+    releaseProcs();
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }

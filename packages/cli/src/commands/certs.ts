@@ -3,11 +3,12 @@
 //   seconet certs ca --out DIR                      -> DIR/ca.crt, DIR/ca.key
 //   seconet certs issue --ca DIR --name N --kind server|client [--san S ...] --out DIR
 //   seconet certs lab --out DIR --agents h1,h2      -> a CA, one server cert per agent, controller
-// Keys are EC P-256 and 0600.
+//   seconet certs revoke SERIAL|CERT --deny-list FILE -> appends the serial to an agent deny list
+// Keys are EC P-256 and 0600. Rotation of the controller certificate: docs/operations.md.
 
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { createCa, createLabPki, issueCert, type CertKind } from '@seconet/agent';
+import { createCa, createLabPki, issueCert, revokeSerial, type CertKind } from '@seconet/agent';
 import { makeOut, reportError } from '../output.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -60,7 +61,7 @@ export function certsCommand(): Command {
       act(cmd, async (json) => {
         const ca = { cert: join(opts.ca, 'ca.crt'), key: join(opts.ca, 'ca.key') };
         const c = await issueCert(ca, { name: opts.name, kind: opts.kind, sans: opts.san, days: opts.days }, opts.out);
-        makeOut(json).result(c, `${c.kind} certificate: ${c.cert}\nkey:                ${c.key}\ntrusts CA:          ${c.ca}`);
+        makeOut(json).result(c, `${c.kind} certificate: ${c.cert}\nkey:                ${c.key}\ntrusts CA:          ${c.ca}\nserial:             ${c.serial}`);
       }),
     );
 
@@ -74,6 +75,19 @@ export function certsCommand(): Command {
       act(cmd, async (json) => {
         const pki = await createLabPki(opts.out, opts.agents);
         makeOut(json).result(pki, `CA: ${pki.ca.cert}\n${Object.values(pki.agents).map((a) => `agent ${a.name}: ${a.cert}`).join('\n')}\ncontroller: ${pki.controller.cert}`);
+      }),
+    );
+
+  certs
+    .command('revoke')
+    .description('revoke a client certificate: add its serial to a deny list the agents read (tls.denyList)')
+    .argument('<serial-or-cert>', 'the serial (hex, as `certs issue` prints it) or the certificate file')
+    .requiredOption('--deny-list <file>', 'the deny list to append to (created when missing); copy it to every agent')
+    .option('--json', 'print the serial as JSON')
+    .action(async (serialOrCert: string, opts: { denyList: string }, cmd: Command) =>
+      act(cmd, async (json) => {
+        const r = revokeSerial(opts.denyList, serialOrCert);
+        makeOut(json).result({ ...r, denyList: opts.denyList }, r.added ? `revoked serial ${r.serial} (${opts.denyList}); agents reading this file refuse it at their next call` : `serial ${r.serial} is already in ${opts.denyList}`);
       }),
     );
 

@@ -4,7 +4,7 @@
 
 import { Command } from 'commander';
 import pino from 'pino';
-import { buildApi, loadControllerConfig, readTokenFile, startController } from '@seconet/controller';
+import { buildApi, loadControllerConfig, plaintextApiWarning, readApiTls, readTokenFile, startController } from '@seconet/controller';
 import { SeconetError } from '@seconet/core';
 import { act, examples } from '../command-kit.js';
 import { VERSION } from '../version.js';
@@ -29,16 +29,19 @@ export function controllerCommand(): Command {
         const config = loadControllerConfig(opts.config);
         const log = pino({ level: config.logLevel, base: { service: 'seconet-controller' } });
         const tokens = readTokenFile(config.api.tokenFile);
-        const running = await startController(config, { log, noWorker: !opts.worker });
-        const app = await buildApi({ service: running.service, tokens, logger: log, version: VERSION });
+        const https = config.api.tls === undefined ? undefined : readApiTls(config.api.tls);
         const { host, port } = splitListen(opts.listen ?? config.api.listen);
+        const running = await startController(config, { log, noWorker: !opts.worker });
+        const app = await buildApi({ service: running.service, tokens, logger: log, version: VERSION, ...(https ? { https } : {}) });
+        const warning = plaintextApiWarning(host, https !== undefined);
+        if (warning !== undefined) log.warn({ listen: `${host}:${port}` }, warning);
         try {
           await app.listen({ host, port });
         } catch (e) {
           await running.stop();
           throw new SeconetError('INVALID_ARGUMENT', `api.listen ${host}:${port}: ${(e as Error).message}`, { field: 'api.listen', cause: e });
         }
-        log.info({ listen: `${host}:${port}`, agents: config.agents.map((a) => a.name) }, 'controller ready');
+        log.info({ listen: `${host}:${port}`, tls: https !== undefined, agents: config.agents.map((a) => a.name) }, 'controller ready');
         return new Promise<number>((resolve) => {
           let signals = 0;
           const stop = (sig: NodeJS.Signals): void => {

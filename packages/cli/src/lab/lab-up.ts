@@ -7,7 +7,7 @@
 // is healthy.
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { createLab, createLabPki, describeLab, randomLabId, type Runner } from '@seconet/agent';
@@ -83,6 +83,8 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
 
     writeFileSync(tokenFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
     say('creating the lab PKI');
+    // The lab's CA is throwaway and made anew per lab (createCa refuses to overwrite a CA key).
+    rmSync(join(dir, 'pki'), { recursive: true, force: true });
     const pki = await createLabPki(join(dir, 'pki'), topo.hosts.map((h) => h.name), opts.runner);
 
     const redisDir = join(dir, 'redis');

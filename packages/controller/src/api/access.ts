@@ -24,6 +24,13 @@ export async function registerRateLimit(app: FastifyInstance, option: RateLimitO
       message: `too many requests: at most ${ctx.max} per ${ctx.after}; retry after ${ctx.after}`,
     }),
   });
+  // The plugin hooks routes as they are added; the not-found handler is no route, so unknown
+  // URLs would escape the limit and tokens could be guessed there at full speed. The same
+  // limiter (same store, same key) runs for them in onRequest, before the token check.
+  const limit = app.rateLimit();
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.is404) await limit.call(app, request, reply);
+  });
 }
 
 /**

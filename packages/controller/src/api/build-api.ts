@@ -10,6 +10,7 @@
 // first; the route groups are fastify plugins registered after them, so they inherit all of it.
 // A new route group is a plugin in routes/ plus one line in ROUTE_GROUPS.
 
+import { StreamGate } from './sse.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ControllerService } from '../service.js';
@@ -38,11 +39,15 @@ export interface ApiOptions {
   readonly bodyLimit?: number;
   /** Interval of SSE keep-alive comments (default 15 s). */
   readonly heartbeatMs?: number;
+  /** Event streams (progress, host metrics) open at once (default 64). */
+  readonly maxStreams?: number;
   /** Published in the OpenAPI document as components.schemas.ExperimentSpec (default: the spec schema of @seconet/core). */
   readonly specSchema?: object;
   readonly version?: string;
   /** Directory of the built dashboard served at /ui/ (default: the controller's dist/ui). */
   readonly uiDir?: string;
+  /** Serve HTTPS with this certificate and key (PEM), see readApiTls. */
+  readonly https?: { readonly cert: Buffer | string; readonly key: Buffer | string };
 }
 
 /** The route groups, in the order their paths appear in the OpenAPI document. */
@@ -51,6 +56,7 @@ const ROUTE_GROUPS = [systemRoutes, experimentRoutes, resultRoutes, agentRoutes,
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(opts.logger === undefined ? { logger: false } : { loggerInstance: opts.logger }),
+    ...(opts.https === undefined ? {} : { https: { cert: opts.https.cert, key: opts.https.key, minVersion: 'TLSv1.2' as const } }),
     bodyLimit: opts.bodyLimit ?? 1 << 20,
     // Query strings stay strings and bodies stay as sent: the spec is validated by the
     // controller, which must see "2" as a string, not a coerced 2, and every unknown field.
@@ -64,7 +70,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   requireBearerToken(app, new TokenSet(opts.tokens));
   await registerOpenApi(app, { version: opts.version, specSchema: opts.specSchema });
 
-  const routeOptions = { service: opts.service, heartbeatMs: opts.heartbeatMs ?? 15_000 };
+  const routeOptions = { service: opts.service, heartbeatMs: opts.heartbeatMs ?? 15_000, streams: new StreamGate(opts.maxStreams ?? 64) };
   for (const group of ROUTE_GROUPS) await app.register(group, routeOptions);
   await app.register(uiRoutes, opts.uiDir === undefined ? {} : { dir: opts.uiDir });
   return app;

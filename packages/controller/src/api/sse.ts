@@ -4,7 +4,37 @@
 // line every `heartbeatMs` keeps proxies from closing an idle stream.
 
 import type { ServerResponse } from 'node:http';
+import { SeconetError } from '@seconet/core';
 import type { ProgressEvent } from '../service.js';
+
+/**
+ * How many server-sent event streams (progress and host metrics) are open at once. Each holds
+ * a connection, a store listener and timers for as long as the client wants; past the cap a
+ * new stream is refused with RATE_LIMITED before anything is written.
+ */
+export class StreamGate {
+  private open = 0;
+
+  constructor(readonly max: number) {}
+
+  get size(): number {
+    return this.open;
+  }
+
+  /** Takes a slot or throws RATE_LIMITED; returns the release function (idempotent). */
+  acquire(): () => void {
+    if (this.open >= this.max) {
+      throw new SeconetError('RATE_LIMITED', `${this.open} event streams are open, the most this controller serves at once (maxStreams ${this.max}); close one or retry later`);
+    }
+    this.open++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.open--;
+    };
+  }
+}
 
 const FINAL_STATES = new Set(['succeeded', 'failed', 'cancelled']);
 

@@ -19,7 +19,7 @@ import { Configurator } from '../configurator/configurator.js';
 import { scopeName, type SecretsProvider } from '../configurator/host-state.js';
 import { startMonitor, summarize } from '../monitor/monitor.js';
 import { placeCell, type CellPlacement } from '../scheduler/placement.js';
-import type { Store, StoredRun } from '../store/store.js';
+import { isDiskFull, type Store, type StoredRun } from '../store/store.js';
 import { RunAborted, runWorkloadOnPairs } from '../workload-control/run-workload.js';
 import { MAIN_METRIC, defaultDecider, type Decider } from './convergence.js';
 import { nextRun, type StoredPlan as ExperimentPlan } from './plan.js';
@@ -49,9 +49,23 @@ export interface EngineOptions {
   readonly retryDelayMs: number;
   /** After a failure, how long the next run waits for an unreachable agent to come back before it re-applies. */
   readonly agentWaitMs: number;
+  /** Free space the store's disk must have before each run; below it the sweep stops (default 64 MiB). */
+  readonly minFreeBytes: number;
 }
 
-export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { retries: 1, metricsIntervalMs: 1000, runMarginMs: 20_000, preflight: true, cancelPollMs: 1000, retryDelayMs: 1000, agentWaitMs: 120_000 };
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { retries: 1, metricsIntervalMs: 1000, runMarginMs: 20_000, preflight: true, cancelPollMs: 1000, retryDelayMs: 1000, agentWaitMs: 120_000, minFreeBytes: 64 << 20 };
+
+/**
+ * The store's disk is full (or below minFreeBytes): the sweep stops instead of retrying into
+ * the wall. What is stored stays; the experiment ends failed with this message.
+ */
+export class DiskFull extends Error {
+  readonly code = 'ENOSPC';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DiskFull';
+  }
+}
 
 export interface EngineLog {
   info(obj: object, msg?: string): void;
@@ -219,8 +233,14 @@ export class Engine {
     }
     const phases = this.phases.get(id) ?? {};
     this.phases.delete(id);
-    store.addEvent(id, 'log', { message: 'time per phase (seconds)', phases: { ...phases, wall: (performance.now() - wallStart) / 1000 } });
-    store.setExperimentState(id, state, fatal);
+    try {
+      store.addEvent(id, 'log', { message: 'time per phase (seconds)', phases: { ...phases, wall: (performance.now() - wallStart) / 1000 } });
+      store.setExperimentState(id, state, fatal);
+    } catch (err) {
+      // A full disk can refuse even this write; the experiment then stays `running` in the
+      // store and is resumed (and stopped again by the free-space check) after a restart.
+      this.log.warn({ experiment: id, state, err: (err as Error).message }, 'could not record the final state of the experiment');
+    }
     return state;
   }
 
@@ -409,6 +429,15 @@ export class Engine {
     }
   }
 
+  /** Throws DiskFull when the store's disk has less than minFreeBytes free. */
+  private checkFreeSpace(): void {
+    const free = this.deps.store.freeBytes();
+    const min = this.options.minFreeBytes;
+    if (free < min) {
+      throw new DiskFull(`stopped before the next run: the store's disk (${this.deps.store.dir}) has ${free} bytes free, less than engine.minFreeBytes ${min} (ENOSPC would follow); the results stored so far are kept. Free space, then resubmit`);
+    }
+  }
+
   private mainMetric(experiment: string, cell: string, w: WorkloadInstance): string {
     const m = MAIN_METRIC[w.kind];
     if (m !== undefined) return m;
@@ -423,6 +452,7 @@ export class Engine {
     let lastError = summary();
     for (;;) {
       if (signal.aborted) return;
+      this.checkFreeSpace();
       const attempt = store.startRun(run.id);
       if (attempt > budget) {
         const why = `retry budget of ${budget} attempts used up${lastError ? `; last error: ${lastError}` : ''}`;
@@ -521,7 +551,20 @@ export class Engine {
       if (mon.samples.length > 0) store.recordHostSamples(run.id, mon.samples);
       return { error: agg.error, deterministic: deterministicCode([...result.outcomes.values()].map((o) => o.error?.code)) };
     }
-    store.recordRunResult(run.id, agg.data);
+    try {
+      store.recordRunResult(run.id, agg.data);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      const why = (err as Error).message;
+      // The run fails with the reason; these small writes may fail too on a full disk.
+      try {
+        store.failRun(run.id, why);
+        store.addEvent(plan.id, 'run', { run: run.id, state: 'failed', error: why });
+      } catch (e2) {
+        this.log.warn({ experiment: plan.id, run: run.id, err: (e2 as Error).message }, 'could not record the failed run');
+      }
+      throw new DiskFull(`sweep stopped: ${why}`, { cause: err });
+    }
     this.phase(plan.id, 'store', ts);
     return 'ok';
   }

@@ -32,6 +32,8 @@ export interface ExperimentPlan {
   /** Repetitions 1..min of every group, in run order. */
   readonly runs: readonly RunKey[];
   readonly estimatedSeconds: number;
+  /** The estimate when every group runs to repetitions.max. */
+  readonly estimatedMaxSeconds: number;
   /** Decisions taken at plan time that the user should see (engine choices). */
   readonly notes: readonly string[];
 }
@@ -69,6 +71,7 @@ export function planExperiment(spec: ExperimentSpec, id: string, hosts: readonly
     repetitions: spec.repetitions,
     runs: p.runs,
     estimatedSeconds: p.estimatedSeconds,
+    estimatedMaxSeconds: p.estimatedMaxSeconds,
     notes,
   };
 }

@@ -72,12 +72,12 @@ export async function decodeBundle(buf: Buffer, source = 'bundle'): Promise<Bund
   return doc as unknown as BundleData;
 }
 
-/** Writes `data` to `file` (conventionally ending in .seconet.json.gz), atomically. */
+/** Writes `data` to `file` (conventionally ending in .seconet.json.gz), atomically, 0600 like the rest of the data directory. */
 export async function writeBundle(data: BundleData, file: string): Promise<void> {
   const buf = await encodeBundle(data);
   const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(tmp, buf, { mode: 0o644 });
+    await writeFile(tmp, buf, { mode: 0o600, flag: 'wx' });
     await rename(tmp, file);
   } catch (e) {
     await rm(tmp, { force: true });

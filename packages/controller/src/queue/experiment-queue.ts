@@ -18,6 +18,8 @@ import { HostLocks, LockWaitAbandoned, type HostLease } from './host-locks.js';
 
 export interface ExperimentQueueOptions {
   readonly redisUrl: string;
+  /** Redis AUTH password (read from redis.passwordFile); undefined when Redis asks for none. */
+  readonly redisPassword?: string | undefined;
   /** Key prefix of queue and locks (default "seconet"). */
   readonly prefix?: string;
   readonly queueName?: string;
@@ -57,7 +59,7 @@ export class ExperimentQueue {
   private readonly prefix: string;
 
   constructor(private readonly opts: ExperimentQueueOptions) {
-    this.connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+    this.connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false, ...(opts.redisPassword === undefined ? {} : { password: opts.redisPassword }) });
     this.prefix = opts.prefix ?? 'seconet';
     this.name = opts.queueName ?? 'experiments';
     this.queue = new Queue<JobData>(this.name, { connection: this.connection, prefix: this.prefix });

@@ -9,7 +9,8 @@
 // held here, never from memory.
 
 import Database from 'better-sqlite3';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeconetError, type Cell, type ExperimentState, type HostSampleRow, type ResultRow, type RunKey, type RunState, type SkippedCell, type WorkloadInstance } from '@seconet/core';
 import type { ExperimentPlan, StoredPlan } from '../engine/plan.js';
@@ -17,6 +18,9 @@ import type { CellVerdict, CellWire, HostProvenance, ReportData, RunGroupDecisio
 import type { Progress, ProgressEvent } from '../service.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { withValidity } from '../monitor/validity.js';
+
+/** An experiment without its spec and plan: what lists and counters need, read without parsing JSON documents. */
+export type ExperimentHead = Omit<ExperimentRecord, 'spec' | 'plan'>;
 
 export interface ExperimentRecord {
   readonly id: string;
@@ -111,6 +115,20 @@ interface CellRow {
   tunnel_variant: string; filter_variant: string; setup: string; error: string | null; wire: string;
 }
 
+/** True for the errors of a full disk: Node's ENOSPC/EDQUOT and SQLite's SQLITE_FULL. */
+export function isDiskFull(e: unknown): boolean {
+  const code = (e as { code?: unknown; details?: { errno?: unknown } } | undefined)?.code;
+  const errno = (e as { details?: { errno?: unknown } } | undefined)?.details?.errno;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL' || errno === 'ENOSPC';
+}
+
+/** A write to the store that failed: a full disk is named as such (ENOSPC), anything else keeps its cause. */
+function storeWriteError(e: unknown, dir: string, what: string): unknown {
+  if (!isDiskFull(e)) return e;
+  const code = (e as { code?: string }).code ?? 'ENOSPC';
+  return new SeconetError('UNAVAILABLE', `store: no space left on the disk of ${dir} (${code === 'SQLITE_FULL' ? 'SQLITE_FULL, ENOSPC' : code}) while writing ${what}; what was stored before is kept. Free space, then resubmit the experiment`, { cause: e, details: { errno: 'ENOSPC' } });
+}
+
 export class Store {
   /** The only connection to the database: nothing outside this class runs SQL. */
   private readonly db: Database.Database;
@@ -145,6 +163,12 @@ export class Store {
 
   get schemaVersion(): number {
     return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  /** Bytes free for this process on the store's file system. */
+  freeBytes(): number {
+    const st = statfsSync(this.dir);
+    return Number(st.bavail) * Number(st.bsize);
   }
 
   close(): void {
@@ -189,9 +213,49 @@ export class Store {
     return e;
   }
 
+  /** Experiments per state, counted by the database (no spec or plan is read). */
+  experimentCounts(): Record<string, number> {
+    const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM experiments GROUP BY state').all() as Array<{ state: string; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
+  /** One experiment without spec and plan; throws NOT_FOUND naming the id. */
+  requireExperimentHead(id: string): ExperimentHead {
+    const row = this.db.prepare('SELECT id, name, hosts, state, created_at, started_at, finished_at, error, cancel_requested FROM experiments WHERE id = ?').get(id) as ExperimentRow | undefined;
+    if (!row) throw new SeconetError('NOT_FOUND', `experiment ${JSON.stringify(id)} does not exist`, { field: 'id' });
+    return this.toHead(row);
+  }
+
+  /** Every experiment without spec and plan, oldest first. */
+  listExperimentHeads(): ExperimentHead[] {
+    const rows = this.db.prepare('SELECT id, name, hosts, state, created_at, started_at, finished_at, error, cancel_requested FROM experiments ORDER BY created_at, id').all() as ExperimentRow[];
+    return rows.map((r) => this.toHead(r));
+  }
+
+  /** The state of one experiment (NOT_FOUND when there is none), without reading its documents. */
+  experimentState(id: string): ExperimentState {
+    const r = this.db.prepare('SELECT state FROM experiments WHERE id = ?').get(id) as { state: string } | undefined;
+    if (!r) throw new SeconetError('NOT_FOUND', `experiment ${JSON.stringify(id)} does not exist`, { field: 'id' });
+    return r.state as ExperimentState;
+  }
+
   listExperiments(): ExperimentRecord[] {
     const rows = this.db.prepare('SELECT * FROM experiments ORDER BY created_at, id').all() as ExperimentRow[];
     return rows.map((r) => this.toExperiment(r));
+  }
+
+  private toHead(row: ExperimentRow): ExperimentHead {
+    return {
+      id: row.id,
+      name: row.name,
+      hosts: JSON.parse(row.hosts) as string[],
+      state: row.state as ExperimentState,
+      createdAt: row.created_at,
+      startedAt: optional(row.started_at),
+      finishedAt: optional(row.finished_at),
+      error: optional(row.error),
+      cancelRequested: row.cancel_requested !== 0,
+    };
   }
 
   private toExperiment(row: ExperimentRow): ExperimentRecord {
@@ -302,27 +366,46 @@ export class Store {
     const run = this.getRun(id);
     if (!run) throw new SeconetError('NOT_FOUND', `run ${id} does not exist`, { field: 'run' });
     if (run.state === 'succeeded') return false;
-    const dir = join(this.rawDir, run.experiment, id);
-    const files = data.raw.map((r) => ({ ...r, path: join(dir, `${r.pair.replace(/[^a-zA-Z0-9_-]/g, '_')}.txt`) }));
-    if (files.length > 0) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    for (const f of files) writeFileSync(f.path, f.text, { mode: 0o600 });
-    const stored = this.db.transaction((): boolean => {
-      const cur = this.db.prepare('SELECT state FROM runs WHERE id = ?').get(id) as { state: string };
-      if (cur.state === 'succeeded') return false;
-      for (const t of ['metrics', 'series', 'host_samples', 'raw_outputs']) this.db.prepare(`DELETE FROM ${t} WHERE run = ?`).run(id);
-      const m = this.db.prepare('INSERT OR REPLACE INTO metrics (run, pair, flow, metric, value, unit) VALUES (?, ?, ?, ?, ?, ?)');
-      for (const x of data.metrics) m.run(id, x.pair, x.flow, x.metric, x.value, x.unit);
-      const s = this.db.prepare('INSERT OR REPLACE INTO series (run, pair, name, unit, interval_s, vals) VALUES (?, ?, ?, ?, ?, ?)');
-      for (const x of data.series) s.run(id, x.pair, x.name, x.unit, x.intervalS, JSON.stringify(x.values));
-      const h = this.db.prepare('INSERT OR REPLACE INTO host_samples (run, host, ts, col, value) VALUES (?, ?, ?, ?, ?)');
-      for (const x of data.hostSamples) h.run(id, x.host, x.timestamp, x.column, x.value);
-      const r = this.db.prepare('INSERT OR REPLACE INTO raw_outputs (run, pair, path, bytes, tool, argv) VALUES (?, ?, ?, ?, ?, ?)');
-      for (const f of files) r.run(id, f.pair, f.path, Buffer.byteLength(f.text), f.tool, JSON.stringify(f.argv));
-      this.db.prepare(`UPDATE runs SET state = 'succeeded', finished_at = ?, error = NULL, provenance = ? WHERE id = ?`)
-        .run(now(), JSON.stringify(data.provenance), id);
-      return true;
-    }).immediate();
+    // Raw outputs go to a directory of this delivery only (a redelivered run never overwrites
+    // another delivery's files), named by position so two pairs can never share a file. They
+    // are written first and removed again unless the transaction that lists them commits; the
+    // files of a replaced earlier result are removed after it.
+    const dir = join(this.rawDir, run.experiment, id, randomBytes(6).toString('hex'));
+    const files = data.raw.map((r, i) => ({ ...r, path: join(dir, `${String(i).padStart(3, '0')}-${r.pair.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64)}.txt`) }));
+    let replaced: string[] = [];
+    let stored = false;
+    try {
+      if (files.length > 0) mkdirSync(dir, { recursive: true, mode: 0o700 });
+      for (const f of files) writeFileSync(f.path, f.text, { mode: 0o600, flag: 'wx' });
+      stored = this.db.transaction((): boolean => {
+        const cur = this.db.prepare('SELECT state FROM runs WHERE id = ?').get(id) as { state: string };
+        if (cur.state === 'succeeded') return false;
+        replaced = (this.db.prepare('SELECT path FROM raw_outputs WHERE run = ?').all(id) as Array<{ path: string }>).map((r) => r.path);
+        for (const t of ['metrics', 'series', 'host_samples', 'raw_outputs']) this.db.prepare(`DELETE FROM ${t} WHERE run = ?`).run(id);
+        const m = this.db.prepare('INSERT OR REPLACE INTO metrics (run, pair, flow, metric, value, unit) VALUES (?, ?, ?, ?, ?, ?)');
+        for (const x of data.metrics) m.run(id, x.pair, x.flow, x.metric, x.value, x.unit);
+        const s = this.db.prepare('INSERT OR REPLACE INTO series (run, pair, name, unit, interval_s, vals) VALUES (?, ?, ?, ?, ?, ?)');
+        for (const x of data.series) s.run(id, x.pair, x.name, x.unit, x.intervalS, JSON.stringify(x.values));
+        const h = this.db.prepare('INSERT OR REPLACE INTO host_samples (run, host, ts, col, value) VALUES (?, ?, ?, ?, ?)');
+        for (const x of data.hostSamples) h.run(id, x.host, x.timestamp, x.column, x.value);
+        const r = this.db.prepare('INSERT OR REPLACE INTO raw_outputs (run, pair, path, bytes, tool, argv) VALUES (?, ?, ?, ?, ?, ?)');
+        for (const f of files) r.run(id, f.pair, f.path, Buffer.byteLength(f.text), f.tool, JSON.stringify(f.argv));
+        this.db.prepare(`UPDATE runs SET state = 'succeeded', finished_at = ?, error = NULL, provenance = ? WHERE id = ?`)
+          .run(now(), JSON.stringify(data.provenance), id);
+        return true;
+      }).immediate();
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw storeWriteError(e, this.dir, `the result of run ${id}`);
+    }
+    if (!stored) rmSync(dir, { recursive: true, force: true });
+    else for (const p of replaced) rmSync(p, { force: true });
     return stored;
+  }
+
+  /** The raw output files the store lists for an experiment's runs. */
+  rawOutputPaths(experiment: string): string[] {
+    return (this.db.prepare('SELECT o.path FROM raw_outputs o JOIN runs r ON r.id = o.run WHERE r.experiment = ? ORDER BY o.path').all(experiment) as Array<{ path: string }>).map((r) => r.path);
   }
 
   /** Host samples of a run that failed still help diagnose it; stored without touching results. */
@@ -452,44 +535,73 @@ export class Store {
 
   /** Long format: one row per run x pair x flow x metric, in run order. */
   resultRows(experiment: string): ResultRow[] {
+    const out: ResultRow[] = [];
+    for (const page of this.resultRowPages(experiment)) out.push(...page);
+    return out;
+  }
+
+  /**
+   * The same rows in pages of whole runs (validity flags need all rows of a run), read by
+   * keyset over the run order: a reader holds one page at a time, never the experiment.
+   */
+  *resultRowPages(experiment: string, runsPerPage = 200): Generator<ResultRow[]> {
     const cells = new Map(this.cells(experiment).map((c) => [c.cell.id, c]));
-    const rows = this.db.prepare(`SELECT r.id AS run, r.cell, r.repetition, r.workload_json, m.pair, m.flow, m.metric, m.value, m.unit
-      FROM runs r JOIN metrics m ON m.run = r.id WHERE r.experiment = ? AND r.state = 'succeeded'
-      ORDER BY r.ord, r.id, m.pair, m.flow, m.metric`).all(experiment) as Array<{ run: string; cell: string; repetition: number; workload_json: string; pair: string; flow: string; metric: string; value: number; unit: string }>;
+    const pageRuns = this.db.prepare(`SELECT id, ord, cell, repetition, workload_json FROM runs
+      WHERE experiment = ? AND state = 'succeeded' AND (ord > ? OR (ord = ? AND id > ?)) ORDER BY ord, id LIMIT ?`);
+    const metricsOf = this.db.prepare(`SELECT m.run, m.pair, m.flow, m.metric, m.value, m.unit FROM metrics m
+      WHERE m.run IN (SELECT value FROM json_each(?)) ORDER BY m.run, m.pair, m.flow, m.metric`);
     const wl = new Map<string, WorkloadInstance>();
-    return withValidity(rows.map((r) => {
-      let w = wl.get(r.workload_json);
-      if (!w) {
-        w = JSON.parse(r.workload_json) as WorkloadInstance;
-        wl.set(r.workload_json, w);
+    let lastOrd = -Infinity;
+    let lastId = '';
+    for (;;) {
+      const runs = pageRuns.all(experiment, lastOrd, lastOrd, lastId, runsPerPage) as Array<{ id: string; ord: number; cell: string; repetition: number; workload_json: string }>;
+      if (runs.length === 0) return;
+      lastOrd = runs.at(-1)!.ord;
+      lastId = runs.at(-1)!.id;
+      const byRun = new Map<string, Array<{ pair: string; flow: string; metric: string; value: number; unit: string }>>();
+      for (const m of metricsOf.all(JSON.stringify(runs.map((r) => r.id))) as Array<{ run: string; pair: string; flow: string; metric: string; value: number; unit: string }>) {
+        const list = byRun.get(m.run) ?? [];
+        list.push(m);
+        byRun.set(m.run, list);
       }
-      const c = cells.get(r.cell);
-      const cell = c?.cell;
-      return {
-        experiment,
-        cell: r.cell,
-        run: r.run,
-        repetition: r.repetition,
-        workload: w.id,
-        workload_kind: w.kind,
-        engine: w.engine,
-        payload: w.payload,
-        protocol: w.protocol,
-        network: cell?.network ?? '',
-        tunnel: cell?.tunnel ?? '',
-        tunnel_variant: c?.tunnelVariant ?? '',
-        filter: cell?.filter ?? '',
-        filter_variant: c?.filterVariant ?? '',
-        rules: cell?.rules ?? 0,
-        containers: cell?.containers ?? 0,
-        placement: cell?.placement ?? '',
-        pair: r.pair,
-        flow: r.flow,
-        metric: r.metric,
-        value: r.value,
-        unit: r.unit,
-      };
-    }));
+      const rows: Array<Omit<ResultRow, 'validity'>> = [];
+      for (const r of runs) {
+        let w = wl.get(r.workload_json);
+        if (!w) {
+          w = JSON.parse(r.workload_json) as WorkloadInstance;
+          wl.set(r.workload_json, w);
+        }
+        const c = cells.get(r.cell);
+        const cell = c?.cell;
+        for (const m of byRun.get(r.id) ?? []) {
+          rows.push({
+            experiment,
+            cell: r.cell,
+            run: r.id,
+            repetition: r.repetition,
+            workload: w.id,
+            workload_kind: w.kind,
+            engine: w.engine,
+            payload: w.payload,
+            protocol: w.protocol,
+            network: cell?.network ?? '',
+            tunnel: cell?.tunnel ?? '',
+            tunnel_variant: c?.tunnelVariant ?? '',
+            filter: cell?.filter ?? '',
+            filter_variant: c?.filterVariant ?? '',
+            rules: cell?.rules ?? 0,
+            containers: cell?.containers ?? 0,
+            placement: cell?.placement ?? '',
+            pair: m.pair,
+            flow: m.flow,
+            metric: m.metric,
+            value: m.value,
+            unit: m.unit,
+          });
+        }
+      }
+      yield withValidity(rows);
+    }
   }
 
   hostSamples(experiment: string): HostSampleRow[] {

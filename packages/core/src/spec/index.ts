@@ -6,3 +6,4 @@ export * from './feasibility.js';
 export * from './expand.js';
 export * from './path-mtu.js';
 export { explain, formatPath, closest, type Problem } from './explain.js';
+export { parseJsonStrict, findDuplicateJsonKey, checkPrototypeKeys } from './strict-json.js';

@@ -12,6 +12,7 @@ import { SeconetError } from '../errors.js';
 import type { Engine, FilterKind, NetworkKind, Placement, TunnelKind, WorkloadKind } from '../model.js';
 import { explain, formatPath, show } from './explain.js';
 import { ExperimentSpecSchema, LIMITS, } from './schema.js';
+import { checkPrototypeKeys, parseJsonStrict } from './strict-json.js';
 import { DEFAULT_PING_INTERVAL, WORKLOAD_RULES, instanceCount, workloadInstanceId, type WorkloadEntry, type WorkloadParam, type WorkloadProtocol } from './workloads.js';
 
 export type Statistic = 'median' | 'mean';
@@ -76,17 +77,21 @@ function fail(path: ReadonlyArray<string | number> | string, message: string, de
 }
 
 function parseText(text: string, format: 'yaml' | 'json' | undefined): unknown {
-  if (text.length > MAX_TEXT) throw new SeconetError('INVALID_SPEC', `the spec is ${text.length} bytes; at most ${MAX_TEXT} are accepted`);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_TEXT) throw new SeconetError('INVALID_SPEC', `the spec is ${bytes} bytes; at most ${MAX_TEXT} are accepted`);
   if (text.trim() === '') throw new SeconetError('INVALID_SPEC', 'the spec is empty; it needs at least `name` and `workloads`');
   if (format === 'json') {
+    let value: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      value = JSON.parse(text) as unknown;
     } catch (e) {
       const msg = (e as Error).message;
       const pos = /position (\d+)/.exec(msg);
       const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : parseDocument(text).errors[0]?.linePos?.[0].line;
       throw new SeconetError('INVALID_SPEC', `the spec is not valid JSON${line === undefined ? '' : ` (line ${line})`}: ${msg}`, { cause: e, details: { line } });
     }
+    parseJsonStrict(text);
+    return value;
   }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const err = doc.errors[0];
@@ -96,7 +101,12 @@ function parseText(text: string, format: 'yaml' | 'json' | undefined): unknown {
     const first = (err.message.split('\n')[0] ?? err.message).replace(/ at line \d+, column \d+:?$/, '');
     throw new SeconetError('INVALID_SPEC', `the spec is not valid YAML at ${where}: ${first}`, { cause: err, details: { line: at?.line, column: at?.col } });
   }
-  return doc.toJS({ maxAliasCount: 50 }) as unknown;
+  try {
+    return doc.toJS({ maxAliasCount: 50 }) as unknown;
+  } catch (e) {
+    // The yaml library refuses documents whose aliases would expand without bound (a "billion laughs").
+    throw new SeconetError('INVALID_SPEC', `the spec's YAML aliases expand too far (${(e as Error).message.split('\n')[0]}); write the repeated parts out or use fewer aliases`, { cause: e });
+  }
 }
 
 type Raw = Record<string, unknown>;
@@ -175,6 +185,7 @@ function normalizeWorkload(entry: unknown, i: number, specSeed: number): Workloa
  */
 export function parseSpec(input: string | unknown, opts: { format?: 'yaml' | 'json' } = {}): ExperimentSpec {
   const doc = typeof input === 'string' ? parseText(input, opts.format) : input;
+  checkPrototypeKeys(doc);
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new SeconetError('INVALID_SPEC', `the spec must be a mapping of fields (name, matrix, workloads, ...), not ${show(doc)}`);
   }
@@ -244,11 +255,18 @@ export function parseSpec(input: string | unknown, opts: { format?: 'yaml' | 'js
     };
   }
 
-  const cells = matrix.network.length * matrix.tunnel.length * matrix.filter.length * matrix.rules.length * matrix.containers.length;
+  const setups = matrix.network.length * matrix.tunnel.length * matrix.filter.length;
+  const cells = setups * matrix.rules.length * matrix.containers.length;
   const instances = workloads.reduce((n, w) => n + instanceCount(w), 0);
-  const total = cells * instances * repetitions.max;
+  const matrixRuns = cells * instances * repetitions.max;
+  // Reference cells run too: one before the first setup and one after every `every` setups
+  // (expandMatrix's drift()), each with its fixed repetitions.
+  const refCells = options.referenceCell === undefined ? 0 : 1 + Math.floor(setups / options.referenceCell.every);
+  const refRuns = options.referenceCell === undefined ? 0 : refCells * instances * options.referenceCell.repetitions;
+  const total = matrixRuns + refRuns;
   if (total > LIMITS.totalRunsMax) {
-    fail('matrix', `the matrix expands to ${total} runs at max repetitions (${cells} cells x ${instances} workload instances x ${repetitions.max}); the limit is ${LIMITS.totalRunsMax}: shorten a list, split the experiment or lower repetitions.max`, { runs: total });
+    const refText = refRuns === 0 ? '' : ` plus ${refRuns} reference-cell runs (${refCells} reference cells x ${instances} x ${options.referenceCell!.repetitions})`;
+    fail(refRuns > 0 && matrixRuns <= LIMITS.totalRunsMax ? 'options.referenceCell' : 'matrix', `the matrix expands to ${total} runs at max repetitions (${cells} cells x ${instances} workload instances x ${repetitions.max})${refText}; the limit is ${LIMITS.totalRunsMax}: shorten a list, split the experiment, lower repetitions.max${refRuns === 0 ? '' : ' or measure the reference cell less often (options.referenceCell.every, .repetitions)'}`, { runs: total });
   }
 
   const spec: { -readonly [K in keyof ExperimentSpec]: ExperimentSpec[K] } = {

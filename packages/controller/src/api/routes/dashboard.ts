@@ -117,6 +117,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (a
       const abort = new AbortController();
       // Throws NOT_FOUND for an unknown host before anything is written.
       const samples = service.hostMetrics(hosts, intervalMs, abort.signal);
+      const release = opts.streams.acquire();
       request.raw.on('close', () => abort.abort());
       reply.raw.on('close', () => abort.abort());
       reply.hijack();
@@ -127,6 +128,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (a
         reply.raw.destroy();
       } finally {
         abort.abort();
+        release();
       }
       return reply;
     },

@@ -29,7 +29,7 @@ function planBody(plan: PlanResult) {
   };
 }
 
-export const experimentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { service, heartbeatMs }) => {
+export const experimentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { service, heartbeatMs, streams }) => {
   app.post(
     '/v1/experiments',
     {
@@ -85,6 +85,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (
       const id = request.params.id;
       await service.get(id);
       const after = Number(request.headers['last-event-id'] ?? request.query.after ?? 0);
+      const release = streams.acquire();
       const abort = new AbortController();
       request.raw.on('close', () => abort.abort());
       reply.raw.on('close', () => abort.abort());
@@ -96,6 +97,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (
         reply.raw.destroy();
       } finally {
         abort.abort();
+        release();
       }
     },
   );

@@ -1,9 +1,12 @@
-// Result routes: the long-format rows (JSON or CSV) and the self-contained HTML report.
+// Result routes: the long-format rows (JSON or CSV) and the self-contained HTML report. Rows
+// are streamed from the store page by page when the service can (resultPages), so an
+// experiment of a hundred thousand rows is never held in memory as one array or one string.
 
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ResultRow } from '@seconet/core';
-import { toCsv } from '../../export/index.js';
+import { RESULT_COLUMNS, csvField, toCsv } from '../../export/index.js';
 import { IdParams, ResultRowT, ResultsQuery } from '../schemas.js';
 import { type RouteOptions, errors } from './route-options.js';
 
@@ -21,8 +24,17 @@ export const resultRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
       },
     },
     async (request, reply) => {
+      const csv = request.query.format === 'csv';
+      if (service.resultPages !== undefined) {
+        const pages = await service.resultPages(request.params.id);
+        const body = Readable.from(csv ? csvChunks(pages) : jsonChunks(pages), { objectMode: false });
+        if (csv) void reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${request.params.id}.csv"`);
+        else void reply.type('application/json; charset=utf-8');
+        // The typed reply knows the schema body types; a stream bypasses serialization.
+        return reply.send(body as never);
+      }
       const rows: ResultRow[] = await service.results(request.params.id);
-      if (request.query.format === 'csv') {
+      if (csv) {
         return reply
           .type('text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="${request.params.id}.csv"`)
@@ -46,3 +58,22 @@ export const resultRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
     async (request, reply) => reply.type('text/html; charset=utf-8').send(await service.report(request.params.id)),
   );
 };
+
+async function* jsonChunks(pages: AsyncIterable<readonly ResultRow[]>): AsyncGenerator<string> {
+  let first = true;
+  yield '[';
+  for await (const page of pages) {
+    if (page.length === 0) continue;
+    yield (first ? '' : ',') + page.map((r) => JSON.stringify(r)).join(',');
+    first = false;
+  }
+  yield ']';
+}
+
+async function* csvChunks(pages: AsyncIterable<readonly ResultRow[]>): AsyncGenerator<string> {
+  yield `${RESULT_COLUMNS.join(',')}\r\n`;
+  for await (const page of pages) {
+    if (page.length === 0) continue;
+    yield page.map((r) => `${RESULT_COLUMNS.map((c) => csvField(r[c])).join(',')}\r\n`).join('');
+  }
+}
