@@ -7,3 +7,4 @@ export * from './spec/index.js';
 export * from './stats/index.js';
 export * from './random.js';
 export * from './pinning.js';
+export * from './stop-bound.js';

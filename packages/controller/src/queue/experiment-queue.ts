@@ -168,11 +168,26 @@ export class ExperimentQueue {
     this.worker.on('error', (err) => this.opts.log?.warn({ err: err.message }, 'queue worker error'));
   }
 
-  /** Stops taking jobs, hands running ones back, closes connections. */
-  async close(): Promise<void> {
+  /**
+   * Stops taking jobs, hands running ones back, closes connections. Bounded by `graceMs`: with
+   * Redis paused or gone the hand-back cannot happen, and then the connections are cut and the
+   * job is redelivered as stalled (its lock expires) to the next controller.
+   */
+  async close(graceMs = 4000): Promise<void> {
     this.stopping.abort(new StoppingError());
-    if (this.worker) await this.worker.close().catch(() => undefined);
-    await this.queue.close().catch(() => undefined);
+    const bounded = async (p: Promise<unknown>, ms: number): Promise<boolean> => {
+      let timer: NodeJS.Timeout | undefined;
+      const r = await Promise.race([p.then(() => true, () => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+      clearTimeout(timer);
+      return r;
+    };
+    const deadline = Date.now() + graceMs;
+    if (this.worker && !(await bounded(this.worker.close(), graceMs * 0.75))) {
+      this.opts.log?.warn({ graceMs }, 'the queue worker did not close in time (Redis unreachable?); cutting its connections');
+      this.workerConnection?.disconnect();
+      void this.worker.close(true).catch(() => undefined);
+    }
+    if (Date.now() < deadline) await bounded(this.queue.close(), deadline - Date.now());
     this.workerConnection?.disconnect();
     this.connection.disconnect();
   }
