@@ -160,6 +160,7 @@ export class Engine {
     let fatal: string | undefined;
     try {
       await this.recordHosts(plan);
+      await this.clearStaleScopes(plan);
       const cellStates = store.cellStates(id);
       for (const cell of plan.cells) {
         if (abort.signal.aborted) break;
@@ -211,6 +212,11 @@ export class Engine {
       const ok = store.runs(id).some((r) => r.state === 'succeeded');
       state = ok || p.runsTotal === 0 ? 'succeeded' : 'failed';
       if (!ok && p.runsTotal > 0) fatal = 'no run succeeded: see the cells for isolation verdicts and errors';
+    }
+    if (state !== 'cancelled') {
+      // Every planned run gets exactly one outcome: one the experiment ended without fails with the reason.
+      const why = fatal !== undefined ? `not run: the experiment failed: ${fatal}` : 'not run: the experiment ended before it';
+      for (const r of store.runs(id)) if (r.state === 'pending' || r.state === 'running') store.failRun(r.id, why);
     }
     const phases = this.phases.get(id) ?? {};
     this.phases.delete(id);
@@ -275,6 +281,27 @@ export class Engine {
     this.phase(a.experiment, 'teardown', t0);
     this.release(a.scope);
     if (errors.length > 0) this.log.warn({ scope: a.scope, errors }, 'teardown incomplete; agent GC removes the rest');
+  }
+
+  /**
+   * Removes scopes of other experiments from this experiment's hosts before its first Apply.
+   * The job holds the hosts' locks, so such a scope is stale: left applied by a controller that
+   * was killed (or stopped) mid-experiment, whose job has not been redelivered yet. Left there,
+   * its container network would collide with this experiment's (CONFLICT on every cell). Its
+   * own experiment re-applies it when it resumes. Scopes in use by this process and this
+   * experiment's own (a cheap resume) are kept; an agent that does not answer is left to Apply.
+   */
+  private async clearStaleScopes(plan: ExperimentPlan): Promise<void> {
+    const own = plan.cells.map((c) => scopeName(plan.id, c, c.containers));
+    const keepScopes = [...new Set([...this.scopesInUse(), ...own])];
+    await Promise.all(plan.hosts.map(async (h) => {
+      try {
+        const r = await this.deps.agents.get(h).gc({ requestId: `stale-${plan.id}-${Date.now()}`, keepScopes }, { deadlineMs: 60_000 });
+        if (r.removedScopes.length > 0) this.log.info({ experiment: plan.id, host: h, removedScopes: r.removedScopes }, 'removed stale scopes of other experiments');
+      } catch (err) {
+        this.log.warn({ experiment: plan.id, host: h, err: (err as Error).message }, 'could not clear stale scopes; Apply will report any conflict');
+      }
+    }));
   }
 
   private async recordHosts(plan: ExperimentPlan): Promise<void> {
