@@ -95,6 +95,9 @@ export interface CurrentRun {
 
 const noLog: EngineLog = { info: () => undefined, warn: () => undefined };
 
+/** Extra pre-flight probes of a cell whose allowed pairs did not connect (a passing fault). */
+const PREFLIGHT_RETRIES = 2;
+
 export class Engine {
   readonly options: EngineOptions;
   private readonly configurator: Configurator;
@@ -358,7 +361,16 @@ export class Engine {
       await this.applyCell(plan.id, ctx, signal);
       if (this.options.preflight) {
         const t0 = performance.now();
-        const v = await this.configurator.preflight(scope, cell, placement, agents, signal, ctx.underlay);
+        let v = await this.configurator.preflight(scope, cell, placement, agents, signal, ctx.underlay);
+        // An allowed pair that does not connect may be a passing fault (an underlay cut for a few
+        // seconds, an agent restarting): probe again before giving up on the cell. A denied pair
+        // that connects or a leak is never retried away.
+        for (let i = 0; i < PREFLIGHT_RETRIES && !v.connected && v.isolation !== false && !v.wire?.leak && !signal.aborted; i++) {
+          store.addEvent(plan.id, 'log', { message: `cell ${cell.id}: an allowed pair does not connect; probing again in ${this.options.retryDelayMs * 3} ms` });
+          await sleepUnlessAborted(this.options.retryDelayMs * 3, signal);
+          await this.waitForAgents(hosts, signal, false, plan.id);
+          v = await this.configurator.preflight(scope, cell, placement, agents, signal, ctx.underlay);
+        }
         this.phase(plan.id, 'preflight', t0);
         store.setCellVerdict(plan.id, cell.id, { isolation: v.isolation, evidence: v.evidence });
         if (v.wire) store.setCellWire(plan.id, cell.id, v.wire);
