@@ -291,12 +291,13 @@ export class Engine {
    * The job holds the hosts' locks, so such a scope is stale: left applied by a controller that
    * was killed (or stopped) mid-experiment, whose job has not been redelivered yet. Left there,
    * its container network would collide with this experiment's (CONFLICT on every cell). Its
-   * own experiment re-applies it when it resumes. Scopes in use by this process and this
-   * experiment's own (a cheap resume) are kept; an agent that does not answer is left to Apply.
+   * own experiment re-applies it when it resumes. This experiment's own scopes (a cheap resume)
+   * are kept; an agent that does not answer is left to Apply.
    */
   private async clearStaleScopes(plan: ExperimentPlan): Promise<void> {
-    const own = plan.cells.map((c) => scopeName(plan.id, c, c.containers));
-    const keepScopes = [...new Set([...this.scopesInUse(), ...own])];
+    // Only this experiment's: any other scope on hosts whose locks we hold is stale, even one an
+    // engine of this process still thinks it uses (its lease expired; it stops on its next refresh).
+    const keepScopes = [...new Set(plan.cells.map((c) => scopeName(plan.id, c, c.containers)))];
     await Promise.all(plan.hosts.map(async (h) => {
       try {
         const r = await this.deps.agents.get(h).gc({ requestId: `stale-${plan.id}-${Date.now()}`, keepScopes }, { deadlineMs: 60_000 });

@@ -46,6 +46,14 @@ export class StoppingError extends Error {
   }
 }
 
+/** The job's host locks expired under it; the job goes back to the queue without spending an attempt. */
+export class LeaseLost extends Error {
+  constructor(id: string) {
+    super(`host locks of ${id} were lost`);
+    this.name = 'LeaseLost';
+  }
+}
+
 export class ExperimentQueue {
   readonly connection: Redis;
   readonly queue: Queue<JobData>;
@@ -113,6 +121,9 @@ export class ExperimentQueue {
 
   /** What one delivery of a job does; exposed so tests can deliver the same job twice. */
   async process(id: string, signal: AbortSignal = this.stopping.signal): Promise<ExperimentState | 'finished'> {
+    // A lease lost while the experiment runs (Redis paused past the lock TTL) stops it like a
+    // controller stop: its runs are left to be retried, and the job is handed back.
+    const lost = new AbortController();
     if (this.opts.isFinished?.(id)) return 'finished';
     let waitedLogged = false;
     let lease: HostLease;
@@ -125,6 +136,10 @@ export class ExperimentQueue {
           if (!waitedLogged) this.opts.onWait?.(id, holders);
           waitedLogged = true;
         },
+        onLost: () => {
+          this.opts.log?.warn({ experiment: id }, 'host locks lost (Redis paused or gone past their TTL); stopping the experiment to hand it back');
+          lost.abort(new LeaseLost(id));
+        },
       });
     } catch (err) {
       if (err instanceof LockWaitAbandoned) return 'finished';
@@ -132,7 +147,12 @@ export class ExperimentQueue {
     }
     try {
       if (this.opts.isFinished?.(id)) return 'finished';
-      return await this.opts.handler(id, signal);
+      const state = await this.opts.handler(id, AbortSignal.any([signal, lost.signal]));
+      if (lost.signal.aborted) throw new LeaseLost(id);
+      return state;
+    } catch (err) {
+      if (lost.signal.aborted) throw new LeaseLost(id);
+      throw err;
     } finally {
       await lease.release();
     }
@@ -146,7 +166,7 @@ export class ExperimentQueue {
       try {
         return await this.process(job.data.id);
       } catch (err) {
-        if (this.stopping.signal.aborted) {
+        if (this.stopping.signal.aborted || err instanceof LeaseLost) {
           // Hand the job back without spending an attempt; the next controller picks it up.
           await job.moveToDelayed(Date.now() + 500, token);
           throw new DelayedError();
