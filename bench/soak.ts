@@ -11,6 +11,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ExecRunner } from '@seconet/agent';
+import { takeLabDown } from '../packages/cli/src/lab/lab-down.js';
+import { readLabState } from '../packages/cli/src/lab/lab-state.js';
 import { isRoot } from '../test/helpers/requirements.js';
 import { formatSoak, runSoak } from './lib/soak.js';
 
@@ -30,6 +33,22 @@ const json = process.argv.includes('--json');
 const seed = arg('--seed', Date.now() % 100_000);
 const keep = process.argv.indexOf('--keep');
 const labDir = keep >= 0 ? process.argv[keep + 1]! : join(mkdtempSync(join(tmpdir(), 'snsoak-')), 'lab');
+// Interrupted: let frozen daemons go on and take the lab down (its files stay for reading).
+const interrupted = async (): Promise<void> => {
+  const s = readLabState(labDir);
+  for (const pid of [s?.redis?.pid, ...(s?.hosts ?? []).map((h) => h.agent?.pid)]) {
+    try {
+      if (pid !== undefined) process.kill(pid, 'SIGCONT');
+    } catch {
+      /* gone */
+    }
+  }
+  if (s) await takeLabDown(new ExecRunner(), s, { keepFiles: true }).catch(() => undefined);
+  console.error(`interrupted; lab files kept in ${labDir}`);
+  process.exit(130);
+};
+process.once('SIGINT', () => void interrupted());
+process.once('SIGTERM', () => void interrupted());
 // 6 cells x 2 workloads x 25 repetitions = 300 runs by default.
 const report = await runSoak({
   seed,
