@@ -88,7 +88,7 @@ t.test('controller SIGKILL mid-sweep: the supervisor restarts it, lab up repairs
   t.equal(state, 'succeeded', 'the sweep finished');
   const runs = store.runs(id);
   t.equal(runs.length, RUNS, 'no run lost or added');
-  t.ok(runs.every((x) => x.state === 'succeeded'), 'every run succeeded');
+  t.ok(runs.every((x) => x.state === 'succeeded'), `every run succeeded (${runs.filter((x) => x.state !== 'succeeded').map((x) => `${x.state}: ${x.error ?? ''}`).join('; ')})`);
   for (const d of doneBefore) t.equal(store.getRun(d.id)?.finishedAt, d.finishedAt, `finished run ${d.id} was not run again`);
   const rtt = store.resultRows(id).filter((x) => x.metric === 'rtt_avg' && !x.pair.startsWith('host/'));
   t.equal(rtt.length, RUNS, 'exactly one rtt_avg per run');

@@ -1,5 +1,5 @@
 // Stops are prompt: with Redis paused (SIGSTOP) and an agent frozen, SIGTERM still ends the
-// controller and another agent within STOP_BOUND_MS; the run in flight is left `running` with
+// controller and another agent within STOP_BOUND_MS; the run in flight is left to be retried with
 // no result rows (not half-written), and after `lab up` repairs the lab it is retried and the
 // sweep finishes with one result per run.
 import t from 'tap';
@@ -79,7 +79,8 @@ t.test('SIGTERM ends the controller and an agent within the bound with Redis pau
   t.ok(ctlMs < STOP_BOUND_MS, `the controller ended within ${STOP_BOUND_MS} ms (${ctlMs})`);
   t.ok(agentMs < STOP_BOUND_MS, `the agent ended within ${STOP_BOUND_MS} ms (${agentMs})`);
   const cut = store.getRun(inflight!.id)!;
-  t.equal(cut.state, 'running', 'the cut run is left to be retried');
+  // `pending` when the stop got to hand the run back, `running` when the bound cut it first: both are retried.
+  t.ok(['running', 'pending'].includes(cut.state), `the cut run is left to be retried (${cut.state}: ${cut.error ?? ''})`);
   t.same(store.resultRows(id).filter((r) => r.run === inflight!.id), [], 'and has no (half-written) result rows');
 
   for (const pid of frozen.splice(0)) process.kill(pid, 'SIGCONT');
