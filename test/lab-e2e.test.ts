@@ -1,7 +1,7 @@
 // The CLI end to end against a real lab: real namespaces, Redis, agents and controller. Brings a
 // lab up, runs a tiny experiment through submit/status/results/report, takes the lab down and
 // checks that nothing is left; then simulates a crash (every lab process killed by PID, the
-// namespaces left behind) and checks that the next `lab up` cleans it first.
+// namespaces left behind) and checks that the next `lab up` repairs the same lab.
 import t from 'tap';
 import type { Test } from 'tap';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ function alive(pid: number, startTime: string): boolean {
 }
 
 function processes(s: LabState): Array<{ pid: number; startTime: string }> {
-  return [s.controller, s.redis, ...s.hosts.map((h) => h.agent)].filter((p): p is NonNullable<typeof p> => p !== undefined);
+  return [s.supervisor, s.controller, s.redis, ...s.hosts.map((h) => h.agent)].filter((p): p is NonNullable<typeof p> => p !== undefined);
 }
 
 /** Nothing of lab `s` is left: namespaces (host, switch, containers), root-namespace rules, processes. */
@@ -127,7 +127,7 @@ t.test('lab up, an experiment through the CLI, lab down leaves nothing', { timeo
   t.equal(gone.code, 8, 'lab status without a lab exits 8');
 });
 
-t.test('lab up after a crash cleans the crashed lab first', { timeout: 480_000 }, async (t) => {
+t.test('lab up after a crash repairs the crashed lab instead of wiping it', { timeout: 480_000 }, async (t) => {
   if (!requireRoot(t, 'network namespaces')) return;
   const dir = mkdtempSync(join(tmpdir(), 'snlab-crash-'));
   const labDir = join(dir, 'lab');
@@ -151,13 +151,23 @@ t.test('lab up after a crash cleans the crashed lab first', { timeout: 480_000 }
 
   const second = await runCli(['lab', 'up', '--hosts', '2', '--json'], { env, timeoutMs: 180_000 });
   t.equal(second.code, 0, second.stderr);
-  const fresh = readLabState(labDir)!;
-  t.not(fresh.id, crashed.id, 'a new lab');
-  await assertNothingLeft(t, crashed);
-  const ns = await namespaces();
-  for (const h of fresh.hosts) t.ok(ns.includes(h.netns), `new ${h.netns} exists`);
+  const out = JSON.parse(second.stdout) as { action: string; restarted: string[] };
+  t.equal(out.action, 'repaired');
+  t.same([...out.restarted].sort(), ['agent h1', 'agent h2', 'controller', 'redis']);
+  const repaired = readLabState(labDir)!;
+  t.equal(repaired.id, crashed.id, 'the same lab, repaired');
+  t.equal(repaired.apiUrl, crashed.apiUrl, 'on the same port');
+  const st = await runCli(['lab', 'status', '--json'], { env });
+  t.equal(st.code, 0, `the repaired lab is fully up: ${st.stdout}`);
+
+  const fresh = await runCli(['lab', 'up', '--hosts', '2', '--fresh', '--yes', '--json'], { env, timeoutMs: 180_000 });
+  t.equal(fresh.code, 0, fresh.stderr);
+  t.equal(JSON.parse(fresh.stdout).action, 'created');
+  const renewed = readLabState(labDir)!;
+  t.not(renewed.id, crashed.id, '--fresh --yes starts a new lab');
+  await assertNothingLeft(t, repaired);
 
   const down = await runCli(['lab', 'down'], { env, timeoutMs: 120_000 });
   t.equal(down.code, 0, down.stderr);
-  await assertNothingLeft(t, fresh);
+  await assertNothingLeft(t, renewed);
 });

@@ -22,6 +22,8 @@ export interface FakeBehaviour {
   wireLeak?: boolean;
   /** Pad each pair's raw output to this many bytes (to fill a small store disk). */
   rawBytes?: number;
+  /** This many pre-flight probes (run ids "pre...") find allowed pairs cut off, as during an underlay cut. */
+  cutPreflights?: number;
 }
 
 export interface Call {
@@ -139,8 +141,10 @@ export class FakeAgent implements AgentLink {
       return;
     }
     await new Promise((r) => setTimeout(r, this.behaviour.sourceDelayMs ?? 5));
+    const cut = req.runId.startsWith('pre') && (this.behaviour.cutPreflights ?? 0) > 0;
+    if (cut) this.behaviour.cutPreflights = this.behaviour.cutPreflights! - 1;
     for (const p of req.pairs) {
-      if (p.pair.startsWith('d') && !this.behaviour.leak) {
+      if ((p.pair.startsWith('d') && !this.behaviour.leak) || cut) {
         yield { result: { pair: p.pair, metrics: [{ name: 'loss', value: 100, unit: '%', flow: '' }], series: [], tool: 'ping', toolVersion: 't', rawOutput: '100% packet loss', startedAt: 0, endedAt: 0, argv: ['ping'] } };
         continue;
       }

@@ -8,3 +8,4 @@ export * from './stats/index.js';
 export * from './random.js';
 export * from './pinning.js';
 export * from './wait.js';
+export * from './stop-bound.js';

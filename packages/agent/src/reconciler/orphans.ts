@@ -5,7 +5,8 @@
 // namespace, nft tables and iptables chains (both backends; name starting with the prefix in
 // either case) with the jumps into them, entries of env.bpffs and env.runDir named with the
 // prefix, and wireguard-go control sockets named with the prefix (/var/run/wireguard, outside
-// runDir) whose device no kept journal lists. A scan whose tool is missing is skipped. OpenFlow flows and tc filters are not
+// runDir) whose device no kept journal lists; IPsec policies and SAs, and daemons tied to any of
+// these orphans (orphan-daemons.ts). A scan whose tool is missing is skipped. OpenFlow flows and tc filters are not
 // scanned: they live on a scope's own switch or on a veth, which go with their scope (or are
 // found here as orphans themselves), and both are journaled before they are created, so one
 // left on a kept object is already listed by that scope's journal.
@@ -17,6 +18,7 @@ import type { OwnedObject } from '../journal/objects.js';
 import { WIREGUARD_SOCKET_DIRS, wireguardSocketName } from '../journal/undo.js';
 import { listLinks, listNetns } from '../netns/ip-batch.js';
 import { findTool } from '../runner/tools.js';
+import { findOrphanDaemons, findXfrmOrphans } from './orphan-daemons.js';
 import type { Runner } from '../runner/runner.js';
 
 export interface OrphanDeps {
@@ -156,6 +158,20 @@ export async function findOrphans(deps: OrphanDeps, known: readonly OwnedObject[
         if (name !== undefined && !names.has(name) && lstatSync(path, { throwIfNoEntry: false })?.isSocket()) out.push({ type: 'path', path });
       }
     }
+  });
+  await scan('xfrm', async () => {
+    out.push(...(await findXfrmOrphans(runner, env, known)));
+  });
+  // Last, so undo (which works backwards) kills the daemons before it removes their files and namespaces.
+  await scan('daemons', async () => {
+    out.push(...findOrphanDaemons(out));
+  });
+  await scan('xfrm', async () => {
+    out.push(...(await findXfrmOrphans(runner, env, known)));
+  });
+  // Last, so undo (which works backwards) kills the daemons before it removes their files and namespaces.
+  await scan('daemons', async () => {
+    out.push(...findOrphanDaemons(out));
   });
   return out;
 }

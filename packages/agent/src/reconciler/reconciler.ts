@@ -43,6 +43,7 @@ import { NETWORK_DRIVERS } from '../solutions/index.js';
 import { TUNNEL_DRIVERS } from '../tunnels/index.js';
 import { componentDigests, digestOf, sanitizeState, type Component } from './digest.js';
 import { toSeconetError } from './errors.js';
+import { containersDrift } from './container-check.js';
 import { findOrphans } from './orphans.js';
 import type { ReconcilerApi } from './types.js';
 import { AllowedRanges, LIMITS, validateApply, validateScope, type Registries } from './validate.js';
@@ -320,6 +321,12 @@ class Reconciler implements ReconcilerApi {
     }
     if (drifts.length > 0) return drifts;
     const state = real ?? s.state;
+    const handles = s.state.containers.map((c) => containerHandle(this.env.prefix, scope, c));
+    try {
+      drifts.push(...(await containersDrift(this.runner, handles, links, j.objects())));
+    } catch (e) {
+      drifts.push({ object: 'containers', expected: 'checkable', observed: errMsg(e) });
+    }
     const ctx = this.ctx(scope, j);
     const guard = async (what: string, fn: () => Promise<DriftReport[]>): Promise<void> => {
       try {

@@ -1,43 +1,32 @@
 // The agent daemon's entry point without the seconet CLI:
 //   node --import=tsx --conditions=seconet-source packages/agent/src/server/main.ts --config FILE
-// (or node dist/server/main.js --config FILE). SIGTERM/SIGINT stop it gracefully; a second
-// signal exits at once. SIGHUP probes capabilities and tool versions again. Exit codes follow
-// the core error registry.
+// (or node dist/server/main.js --config FILE). SIGTERM/SIGINT stop it gracefully, within
+// STOP_BOUND_MS whatever is stuck; a second signal exits at once. SIGHUP probes capabilities
+// and tool versions again. Exit codes follow the core error registry.
 
 import { pathToFileURL } from 'node:url';
-import { ErrorCodes, isSeconetError } from '@seconet/core';
+import { ErrorCodes, isSeconetError, onStopSignals, STOP_BOUND_MS } from '@seconet/core';
 import { loadAgentConfig } from '../config.js';
 import { startAgent, type RunningAgent } from './server.js';
+
+/** How long running calls may finish after SIGTERM before their connections are cut. */
+const STOP_GRACE_MS = STOP_BOUND_MS / 2;
 
 /** Runs the agent until SIGTERM/SIGINT; resolves with the process exit code. */
 export async function runAgentDaemon(configFile: string): Promise<number> {
   let agent: RunningAgent;
   try {
-    agent = await startAgent(loadAgentConfig(configFile));
+    agent = await startAgent(loadAgentConfig(configFile), { shutdownGraceMs: STOP_GRACE_MS });
   } catch (e) {
     process.stderr.write(`seconet agent: ${e instanceof Error ? e.message : String(e)}\n`);
     return isSeconetError(e) ? ErrorCodes[e.code].exit : 1;
   }
-  return new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      if (++signals > 1) process.exit(130);
-      agent.log.info({ signal: sig }, 'signal received');
-      agent.stop().then(
-        () => resolve(0),
-        (err: unknown) => {
-          agent.log.error({ err }, 'stop failed');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    process.on('SIGHUP', () => {
-      agent.log.info('SIGHUP: probing capabilities again');
-      agent.refreshInfo().catch((err: unknown) => agent.log.error({ err }, 'capability refresh failed'));
-    });
+  process.on('SIGHUP', () => {
+    agent.log.info('SIGHUP: probing capabilities again');
+    agent.refreshInfo().catch((err: unknown) => agent.log.error({ err }, 'capability refresh failed'));
   });
+  // Bounded: a frozen controller or a stuck tool must not make SIGTERM hang (core/stop-bound.ts).
+  return onStopSignals(() => agent.stop(), { log: agent.log });
 }
 
 function parseArgs(argv: readonly string[]): string | undefined {

@@ -1,11 +1,12 @@
 // `seconet controller --config FILE`: the controller (queue worker, engine, agent registry,
 // store) and its REST API in one process, until SIGTERM/SIGINT; then the API stops taking
-// requests, the worker hands unfinished runs back to the queue and the store closes.
+// requests, the worker hands unfinished runs back to the queue and the store closes, within
+// STOP_BOUND_MS whatever is down.
 
 import { Command } from 'commander';
 import pino from 'pino';
 import { buildApi, loadControllerConfig, plaintextApiWarning, readApiTls, readTokenFile, startController } from '@seconet/controller';
-import { SeconetError } from '@seconet/core';
+import { onStopSignals, SeconetError } from '@seconet/core';
 import { act, examples } from '../command-kit.js';
 import { VERSION } from '../version.js';
 
@@ -42,25 +43,8 @@ export function controllerCommand(): Command {
           throw new SeconetError('INVALID_ARGUMENT', `api.listen ${host}:${port}: ${(e as Error).message}`, { field: 'api.listen', cause: e });
         }
         log.info({ listen: `${host}:${port}`, tls: https !== undefined, agents: config.agents.map((a) => a.name) }, 'controller ready');
-        return new Promise<number>((resolve) => {
-          let signals = 0;
-          const stop = (sig: NodeJS.Signals): void => {
-            if (++signals > 1) process.exit(130);
-            log.info({ signal: sig }, 'stopping');
-            void app
-              .close()
-              .then(() => running.stop())
-              .then(
-                () => resolve(0),
-                (err: unknown) => {
-                  log.error({ err }, 'stop failed');
-                  resolve(1);
-                },
-              );
-          };
-          process.on('SIGTERM', stop);
-          process.on('SIGINT', stop);
-        });
+        // Bounded: a dead Redis or agent must not make SIGTERM hang (core/stop-bound.ts).
+        return onStopSignals(() => app.close().then(() => running.stop()), { log });
       }),
     );
 }

@@ -1,31 +1,36 @@
 // `seconet lab up|down|status`: the local lab (see lab/lab-up.ts for what it starts).
 
+import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { ExecRunner } from '@seconet/agent';
 import { ErrorCodes, SeconetError } from '@seconet/core';
 import { act, examples, outFor } from '../command-kit.js';
 import { takeLabDown } from '../lab/lab-down.js';
 import { labStatus } from '../lab/lab-status.js';
-import { labUp } from '../lab/lab-up.js';
-import { readLabState } from '../lab/lab-state.js';
+import { labUpDetailed } from '../lab/lab-up.js';
+import { labDir, readLabState } from '../lab/lab-state.js';
+import { superviseLab } from '../lab/lab-supervise.js';
 import { table } from '../output.js';
 
 export function labCommand(): Command {
   const lab = new Command('lab').description('the local lab: hosts as network namespaces, agents, Redis, controller and API on this machine');
   lab
     .command('up')
-    .description('bring the lab up (cleans what a crashed lab left first); prints the API URL and the token file')
+    .description('bring the lab up, or repair it: restarts what died and keeps its results and queued experiments; prints the API URL and the token file')
     .option('--hosts <n>', 'number of hosts', (v) => Number(v), 2)
+    .option('--fresh', 'delete the previous lab with all its results and start an empty one (asks first)')
+    .option('-y, --yes', 'with --fresh: do not ask')
     .option('--timeout <seconds>', 'how long to wait for the agents to become healthy', (v) => Number(v), 90)
-    .addHelpText('after', examples(['seconet lab up', 'seconet lab up --hosts 3 --json', 'curl -H "Authorization: Bearer $(cat /var/lib/seconet/lab/token)" http://127.0.0.1:PORT/v1/agents']))
+    .addHelpText('after', examples(['seconet lab up', 'seconet lab up --hosts 3 --json', 'seconet lab up --fresh --yes', 'curl -H "Authorization: Bearer $(cat /var/lib/seconet/lab/token)" http://127.0.0.1:PORT/v1/agents']))
     .action(
-      act(async (opts: { hosts: number; timeout: number }, cmd: Command) => {
+      act(async (opts: { hosts: number; timeout: number; fresh?: boolean; yes?: boolean }, cmd: Command) => {
         const out = outFor(cmd);
         if (!Number.isFinite(opts.timeout) || opts.timeout <= 0) throw new SeconetError('INVALID_ARGUMENT', '--timeout must be a positive number of seconds', { field: 'timeout' });
-        const state = await labUp({ hosts: opts.hosts, runner: new ExecRunner(), say: (l) => out.info(l), timeoutMs: opts.timeout * 1000 });
+        if (opts.fresh === true && opts.yes !== true) await confirmFresh();
+        const { state, action, restarted } = await labUpDetailed({ hosts: opts.hosts, runner: new ExecRunner(), say: (l) => out.info(l), timeoutMs: opts.timeout * 1000, fresh: opts.fresh === true });
         out.result(
-          { id: state.id, apiUrl: state.apiUrl, tokenFile: state.tokenFile, dir: state.dir, hosts: state.hosts.map((h) => ({ name: h.name, netns: h.netns, address: h.address })) },
-          `lab ${state.id} is up\nAPI:        ${state.apiUrl}\ndashboard:  ${state.apiUrl}/ui/\ntoken file: ${state.tokenFile}\nhosts:      ${state.hosts.map((h) => `${h.name} (${h.netns})`).join(', ')}`,
+          { id: state.id, action, restarted, apiUrl: state.apiUrl, tokenFile: state.tokenFile, dir: state.dir, hosts: state.hosts.map((h) => ({ name: h.name, netns: h.netns, address: h.address })) },
+          `lab ${state.id} is up${action === 'repaired' ? ` (repaired: restarted ${restarted.join(', ')})` : ''}\nAPI:        ${state.apiUrl}\ndashboard:  ${state.apiUrl}/ui/\ntoken file: ${state.tokenFile}\nhosts:      ${state.hosts.map((h) => `${h.name} (${h.netns})`).join(', ')}`,
         );
         return 0;
       }),
@@ -47,6 +52,22 @@ export function labCommand(): Command {
       }),
     );
   lab
+    .command('supervise')
+    .description('restart the lab\'s daemons when they exit (lab up starts this; it ends with lab down)')
+    .option('--interval <ms>', 'how often to check', (v) => Number(v), 1000)
+    .action(
+      act(async (opts: { interval: number }) => {
+        if (!Number.isFinite(opts.interval) || opts.interval < 100) throw new SeconetError('INVALID_ARGUMENT', '--interval must be at least 100 ms', { field: 'interval' });
+        const stop = new AbortController();
+        process.on('SIGTERM', () => stop.abort());
+        process.on('SIGINT', () => stop.abort());
+        const log = (l: string): void => void process.stdout.write(`${new Date().toISOString()} ${l}\n`);
+        log(`supervising the lab in ${labDir()} (pid ${process.pid})`);
+        await superviseLab({ runner: new ExecRunner(), dir: labDir(), signal: stop.signal, intervalMs: opts.interval, log });
+        return 0;
+      }),
+    );
+  lab
     .command('status')
     .description('show the lab: processes, API, agents (exit 0 only when everything is up)')
     .action(
@@ -63,7 +84,7 @@ export function labCommand(): Command {
           [
             `lab ${s.id}: ${s.running ? 'running' : 'NOT fully running'}`,
             `API ${s.apiUrl} ${yes(s.api)}, token file ${s.tokenFile}`,
-            `controller ${yes(s.controller)}, redis ${yes(s.redis)}`,
+            `controller ${yes(s.controller)}, redis ${yes(s.redis)}, supervisor ${yes(s.supervisor)}`,
             table([['host', 'netns', 'agent', 'process', 'healthy'], ...(s.hosts ?? []).map((h) => [h.name, h.netns, h.address, yes(h.process), yes(h.healthy)])]),
           ].join('\n'),
         );
@@ -71,4 +92,19 @@ export function labCommand(): Command {
       }),
     );
   return lab;
+}
+
+/** --fresh deletes results: ask on a terminal, refuse without one unless --yes. */
+async function confirmFresh(): Promise<void> {
+  const state = readLabState();
+  if (state === undefined) return;
+  const what = `lab ${state.id} and every result in ${state.dir}`;
+  if (!process.stdin.isTTY) throw new SeconetError('INVALID_ARGUMENT', `--fresh deletes ${what}; add --yes to confirm without a terminal`, { field: 'fresh' });
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question(`--fresh deletes ${what}. Type "yes" to go on: `)).trim().toLowerCase();
+    if (answer !== 'yes') throw new SeconetError('CANCELLED', 'lab up --fresh: not confirmed; nothing was deleted', { field: 'fresh' });
+  } finally {
+    rl.close();
+  }
 }

@@ -11,7 +11,7 @@ import { act, examples, globals, outFor } from '../command-kit.js';
 import { connect } from '../connection.js';
 import { experimentExit, follow } from '../follow.js';
 import { takeLabDown } from '../lab/lab-down.js';
-import { labUp } from '../lab/lab-up.js';
+import { labUpDetailed } from '../lab/lab-up.js';
 import { readLabState, type LabState } from '../lab/lab-state.js';
 import { readSpecFile } from '../spec-file.js';
 import { labStatus } from '../lab/lab-status.js';
@@ -35,7 +35,9 @@ export function runCommand(): Command {
           const status = await labStatus(readLabState());
           if (!status.running) {
             out.info('bringing the local lab up');
-            started = await labUp({ hosts: opts.hosts, runner, say: (l) => out.info(`  ${l}`) });
+            const up = await labUpDetailed({ hosts: opts.hosts, runner, say: (l) => out.info(`  ${l}`) });
+            // A lab that existed (repaired here) holds someone's results: only a lab this command created is taken down.
+            if (up.action === 'created') started = up.state;
           }
         }
         // Ctrl-C (or SIGTERM) stops following, cancels the experiment and takes down a lab this

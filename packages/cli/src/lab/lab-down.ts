@@ -1,5 +1,5 @@
-// Takes a lab down, or cleans what a crashed one left: the controller, the agents and Redis are
-// stopped by recorded PID (SIGTERM, then SIGKILL; only when start time and command line still
+// Takes a lab down, or cleans what a crashed one left: the supervisor, the controller, the agents
+// and Redis are stopped by recorded PID (SIGTERM, then SIGKILL; only when start time and command line still
 // match); daemons the agents started (recorded in their journals) likewise; then the agents'
 // container namespaces, the lab's host and switch namespaces, and the lab's files. Every step
 // tolerates what is already gone, so it can run twice and after any kind of crash.
@@ -8,15 +8,14 @@ import { readdirSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { listLabNamespaces, removeStalePrefixLocks, type Runner } from '@seconet/agent';
 import type { LabState } from './lab-state.js';
-import { removeLabState } from './lab-state.js';
+import { readLabState, removeLabState } from './lab-state.js';
 import { procStartTime, stopProcess } from './processes.js';
+import { AGENT_CMD, CONTROLLER_CMD, REDIS_CMD, SUPERVISOR_CMD } from './daemons.js';
 
-export const AGENT_CMD = /\bagent\b.*--config/;
-export const CONTROLLER_CMD = /\bcontroller\b.*--config/;
-export const REDIS_CMD = /redis-server/;
+export { AGENT_CMD, CONTROLLER_CMD, REDIS_CMD, SUPERVISOR_CMD };
 
 /** Paths under the lab dir that `lab up` creates. */
-export const LAB_ENTRIES = ['state.json', 'state.json.tmp', 'token', 'pki', 'redis', 'hosts', 'controller'];
+export const LAB_ENTRIES = ['state.json', 'state.json.tmp', 'token', 'pki', 'redis', 'hosts', 'controller', 'supervisor.log'];
 
 interface JournalObject {
   type?: string;
@@ -57,13 +56,26 @@ async function killRecorded(pid: number, startTime: string): Promise<void> {
   }
 }
 
+function reread(given: LabState): LabState {
+  try {
+    const now = readLabState(given.dir);
+    return now !== undefined && now.id === given.id ? now : given;
+  } catch {
+    return given;
+  }
+}
+
 export interface DownReport {
   readonly stopped: string[];
   readonly namespacesRemoved: string[];
 }
 
-export async function takeLabDown(runner: Runner, state: LabState, opts: { keepFiles?: boolean } = {}): Promise<DownReport> {
+export async function takeLabDown(runner: Runner, given: LabState, opts: { keepFiles?: boolean } = {}): Promise<DownReport> {
   const stopped: string[] = [];
+  // The supervisor first, or it would restart what the next lines stop; then the state it may
+  // have updated with the PIDs of daemons it restarted.
+  if ((await stopProcess(given.supervisor, SUPERVISOR_CMD, 5000)) === 'stopped') stopped.push(`supervisor ${given.supervisor?.pid}`);
+  const state = reread(given);
   if ((await stopProcess(state.controller, CONTROLLER_CMD, 10_000)) === 'stopped') stopped.push(`controller ${state.controller?.pid}`);
   await Promise.all(
     state.hosts.map(async (h) => {

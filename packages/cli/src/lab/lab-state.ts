@@ -32,6 +32,8 @@ export interface LabState {
   readonly hosts: readonly LabHostRecord[];
   readonly redis?: (ProcessRecord & { readonly port: number; readonly dir: string }) | undefined;
   readonly controller?: (ProcessRecord & { readonly configFile: string }) | undefined;
+  /** `seconet lab supervise`: restarts the daemons above when they exit. */
+  readonly supervisor?: ProcessRecord | undefined;
   readonly apiUrl: string;
   readonly tokenFile: string;
 }

@@ -4,7 +4,7 @@
 
 import { ApiClient } from '../api-client.js';
 import { readToken } from '../connection.js';
-import { AGENT_CMD, CONTROLLER_CMD, REDIS_CMD } from './lab-down.js';
+import { AGENT_CMD, CONTROLLER_CMD, REDIS_CMD, SUPERVISOR_CMD } from './daemons.js';
 import { labDir, type LabState } from './lab-state.js';
 import { isOurs } from './processes.js';
 
@@ -17,6 +17,7 @@ export interface LabStatus {
   readonly api?: boolean;
   readonly redis?: boolean;
   readonly controller?: boolean;
+  readonly supervisor?: boolean;
   readonly hosts?: Array<{ name: string; netns: string; address: string; process: boolean; healthy: boolean | null }>;
 }
 
@@ -43,6 +44,7 @@ export async function labStatus(state: LabState | undefined): Promise<LabStatus>
     api: apiUp,
     redis,
     controller,
+    supervisor: state.supervisor !== undefined && isOurs(state.supervisor, SUPERVISOR_CMD),
     hosts,
   };
 }

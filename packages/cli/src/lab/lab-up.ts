@@ -1,24 +1,26 @@
-// `seconet lab up`: the embedded lab on one machine (DESIGN.md, "Where it runs"). A lab that is
-// already up and healthy is kept (same host count) or refused (another); otherwise it first
-// cleans what a previous lab left (see lab-down.ts), then creates the host namespaces, a PKI, its own
-// Redis, one agent per host and the controller with the REST API, each a detached process
-// recorded in the state file as soon as it exists, so a crash at any step leaves a state that
-// the next `lab up` or `lab down` can clean. It returns once /healthz answers and every agent
-// is healthy.
+// `seconet lab up`: the embedded lab on one machine (DESIGN.md, "Where it runs"). The lab
+// repairs, it does not wipe: on a lab whose controller, Redis or agents died, `lab up` restarts
+// what died with the same store, Redis data (AOF), certificates and ports, so the queued and
+// running experiments go on; a lab that is up is kept. Only `lab down` or `lab up --fresh`
+// delete a lab's results. A fresh lab: the host namespaces, a PKI, its own Redis, one agent per
+// host, the controller with the REST API and the supervisor (`lab supervise`, which restarts
+// the daemons when they exit), each a detached process recorded in the state file as soon as
+// it exists, so a crash at any step leaves a state the next `lab up` or `lab down` can handle.
+// It returns once /healthz answers and every agent is healthy.
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { createLab, createLabPki, describeLab, randomLabId, type Runner } from '@seconet/agent';
 import { SeconetError, pollUntil } from '@seconet/core';
 import { ApiClient } from '../api-client.js';
-import { selfArgv } from '../self-invoke.js';
-import { AGENT_CMD, CONTROLLER_CMD, REDIS_CMD, takeLabDown } from './lab-down.js';
+import { AGENT_CMD, CONTROLLER_CMD, deadDaemons, REDIS_CMD, restartDaemon, startAgentDaemon, startControllerDaemon, startRedis, startSupervisor, SUPERVISOR_CMD } from './daemons.js';
+import { takeLabDown } from './lab-down.js';
 import { labStatus } from './lab-status.js';
 import { labDir, readLabState, writeLabState, type LabHostRecord, type LabState } from './lab-state.js';
 import { freePorts, redisPing } from './net-util.js';
-import { isOurs, startDetached, tailFile } from './processes.js';
+import { isOurs, stopProcess, tailFile } from './processes.js';
 import { controllerConfig } from './controller-config.js';
 
 export interface LabUpOptions {
@@ -29,6 +31,18 @@ export interface LabUpOptions {
   /** How long to wait for the API and the agents (default 60 s). */
   readonly timeoutMs?: number;
   readonly dir?: string;
+  /** Delete a previous lab with its results and start an empty one (the CLI confirms first). */
+  readonly fresh?: boolean;
+}
+
+/** What lab up did: started a new lab, repaired one whose daemons died, or kept a healthy one. */
+export type LabUpAction = 'created' | 'repaired' | 'kept';
+
+export interface LabUpResult {
+  readonly state: LabState;
+  readonly action: LabUpAction;
+  /** The daemons a repair restarted. */
+  readonly restarted: readonly string[];
 }
 
 function daemonFailed(what: string, logFile: string): SeconetError {
@@ -36,6 +50,15 @@ function daemonFailed(what: string, logFile: string): SeconetError {
 }
 
 export async function labUp(opts: LabUpOptions): Promise<LabState> {
+  return (await labUpDetailed(opts)).state;
+}
+
+/** A lab whose every daemon was started once: it may hold results, so it is repaired, never wiped implicitly. */
+export function isCompleteLab(s: LabState): boolean {
+  return s.redis !== undefined && s.controller !== undefined && s.hosts.every((h) => h.agent !== undefined) && existsSync(s.controller.configFile) && s.hosts.every((h) => existsSync(h.configFile));
+}
+
+export async function labUpDetailed(opts: LabUpOptions): Promise<LabUpResult> {
   const say = opts.say ?? (() => undefined);
   const timeoutMs = opts.timeoutMs ?? 60_000;
   if (process.getuid?.() !== 0) throw new SeconetError('UNSUPPORTED', 'lab up creates network namespaces and needs root', { field: 'lab' });
@@ -44,18 +67,25 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
 
   const previous = readLabState(dir);
   if (previous !== undefined) {
-    // A healthy lab may be in the middle of an overnight sweep: never tear it down implicitly.
-    if ((await labStatus(previous)).running) {
-      if (previous.hosts.length === opts.hosts) {
-        say(`lab ${previous.id} is already up`);
-        return previous;
+    if (opts.fresh === true) {
+      say(`deleting the previous lab ${previous.id} and its results (--fresh)`);
+      await takeLabDown(opts.runner, previous);
+    } else if (isCompleteLab(previous)) {
+      // It may be in the middle of an overnight sweep and holds results: keep or repair it, never wipe it.
+      if (previous.hosts.length !== opts.hosts) {
+        throw new SeconetError('CONFLICT', `lab ${previous.id} has ${previous.hosts.length} hosts; run "seconet lab down" (or "seconet lab up --fresh") to get ${opts.hosts}; both delete its results`, { field: 'hosts' });
       }
-      throw new SeconetError('CONFLICT', `lab ${previous.id} is running with ${previous.hosts.length} hosts; run "seconet lab down" first to get ${opts.hosts}`, { field: 'hosts' });
+      return await repairLab(opts.runner, previous, { say, timeoutMs });
+    } else {
+      // A lab up that crashed before its controller started: no results can exist yet.
+      say(`cleaning the incomplete lab ${previous.id}`);
+      await takeLabDown(opts.runner, previous);
     }
-    say(`cleaning the previous lab ${previous.id}`);
-    await takeLabDown(opts.runner, previous);
   }
+  return { state: await createNewLab(opts, dir, say, timeoutMs), action: 'created', restarted: [] };
+}
 
+async function createNewLab(opts: LabUpOptions, dir: string, say: (l: string) => void, timeoutMs: number): Promise<LabState> {
   const id = randomLabId();
   const topo = describeLab(id, opts.hosts);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -91,11 +121,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
     mkdirSync(redisDir, { recursive: true, mode: 0o700 });
     say(`starting redis on 127.0.0.1:${redisPort}`);
     const redisLog = join(redisDir, 'redis.log');
-    const redis = startDetached(
-      opts.runner,
-      ['redis-server', '--bind', '127.0.0.1', '--port', String(redisPort), '--dir', redisDir, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--save', '', '--protected-mode', 'yes', '--daemonize', 'no'],
-      redisLog,
-    );
+    const redis = startRedis(opts.runner, redisPort!, redisDir, redisLog);
     save({ ...state, redis: { ...redis, port: redisPort!, dir: redisDir } });
     if (!(await pollUntil(() => redisPing(redisPort!), 10_000, 200))) throw daemonFailed('redis', redisLog);
 
@@ -118,7 +144,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
         logLevel: 'info',
       };
       writeFileSync(rec.configFile, toYaml(config), { mode: 0o600 });
-      const agent = startDetached(opts.runner, selfArgv(['agent', '--config', rec.configFile]), join(hostDir, 'agent.log'));
+      const agent = startAgentDaemon(opts.runner, rec.configFile, join(hostDir, 'agent.log'));
       hosts.push({ ...rec, agent });
       save({ ...state, hosts: [...hosts, ...state.hosts.slice(hosts.length)] });
     }
@@ -133,27 +159,79 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
       { mode: 0o600 },
     );
     const ctlLog = join(ctlDir, 'controller.log');
-    const controller = startDetached(opts.runner, selfArgv(['controller', '--config', ctlFile]), ctlLog);
+    const controller = startControllerDaemon(opts.runner, ctlFile, ctlLog);
     save({ ...state, controller: { ...controller, configFile: ctlFile } });
 
-    const token = readFileSync(tokenFile, 'utf8').trim();
-    const api = new ApiClient(state.apiUrl, token);
-    const alive = (): boolean => isOurs(controller, CONTROLLER_CMD);
-    if (!(await pollUntil(async () => !alive() || (await api.health()), timeoutMs, 200)) || !alive()) throw daemonFailed('the controller', ctlLog);
-    say('waiting for every agent to be healthy');
-    let last = '';
-    const healthy = await pollUntil(async () => {
-      for (const h of state.hosts) if (h.agent && !isOurs(h.agent, AGENT_CMD)) throw daemonFailed(`agent ${h.name}`, h.agent.logFile);
-      const agents = await api.agents().catch(() => []);
-      last = agents.map((a) => `${a.name}: ${a.healthy ? 'healthy' : (a.error ?? 'unhealthy')}`).join(', ');
-      return agents.length === state.hosts.length && agents.every((a) => a.healthy);
-    }, timeoutMs, 500);
-    if (!healthy) throw new SeconetError('UNAVAILABLE', `agents are not healthy after ${Math.round(timeoutMs / 1000)} s (${last || 'no answer'}); see ${join(dir, 'hosts')}/*/agent.log`, { field: 'lab' });
-    if (state.redis && !isOurs(state.redis, REDIS_CMD)) throw daemonFailed('redis', redisLog);
+    await waitForLab(state, timeoutMs, say);
+    say('starting the supervisor');
+    save({ ...state, supervisor: startSupervisor(opts.runner, dir, join(dir, 'supervisor.log')) });
     return state;
   } catch (e) {
     say('lab up failed; taking down what was started');
     await takeLabDown(opts.runner, state, { keepFiles: true }).catch(() => undefined);
     throw e;
   }
+}
+
+/** Waits for the API and for every agent to be healthy; fails early, with the log, when a daemon dies. */
+async function waitForLab(state: LabState, timeoutMs: number, say: (l: string) => void): Promise<void> {
+  const controller = state.controller!;
+  const token = readFileSync(state.tokenFile, 'utf8').trim();
+  const api = new ApiClient(state.apiUrl, token);
+  const alive = (): boolean => isOurs(controller, CONTROLLER_CMD);
+  if (!(await pollUntil(async () => !alive() || (await api.health()), timeoutMs, 200)) || !alive()) throw daemonFailed('the controller', controller.logFile);
+  say('waiting for every agent to be healthy');
+  let last = '';
+  const healthy = await pollUntil(async () => {
+    for (const h of state.hosts) if (h.agent && !isOurs(h.agent, AGENT_CMD)) throw daemonFailed(`agent ${h.name}`, h.agent.logFile);
+    const agents = await api.agents().catch(() => []);
+    last = agents.map((a) => `${a.name}: ${a.healthy ? 'healthy' : (a.error ?? 'unhealthy')}`).join(', ');
+    return agents.length === state.hosts.length && agents.every((a) => a.healthy);
+  }, timeoutMs, 500);
+  if (!healthy) throw new SeconetError('UNAVAILABLE', `agents are not healthy after ${Math.round(timeoutMs / 1000)} s (${last || 'no answer'}); see ${join(state.dir, 'hosts')}/*/agent.log`, { field: 'lab' });
+  if (state.redis && !isOurs(state.redis, REDIS_CMD)) throw daemonFailed('redis', state.redis.logFile);
+}
+
+/** The namespaces a lab's daemons run in; gone after a reboot, and then a repair cannot bring the agents back. */
+async function missingNamespaces(runner: Runner, state: LabState): Promise<string[]> {
+  const existing = new Set((await runner.run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? ''));
+  return [state.switchNetns, ...state.hosts.map((h) => h.netns)].filter((n) => !existing.has(n));
+}
+
+/**
+ * Restarts whatever died of a complete lab (Redis first, then the agents, then the controller)
+ * with the recorded ports, config files, certificates and data, then the supervisor; the
+ * controller resumes the experiments its store lists as queued or running. A lab that is up
+ * with its supervisor is left as it is.
+ */
+export async function repairLab(runner: Runner, previous: LabState, o: { say?: (l: string) => void; timeoutMs?: number } = {}): Promise<LabUpResult> {
+  const say = o.say ?? (() => undefined);
+  const timeoutMs = o.timeoutMs ?? 60_000;
+  let state = previous;
+  const supervised = state.supervisor !== undefined && isOurs(state.supervisor, SUPERVISOR_CMD);
+  if (supervised && (await labStatus(state)).running) {
+    say(`lab ${state.id} is already up`);
+    return { state, action: 'kept', restarted: [] };
+  }
+  const missing = await missingNamespaces(runner, state);
+  if (missing.length > 0) {
+    throw new SeconetError('UNAVAILABLE', `lab ${state.id} lost its namespaces ${missing.join(', ')} (the machine rebooted?); its results are still in ${join(state.dir, 'controller', 'data')}; "seconet lab up --fresh" deletes them and starts an empty lab`, { field: 'lab' });
+  }
+  // One repairer at a time: the supervisor would race us for the same daemons.
+  if (supervised) await stopProcess(state.supervisor, SUPERVISOR_CMD, 5000);
+  state = readLabState(state.dir) ?? state;
+  const save = (next: LabState): void => {
+    state = next;
+    writeLabState(state);
+  };
+  const dead = deadDaemons(state);
+  if (dead.length > 0) say(`repairing lab ${state.id}: restarting ${dead.join(', ')} (results and queued experiments are kept)`);
+  for (const d of dead) {
+    save(restartDaemon(runner, state, d));
+    if (d === 'redis' && !(await pollUntil(() => redisPing(state.redis!.port), 10_000, 200))) throw daemonFailed('redis', state.redis!.logFile);
+  }
+  await waitForLab(state, timeoutMs, say);
+  say('starting the supervisor');
+  save({ ...state, supervisor: startSupervisor(runner, state.dir, join(state.dir, 'supervisor.log')) });
+  return { state, action: dead.length > 0 ? 'repaired' : 'kept', restarted: dead };
 }

@@ -114,6 +114,9 @@ export interface CurrentRun {
 
 const noLog: EngineLog = { info: () => undefined, warn: () => undefined };
 
+/** Extra pre-flight probes of a cell whose allowed pairs did not connect (a passing fault). */
+const PREFLIGHT_RETRIES = 2;
+
 export class Engine {
   readonly options: EngineOptions;
   private readonly configurator: Configurator;
@@ -179,6 +182,7 @@ export class Engine {
     let fatal: string | undefined;
     try {
       await this.recordHosts(plan);
+      await this.clearStaleScopes(plan);
       const cellStates = store.cellStates(id);
       for (const cell of plan.cells) {
         if (abort.signal.aborted) break;
@@ -230,6 +234,11 @@ export class Engine {
       const ok = store.runs(id).some((r) => r.state === 'succeeded');
       state = ok || p.runsTotal === 0 ? 'succeeded' : 'failed';
       if (!ok && p.runsTotal > 0) fatal = 'no run succeeded: see the cells for isolation verdicts and errors';
+    }
+    if (state !== 'cancelled') {
+      // Every planned run gets exactly one outcome: one the experiment ended without fails with the reason.
+      const why = fatal !== undefined ? `not run: the experiment failed: ${fatal}` : 'not run: the experiment ended before it';
+      for (const r of store.runs(id)) if (r.state === 'pending' || r.state === 'running') store.failRun(r.id, why);
     }
     const phases = this.phases.get(id) ?? {};
     this.phases.delete(id);
@@ -302,6 +311,28 @@ export class Engine {
     if (errors.length > 0) this.log.warn({ scope: a.scope, errors }, 'teardown incomplete; agent GC removes the rest');
   }
 
+  /**
+   * Removes scopes of other experiments from this experiment's hosts before its first Apply.
+   * The job holds the hosts' locks, so such a scope is stale: left applied by a controller that
+   * was killed (or stopped) mid-experiment, whose job has not been redelivered yet. Left there,
+   * its container network would collide with this experiment's (CONFLICT on every cell). Its
+   * own experiment re-applies it when it resumes. This experiment's own scopes (a cheap resume)
+   * are kept; an agent that does not answer is left to Apply.
+   */
+  private async clearStaleScopes(plan: ExperimentPlan): Promise<void> {
+    // Only this experiment's: any other scope on hosts whose locks we hold is stale, even one an
+    // engine of this process still thinks it uses (its lease expired; it stops on its next refresh).
+    const keepScopes = [...new Set(plan.cells.map((c) => scopeName(plan.id, c, c.containers)))];
+    await Promise.all(plan.hosts.map(async (h) => {
+      try {
+        const r = await this.deps.agents.get(h).gc({ requestId: `stale-${plan.id}-${Date.now()}`, keepScopes }, { deadlineMs: 60_000 });
+        if (r.removedScopes.length > 0) this.log.info({ experiment: plan.id, host: h, removedScopes: r.removedScopes }, 'removed stale scopes of other experiments');
+      } catch (err) {
+        this.log.warn({ experiment: plan.id, host: h, err: (err as Error).message }, 'could not clear stale scopes; Apply will report any conflict');
+      }
+    }));
+  }
+
   private async recordHosts(plan: ExperimentPlan): Promise<void> {
     await Promise.all(plan.hosts.map(async (h) => {
       let info: AgentInfo;
@@ -364,7 +395,16 @@ export class Engine {
       await this.applyCell(plan.id, ctx, signal);
       if (this.options.preflight) {
         const t0 = performance.now();
-        const v = await this.configurator.preflight(scope, cell, placement, agents, signal, ctx.underlay);
+        let v = await this.configurator.preflight(scope, cell, placement, agents, signal, ctx.underlay);
+        // An allowed pair that does not connect may be a passing fault (an underlay cut for a few
+        // seconds, an agent restarting): probe again before giving up on the cell. A denied pair
+        // that connects or a leak is never retried away.
+        for (let i = 0; i < PREFLIGHT_RETRIES && !v.connected && v.isolation !== false && !v.wire?.leak && !signal.aborted; i++) {
+          store.addEvent(plan.id, 'log', { message: `cell ${cell.id}: an allowed pair does not connect; probing again in ${this.options.retryDelayMs * 3} ms` });
+          await sleep(this.options.retryDelayMs * 3, signal);
+          await this.waitForAgents(hosts, signal, false, plan.id);
+          v = await this.configurator.preflight(scope, cell, placement, agents, signal, ctx.underlay);
+        }
         this.phase(plan.id, 'preflight', t0);
         store.setCellVerdict(plan.id, cell.id, { isolation: v.isolation, evidence: v.evidence });
         if (v.wire) store.setCellWire(plan.id, cell.id, v.wire);

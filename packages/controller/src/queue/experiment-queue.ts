@@ -48,6 +48,14 @@ export class StoppingError extends Error {
   }
 }
 
+/** The job's host locks expired under it; the job goes back to the queue without spending an attempt. */
+export class LeaseLost extends Error {
+  constructor(id: string) {
+    super(`host locks of ${id} were lost`);
+    this.name = 'LeaseLost';
+  }
+}
+
 export class ExperimentQueue {
   readonly connection: Redis;
   readonly queue: Queue<JobData>;
@@ -115,6 +123,9 @@ export class ExperimentQueue {
 
   /** What one delivery of a job does; exposed so tests can deliver the same job twice. */
   async process(id: string, signal: AbortSignal = this.stopping.signal): Promise<ExperimentState | 'finished'> {
+    // A lease lost while the experiment runs (Redis paused past the lock TTL) stops it like a
+    // controller stop: its runs are left to be retried, and the job is handed back.
+    const lost = new AbortController();
     if (this.opts.isFinished?.(id)) return 'finished';
     let waitedLogged = false;
     let lease: HostLease;
@@ -127,6 +138,10 @@ export class ExperimentQueue {
           if (!waitedLogged) this.opts.onWait?.(id, holders);
           waitedLogged = true;
         },
+        onLost: () => {
+          this.opts.log?.warn({ experiment: id }, 'host locks lost (Redis paused or gone past their TTL); stopping the experiment to hand it back');
+          lost.abort(new LeaseLost(id));
+        },
       });
     } catch (err) {
       if (err instanceof LockWaitAbandoned) return 'finished';
@@ -134,7 +149,12 @@ export class ExperimentQueue {
     }
     try {
       if (this.opts.isFinished?.(id)) return 'finished';
-      return await this.opts.handler(id, signal);
+      const state = await this.opts.handler(id, AbortSignal.any([signal, lost.signal]));
+      if (lost.signal.aborted) throw new LeaseLost(id);
+      return state;
+    } catch (err) {
+      if (lost.signal.aborted) throw new LeaseLost(id);
+      throw err;
     } finally {
       await lease.release();
     }
@@ -148,7 +168,7 @@ export class ExperimentQueue {
       try {
         return await this.process(job.data.id);
       } catch (err) {
-        if (this.stopping.signal.aborted) {
+        if (this.stopping.signal.aborted || err instanceof LeaseLost) {
           // Hand the job back without spending an attempt; the next controller picks it up.
           await job.moveToDelayed(Date.now() + 500, token);
           throw new DelayedError();
@@ -170,11 +190,26 @@ export class ExperimentQueue {
     this.worker.on('error', (err) => this.opts.log?.warn({ err: err.message }, 'queue worker error'));
   }
 
-  /** Stops taking jobs, hands running ones back, closes connections. */
-  async close(): Promise<void> {
+  /**
+   * Stops taking jobs, hands running ones back, closes connections. Bounded by `graceMs`: with
+   * Redis paused or gone the hand-back cannot happen, and then the connections are cut and the
+   * job is redelivered as stalled (its lock expires) to the next controller.
+   */
+  async close(graceMs = 4000): Promise<void> {
     this.stopping.abort(new StoppingError());
-    if (this.worker) await this.worker.close().catch(() => undefined);
-    await this.queue.close().catch(() => undefined);
+    const bounded = async (p: Promise<unknown>, ms: number): Promise<boolean> => {
+      let timer: NodeJS.Timeout | undefined;
+      const r = await Promise.race([p.then(() => true, () => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+      clearTimeout(timer);
+      return r;
+    };
+    const deadline = Date.now() + graceMs;
+    if (this.worker && !(await bounded(this.worker.close(), graceMs * 0.75))) {
+      this.opts.log?.warn({ graceMs }, 'the queue worker did not close in time (Redis unreachable?); cutting its connections');
+      this.workerConnection?.disconnect();
+      void this.worker.close(true).catch(() => undefined);
+    }
+    if (Date.now() < deadline) await bounded(this.queue.close(), deadline - Date.now());
     this.workerConnection?.disconnect();
     this.connection.disconnect();
   }

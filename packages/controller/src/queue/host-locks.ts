@@ -63,6 +63,11 @@ export interface AcquireOptions {
   readonly abandon?: () => boolean;
   /** Called once when the hosts are busy and the caller starts waiting. */
   readonly onWait?: (holders: Record<string, string>) => void;
+  /**
+   * Called once when a refresh finds a key no longer carrying the token: the lease expired (Redis
+   * was paused or unreachable longer than the TTL) and another holder may have the hosts now.
+   */
+  readonly onLost?: () => void;
 }
 
 export class HostLocks {
@@ -114,7 +119,9 @@ export class HostLocks {
     const timer = setInterval(() => {
       if (released || keys.length === 0) return;
       this.redis.eval(REFRESH, keys.length, ...keys, token, String(ttl)).then((n) => {
+        const was = held;
         held = n === keys.length;
+        if (was && !held && !released) opts.onLost?.();
       }, () => {
         held = false;
       });

@@ -3,6 +3,7 @@
 // any fetch, and nothing depends on the clock, so the same ReportData always gives the same
 // bytes (a results bundle renders identically on another machine).
 
+import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import { pinningPlan } from '@seconet/core';
 import { buildCharts, type Chart } from './charts.js';
@@ -285,6 +286,12 @@ function specText(spec: unknown): string {
   }
 }
 
+/** Files saved next to the raw results (a soak report): a link to each, with what it says. */
+function attachmentsSection(list: NonNullable<ReportData['attachments']>): string {
+  const items = list.map((a) => `<li><a href="${e(pathToFileURL(a.path).href)}">${e(a.name)}</a> <code>${e(a.path)}</code>${a.summary ? `<br>${e(a.summary)}` : ''}</li>`);
+  return `<p>Saved next to the experiment's raw results on the controller's machine.</p>\n<ul>${items.join('')}</ul>`;
+}
+
 /** The self-contained HTML report. Deterministic for the same data. */
 export async function renderReport(data: ReportData): Promise<string> {
   const x = data.experiment;
@@ -304,6 +311,7 @@ export async function renderReport(data: ReportData): Promise<string> {
     ['validity', 'Validity of the runs', validitySection(data)],
     ['provenance', 'Provenance', provenanceSection(data)],
     ['spec', 'Experiment spec', `<pre>${e(specText(x.spec))}</pre>`],
+    ...(data.attachments !== undefined && data.attachments.length > 0 ? [['attachments', 'Attachments', attachmentsSection(data.attachments)] as [string, string, string]] : []),
   ];
   return `<!doctype html>
 <html lang="en">

@@ -80,4 +80,14 @@ export interface ReportData {
   readonly hostSamples: readonly HostSampleRow[];
   readonly decisions: readonly RunGroupDecision[];
   readonly hosts: readonly HostProvenance[];
+  /** Files saved next to the experiment's raw results (a soak report), linked from the report. */
+  readonly attachments?: readonly Attachment[] | undefined;
+}
+
+export interface Attachment {
+  readonly name: string;
+  /** Absolute path on the controller's machine. */
+  readonly path: string;
+  /** One line on what it says, when the controller can read it. */
+  readonly summary?: string | undefined;
 }

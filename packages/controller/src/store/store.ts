@@ -10,11 +10,11 @@
 
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeconetError, type Cell, type ExperimentState, type HostSampleRow, type ResultRow, type RunKey, type RunState, type SkippedCell, type WorkloadInstance } from '@seconet/core';
 import type { ExperimentPlan, StoredPlan } from '../engine/plan.js';
-import type { CellVerdict, CellWire, HostProvenance, ReportData, RunGroupDecision, RunRecord } from '../report/types.js';
+import type { Attachment, CellVerdict, CellWire, HostProvenance, ReportData, RunGroupDecision, RunRecord } from '../report/types.js';
 import type { Progress, ProgressEvent } from '../service.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { withValidity } from '../monitor/validity.js';
@@ -613,6 +613,7 @@ export class Store {
   /** Everything the report and the exports need, in one read. Throws NOT_FOUND. */
   reportData(id: string): ReportData {
     const e = this.requireExperiment(id);
+    const attachments = this.attachments(id);
     const read = this.db.transaction((): ReportData => {
       const series = (this.db.prepare(`SELECT s.run, s.pair, s.name, s.unit, s.vals FROM series s JOIN runs r ON r.id = s.run
         WHERE r.experiment = ? ORDER BY r.ord, s.pair, s.name`).all(id) as Array<{ run: string; pair: string; name: string; unit: string; vals: string }>)
@@ -636,9 +637,34 @@ export class Store {
         hostSamples: this.hostSamples(id),
         decisions,
         hosts,
+        ...(attachments.length > 0 ? { attachments } : {}),
       };
     });
     return read();
+  }
+
+  /** JSON files next to the experiment's raw results (bench/soak.ts saves its report there). */
+  attachments(id: string): Attachment[] {
+    const dir = join(this.rawDir, id);
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+    } catch {
+      return [];
+    }
+    return names.map((name) => {
+      const path = join(dir, name);
+      let summary: string | undefined;
+      try {
+        const j = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+        if (typeof j['faultsInjected'] === 'number') {
+          summary = `soak seed ${String(j['seed'])}: ${String(j['ok'] === true ? 'passed' : 'FAILED')}; faults injected ${String(j['faultsInjected'])}, survived ${String(j['faultsSurvived'])}; runs retried ${String(j['runsRetried'])}, failed ${String(j['runsFailed'])}; lost ${String(j['lost'])}, duplicated ${String(j['duplicated'])}, leaked ${Array.isArray(j['leaked']) ? j['leaked'].length : '?'}`;
+        }
+      } catch {
+        summary = undefined;
+      }
+      return { name, path, summary };
+    });
   }
 }
 
