@@ -66,3 +66,15 @@ t.test('scope names are valid and ignore the rule count', async (t) => {
   t.not(a, scopeName('exp-2', { network: 'bridge', tunnel: 'vxlan', filter: 'nftables' }, 32));
   t.ok(NO_SECRETS('none', ['h1']));
 });
+
+t.test('host states: a recipe cell asks for the CNI\'s tunnel port and VNI; plain cells leave them to the agent', async (t) => {
+  const underlay = new Map([['h1', '198.18.0.1'], ['h2', '198.18.0.2']]);
+  const flannel = cell(0, { tunnel: 'vxlan', recipe: 'flannel-vxlan' });
+  const f = buildHostStates({ cell: flannel, placement: placeCell(flannel), underlay, secrets: new Map() }).get('h1')!;
+  t.equal(f.tunnel.port, 8472);
+  t.equal(f.tunnel.vni, 1);
+  const plain = cell(0, { tunnel: 'vxlan' });
+  const p = buildHostStates({ cell: plain, placement: placeCell(plain), underlay, secrets: new Map() }).get('h1')!;
+  t.equal(p.tunnel.port, 0);
+  t.equal(p.tunnel.vni, 0);
+});

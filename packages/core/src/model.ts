@@ -51,6 +51,8 @@ export interface Cell extends NetworkSetup {
   readonly reference?: number | undefined;
   /** The container (path) MTU the cell will run with, known at plan time from the agents' underlay MTU (spec/path-mtu.ts). */
   readonly pathMtu?: number | undefined;
+  /** Set when the cell comes from `matrix.recipe`: the CNI recipe it mirrors (spec/recipes.ts). */
+  readonly recipe?: string | undefined;
 }
 
 export interface SkippedCell {
@@ -104,6 +106,8 @@ export interface ResultRow {
    * bound), ";"-separated. Computed from the run's host summaries (controller monitor/validity.ts).
    */
   readonly validity: string;
+  /** The CNI recipe of the cell (`matrix.recipe`), "" for cells named by their building blocks. */
+  readonly recipe: string;
 }
 
 /** One host sample tied to a run (Performance Monitor), flattened for storage and export. */

@@ -56,6 +56,10 @@ export interface TunnelSpecMsg {
   readonly overlayAddress: string;
   readonly peers: TunnelPeerMsg[];
   readonly secrets: TunnelSecretsMsg;
+  /** UDP port where the kind has one; 0 or absent: the kind's default. */
+  readonly port?: number;
+  /** VXLAN / GENEVE network identifier; 0 or absent: derived from the scope. */
+  readonly vni?: number;
 }
 export interface FilterSpecMsg {
   readonly kind: string;

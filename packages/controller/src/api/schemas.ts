@@ -128,6 +128,7 @@ export const ResultRowT = Type.Object(
     value: Type.Number(),
     unit: Type.String(),
     validity: Type.String({ description: 'Validity flags of the run, ";"-separated ("" when none): cpu-bound, noisy, testbed-heavy (docs/report.md).' }),
+    recipe: Type.String({ description: 'The CNI recipe of the cell (matrix.recipe, docs/recipes.md); "" for cells named by their building blocks.' }),
   },
   { description: 'One row per run x pair x metric (long format).' },
 );

@@ -483,6 +483,7 @@ export class Store {
         rules: cell?.rules ?? 0,
         containers: cell?.containers ?? 0,
         placement: cell?.placement ?? '',
+        recipe: cell?.recipe ?? '',
         pair: r.pair,
         flow: r.flow,
         metric: r.metric,

@@ -26,6 +26,8 @@ export interface CellCoordinates {
   readonly rules: number;
   readonly placement: Placement;
   readonly hosts: readonly string[];
+  /** The CNI recipe the setup comes from (matrix.recipe). */
+  readonly recipe?: string | undefined;
 }
 
 function isUserspace(variant: string | undefined): boolean {

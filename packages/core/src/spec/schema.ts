@@ -6,6 +6,7 @@
 
 import { Type, type Static } from 'typebox';
 import { FILTER_KINDS, NETWORK_KINDS, TUNNEL_KINDS, WORKLOAD_KINDS } from '../model.js';
+import { RECIPE_NAMES } from './recipes.js';
 
 export const LIMITS = {
   containersMin: 2,
@@ -83,6 +84,7 @@ const CellCoordinates = {
 
 export const MatrixSchema = Type.Object(
   {
+    recipe: Type.Optional(list(Type.Enum(RECIPE_NAMES), 'CNI recipes (docs/recipes.md): each is one network setup (network, tunnel, filter, tunnel parameters) mirroring that CNI\'s datapath. With recipes the setups are the recipes; network, tunnel and filter may be left out or must agree with them.')),
     network: Type.Optional(list(Type.Enum(NETWORK_KINDS), 'Network solutions joining containers on a host.')),
     tunnel: Type.Optional(list(Type.Enum(TUNNEL_KINDS), 'Tunnels joining hosts; anything but none needs multi-host placement.')),
     filter: Type.Optional(list(Type.Enum(FILTER_KINDS), 'Packet filters isolating pairs.')),
