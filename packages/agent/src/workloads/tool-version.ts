@@ -11,6 +11,7 @@ const VERSION_ARGV: Readonly<Record<string, readonly string[]>> = {
   ITGSend: ['-h'],
   ITGRecv: ['-h'],
   ITGDec: ['-h'],
+  nginx: ['-v'],
 };
 
 const cache = new Map<string, Promise<string>>();

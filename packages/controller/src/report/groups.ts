@@ -14,6 +14,8 @@ export const MAIN_METRIC: Readonly<Record<string, string>> = {
   iperf3: 'throughput',
   'pairs-scale': 'throughput',
   'clients-scale': 'throughput',
+  rr: 'tps',
+  http: 'rps',
 };
 
 export function isPairRow(r: ResultRow): boolean {

@@ -165,6 +165,10 @@ function normalizeWorkload(entry: unknown, i: number, specSeed: number): Workloa
   if (interval !== undefined) out.interval = interval;
   if (clients !== undefined) out.clients = clients;
   if (params['parallel'] !== undefined) out.parallel = params['parallel'] as number;
+  const concurrency = (params['concurrency'] as number | undefined) ?? rule.concurrency;
+  if (concurrency !== undefined) out.concurrency = concurrency;
+  if (params['keepalive'] !== undefined) out.keepalive = params['keepalive'] as boolean;
+  else if (rule.params.includes('keepalive')) out.keepalive = true;
   const seed = params['seed'] as number | undefined;
   if (seed !== undefined) out.seed = seed;
   else if (rule.params.includes('seed')) out.seed = specSeed;

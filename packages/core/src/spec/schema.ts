@@ -22,12 +22,13 @@ export const LIMITS = {
   workloadsMax: 32,
   axisMax: 64,
   hostsMax: 64,
+  concurrencyMax: 10_000,
 } as const;
 
 export const PLACEMENTS = ['single-host', 'multi-host'] as const;
 export const STATISTICS = ['median', 'mean'] as const;
 export const WORKLOAD_PROTOCOLS = ['tcp', 'udp', 'icmp'] as const;
-export const WORKLOAD_ENGINES = ['ping', 'uperf', 'iperf3', 'ditg'] as const;
+export const WORKLOAD_ENGINES = ['ping', 'uperf', 'iperf3', 'ditg', 'sockperf', 'wrk'] as const;
 
 const NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
 
@@ -54,6 +55,8 @@ export const WorkloadParamsProperties = {
   clients: Type.Optional(scalarOrList(Clients, 'Concurrent clients against one server (clients-scale); a list expands.')),
   parallel: Type.Optional(Type.Integer({ minimum: 1, maximum: 128, description: 'Parallel streams per pair (throughput-basic, iperf3).' })),
   seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4_294_967_295, description: 'Seed for generated traffic (video); defaults to the spec seed.' })),
+  concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.concurrencyMax, description: 'Open HTTP connections of the load generator per pair (http); default 100.' })),
+  keepalive: Type.Optional(Type.Boolean({ description: 'Reuse connections across requests (http; default true). false: a new TCP connection per request, the TCP_CRR-style measure.' })),
 };
 
 export const WorkloadParamsSchema = Type.Object(WorkloadParamsProperties, { additionalProperties: false });
