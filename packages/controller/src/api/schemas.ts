@@ -75,6 +75,7 @@ const CellCoordinates = {
   rules: Type.Integer(),
   placement: Type.String(),
   hosts: Type.Array(Type.String()),
+  recipe: Type.Optional(Type.String({ description: 'the CNI recipe the cell comes from (matrix.recipe, docs/recipes.md)' })),
 };
 
 export const Plan = Type.Object({
