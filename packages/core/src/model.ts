@@ -53,6 +53,8 @@ export interface Cell extends NetworkSetup {
   readonly pathMtu?: number | undefined;
   /** Set when the cell comes from `matrix.recipe`: the CNI recipe it mirrors (spec/recipes.ts). */
   readonly recipe?: string | undefined;
+  /** Set to "port" when the cell's extra rules differ by destination port range (matrix.ruleMatch); absent: by address. */
+  readonly ruleMatch?: 'port' | undefined;
 }
 
 export interface SkippedCell {
@@ -108,6 +110,8 @@ export interface ResultRow {
   readonly validity: string;
   /** The CNI recipe of the cell (`matrix.recipe`), "" for cells named by their building blocks. */
   readonly recipe: string;
+  /** How the cell's extra rules differ from the allow rule: "address" or "port" ("" before rule matches existed). */
+  readonly rule_match: string;
 }
 
 /** One host sample tied to a run (Performance Monitor), flattened for storage and export. */

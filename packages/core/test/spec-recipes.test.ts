@@ -91,3 +91,24 @@ t.test('docs/recipes.md lists every recipe with the blocks of its definition, an
     if (r.tunnelPort !== undefined) t.match(doc, new RegExp(`\\| \`${name}\` \\|[^\\n]*\\| ${r.tunnelPort}`), `${name}'s port in its row`);
   }
 });
+
+t.test('the recipe examples parse and expand', async (t) => {
+  for (const f of ['cni-recipes.yaml', 'cni-policy-complexity.yaml', 'cni-pod-scalability.yaml']) {
+    const s = parseSpec(readFileSync(fileURLToPath(new URL(`../../../examples/${f}`, import.meta.url)), 'utf8'));
+    const plan = expandMatrix(s, { experimentId: 'ex', hosts: ['a', 'b'] });
+    t.ok(plan.cells.length >= 3 && plan.cells.every((c) => c.recipe !== undefined), `${f}: ${plan.cells.length} recipe cells`);
+  }
+});
+
+t.test('ruleMatch: port-range cells for rule counts above 0, one shared cell at 0, bpf skipped with the reason', async (t) => {
+  const s = parseSpec('name: r\nplacement: single-host\nmatrix: {network: [bridge, bpf], filter: [iptables, bpf], rules: [0, 100], ruleMatch: [address, port]}\nworkloads: [latency-basic]\n');
+  t.same(s.matrix.ruleMatch, ['address', 'port']);
+  t.same(parseSpec('name: r\nworkloads: [latency-basic]\n').matrix.ruleMatch, ['address'], 'address by default');
+  const plan = expandMatrix(s, { experimentId: 'e', hosts: ['a'] });
+  const cells = plan.cells.map((c) => `${c.network}/${c.filter} r${c.rules}${c.ruleMatch === 'port' ? ' port' : ''}`);
+  t.same(cells, ['bridge/iptables r0', 'bridge/iptables r100', 'bridge/iptables r100 port', 'bridge/bpf r0', 'bridge/bpf r100', 'bpf/bpf r0', 'bpf/bpf r100']);
+  t.match(plan.skipped.find((x) => x.cell.filter === 'bpf' && x.cell.ruleMatch === 'port')?.reason, /bpf filter matches address pairs in a hash map and has no port-range rules/);
+  const ids = new Set(plan.cells.map((c) => c.id));
+  t.equal(ids.size, plan.cells.length, 'port cells have their own ids');
+  refused(t, 'name: r\nmatrix: {ruleMatch: [ports]}\nworkloads: [latency-basic]\n', 'matrix.ruleMatch[0]', /ports/);
+});

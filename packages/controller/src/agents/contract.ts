@@ -66,6 +66,8 @@ export interface FilterSpecMsg {
   readonly allow: Array<{ readonly src: string; readonly dst: string }>;
   readonly extraRules: number;
   readonly guarded: string[];
+  /** "port": the extra rules differ by destination port range; "" or absent: by address. */
+  readonly ruleMatch?: string;
 }
 export interface HostStateMsg {
   readonly network: string;

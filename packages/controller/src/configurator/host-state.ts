@@ -81,7 +81,7 @@ export function buildHostStates(input: HostStateInput): Map<string, HostStateMsg
         port: recipe?.tunnelPort ?? 0,
         vni: recipe?.vni ?? 0,
       },
-      filter: { kind: cell.filter, allow, extraRules: cell.rules, guarded },
+      filter: { kind: cell.filter, allow, extraRules: cell.rules, guarded, ruleMatch: cell.ruleMatch ?? '' },
     });
   }
   return out;

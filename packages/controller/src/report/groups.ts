@@ -111,11 +111,11 @@ export function groupDecisions(data: ReportData): RunGroupDecision[] {
 }
 
 /** "#3 bridge/vxlan/iptables c8 r1000", or "#3 calico-vxlan (routing/vxlan/iptables) c8 r1000" for a recipe cell. */
-export function cellLabel(c: Pick<Cell, 'index' | 'network' | 'tunnel' | 'filter' | 'containers' | 'rules'> & { reference?: number | undefined; recipe?: string | undefined }): string {
+export function cellLabel(c: Pick<Cell, 'index' | 'network' | 'tunnel' | 'filter' | 'containers' | 'rules'> & { reference?: number | undefined; recipe?: string | undefined; ruleMatch?: string | undefined }): string {
   const ref = c.reference === undefined ? '' : ` (reference ${c.reference + 1})`;
   const blocks = `${c.network}/${c.tunnel}/${c.filter}`;
   const setup = c.recipe ? `${c.recipe} (${blocks})` : blocks;
-  return `#${c.index + 1} ${setup} c${c.containers} r${c.rules}${ref}`;
+  return `#${c.index + 1} ${setup} c${c.containers} r${c.rules}${c.ruleMatch === 'port' ? ' (port ranges)' : ''}${ref}`;
 }
 
 /**

@@ -103,7 +103,7 @@ function cellsSection(data: ReportData, decisions: readonly RunGroupDecision[]):
       `${e(c.tunnel)}${v.tunnelVariant && c.tunnel !== 'none' ? ` <span class="meta">(${e(v.tunnelVariant)})</span>` : ''}${c.pathMtu === undefined ? '' : ` <span class="meta" title="path MTU">MTU ${c.pathMtu}</span>`}`,
       `${e(c.filter)}${v.filterVariant && c.filter !== 'none' ? ` <span class="meta">(${e(v.filterVariant)})</span>` : ''}`,
       String(c.containers),
-      String(c.rules),
+      c.ruleMatch === 'port' ? `${c.rules} <span class="meta" title="rules differ by destination port range">ports</span>` : String(c.rules),
       state,
       isolationCell(v),
       wireCell(v),

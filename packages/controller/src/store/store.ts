@@ -484,6 +484,7 @@ export class Store {
         containers: cell?.containers ?? 0,
         placement: cell?.placement ?? '',
         recipe: cell?.recipe ?? '',
+        rule_match: cell?.ruleMatch ?? 'address',
         pair: r.pair,
         flow: r.flow,
         metric: r.metric,

@@ -72,6 +72,7 @@ export function cellId(experimentId: string, c: Omit<Cell, 'id' | 'index' | 'hos
   const parts = [experimentId, c.network, c.tunnel, c.filter, String(c.containers), String(c.rules), c.placement];
   if (c.reference !== undefined) parts.push('reference', String(c.reference));
   if (c.recipe !== undefined) parts.push('recipe', c.recipe);
+  if (c.ruleMatch !== undefined) parts.push('ruleMatch', c.ruleMatch);
   return `c${shortHash(parts, 11)}`;
 }
 
@@ -125,8 +126,15 @@ export function expandMatrix(spec: ExperimentSpec, ctx: ExpandContext): Plan {
   } else {
     for (const network of spec.matrix.network) for (const tunnel of spec.matrix.tunnel) for (const filter of spec.matrix.filter) setups.push({ network, tunnel, filter });
   }
-  const sizes: Array<{ containers: number; rules: number }> = [];
-  for (const containers of spec.matrix.containers) for (const rules of spec.matrix.rules) sizes.push({ containers, rules });
+  const sizes: Array<{ containers: number; rules: number; ruleMatch?: 'port' }> = [];
+  for (const containers of spec.matrix.containers) {
+    for (const rules of spec.matrix.rules) {
+      // Without extra rules both matches are the same policy (the allow rules alone): one cell.
+      if (rules === 0) sizes.push({ containers, rules });
+      // A spec stored before rule matches existed has none: address, as it ran then.
+      else for (const m of spec.matrix.ruleMatch ?? ['address']) sizes.push(m === 'port' ? { containers, rules, ruleMatch: 'port' } : { containers, rules });
+    }
+  }
 
   const cells: Cell[] = [];
   const runs: RunKey[] = [];

@@ -50,6 +50,7 @@ export interface ExperimentSpec {
     readonly filter: readonly FilterKind[];
     readonly rules: readonly number[];
     readonly containers: readonly number[];
+    readonly ruleMatch: ReadonlyArray<'address' | 'port'>;
   };
   readonly workloads: readonly WorkloadEntry[];
   readonly repetitions: RepetitionPolicy;
@@ -64,7 +65,7 @@ export interface ExperimentSpec {
 
 export const SPEC_DEFAULTS = {
   placement: 'multi-host' as Placement,
-  matrix: { network: ['bridge'], tunnel: ['none'], filter: ['none'], rules: [0], containers: [2] },
+  matrix: { network: ['bridge'], tunnel: ['none'], filter: ['none'], rules: [0], containers: [2], ruleMatch: ['address'] as Array<'address' | 'port'> },
   repetitions: { min: 3, max: 10, ciRelWidth: 0.05, statistic: 'mean' as Statistic, confidence: 0.95 },
   options: { randomizeOrder: false, retries: 2, cooldown: 0 },
   referenceCell: { containers: 2, rules: 0, every: 1, repetitions: 3 },
@@ -204,6 +205,7 @@ export function parseSpec(input: string | unknown, opts: { format?: 'yaml' | 'js
       filter: [...((m['filter'] as FilterKind[] | undefined) ?? d.filter)] as FilterKind[],
       rules: [...((m['rules'] as number[] | undefined) ?? d.rules)],
       containers: [...((m['containers'] as number[] | undefined) ?? d.containers)],
+      ruleMatch: [...((m['ruleMatch'] as Array<'address' | 'port'> | undefined) ?? d.ruleMatch)],
     }
     : {
       recipe: [...recipes],
@@ -212,6 +214,7 @@ export function parseSpec(input: string | unknown, opts: { format?: 'yaml' | 'js
       filter: recipeBlocks(recipes, 'filter', m['filter'] as FilterKind[] | undefined),
       rules: [...((m['rules'] as number[] | undefined) ?? d.rules)],
       containers: [...((m['containers'] as number[] | undefined) ?? d.containers)],
+      ruleMatch: [...((m['ruleMatch'] as Array<'address' | 'port'> | undefined) ?? d.ruleMatch)],
     };
 
   const workloads = (raw['workloads'] as unknown[]).map((w, i) => normalizeWorkload(w, i, seed));
@@ -262,7 +265,7 @@ export function parseSpec(input: string | unknown, opts: { format?: 'yaml' | 'js
   }
 
   const setups = matrix.recipe?.length ?? matrix.network.length * matrix.tunnel.length * matrix.filter.length;
-  const cells = setups * matrix.rules.length * matrix.containers.length;
+  const cells = setups * matrix.rules.length * matrix.containers.length * matrix.ruleMatch.length;
   const instances = workloads.reduce((n, w) => n + instanceCount(w), 0);
   const total = cells * instances * repetitions.max;
   if (total > LIMITS.totalRunsMax) {

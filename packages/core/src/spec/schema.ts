@@ -27,6 +27,7 @@ export const LIMITS = {
 
 export const PLACEMENTS = ['single-host', 'multi-host'] as const;
 export const STATISTICS = ['median', 'mean'] as const;
+export const RULE_MATCHES = ['address', 'port'] as const;
 export const WORKLOAD_PROTOCOLS = ['tcp', 'udp', 'icmp'] as const;
 export const WORKLOAD_ENGINES = ['ping', 'uperf', 'iperf3', 'ditg', 'sockperf', 'wrk'] as const;
 
@@ -92,6 +93,7 @@ export const MatrixSchema = Type.Object(
     tunnel: Type.Optional(list(Type.Enum(TUNNEL_KINDS), 'Tunnels joining hosts; anything but none needs multi-host placement.')),
     filter: Type.Optional(list(Type.Enum(FILTER_KINDS), 'Packet filters isolating pairs.')),
     rules: Type.Optional(list(CellCoordinates.rules, 'Extra non-matching filter rules before the allow rule.')),
+    ruleMatch: Type.Optional(list(Type.Enum(RULE_MATCHES), 'How the extra rules differ from the allowed flow: address (never-assigned pairs) or port (the allowed pairs on destination port ranges the traffic never uses, so the allowed flow matches only the last rule).')),
     containers: Type.Optional(list(CellCoordinates.containers, 'Total containers (even); containers/2 source-sink pairs.')),
   },
   { additionalProperties: false, description: 'Cross product of these lists gives the cells.' },
