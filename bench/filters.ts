@@ -167,7 +167,7 @@ async function perPacketCost(): Promise<RttRow[]> {
         const handles = await ensureContainers(ctx, [{ name: 'c1', address: nthHost(cidr, 2) }, { name: 'c2', address: nthHost(cidr, 3) }], 1500);
         const { view } = await NETWORK_DRIVERS.get(network)!.ensure(ctx, cidr, handles, 1500);
         const driver = FILTER_DRIVERS.get(kind)!;
-        const spec = (extraRules: number) => ({ kind, guarded: [cidr], allow: [{ src: handles[0]!.spec.address, dst: handles[1]!.spec.address }], extraRules });
+        const spec = (extraRules: number) => ({ kind, guarded: [cidr], allow: [{ src: handles[0]!.spec.address, dst: handles[1]!.spec.address }], extraRules, ruleMatch: '' });
         await driver.ensure(ctx, spec(0), view);
         await rttUs(handles[0]!.netns, handles[1]!.spec.address, 50);
         const without = await rttUs(handles[0]!.netns, handles[1]!.spec.address);

@@ -15,7 +15,7 @@ import { NftablesFilter, nftTable, renderNft } from '../src/filters/nftables.js'
 import { BpfFilter, bpfPins, renderBatch } from '../src/filters/bpf.js';
 import { OvsFilter, renderFlows, scopeCookie } from '../src/filters/ovs.js';
 
-const spec = { kind: 'x', guarded: ['198.19.1.0/24'], allow: [{ src: '198.19.1.2', dst: '198.19.1.3' }], extraRules: 2 };
+const spec = { kind: 'x', guarded: ['198.19.1.0/24'], allow: [{ src: '198.19.1.2', dst: '198.19.1.3' }], extraRules: 2, ruleMatch: '' };
 const env: HostEnv = {
   name: 'h1', prefix: 'sn01', hostNetns: 'snlbtesth1', stateDir: '/tmp/s', runDir: '/tmp/r', bpffs: '/tmp/b',
   underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500,

@@ -48,6 +48,7 @@ export async function filterScenario(t: Test, driver: FilterDriver, network: str
     guarded: [h.cidr],
     allow: [{ src: c1!.spec.address, dst: c2!.spec.address }],
     extraRules,
+    ruleMatch: '',
   });
 
   const r0 = await driver.ensure(ctx, spec(0), view);
@@ -101,7 +102,7 @@ export async function crossHostScenario(t: Test, driver: FilterDriver, network: 
   const b1 = h2!.view!.containers[0]!;
   const b2 = h2!.view!.containers[1]!;
   t.ok(await ping(lab.runner, a2.netns, b2.spec.address), 'before the filter h1/c2 reaches h2/c2');
-  const spec: FilterSpec__Output = { kind: driver.kind, guarded: [h1!.cidr, h2!.cidr], allow: [{ src: a1.spec.address, dst: b1.spec.address }], extraRules: 100 };
+  const spec: FilterSpec__Output = { kind: driver.kind, guarded: [h1!.cidr, h2!.cidr], allow: [{ src: a1.spec.address, dst: b1.spec.address }], extraRules: 100, ruleMatch: '' };
   for (const h of [h1!, h2!]) t.equal((await driver.ensure(h.ctx, spec, h.view!)).changed, true, `filter loaded on ${h.host.name}`);
   const p = (a: typeof a1, b: typeof a1): Promise<boolean> => ping(lab.runner, a.netns, b.spec.address, { count: 2, timeoutS: 1 });
   t.ok(await p(a1, b1), 'allowed h1/c1 -> h2/c1 passes');

@@ -124,7 +124,7 @@ function journaled(env: HostEnv, scope: string): OwnedObject[] {
 }
 
 const cidr = containerCidr(1);
-const filterOf = (kind: string) => ({ kind, guarded: [cidr], allow: [{ src: '198.19.1.2', dst: '198.19.1.3' }], extraRules: 20 });
+const filterOf = (kind: string) => ({ kind, guarded: [cidr], allow: [{ src: '198.19.1.2', dst: '198.19.1.3' }], extraRules: 20, ruleMatch: '' });
 
 type Container = { netns?: string; address?: string; interface?: string };
 

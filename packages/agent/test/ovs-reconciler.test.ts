@@ -32,7 +32,7 @@ t.test('ovs network + ovs filter through Apply, no-op Apply, filter change, Tear
   });
   const hns = topo.hosts[0]!.netns;
   const cidr = containerCidr(1);
-  const filter = (extraRules: number) => ({ kind: 'ovs', guarded: [cidr], allow: [{ src: '198.19.1.2', dst: '198.19.1.3' }], extraRules });
+  const filter = (extraRules: number) => ({ kind: 'ovs', guarded: [cidr], allow: [{ src: '198.19.1.2', dst: '198.19.1.3' }], extraRules, ruleMatch: '' });
   const req = (extraRules: number) => applyRequest('cell-o', { network: 'ovs', containers: 4, filter: filter(extraRules) });
 
   const first = await rec.apply(req(10));

@@ -171,7 +171,7 @@ t.test('tunnel overhead sets the MTU; a failing component rolls the scope back; 
   };
   const rec = await createReconciler({ env, runner, log, registries: { network: NETWORK_DRIVERS, tunnel: new Map([['fake', fakeTunnel]]), filter: new Map([['boom', fakeFilter]]) } });
   const tunnel = tunnelSpec('fake', env.underlayAddress, [{ name: 'h2', underlayAddress: '198.18.0.2', routes: [containerCidr(2)], index: 2 }]);
-  const filter = { kind: 'boom', allow: [], extraRules: 0, guarded: [] };
+  const filter = { kind: 'boom', allow: [], extraRules: 0, guarded: [], ruleMatch: '' };
   const ok = await rec.apply(applyRequest('cell-t', { containers: 2, tunnel, filter }));
   t.equal(ok.mtu, 1420);
   t.equal(ok.tunnelVariant, 'VARIANT_USERSPACE');

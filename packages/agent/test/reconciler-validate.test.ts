@@ -25,7 +25,7 @@ function fieldOf(fn: () => unknown): string | undefined {
 }
 
 t.test('a good request passes and none tunnel/filter collapse to undefined', async (t) => {
-  const v = validateApply(applyRequest('cell-1', { containers: 3, tunnel: tunnelSpec('none', '198.18.0.1', []), filter: { kind: 'none', allow: [], extraRules: 0, guarded: [] } }), reg);
+  const v = validateApply(applyRequest('cell-1', { containers: 3, tunnel: tunnelSpec('none', '198.18.0.1', []), filter: { kind: 'none', allow: [], extraRules: 0, guarded: [], ruleMatch: '' } }), reg);
   t.equal(v.scope, 'cell-1');
   t.equal(v.tunnel, undefined);
   t.equal(v.filter, undefined);
@@ -65,10 +65,10 @@ t.test('every bad field is named, shell metacharacters never pass', async (t) =>
     ['state.tunnel.secrets.privateKey', () => validateApply(applyRequest('s', { tunnel: tunnelSpec('tinc', '198.18.0.1', [{ name: 'h2', underlayAddress: '198.18.0.2', routes: [], index: 2, publicKey: PUB_PEM }], { secrets: { privateKey: PUB_PEM, preSharedKey: '' } }) }), reg)],
     ['state.tunnel.secrets.preSharedKey', () => validateApply(applyRequest('s', { tunnel: tunnelSpec('ipsec', '198.18.0.1', [{ name: 'h2', underlayAddress: '198.18.0.2', routes: [], index: 2 }], { secrets: { privateKey: '', preSharedKey: 'zz' } }) }), reg)],
     ['state.tunnel.secrets.preSharedKey', () => validateApply(applyRequest('s', { tunnel: tunnelSpec('ipsec', '198.18.0.1', [{ name: 'h2', underlayAddress: '198.18.0.2', routes: [], index: 2 }]) }), reg)],
-    ['state.filter.kind', () => validateApply(applyRequest('s', { filter: { kind: 'pf', allow: [], extraRules: 0, guarded: [] } }), reg)],
-    ['state.filter.extraRules', () => validateApply(applyRequest('s', { filter: { kind: 'nftables', allow: [], extraRules: 100_001, guarded: [] } }), reg)],
-    ['state.filter.allow[1].dst', () => validateApply(applyRequest('s', { filter: { kind: 'nftables', allow: [{ src: '198.19.1.2', dst: '198.19.1.3' }, { src: '198.19.1.2', dst: '198.19.1.3 } drop' }], extraRules: 0, guarded: [] } }), reg)],
-    ['state.filter.guarded[0]', () => validateApply(applyRequest('s', { filter: { kind: 'nftables', allow: [], extraRules: 0, guarded: ['198.19.0.0/16;'] } }), reg)],
+    ['state.filter.kind', () => validateApply(applyRequest('s', { filter: { kind: 'pf', allow: [], extraRules: 0, guarded: [], ruleMatch: '' } }), reg)],
+    ['state.filter.extraRules', () => validateApply(applyRequest('s', { filter: { kind: 'nftables', allow: [], extraRules: 100_001, guarded: [], ruleMatch: '' } }), reg)],
+    ['state.filter.allow[1].dst', () => validateApply(applyRequest('s', { filter: { kind: 'nftables', allow: [{ src: '198.19.1.2', dst: '198.19.1.3' }, { src: '198.19.1.2', dst: '198.19.1.3 } drop' }], extraRules: 0, guarded: [], ruleMatch: '' } }), reg)],
+    ['state.filter.guarded[0]', () => validateApply(applyRequest('s', { filter: { kind: 'nftables', allow: [], extraRules: 0, guarded: ['198.19.0.0/16;'], ruleMatch: '' } }), reg)],
   ];
   for (const [field, fn] of cases) t.equal(fieldOf(fn), field, `names ${field}`);
   for (const e of evil) {
@@ -95,7 +95,7 @@ t.test('a network outside the allowed ranges is refused with the field named', a
   const peer = (o: { routes?: string[]; overlayAddress?: string }) => ({ name: 'h2', underlayAddress: '198.18.0.2', routes: o.routes ?? ['198.19.2.0/24'], index: 2, publicKey: WG, ...(o.overlayAddress ? { overlayAddress: o.overlayAddress } : {}) });
   const wg = (o: { routes?: string[]; overlayAddress?: string; local?: string }) =>
     tunnelSpec('wireguard', '198.18.0.1', [peer(o)], { secrets: { privateKey: WG, preSharedKey: '' }, ...(o.local ? { overlayAddress: o.local } : {}) });
-  const filter = (allow: Array<{ src: string; dst: string }>, guarded: string[]) => ({ kind: 'nftables', allow, extraRules: 0, guarded });
+  const filter = (allow: Array<{ src: string; dst: string }>, guarded: string[]) => ({ kind: 'nftables', allow, extraRules: 0, guarded, ruleMatch: '' });
   const cases: Array<[string, () => unknown]> = [
     ['state.tunnel.peers[0].routes[0]', () => validateApply(applyRequest('s', { tunnel: wg({ routes: ['0.0.0.0/0'] }) }), reg)],
     ['state.tunnel.peers[0].routes[1]', () => validateApply(applyRequest('s', { tunnel: wg({ routes: ['198.19.2.0/24', '198.16.0.0/14'] }) }), reg)],

@@ -54,7 +54,7 @@ t.test('host states: tunnel peers, routes, filter allow-list', async (t) => {
   t.equal(h1.tunnel.overlayAddress, '198.18.1.1/24');
   t.same(h1.tunnel.peers, [{ name: 'h2', underlayAddress: '198.18.0.2', overlayAddress: '198.18.1.2', routes: ['198.19.2.0/24'], publicKey: 'P2', index: 2 }]);
   t.equal(h1.tunnel.secrets.privateKey, 'k1');
-  t.same(h1.filter, { kind: 'iptables', allow: [{ src: '198.19.1.2', dst: '198.19.2.2' }, { src: '198.19.1.3', dst: '198.19.2.3' }], extraRules: 100, guarded: ['198.19.1.0/24', '198.19.2.0/24'] });
+  t.same(h1.filter, { kind: 'iptables', allow: [{ src: '198.19.1.2', dst: '198.19.2.2' }, { src: '198.19.1.3', dst: '198.19.2.3' }], extraRules: 100, guarded: ['198.19.1.0/24', '198.19.2.0/24'], ruleMatch: '' });
   t.same(states.get('h2')!.containers, [{ name: 'snk0', address: '198.19.2.2' }, { name: 'snk1', address: '198.19.2.3' }]);
   t.throws(() => buildHostStates({ cell: { ...c, placement: 'single-host' }, placement: placeCell({ ...c, placement: 'single-host' }), underlay: new Map([['h1', 'x']]), secrets: new Map() }), { code: 'UNSUPPORTED', field: 'matrix.tunnel' });
 });
@@ -65,4 +65,16 @@ t.test('scope names are valid and ignore the rule count', async (t) => {
   t.equal(a, scopeName('exp-1', { network: 'bridge', tunnel: 'vxlan', filter: 'nftables' }, 32));
   t.not(a, scopeName('exp-2', { network: 'bridge', tunnel: 'vxlan', filter: 'nftables' }, 32));
   t.ok(NO_SECRETS('none', ['h1']));
+});
+
+t.test('host states: a recipe cell asks for the CNI\'s tunnel port and VNI; plain cells leave them to the agent', async (t) => {
+  const underlay = new Map([['h1', '198.18.0.1'], ['h2', '198.18.0.2']]);
+  const flannel = cell(0, { tunnel: 'vxlan', recipe: 'flannel-vxlan' });
+  const f = buildHostStates({ cell: flannel, placement: placeCell(flannel), underlay, secrets: new Map() }).get('h1')!;
+  t.equal(f.tunnel.port, 8472);
+  t.equal(f.tunnel.vni, 1);
+  const plain = cell(0, { tunnel: 'vxlan' });
+  const p = buildHostStates({ cell: plain, placement: placeCell(plain), underlay, secrets: new Map() }).get('h1')!;
+  t.equal(p.tunnel.port, 0);
+  t.equal(p.tunnel.vni, 0);
 });

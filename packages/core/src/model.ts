@@ -5,8 +5,8 @@
 export const NETWORK_KINDS = ['bridge', 'ovs', 'routing', 'bpf'] as const;
 export const TUNNEL_KINDS = ['none', 'ipip', 'gre', 'vxlan', 'geneve', 'ipsec', 'wireguard', 'openvpn', 'tinc'] as const;
 export const FILTER_KINDS = ['none', 'iptables', 'nftables', 'ovs', 'bpf'] as const;
-export const WORKLOAD_KINDS = ['latency-basic', 'throughput-basic', 'bursty', 'tcp-100', 'quake3', 'video', 'iperf3', 'pairs-scale', 'clients-scale'] as const;
-export const ENGINES = ['ping', 'uperf', 'iperf3', 'ditg'] as const;
+export const WORKLOAD_KINDS = ['latency-basic', 'throughput-basic', 'bursty', 'tcp-100', 'quake3', 'video', 'iperf3', 'pairs-scale', 'clients-scale', 'rr', 'http'] as const;
+export const ENGINES = ['ping', 'uperf', 'iperf3', 'ditg', 'sockperf', 'wrk'] as const;
 
 export type NetworkKind = (typeof NETWORK_KINDS)[number];
 export type TunnelKind = (typeof TUNNEL_KINDS)[number];
@@ -51,6 +51,10 @@ export interface Cell extends NetworkSetup {
   readonly reference?: number | undefined;
   /** The container (path) MTU the cell will run with, known at plan time from the agents' underlay MTU (spec/path-mtu.ts). */
   readonly pathMtu?: number | undefined;
+  /** Set when the cell comes from `matrix.recipe`: the CNI recipe it mirrors (spec/recipes.ts). */
+  readonly recipe?: string | undefined;
+  /** Set to "port" when the cell's extra rules differ by destination port range (matrix.ruleMatch); absent: by address. */
+  readonly ruleMatch?: 'port' | undefined;
 }
 
 export interface SkippedCell {
@@ -104,6 +108,10 @@ export interface ResultRow {
    * bound), ";"-separated. Computed from the run's host summaries (controller monitor/validity.ts).
    */
   readonly validity: string;
+  /** The CNI recipe of the cell (`matrix.recipe`), "" for cells named by their building blocks. */
+  readonly recipe: string;
+  /** How the cell's extra rules differ from the allow rule: "address" or "port" ("" before rule matches existed). */
+  readonly rule_match: string;
 }
 
 /** One host sample tied to a run (Performance Monitor), flattened for storage and export. */

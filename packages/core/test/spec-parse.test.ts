@@ -70,7 +70,7 @@ t.test('shorthands, long forms and defaults', async (t) => {
     repetitions: { max: 2 },
   });
   t.same(s.placement, 'multi-host');
-  t.same(s.matrix, { network: ['bridge'], tunnel: ['none'], filter: ['none'], rules: [0], containers: [2] });
+  t.same(s.matrix, { network: ['bridge'], tunnel: ['none'], filter: ['none'], rules: [0], containers: [2], ruleMatch: ['address'] });
   t.same(s.workloads[1], { kind: 'throughput-basic', duration: 10, protocol: ['udp'], payload: [1370], engine: 'iperf3' });
   t.same(s.workloads[2]!.clients, [50, 100]);
   t.equal(s.workloads[3]!.duration, 1, 'count x interval');

@@ -31,6 +31,17 @@ import { errorText, toolVersion } from './probe-netns.js';
 import { withProbeNetns } from '../netns/probe-netns.js';
 import { buildRuleSet, requireVisibleTraffic, type RuleSet } from './rule-set.js';
 
+/**
+ * The BPF filter looks (source, destination) up in one hash map: a lookup costs the same with
+ * any number of entries, and port ranges have no place in that key. Port-range rules are
+ * refused rather than loaded as something else (docs/spec.md, `ruleMatch`).
+ */
+function requireAddressRules(rs: RuleSet): void {
+  if (rs.ruleMatch === 'port' && rs.decoys.length > 0) {
+    throw new SeconetError('UNSUPPORTED', 'state.filter.ruleMatch: the bpf filter matches address pairs in a hash map and has no port-range rules; use rule match "address" or another filter', { field: 'state.filter.ruleMatch' });
+  }
+}
+
 /** The compiled program (`npm run bpf`), next to the sources in the package's bpf/ folder. */
 export const FILTER_OBJECT = fileURLToPath(new URL('../../bpf/filter.o', import.meta.url));
 const NOTE = 'filter.bpf';
@@ -171,6 +182,7 @@ export class BpfFilter implements FilterDriver {
 
   async ensure(ctx: DriverContext, spec: FilterSpec__Output, view: NetworkView): Promise<EnsureResult> {
     const rs = buildRuleSet(spec);
+    requireAddressRules(rs);
     requireVisibleTraffic(this.kind, view, rs, !kernelDatapath());
     if (endianness() !== 'LE') throw new SeconetError('UNSUPPORTED', 'state.filter.kind: the BPF filter supports little-endian hosts only', { field: 'state.filter.kind' });
     if (!existsSync(FILTER_OBJECT)) throw missingObject();

@@ -39,7 +39,7 @@ function hostCidr(ip: string): string {
 /** The chain's rules as `iptables-save` prints them (argv after `-A CHAIN`, joined). */
 export function chainRules(chain: string, rs: RuleSet): string[] {
   const lines: string[] = [];
-  for (const d of rs.decoys) lines.push(`-s ${hostCidr(d.src)} -d ${hostCidr(d.dst)} -j ACCEPT`);
+  for (const d of rs.decoys) lines.push(`-s ${hostCidr(d.src)} -d ${hostCidr(d.dst)}${d.ports ? ` -p ${d.proto} -m ${d.proto} --dport ${d.ports.lo}:${d.ports.hi}` : ''} -j ACCEPT`);
   for (const a of rs.allow) lines.push(`-s ${hostCidr(a.src)} -d ${hostCidr(a.dst)} -j ACCEPT`);
   for (const g of rs.guarded) lines.push(`-d ${g} -m comment --comment "${chain}:${rs.digest.slice(0, 16)}" -j DROP`);
   return lines;
@@ -101,7 +101,7 @@ export class IptablesFilter implements FilterDriver {
     try {
       await withProbeNetns(ctx, async (netns) => {
         const chain = iptablesChain(ctx.env.prefix, 'probe');
-        const rs = buildRuleSet({ kind: this.kind, guarded: ['198.19.0.0/24'], allow: [{ src: '198.19.0.2', dst: '198.19.0.3' }], extraRules: 2 });
+        const rs = buildRuleSet({ kind: this.kind, guarded: ['198.19.0.0/24'], allow: [{ src: '198.19.0.2', dst: '198.19.0.3' }], extraRules: 2, ruleMatch: '' });
         await ctx.runner.run(['iptables-restore', '-w', '--noflush'], { netns, stdin: renderRestore(chain, rs, { exists: false, rules: [], jumps: [] }) });
         const back = await readLoaded(ctx, chain, netns);
         if (!sameRules(back.rules, chainRules(chain, rs))) throw new Error('rules read back differ from the rules loaded');

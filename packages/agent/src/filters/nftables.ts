@@ -28,7 +28,7 @@ function mark(table: string, rs: RuleSet): string {
 /** The rules of the `guard` chain, as `nft list table` prints them. */
 export function guardRules(table: string, rs: RuleSet): string[] {
   const lines: string[] = [];
-  for (const d of rs.decoys) lines.push(`ip saddr ${d.src} ip daddr ${d.dst} accept`);
+  for (const d of rs.decoys) lines.push(`ip saddr ${d.src} ip daddr ${d.dst}${d.ports ? ` ${d.proto} dport ${d.ports.lo}-${d.ports.hi}` : ''} accept`);
   for (const a of rs.allow) lines.push(`ip saddr ${a.src} ip daddr ${a.dst} accept`);
   lines.push(`drop comment "${mark(table, rs)}"`);
   return lines;
@@ -88,7 +88,7 @@ export class NftablesFilter implements FilterDriver {
     try {
       await withProbeNetns(ctx, async (netns) => {
         const table = nftTable(ctx.env.prefix, 'probe');
-        const rs = buildRuleSet({ kind: this.kind, guarded: ['198.19.0.0/24'], allow: [{ src: '198.19.0.2', dst: '198.19.0.3' }], extraRules: 2 });
+        const rs = buildRuleSet({ kind: this.kind, guarded: ['198.19.0.0/24'], allow: [{ src: '198.19.0.2', dst: '198.19.0.3' }], extraRules: 2, ruleMatch: '' });
         await ctx.runner.run(['nft', '-f', '-'], { netns, stdin: renderNft(table, rs) });
         if (!sameRules((await listGuard(ctx, table, netns)) ?? [], guardRules(table, rs))) throw new Error('rules read back differ from the rules loaded');
       });

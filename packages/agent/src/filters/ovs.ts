@@ -32,7 +32,7 @@ export function flowCookie(prefix: string, scope: string, rs: RuleSet): string {
 /** The flows of `rs`, as `ovs-ofctl dump-flows --no-stats` prints them (without the cookie). */
 export function flowLines(rs: RuleSet): string[] {
   const lines: string[] = [];
-  for (const d of rs.decoys) lines.push(`priority=${PRIORITY.decoy},ip,nw_src=${d.src},nw_dst=${d.dst} actions=NORMAL`);
+  for (const d of rs.decoys) lines.push(d.ports ? `priority=${PRIORITY.decoy},${d.proto},nw_src=${d.src},nw_dst=${d.dst},tp_dst=0x${d.ports.lo.toString(16)}/0x${(0x10000 - (d.ports.hi - d.ports.lo + 1)).toString(16)} actions=NORMAL` : `priority=${PRIORITY.decoy},ip,nw_src=${d.src},nw_dst=${d.dst} actions=NORMAL`);
   for (const a of rs.allow) lines.push(`priority=${PRIORITY.allow},ip,nw_src=${a.src},nw_dst=${a.dst} actions=NORMAL`);
   for (const g of guardedPairs(rs)) lines.push(`priority=${PRIORITY.drop},ip,nw_src=${g.src.replace(/\/32$/, '')},nw_dst=${g.dst.replace(/\/32$/, '')} actions=drop`);
   return lines;

@@ -22,13 +22,23 @@ export interface DirectedPair {
   readonly dst: string;
 }
 
+/** An extra rule: a never-assigned pair, or (rule match "port") an allowed pair on a destination port range no traffic uses. */
+export interface Decoy extends DirectedPair {
+  readonly proto?: 'tcp' | 'udp';
+  /** Inclusive range, aligned to its power-of-two width (so OpenFlow can match it as value/mask). */
+  readonly ports?: { readonly lo: number; readonly hi: number };
+}
+
+export type RuleMatch = 'address' | 'port';
+
 export interface RuleSet {
   /** Guarded networks, normalised to network/prefix. */
   readonly guarded: readonly string[];
   /** Allowed directed pairs: each AllowedPair in both directions, first-seen order. */
   readonly allow: readonly DirectedPair[];
-  /** Non-matching pairs from the decoy block, one per extra rule. */
-  readonly decoys: readonly DirectedPair[];
+  /** One per extra rule: pairs from the decoy block, or allowed pairs on unused port ranges. */
+  readonly decoys: readonly Decoy[];
+  readonly ruleMatch: RuleMatch;
   /** Hex SHA-256 over the above: equal digests render equal rule sets. */
   readonly digest: string;
 }
@@ -43,8 +53,38 @@ export function decoyPair(i: number): DirectedPair {
   return { src: intToIp(base + src), dst: intToIp(base + HALF + dst) };
 }
 
+/**
+ * Destination ports the port-range rules cover: above every workload port (pairs from 5201,
+ * D-ITG flows and clients-scale ports on top) and below Linux's ephemeral range (32768..60999),
+ * so neither a request nor a reply to a client port ever falls into one.
+ */
+export const DECOY_PORTS = { lo: 10240, hi: 32767 } as const;
+const PORT_SPAN = DECOY_PORTS.hi - DECOY_PORTS.lo + 1;
+/** Widths 2, 4, ... 2048 (10240 is a multiple of 2048, so every range is aligned to its width). */
+const WIDTHS = Array.from({ length: 11 }, (_, k) => 2 ** (k + 1));
+const RANGES_PER_PROTO = WIDTHS.reduce((n, w) => n + Math.floor(PORT_SPAN / w), 0);
+/** Distinct port-range rules one directed pair can hold (TCP and UDP). */
+export const PORT_RULES_PER_PAIR = 2 * RANGES_PER_PROTO;
+
+/** The i-th port-range rule over the allowed directed pairs: pairs rotate fastest, then protocol, then range. */
+export function portDecoy(i: number, allow: readonly DirectedPair[]): Decoy {
+  const pair = allow[i % allow.length]!;
+  const j = Math.floor(i / allow.length);
+  const proto = j % 2 === 0 ? 'tcp' : 'udp';
+  let m = Math.floor(j / 2);
+  for (const w of WIDTHS) {
+    const n = Math.floor(PORT_SPAN / w);
+    if (m < n) {
+      const lo = DECOY_PORTS.lo + m * w;
+      return { src: pair.src, dst: pair.dst, proto, ports: { lo, hi: lo + w - 1 } };
+    }
+    m -= n;
+  }
+  throw new SeconetError('INTERNAL', `port-range rule ${i} is beyond the ${PORT_RULES_PER_PAIR} per pair`);
+}
+
 /** Validates the spec (errors name the proto field) and computes the rule set. */
-export function buildRuleSet(spec: FilterSpec__Output, field = 'state.filter'): RuleSet {
+export function buildRuleSet(spec: Omit<FilterSpec__Output, 'ruleMatch'> & { readonly ruleMatch?: string }, field = 'state.filter'): RuleSet {
   if (spec.guarded.length === 0) throw new SeconetError('INVALID_ARGUMENT', `${field}.guarded: list at least one container network to guard (e.g. 198.19.1.0/24)`, { field: `${field}.guarded` });
   if (spec.guarded.length > MAX_GUARDED) throw new SeconetError('INVALID_ARGUMENT', `${field}.guarded: at most ${MAX_GUARDED} networks`, { field: `${field}.guarded` });
   const guarded = [...new Set(spec.guarded.map((g, i) => {
@@ -69,11 +109,20 @@ export function buildRuleSet(spec: FilterSpec__Output, field = 'state.filter'): 
       }
     }
   });
-  const decoys = Array.from({ length: extra }, (_, i) => decoyPair(i));
+  const rm = spec.ruleMatch ?? '';
+  if (rm !== '' && rm !== 'address' && rm !== 'port') throw new SeconetError('INVALID_ARGUMENT', `${field}.ruleMatch: ${JSON.stringify(rm.slice(0, 40))} is not "address" or "port"`, { field: `${field}.ruleMatch` });
+  const ruleMatch: RuleMatch = rm === 'port' ? 'port' : 'address';
+  if (ruleMatch === 'port' && extra > 0) {
+    if (allow.length === 0) throw new SeconetError('INVALID_ARGUMENT', `${field}.ruleMatch: port-range rules restrict the allowed pairs, and allow is empty`, { field: `${field}.ruleMatch` });
+    const cap = PORT_RULES_PER_PAIR * allow.length;
+    if (extra > cap) throw new SeconetError('INVALID_ARGUMENT', `${field}.extraRules: ${extra} port-range rules do not fit ${allow.length} directed pairs (at most ${cap}: ${PORT_RULES_PER_PAIR} each over ports ${DECOY_PORTS.lo}-${DECOY_PORTS.hi}); lower rules or add pairs`, { field: `${field}.extraRules` });
+  }
+  const decoys = Array.from({ length: extra }, (_, i) => (ruleMatch === 'port' ? portDecoy(i, allow) : decoyPair(i)));
+  // The digest of an address-matched set is unchanged from before rule matches existed.
   const digest = createHash('sha256')
-    .update(JSON.stringify({ guarded, allow, extra }))
+    .update(JSON.stringify(ruleMatch === 'port' ? { guarded, allow, extra, ruleMatch } : { guarded, allow, extra }))
     .digest('hex');
-  return { guarded, allow, decoys, digest };
+  return { guarded, allow, decoys, ruleMatch, digest };
 }
 
 /** Every (source network, destination network) combination of the guarded CIDRs. */

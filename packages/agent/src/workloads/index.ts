@@ -17,6 +17,8 @@ export { PortRegistry, sinkPorts } from './port-registry.js';
 export { runWorkloadCall, validateCall, parseListeningPorts, defaultTimeoutMs, ENGINES } from './run.js';
 export { parsePing, pingArgv } from './ping.js';
 export { parseIperf3, iperf3ClientArgv, iperf3ServerArgv } from './iperf3.js';
+export { parseSockperf, sockperfClientArgv, sockperfServerArgv } from './sockperf.js';
+export { parseWrk, wrkArgv, nginxArgv, nginxConfig } from './wrk.js';
 export { parseUperf, uperfProfile, uperfMasterArgv, uperfSlaveArgv } from './uperf.js';
 export { ditgFlowLines, ditgScripts, itgRecvArgv, packetRate } from './ditg.js';
 export { parseItgDec, combineTotals, parseCombinedStats, stripSpinner } from './ditg-decode.js';

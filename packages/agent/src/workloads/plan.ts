@@ -19,12 +19,16 @@ export const KIND_ENGINES: Readonly<Record<WorkloadKind, readonly Engine[]>> = {
   video: ['ditg'],
   'pairs-scale': ['iperf3', 'uperf', 'ping'],
   'clients-scale': ['iperf3', 'uperf', 'ping'],
+  rr: ['sockperf'],
+  http: ['wrk'],
 };
 
 /** D-ITG kinds and the transport each uses. */
 const DITG_PROTOCOL: Readonly<Record<string, Protocol>> = { bursty: 'udp', 'tcp-100': 'tcp', quake3: 'udp', video: 'tcp' };
 
 export const DEFAULT_PAYLOAD = 653;
+/** rr's message size when the spec leaves it out (the spec's default too). */
+export const RR_PAYLOAD = 64;
 /** The paper's largest payload (and `video`'s): it crosses every tunnel's MTU unfragmented. */
 export const PAPER_MAX_PAYLOAD = 1370;
 /** Jumbo frames (MTU 9000) less IP and UDP headers; the container MTU usually caps lower. */
@@ -67,6 +71,17 @@ export interface DitgParams {
   readonly gbPerHour: number;
 }
 
+export interface HttpParams {
+  /** Open connections of wrk (-c). */
+  readonly concurrency: number;
+  /** wrk threads (-t); never more than the connections. */
+  readonly threads: number;
+  /** false: wrk sends `Connection: close`, so every request opens a new TCP connection. */
+  readonly keepalive: boolean;
+  /** Bytes of the body nginx answers `GET /` with (612: nginx's welcome page). */
+  readonly bodyBytes: number;
+}
+
 export interface WorkloadPlan {
   readonly kind: WorkloadKind;
   readonly engine: Engine;
@@ -78,6 +93,7 @@ export interface WorkloadPlan {
   readonly iperf3: Iperf3Params;
   readonly uperf: UperfParams;
   readonly ditg: DitgParams;
+  readonly http: HttpParams;
 }
 
 /** ping -p: 1 to 16 bytes in hex that fill the payload (the controller's wire-check marker). */
@@ -136,16 +152,18 @@ const PARAMS_BY_ENGINE: Readonly<Record<Engine, readonly string[]>> = {
   iperf3: ['streams', 'parallel', 'reverse', 'bitrate', 'mss', 'omit'],
   uperf: ['nthreads', 'parallel'],
   ditg: ['flows', 'rateKbps', 'onMs', 'offMs', 'flowsPerProcess', 'gbPerHour'],
+  sockperf: [],
+  wrk: ['concurrency', 'threads', 'keepalive', 'bodyBytes'],
 };
 
 /** The whole-seconds engines (iperf3 `-t`, uperf `duration="Ns"`). */
 function wholeSeconds(engine: Engine): boolean {
-  return engine === 'iperf3' || engine === 'uperf';
+  return engine === 'iperf3' || engine === 'uperf' || engine === 'sockperf' || engine === 'wrk';
 }
 
 /** Defaults when `durationMs` is 0, as in the experiment spec (docs/spec.md). */
 export function defaultDurationMs(kind: WorkloadKind): number {
-  return kind === 'tcp-100' ? 5000 : kind === 'video' ? 30_000 : 10_000;
+  return kind === 'tcp-100' ? 5000 : kind === 'video' ? 30_000 : kind === 'http' ? 20_000 : 10_000;
 }
 
 /** Validates and resolves a spec; MTU-dependent payload limits are applied by `fitPlanToMtu`. */
@@ -169,6 +187,10 @@ export function resolvePlan(spec: WorkloadSpec__Output | null | undefined): Work
   if (engine === 'ping') {
     if (spec.protocol !== '' && spec.protocol !== 'icmp') throw bad('workload.protocol', `ping measures ICMP; leave it empty or "icmp", not ${JSON.stringify(spec.protocol)}`);
     protocol = 'icmp';
+  } else if (kind === 'rr' || kind === 'http') {
+    // The sinks' readiness is a listening TCP socket, and HTTP is TCP.
+    if (spec.protocol !== '' && spec.protocol !== 'tcp') throw bad('workload.protocol', `${kind} runs over tcp, not ${JSON.stringify(spec.protocol)}`);
+    protocol = 'tcp';
   } else if (fixed !== undefined) {
     if (spec.protocol !== '' && spec.protocol !== fixed) throw bad('workload.protocol', `${kind} is ${fixed} traffic, not ${JSON.stringify(spec.protocol)}`);
     protocol = fixed;
@@ -177,7 +199,7 @@ export function resolvePlan(spec: WorkloadSpec__Output | null | undefined): Work
     protocol = spec.protocol === 'udp' ? 'udp' : 'tcp';
   }
 
-  const payload = spec.payload === 0 ? (kind === 'video' ? PAPER_MAX_PAYLOAD : DEFAULT_PAYLOAD) : spec.payload;
+  const payload = spec.payload === 0 ? (kind === 'video' ? PAPER_MAX_PAYLOAD : kind === 'rr' ? RR_PAYLOAD : DEFAULT_PAYLOAD) : spec.payload;
   if (!Number.isInteger(payload) || payload < MIN_PAYLOAD || payload > MAX_PAYLOAD) {
     throw bad('workload.payload', `${spec.payload} B is out of range (${MIN_PAYLOAD}-${MAX_PAYLOAD} B, and at most what the container MTU carries unfragmented; the paper uses up to ${PAPER_MAX_PAYLOAD} B)`);
   }
@@ -232,8 +254,16 @@ export function resolvePlan(spec: WorkloadSpec__Output | null | undefined): Work
     gbPerHour: p.num('gbPerHour', 3, 0.001, 1000, false),
   };
 
+  const concurrency = p.num('concurrency', 100, 1, 10_000);
+  const http: HttpParams = {
+    concurrency,
+    threads: Math.min(concurrency, p.num('threads', 1, 1, 64)),
+    keepalive: p.bool('keepalive', true),
+    bodyBytes: p.num('bodyBytes', 612, 0, 4000),
+  };
+
   const seed = Number(spec.seed ?? 0);
-  return { kind, engine, protocol, payload, durationMs, seed: Number.isFinite(seed) ? seed : 0, ping, iperf3, uperf, ditg };
+  return { kind, engine, protocol, payload, durationMs, seed: Number.isFinite(seed) ? seed : 0, ping, iperf3, uperf, ditg, http };
 }
 
 /** Largest payload that crosses a link of `mtu` without fragmenting (IPv4 header 20 B, no options). */

@@ -27,13 +27,15 @@ import { AllowedRanges } from '../reconciler/validate.js';
 import { pingEngine } from './ping.js';
 import { iperf3Engine } from './iperf3.js';
 import { uperfEngine } from './uperf.js';
+import { sockperfEngine } from './sockperf.js';
+import { wrkEngine } from './wrk.js';
 import { ditgEngine, ditgWallMs } from './ditg.js';
 import { toolVersion } from './tool-version.js';
 import { dieWithAgent } from './die-with-agent.js';
 import { pinned } from './pinning.js';
 import type { WorkloadDeps } from './index.js';
 
-export const ENGINES: Readonly<Record<Engine, WorkloadEngine>> = { ping: pingEngine, iperf3: iperf3Engine, uperf: uperfEngine, ditg: ditgEngine };
+export const ENGINES: Readonly<Record<Engine, WorkloadEngine>> = { ping: pingEngine, iperf3: iperf3Engine, uperf: uperfEngine, ditg: ditgEngine, sockperf: sockperfEngine, wrk: wrkEngine };
 
 /** How long sinks get to show their listening sockets. */
 export const READY_TIMEOUT_MS = 10_000;

@@ -12,6 +12,7 @@ const VERSION_ARGV: Readonly<Record<string, readonly string[]>> = {
   ITGSend: ['-h'],
   ITGRecv: ['-h'],
   ITGDec: ['-h'],
+  nginx: ['-v'],
 };
 
 export function parseVersion(tool: string, text: string): string {

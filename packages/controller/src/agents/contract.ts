@@ -56,12 +56,18 @@ export interface TunnelSpecMsg {
   readonly overlayAddress: string;
   readonly peers: TunnelPeerMsg[];
   readonly secrets: TunnelSecretsMsg;
+  /** UDP port where the kind has one; 0 or absent: the kind's default. */
+  readonly port?: number;
+  /** VXLAN / GENEVE network identifier; 0 or absent: derived from the scope. */
+  readonly vni?: number;
 }
 export interface FilterSpecMsg {
   readonly kind: string;
   readonly allow: Array<{ readonly src: string; readonly dst: string }>;
   readonly extraRules: number;
   readonly guarded: string[];
+  /** "port": the extra rules differ by destination port range; "" or absent: by address. */
+  readonly ruleMatch?: string;
 }
 export interface HostStateMsg {
   readonly network: string;

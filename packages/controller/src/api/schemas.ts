@@ -75,6 +75,8 @@ const CellCoordinates = {
   rules: Type.Integer(),
   placement: Type.String(),
   hosts: Type.Array(Type.String()),
+  recipe: Type.Optional(Type.String({ description: 'the CNI recipe the cell comes from (matrix.recipe, docs/recipes.md)' })),
+  ruleMatch: Type.Optional(Type.String({ description: '"port" when the extra rules differ by destination port range (matrix.ruleMatch)' })),
 };
 
 export const Plan = Type.Object({
@@ -128,6 +130,8 @@ export const ResultRowT = Type.Object(
     value: Type.Number(),
     unit: Type.String(),
     validity: Type.String({ description: 'Validity flags of the run, ";"-separated ("" when none): cpu-bound, noisy, testbed-heavy (docs/report.md).' }),
+    recipe: Type.String({ description: 'The CNI recipe of the cell (matrix.recipe, docs/recipes.md); "" for cells named by their building blocks.' }),
+    rule_match: Type.String({ description: 'How the cell\'s extra rules differ from the allowed flow (matrix.ruleMatch): address or port.' }),
   },
   { description: 'One row per run x pair x metric (long format).' },
 );

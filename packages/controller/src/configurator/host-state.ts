@@ -7,7 +7,7 @@
 // count out on purpose: cells that differ only in rules Apply on the same scope, and the
 // agent rewrites just the filter.
 
-import { NAME_RE, SeconetError, generateTunnelSecrets, overlayAddress, shortHash, type Cell, type NetworkSetup } from '@seconet/core';
+import { NAME_RE, RECIPES, SeconetError, generateTunnelSecrets, isRecipeName, overlayAddress, shortHash, type Cell, type NetworkSetup } from '@seconet/core';
 import type { HostStateMsg, TunnelPeerMsg } from '../agents/contract.js';
 import type { CellPlacement } from '../scheduler/placement.js';
 
@@ -46,6 +46,8 @@ export function buildHostStates(input: HostStateInput): Map<string, HostStateMsg
   if (!multi && cell.tunnel !== 'none') {
     throw new SeconetError('UNSUPPORTED', `matrix.tunnel: ${cell.tunnel} needs two hosts; a single-host placement has nothing to tunnel between`, { field: 'matrix.tunnel' });
   }
+  // A recipe cell's tunnel speaks on the CNI's port and VNI (spec/recipes.ts); 0 lets the agent use the kind's default.
+  const recipe = cell.recipe !== undefined && isRecipeName(cell.recipe) ? RECIPES[cell.recipe] : undefined;
   const out = new Map<string, HostStateMsg>();
   for (const h of placement.hosts) {
     const local = input.underlay.get(h.name);
@@ -76,8 +78,10 @@ export function buildHostStates(input: HostStateInput): Map<string, HostStateMsg
         overlayAddress: `${overlayAddress(h.index)}/24`,
         peers,
         secrets: { privateKey: secrets.privateKey, preSharedKey: secrets.preSharedKey },
+        port: recipe?.tunnelPort ?? 0,
+        vni: recipe?.vni ?? 0,
       },
-      filter: { kind: cell.filter, allow, extraRules: cell.rules, guarded },
+      filter: { kind: cell.filter, allow, extraRules: cell.rules, guarded, ruleMatch: cell.ruleMatch ?? '' },
     });
   }
   return out;

@@ -14,4 +14,6 @@ export const MAIN_METRIC: Readonly<Partial<Record<WorkloadKind, string>>> = {
   iperf3: 'throughput',
   'pairs-scale': 'throughput',
   'clients-scale': 'throughput',
+  rr: 'tps',
+  http: 'rps',
 };

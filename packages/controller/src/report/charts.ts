@@ -377,7 +377,7 @@ export function hostLoad(data: ReportData): Chart | undefined {
   const values: Array<Record<string, unknown>> = [];
   for (const a of acc.values()) {
     const c = cells.get(a.cell)!;
-    const label = `#${c.index + 1} ${severalNetworks ? `${c.network}/` : ''}${c.tunnel}/${c.filter} c${c.containers} r${c.rules}`;
+    const label = `#${c.index + 1} ${c.recipe ? `${c.recipe} ` : severalNetworks ? `${c.network}/` : ''}${c.tunnel}/${c.filter} c${c.containers} r${c.rules}`;
     values.push({ cell: label, index: c.index, host: a.host, measure: 'CPU busy (all cores)', pct: +mean(a.busy).toFixed(2) });
     values.push({ cell: label, index: c.index, host: a.host, measure: 'softirq (all cores)', pct: +mean(a.siq).toFixed(2) });
     if (a.core.length > 0) values.push({ cell: label, index: c.index, host: a.host, measure: 'busiest core', pct: +mean(a.core).toFixed(2) });

@@ -14,6 +14,8 @@ export const MAIN_METRIC: Readonly<Record<string, string>> = {
   iperf3: 'throughput',
   'pairs-scale': 'throughput',
   'clients-scale': 'throughput',
+  rr: 'tps',
+  http: 'rps',
 };
 
 export function isPairRow(r: ResultRow): boolean {
@@ -108,14 +110,19 @@ export function groupDecisions(data: ReportData): RunGroupDecision[] {
   return out;
 }
 
-/** "#3 bridge/vxlan/iptables c8 r1000". */
-export function cellLabel(c: Pick<Cell, 'index' | 'network' | 'tunnel' | 'filter' | 'containers' | 'rules'> & { reference?: number | undefined }): string {
+/** "#3 bridge/vxlan/iptables c8 r1000", or "#3 calico-vxlan (routing/vxlan/iptables) c8 r1000" for a recipe cell. */
+export function cellLabel(c: Pick<Cell, 'index' | 'network' | 'tunnel' | 'filter' | 'containers' | 'rules'> & { reference?: number | undefined; recipe?: string | undefined; ruleMatch?: string | undefined }): string {
   const ref = c.reference === undefined ? '' : ` (reference ${c.reference + 1})`;
-  return `#${c.index + 1} ${c.network}/${c.tunnel}/${c.filter} c${c.containers} r${c.rules}${ref}`;
+  const blocks = `${c.network}/${c.tunnel}/${c.filter}`;
+  const setup = c.recipe ? `${c.recipe} (${blocks})` : blocks;
+  return `#${c.index + 1} ${setup} c${c.containers} r${c.rules}${c.ruleMatch === 'port' ? ' (port ranges)' : ''}${ref}`;
 }
 
-/** How a row's network setup is named in plots: the tunnel, prefixed by the network when several networks ran. */
-export function techLabeler(rows: readonly Pick<ResultRow, 'network' | 'tunnel'>[]): (r: Pick<ResultRow, 'network' | 'tunnel'>) => string {
+/**
+ * How a row's network setup is named in plots: its recipe when it has one, else the tunnel,
+ * prefixed by the network when several networks ran.
+ */
+export function techLabeler(rows: readonly Pick<ResultRow, 'network' | 'tunnel' | 'recipe'>[]): (r: Pick<ResultRow, 'network' | 'tunnel' | 'recipe'>) => string {
   const several = new Set(rows.map((r) => r.network)).size > 1;
-  return (r) => (several ? `${r.network}+${r.tunnel}` : r.tunnel);
+  return (r) => (r.recipe ? r.recipe : several ? `${r.network}+${r.tunnel}` : r.tunnel);
 }

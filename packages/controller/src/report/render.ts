@@ -100,11 +100,11 @@ function cellsSection(data: ReportData, decisions: readonly RunGroupDecision[]):
     const state = v.state === 'measured' ? `<span class="ok">measured</span>` : v.state === 'pending' ? '<span class="warn">pending</span>' : `<span class="bad">${e(v.state)}</span>${v.error ? `: ${e(v.error)}` : ''}`;
     return [
       String(c.index + 1) + (c.reference === undefined ? '' : ` <span class="badge" title="drift check of the reference cell">ref ${c.reference + 1}</span>`),
-      e(c.network),
+      c.recipe ? `${e(c.network)} <span class="badge" title="CNI recipe (docs/recipes.md)">${e(c.recipe)}</span>` : e(c.network),
       `${e(c.tunnel)}${v.tunnelVariant && c.tunnel !== 'none' ? ` <span class="meta">(${e(v.tunnelVariant)})</span>` : ''}${c.pathMtu === undefined ? '' : ` <span class="meta" title="path MTU">MTU ${c.pathMtu}</span>`}`,
       `${e(c.filter)}${v.filterVariant && c.filter !== 'none' ? ` <span class="meta">(${e(v.filterVariant)})</span>` : ''}`,
       String(c.containers),
-      String(c.rules),
+      c.ruleMatch === 'port' ? `${c.rules} <span class="meta" title="rules differ by destination port range">ports</span>` : String(c.rules),
       state,
       isolationCell(v),
       wireCell(v),
@@ -176,7 +176,7 @@ function groupsSection(data: ReportData, decisions: readonly RunGroupDecision[])
 function skippedSection(data: ReportData): string {
   if (data.skipped.length === 0) return '<p class="empty">Every cell of the matrix was runnable.</p>';
   const rows = data.skipped.map((s) => [
-    e(`${s.cell.network}/${s.cell.tunnel}/${s.cell.filter}`),
+    e(`${s.cell.recipe ? `${s.cell.recipe}: ` : ''}${s.cell.network}/${s.cell.tunnel}/${s.cell.filter}`),
     String(s.cell.containers),
     String(s.cell.rules),
     s.workload === undefined ? (s.cell.reference === undefined ? 'whole cell' : 'reference cell') : e(s.workload),

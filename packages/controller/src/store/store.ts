@@ -592,6 +592,8 @@ export class Store {
             rules: cell?.rules ?? 0,
             containers: cell?.containers ?? 0,
             placement: cell?.placement ?? '',
+            recipe: cell?.recipe ?? '',
+            rule_match: cell?.ruleMatch ?? 'address',
             pair: m.pair,
             flow: m.flow,
             metric: m.metric,

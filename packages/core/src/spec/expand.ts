@@ -20,6 +20,7 @@ import { capabilityReason, chooseEngine, engineReason, staticReason, type Capabi
 import type { ExperimentSpec } from './parse.js';
 import { WORKLOAD_RULES, workloadInstances, type WorkloadEntry } from './workloads.js';
 import { expectedVariant, fitPayload, pathMtu } from './path-mtu.js';
+import { RECIPES, isRecipeName, recipeDefinition } from './recipes.js';
 
 export interface ExpandContext {
   readonly experimentId: string;
@@ -70,6 +71,8 @@ function shuffle<T>(xs: readonly T[], rnd: (() => number) | undefined): T[] {
 export function cellId(experimentId: string, c: Omit<Cell, 'id' | 'index' | 'hosts'>): string {
   const parts = [experimentId, c.network, c.tunnel, c.filter, String(c.containers), String(c.rules), c.placement];
   if (c.reference !== undefined) parts.push('reference', String(c.reference));
+  if (c.recipe !== undefined) parts.push('recipe', c.recipe);
+  if (c.ruleMatch !== undefined) parts.push('ruleMatch', c.ruleMatch);
   return `c${shortHash(parts, 11)}`;
 }
 
@@ -114,10 +117,24 @@ export function expandMatrix(spec: ExperimentSpec, ctx: ExpandContext): Plan {
   const instances: WorkloadInstance[] = [];
   for (const w of spec.workloads) instances.push(...workloadInstances(w, entryEngine(w, hosts, caps), spec.seed));
 
-  const setups: NetworkSetup[] = [];
-  for (const network of spec.matrix.network) for (const tunnel of spec.matrix.tunnel) for (const filter of spec.matrix.filter) setups.push({ network, tunnel, filter });
-  const sizes: Array<{ containers: number; rules: number }> = [];
-  for (const containers of spec.matrix.containers) for (const rules of spec.matrix.rules) sizes.push({ containers, rules });
+  const setups: Array<NetworkSetup & { recipe?: string }> = [];
+  if (spec.matrix.recipe !== undefined) {
+    for (const name of spec.matrix.recipe) {
+      const r = RECIPES[name];
+      setups.push({ network: r.network, tunnel: r.tunnel, filter: r.filter, recipe: name });
+    }
+  } else {
+    for (const network of spec.matrix.network) for (const tunnel of spec.matrix.tunnel) for (const filter of spec.matrix.filter) setups.push({ network, tunnel, filter });
+  }
+  const sizes: Array<{ containers: number; rules: number; ruleMatch?: 'port' }> = [];
+  for (const containers of spec.matrix.containers) {
+    for (const rules of spec.matrix.rules) {
+      // Without extra rules both matches are the same policy (the allow rules alone): one cell.
+      if (rules === 0) sizes.push({ containers, rules });
+      // A spec stored before rule matches existed has none: address, as it ran then.
+      else for (const m of spec.matrix.ruleMatch ?? ['address']) sizes.push(m === 'port' ? { containers, rules, ruleMatch: 'port' } : { containers, rules });
+    }
+  }
 
   const cells: Cell[] = [];
   const runs: RunKey[] = [];
@@ -129,7 +146,8 @@ export function expandMatrix(spec: ExperimentSpec, ctx: ExpandContext): Plan {
   const engineWhy = new Map<string, string | undefined>();
 
   const place = (coords: CellCoordinates, reference: number | undefined, reps: number, fixed: boolean): boolean => {
-    const why = staticReason(coords, hosts.length) ?? (caps ? capabilityReason(coords, caps) : undefined);
+    const blocked = staticReason(coords, hosts.length) ?? (caps ? capabilityReason(coords, caps) : undefined);
+    const why = blocked !== undefined && coords.recipe !== undefined && isRecipeName(coords.recipe) ? `recipe ${coords.recipe} (${recipeDefinition(RECIPES[coords.recipe])}): ${blocked}` : blocked;
     if (why !== undefined) {
       skipped.push({ cell: reference === undefined ? coords : { ...coords, reference }, reason: reference === undefined ? why : `reference cell: ${why}` });
       return false;

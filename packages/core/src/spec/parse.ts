@@ -13,6 +13,7 @@ import type { Engine, FilterKind, NetworkKind, Placement, TunnelKind, WorkloadKi
 import { explain, formatPath, show } from './explain.js';
 import { ExperimentSpecSchema, LIMITS, } from './schema.js';
 import { checkPrototypeKeys, parseJsonStrict } from './strict-json.js';
+import { RECIPES, recipeDefinition, type RecipeName } from './recipes.js';
 import { DEFAULT_PING_INTERVAL, WORKLOAD_RULES, instanceCount, workloadInstanceId, type WorkloadEntry, type WorkloadParam, type WorkloadProtocol } from './workloads.js';
 
 export type Statistic = 'median' | 'mean';
@@ -43,11 +44,14 @@ export interface ExperimentSpec {
   readonly hosts?: readonly string[];
   readonly placement: Placement;
   readonly matrix: {
+    /** Present when the spec names recipes: then the network setups are exactly these (network, tunnel and filter list their blocks). */
+    readonly recipe?: readonly RecipeName[];
     readonly network: readonly NetworkKind[];
     readonly tunnel: readonly TunnelKind[];
     readonly filter: readonly FilterKind[];
     readonly rules: readonly number[];
     readonly containers: readonly number[];
+    readonly ruleMatch: ReadonlyArray<'address' | 'port'>;
   };
   readonly workloads: readonly WorkloadEntry[];
   readonly repetitions: RepetitionPolicy;
@@ -62,7 +66,7 @@ export interface ExperimentSpec {
 
 export const SPEC_DEFAULTS = {
   placement: 'multi-host' as Placement,
-  matrix: { network: ['bridge'], tunnel: ['none'], filter: ['none'], rules: [0], containers: [2] },
+  matrix: { network: ['bridge'], tunnel: ['none'], filter: ['none'], rules: [0], containers: [2], ruleMatch: ['address'] as Array<'address' | 'port'> },
   repetitions: { min: 3, max: 10, ciRelWidth: 0.05, statistic: 'mean' as Statistic, confidence: 0.95 },
   options: { randomizeOrder: false, retries: 2, cooldown: 0 },
   referenceCell: { containers: 2, rules: 0, every: 1, repetitions: 3 },
@@ -172,6 +176,10 @@ function normalizeWorkload(entry: unknown, i: number, specSeed: number): Workloa
   if (interval !== undefined) out.interval = interval;
   if (clients !== undefined) out.clients = clients;
   if (params['parallel'] !== undefined) out.parallel = params['parallel'] as number;
+  const concurrency = (params['concurrency'] as number | undefined) ?? rule.concurrency;
+  if (concurrency !== undefined) out.concurrency = concurrency;
+  if (params['keepalive'] !== undefined) out.keepalive = params['keepalive'] as boolean;
+  else if (rule.params.includes('keepalive')) out.keepalive = true;
   const seed = params['seed'] as number | undefined;
   if (seed !== undefined) out.seed = seed;
   else if (rule.params.includes('seed')) out.seed = specSeed;
@@ -200,13 +208,25 @@ export function parseSpec(input: string | unknown, opts: { format?: 'yaml' | 'js
   const seed = (raw['seed'] as number | undefined) ?? SPEC_DEFAULTS.seed;
   const m = (raw['matrix'] ?? {}) as Raw;
   const d = SPEC_DEFAULTS.matrix;
-  const matrix = {
-    network: [...((m['network'] as NetworkKind[] | undefined) ?? d.network)] as NetworkKind[],
-    tunnel: [...((m['tunnel'] as TunnelKind[] | undefined) ?? d.tunnel)] as TunnelKind[],
-    filter: [...((m['filter'] as FilterKind[] | undefined) ?? d.filter)] as FilterKind[],
-    rules: [...((m['rules'] as number[] | undefined) ?? d.rules)],
-    containers: [...((m['containers'] as number[] | undefined) ?? d.containers)],
-  };
+  const recipes = m['recipe'] as RecipeName[] | undefined;
+  const matrix: { -readonly [K in keyof ExperimentSpec['matrix']]: ExperimentSpec['matrix'][K] } = recipes === undefined
+    ? {
+      network: [...((m['network'] as NetworkKind[] | undefined) ?? d.network)] as NetworkKind[],
+      tunnel: [...((m['tunnel'] as TunnelKind[] | undefined) ?? d.tunnel)] as TunnelKind[],
+      filter: [...((m['filter'] as FilterKind[] | undefined) ?? d.filter)] as FilterKind[],
+      rules: [...((m['rules'] as number[] | undefined) ?? d.rules)],
+      containers: [...((m['containers'] as number[] | undefined) ?? d.containers)],
+      ruleMatch: [...((m['ruleMatch'] as Array<'address' | 'port'> | undefined) ?? d.ruleMatch)],
+    }
+    : {
+      recipe: [...recipes],
+      network: recipeBlocks(recipes, 'network', m['network'] as NetworkKind[] | undefined),
+      tunnel: recipeBlocks(recipes, 'tunnel', m['tunnel'] as TunnelKind[] | undefined),
+      filter: recipeBlocks(recipes, 'filter', m['filter'] as FilterKind[] | undefined),
+      rules: [...((m['rules'] as number[] | undefined) ?? d.rules)],
+      containers: [...((m['containers'] as number[] | undefined) ?? d.containers)],
+      ruleMatch: [...((m['ruleMatch'] as Array<'address' | 'port'> | undefined) ?? d.ruleMatch)],
+    };
 
   const workloads = (raw['workloads'] as unknown[]).map((w, i) => normalizeWorkload(w, i, seed));
   const seen = new Map<string, number>();
@@ -255,8 +275,8 @@ export function parseSpec(input: string | unknown, opts: { format?: 'yaml' | 'js
     };
   }
 
-  const setups = matrix.network.length * matrix.tunnel.length * matrix.filter.length;
-  const cells = setups * matrix.rules.length * matrix.containers.length;
+  const setups = matrix.recipe?.length ?? matrix.network.length * matrix.tunnel.length * matrix.filter.length;
+  const cells = setups * matrix.rules.length * matrix.containers.length * matrix.ruleMatch.length;
   const instances = workloads.reduce((n, w) => n + instanceCount(w), 0);
   const matrixRuns = cells * instances * repetitions.max;
   // Reference cells run too: one before the first setup and one after every `every` setups
@@ -281,6 +301,30 @@ export function parseSpec(input: string | unknown, opts: { format?: 'yaml' | 'js
   if (typeof raw['description'] === 'string') spec.description = raw['description'];
   if (raw['hosts'] !== undefined) spec.hosts = [...(raw['hosts'] as string[])];
   return reorder(spec);
+}
+
+/**
+ * The blocks of one category the recipes use, in recipe order. An explicit list must name
+ * exactly those: a value no recipe uses, or a recipe whose block is missing from the list,
+ * contradicts the recipe and is refused with the recipe's definition.
+ */
+function recipeBlocks<K extends 'network' | 'tunnel' | 'filter'>(recipes: readonly RecipeName[], key: K, explicit: ReadonlyArray<(typeof RECIPES)[RecipeName][K]> | undefined): Array<(typeof RECIPES)[RecipeName][K]> {
+  const used = [...new Set(recipes.map((r) => RECIPES[r][key]))];
+  if (explicit === undefined) return used;
+  for (const [i, v] of explicit.entries()) {
+    if (!used.includes(v)) {
+      const r = recipes[0]!;
+      const which = recipes.length === 1 ? `recipe ${r} is ${recipeDefinition(RECIPES[r])}` : `the recipes use ${key} ${used.join(', ')} (${recipes.map((x) => `${x}: ${recipeDefinition(RECIPES[x])}`).join('; ')})`;
+      fail(['matrix', key, i], `${key} ${v} contradicts the recipe: ${which}; leave matrix.${key} out (the recipe sets it) or list only ${used.join(', ')}`);
+    }
+  }
+  for (const r of recipes) {
+    const v = RECIPES[r][key];
+    if (!explicit.includes(v)) {
+      fail(['matrix', key], `recipe ${r} is ${recipeDefinition(RECIPES[r])}, and matrix.${key} does not list ${v}: leave matrix.${key} out (the recipe sets it) or add ${v}`);
+    }
+  }
+  return used;
 }
 
 function reorder(s: ExperimentSpec): ExperimentSpec {

@@ -6,6 +6,7 @@
 
 import { Type, type Static } from 'typebox';
 import { FILTER_KINDS, NETWORK_KINDS, TUNNEL_KINDS, WORKLOAD_KINDS } from '../model.js';
+import { RECIPE_NAMES } from './recipes.js';
 
 export const LIMITS = {
   containersMin: 2,
@@ -21,12 +22,14 @@ export const LIMITS = {
   workloadsMax: 32,
   axisMax: 64,
   hostsMax: 64,
+  concurrencyMax: 10_000,
 } as const;
 
 export const PLACEMENTS = ['single-host', 'multi-host'] as const;
 export const STATISTICS = ['median', 'mean'] as const;
+export const RULE_MATCHES = ['address', 'port'] as const;
 export const WORKLOAD_PROTOCOLS = ['tcp', 'udp', 'icmp'] as const;
-export const WORKLOAD_ENGINES = ['ping', 'uperf', 'iperf3', 'ditg'] as const;
+export const WORKLOAD_ENGINES = ['ping', 'uperf', 'iperf3', 'ditg', 'sockperf', 'wrk'] as const;
 
 const NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
 
@@ -53,6 +56,8 @@ export const WorkloadParamsProperties = {
   clients: Type.Optional(scalarOrList(Clients, 'Concurrent clients against one server (clients-scale); a list expands.')),
   parallel: Type.Optional(Type.Integer({ minimum: 1, maximum: 128, description: 'Parallel streams per pair (throughput-basic, iperf3).' })),
   seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4_294_967_295, description: 'Seed for generated traffic (video); defaults to the spec seed.' })),
+  concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.concurrencyMax, description: 'Open HTTP connections of the load generator per pair (http); default 100.' })),
+  keepalive: Type.Optional(Type.Boolean({ description: 'Reuse connections across requests (http; default true). false: a new TCP connection per request, the TCP_CRR-style measure.' })),
 };
 
 export const WorkloadParamsSchema = Type.Object(WorkloadParamsProperties, { additionalProperties: false });
@@ -83,10 +88,12 @@ const CellCoordinates = {
 
 export const MatrixSchema = Type.Object(
   {
+    recipe: Type.Optional(list(Type.Enum(RECIPE_NAMES), 'CNI recipes (docs/recipes.md): each is one network setup (network, tunnel, filter, tunnel parameters) mirroring that CNI\'s datapath. With recipes the setups are the recipes; network, tunnel and filter may be left out or must agree with them.')),
     network: Type.Optional(list(Type.Enum(NETWORK_KINDS), 'Network solutions joining containers on a host.')),
     tunnel: Type.Optional(list(Type.Enum(TUNNEL_KINDS), 'Tunnels joining hosts; anything but none needs multi-host placement.')),
     filter: Type.Optional(list(Type.Enum(FILTER_KINDS), 'Packet filters isolating pairs.')),
     rules: Type.Optional(list(CellCoordinates.rules, 'Extra non-matching filter rules before the allow rule.')),
+    ruleMatch: Type.Optional(list(Type.Enum(RULE_MATCHES), 'How the extra rules differ from the allowed flow: address (never-assigned pairs) or port (the allowed pairs on destination port ranges the traffic never uses, so the allowed flow matches only the last rule).')),
     containers: Type.Optional(list(CellCoordinates.containers, 'Total containers (even); containers/2 source-sink pairs.')),
   },
   { additionalProperties: false, description: 'Cross product of these lists gives the cells.' },

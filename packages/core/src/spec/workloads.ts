@@ -5,7 +5,7 @@
 import type { Engine, WorkloadInstance, WorkloadKind } from '../model.js';
 
 export type WorkloadProtocol = 'tcp' | 'udp' | 'icmp';
-export type WorkloadParam = 'duration' | 'protocol' | 'payload' | 'engine' | 'count' | 'interval' | 'clients' | 'parallel' | 'seed';
+export type WorkloadParam = 'duration' | 'protocol' | 'payload' | 'engine' | 'count' | 'interval' | 'clients' | 'parallel' | 'seed' | 'concurrency' | 'keepalive';
 
 /** A workload entry after normalization (parseSpec output). */
 export interface WorkloadEntry {
@@ -22,6 +22,10 @@ export interface WorkloadEntry {
   readonly clients?: readonly number[];
   readonly parallel?: number;
   readonly seed?: number;
+  /** http: open connections per pair. */
+  readonly concurrency?: number;
+  /** http: reuse connections (default true); false opens one per request. */
+  readonly keepalive?: boolean;
 }
 
 export interface WorkloadRule {
@@ -31,6 +35,7 @@ export interface WorkloadRule {
   readonly duration: number;
   readonly payload?: number;
   readonly clients?: readonly number[];
+  readonly concurrency?: number;
   readonly summary: string;
 }
 
@@ -46,6 +51,8 @@ export const WORKLOAD_RULES: Readonly<Record<WorkloadKind, WorkloadRule>> = {
   iperf3: { params: ['duration', 'protocol', 'payload', 'parallel'], protocols: ['tcp', 'udp'], engines: ['iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'plain iperf3 between each pair' },
   'pairs-scale': { params: ['duration', 'protocol', 'payload', 'engine', 'parallel'], protocols: ['tcp', 'udp'], engines: ['uperf', 'iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'throughput of all containers/2 pairs at once' },
   'clients-scale': { params: ['duration', 'protocol', 'payload', 'engine', 'clients'], protocols: ['tcp', 'udp'], engines: ['uperf', 'iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, clients: [50], summary: 'N clients against one server' },
+  rr: { params: ['duration', 'payload'], protocols: ['tcp'], engines: ['sockperf'], duration: 10, payload: 64, summary: 'sockperf ping-pong: request/response transactions per second and latency percentiles (TCP_RR-style)' },
+  http: { params: ['duration', 'concurrency', 'keepalive'], protocols: ['tcp'], engines: ['wrk'], duration: 20, concurrency: 100, summary: 'wrk against nginx in the sink: requests per second and latency percentiles' },
 };
 
 /** Default ping interval, seconds. */
@@ -76,6 +83,8 @@ export function workloadInstances(entry: WorkloadEntry, engine: Engine, seed: nu
         if (entry.interval !== undefined) params['interval'] = String(entry.interval);
         if (entry.parallel !== undefined) params['parallel'] = String(entry.parallel);
         if (clients !== undefined) params['clients'] = String(clients);
+        if (entry.concurrency !== undefined) params['concurrency'] = String(entry.concurrency);
+        if (entry.keepalive !== undefined) params['keepalive'] = String(entry.keepalive);
         out.push({
           id: workloadInstanceId(entry.kind, protocol, payload, clients),
           kind: entry.kind,

@@ -20,10 +20,10 @@ function requireBody(body: unknown): unknown {
 
 function planBody(plan: PlanResult) {
   return {
-    cells: plan.cells.map(({ pathMtu, ...c }) => ({ ...c, hosts: [...c.hosts], ...(pathMtu === undefined ? {} : { pathMtu }) })),
+    cells: plan.cells.map(({ pathMtu, recipe, ruleMatch, ...c }) => ({ ...c, hosts: [...c.hosts], ...(pathMtu === undefined ? {} : { pathMtu }), ...(recipe === undefined ? {} : { recipe }), ...(ruleMatch === undefined ? {} : { ruleMatch }) })),
     runs: plan.runs.map((r) => ({ id: r.id, cell: r.cell, workload: r.workload.id, repetition: r.repetition, order: r.order })),
     runsTotal: plan.runs.length,
-    skipped: plan.skipped.map((s) => ({ cell: { ...s.cell, hosts: [...s.cell.hosts] }, reason: s.reason, ...(s.workload === undefined ? {} : { workload: s.workload }) })),
+    skipped: plan.skipped.map(({ cell: { recipe, ruleMatch, ...cell }, ...s }) => ({ cell: { ...cell, hosts: [...cell.hosts], ...(recipe === undefined ? {} : { recipe }), ...(ruleMatch === undefined ? {} : { ruleMatch }) }, reason: s.reason, ...(s.workload === undefined ? {} : { workload: s.workload }) })),
     estimatedSeconds: plan.estimatedSeconds,
     notes: [...(plan.notes ?? [])],
   };

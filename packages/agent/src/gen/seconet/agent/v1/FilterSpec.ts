@@ -19,6 +19,10 @@ export interface FilterSpec {
    * CIDRs under default deny (the experiment's container networks)
    */
   'guarded'?: (string)[];
+  /**
+   * "" or "address": extra rules differ by address (never-assigned pairs); "port": extra rules are the allowed pairs restricted to destination port ranges the traffic never uses, so the allowed flow matches only the last rule
+   */
+  'ruleMatch'?: (string);
 }
 
 export interface FilterSpec__Output {
@@ -38,4 +42,8 @@ export interface FilterSpec__Output {
    * CIDRs under default deny (the experiment's container networks)
    */
   'guarded': (string)[];
+  /**
+   * "" or "address": extra rules differ by address (never-assigned pairs); "port": extra rules are the allowed pairs restricted to destination port ranges the traffic never uses, so the allowed flow matches only the last rule
+   */
+  'ruleMatch': (string);
 }
