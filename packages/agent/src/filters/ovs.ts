@@ -51,7 +51,8 @@ export function parseDump(out: string): Array<{ cookie: string; flow: string }> 
   const rows: Array<{ cookie: string; flow: string }> = [];
   for (const raw of out.split('\n')) {
     const m = /^\s*cookie=(0x[0-9a-f]+), (.*)$/.exec(raw);
-    if (m) rows.push({ cookie: m[1]!, flow: m[2]!.trim() });
+    // ovs-ofctl prints the cookie without leading zeros; keep the 16-digit form flowCookie writes.
+    if (m) rows.push({ cookie: `0x${BigInt(m[1]!).toString(16).padStart(16, '0')}`, flow: m[2]!.trim() });
   }
   return rows;
 }
