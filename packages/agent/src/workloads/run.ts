@@ -169,6 +169,9 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
   const call = await validateCall(deps, req, signal);
   const registry = opts.registry ?? defaultRegistry;
   const owner = `${req.scope}/${req.runId || req.requestId || 'run'}`;
+  // Processes per pair: a tool and its helper, or for D-ITG one ITGSend per flowsPerProcess flows
+  // (and its decoder) on the source side.
+  const perPair = call.plan.engine === 'ditg' ? 2 * Math.max(1, Math.ceil(call.plan.ditg.flows / Math.max(1, call.plan.ditg.flowsPerProcess))) : 2;
   const releaseProcs = (opts.budget ?? workloadProcesses).reserve(call.pairs.length, 'pairs', deps.env.name);
   let release: () => void;
   try {
@@ -177,7 +180,7 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
     releaseProcs();
     throw e;
   }
-  const spawnLimit = 2 * call.pairs.length;
+  const spawnLimit = perPair * call.pairs.length;
   let spawned = 0;
 
   const ac = new AbortController();
