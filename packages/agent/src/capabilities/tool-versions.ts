@@ -4,10 +4,9 @@
 // (swanctl) are read from the Debian package database instead; a tool that is not installed
 // is left out (the capability list says what is missing and why).
 
-import { accessSync, constants } from 'node:fs';
 import type { Runner } from '../runner/runner.js';
 import { findTool } from '../runner/tools.js';
-import { readVersion, versionText } from '../runner/tool-version.js';
+import { executable, readVersion, versionText } from '../runner/tool-version.js';
 
 export interface ToolVersionInfo {
   readonly tool: string;
@@ -52,14 +51,6 @@ export const TOOL_PROBES: readonly ToolProbe[] = [
   { tool: 'openssl', argv: ['version'], re: /OpenSSL ([\w.]+)/ },
 ];
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function versionOf(runner: Runner, p: ToolProbe, path: string): Promise<string> {
   // Some tools print their version on stderr or exit non-zero after printing it (okCodes 0-2).

@@ -34,7 +34,8 @@ export type InstalledTool =
   | { readonly installed: true; readonly path: string; readonly version: string; readonly read: VersionRead }
   | { readonly installed: false };
 
-function executable(path: string): boolean {
+/** The file exists and may be executed (no process started). */
+export function executable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;

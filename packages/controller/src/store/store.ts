@@ -259,19 +259,7 @@ export class Store {
   }
 
   private toExperiment(row: ExperimentRow): ExperimentRecord {
-    return {
-      id: row.id,
-      name: row.name,
-      spec: JSON.parse(row.spec) as unknown,
-      plan: JSON.parse(row.plan) as StoredPlan,
-      hosts: JSON.parse(row.hosts) as string[],
-      state: row.state as ExperimentState,
-      createdAt: row.created_at,
-      startedAt: optional(row.started_at),
-      finishedAt: optional(row.finished_at),
-      error: optional(row.error),
-      cancelRequested: row.cancel_requested !== 0,
-    };
+    return { ...this.toHead(row), spec: JSON.parse(row.spec) as unknown, plan: JSON.parse(row.plan) as StoredPlan };
   }
 
   /** Moves an experiment to `state`; a terminal state is final. Returns false when it was already terminal. */
