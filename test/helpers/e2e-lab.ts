@@ -77,9 +77,18 @@ async function waitAgent(name: string, address: string, pki: LabPki, ms = 120_00
 function childAgent(doc: Record<string, unknown>, file: string, pki: LabPki): LabAgent {
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    child = spawn(process.execPath, ['--import=tsx', '--conditions=seconet-source', join(REPO, 'packages/agent/src/server/main.ts'), '--config', file], { stdio: 'ignore', cwd: REPO });
-    agent.pid = child.pid;
-    await waitAgent(String(doc['name']), String(doc['listen']), pki);
+    const c = spawn(process.execPath, ['--import=tsx', '--conditions=seconet-source', join(REPO, 'packages/agent/src/server/main.ts'), '--config', file], { stdio: ['ignore', 'ignore', 'pipe'], cwd: REPO });
+    child = c;
+    agent.pid = c.pid;
+    let stderr = '';
+    c.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-4000)));
+    // An agent that exits before it listens (a taken port, a bad config) is reported at once with
+    // its own words, not after two minutes of "connection refused".
+    const died = new Promise<never>((_, reject) => {
+      c.once('exit', (code, signal) => reject(new Error(`agent ${String(doc['name'])} exited before it listened (${signal ?? `exit ${String(code)}`}): ${stderr.trim() || '(no stderr)'}`)));
+    });
+    died.catch(() => undefined);
+    await Promise.race([waitAgent(String(doc['name']), String(doc['listen']), pki), died]);
   };
   const exited = (c: ChildProcess): Promise<void> => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
   const agent: LabAgent = {
@@ -143,14 +152,23 @@ export async function startE2eLab(t: { teardown(fn: () => unknown): void }, host
   for (let i = 0; i < hosts; i++) {
     const name = names[i]!;
     mkdirSync(join(dir, name), { recursive: true });
-    const doc = agentDoc({ dir, pki, topo }, i, await freePort());
     if (opts.childAgents) {
-      const file = join(dir, `${name}.json`);
-      writeFileSync(file, JSON.stringify(doc));
-      const a = childAgent(doc, file, pki);
-      agents.set(name, a);
-      await a.restart();
+      // Another listener may take the port between freePort() and the agent's bind: try anew.
+      for (let attempt = 1; ; attempt++) {
+        const doc = agentDoc({ dir, pki, topo }, i, await freePort());
+        const file = join(dir, `${name}.json`);
+        writeFileSync(file, JSON.stringify(doc));
+        const a = childAgent(doc, file, pki);
+        agents.set(name, a);
+        try {
+          await a.restart();
+          break;
+        } catch (e) {
+          if (attempt >= 3 || !String(e).includes('cannot bind')) throw e;
+        }
+      }
     } else {
+      const doc = agentDoc({ dir, pki, topo }, i, await freePort());
       const running: RunningAgent = await startAgent(parseAgentConfig({ ...doc, logFile: undefined, logLevel: 'silent' }, dir));
       agents.set(name, {
         name,

@@ -1,7 +1,6 @@
 // Shared fixtures for the server, client and crash tests: a lab PKI plus a rogue CA, agent
 // configs in a temporary directory, and a fake reconciler that records what it was asked.
 
-import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,14 +112,4 @@ export class FakeReconciler implements ReconcilerApi {
   }
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort } from '@seconet/core';

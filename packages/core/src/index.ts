@@ -9,3 +9,4 @@ export * from './random.js';
 export * from './pinning.js';
 export * from './wait.js';
 export * from './stop-bound.js';
+export * from './free-port.js';

@@ -1,27 +1,9 @@
-// Loopback helpers for bringing the lab up: a free TCP port, waiting for a port to accept, and a
+// Loopback helpers for bringing the lab up: a free TCP port (from core), waiting for a port to accept, and a
 // Redis PING without a client library (lab up must not depend on the controller's Redis client).
 
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Several distinct free ports. */
-export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]> {
-  const out = new Set<number>();
-  while (out.size < n) out.add(await freePort(host));
-  return [...out];
-}
+export { freePort, freePorts } from '@seconet/core';
 
 export function redisPing(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
