@@ -238,8 +238,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       ids.push((await api.submit(JSON.stringify(spec), 'application/json')).id);
     }
     const planned = new Map(ids.map((id) => [id, store.runs(id).map((r) => r.id)]));
-    const runsPlanned = [...planned.values()].reduce((a, r) => a + r.length, 0);
-    log(`submitted ${ids.join(', ')}: ${runsPlanned} runs planned`);
+    const initialRuns = [...planned.values()].reduce((a, r) => a + r.length, 0);
+    log(`submitted ${ids.join(', ')}: ${initialRuns} runs planned`);
 
     // Memory at the start: once the first run finished (the daemons are warm).
     const done = (): number => ids.reduce((a, id) => a + store.progress(id).runsDone, 0);
@@ -250,14 +250,28 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const deadline = t0 + (o.timeoutMs ?? 3_600_000);
     const finished = (): boolean => ids.every((id) => TERMINAL.includes(store.getExperiment(id)?.state ?? ''));
 
-    // Faults: spread over what is left of the sweep, judged from its pace so far.
-    while (injector.records.length < o.faults && !finished() && Date.now() < deadline) {
+    // Faults: spread over what is left of the sweep, judged from its pace so far. Recoveries
+    // take time the pace does not foresee (a Redis restart, a controller resuming), so when the
+    // sweep ends before every fault was injected, one more experiment of the same spec is queued
+    // and the faults go on: the count asked for is a promise, not a hope.
+    let runsPlanned = initialRuns;
+    let extra = 0;
+    while (injector.records.length < o.faults && Date.now() < deadline) {
+      if (finished()) {
+        extra++;
+        const spec = soakSpec(`soak-${o.seed}-extra${extra}`, { repetitions: Math.max(1, Math.round(o.repetitions / nExp)), tunnels, filters });
+        const id = (await api.submit(JSON.stringify(spec), 'application/json')).id;
+        ids.push(id);
+        planned.set(id, store.runs(id).map((r) => r.id));
+        runsPlanned += planned.get(id)!.length;
+        log(`the sweep ended with ${o.faults - injector.records.length} faults to go: submitted ${id}`);
+      }
       const left = runsPlanned - done();
       const perRun = (Date.now() - t0) / Math.max(1, done());
       const budget = (left * perRun) / Math.max(1, o.faults - injector.records.length);
       const gap = Math.min(30_000, Math.max(500, budget * (0.1 + 0.7 * rng())));
       await sleep(gap);
-      if (finished()) break;
+      if (finished()) continue;
       await injector.injectOne();
     }
     await injector.restore();
