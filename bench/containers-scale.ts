@@ -51,6 +51,11 @@ const RATE = (() => {
   return r;
 })();
 
+/** Packets the kernel dropped because a CPU's backlog was full (/proc/net/softnet_stat, all CPUs). */
+function softnetDrops(): number {
+  return readFileSync('/proc/net/softnet_stat', 'utf8').trim().split('\n').reduce((a, l) => a + parseInt(l.split(' ')[1] ?? '0', 16), 0);
+}
+
 /** Bytes received so far on a lab host's underlay device. */
 async function rxBytes(netns: string, dev: string): Promise<number> {
   const rows = JSON.parse((await runner.run(['ip', '-n', netns, '-s', '-j', 'link', 'show', 'dev', dev])).stdout) as Array<{ stats64?: { rx?: { bytes?: number } } }>;
@@ -106,8 +111,12 @@ async function verifyUp(env: HostEnv, scope: string, n: number): Promise<void> {
   const ns = [...(await listNetns(runner))].filter((x) => x.startsWith(env.prefix));
   if (ns.length !== n) throw new Error(`${scope}: expected ${n} container namespaces, found ${ns.length}`);
   const last = nthHost(CIDR, n + 1);
-  const r = await runner.run(['ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '2', last], { netns: containerNetns(env.prefix, scope, 'c1'), okCodes: [0, 1] });
-  if (!/ [1-9] received/.test(r.stdout)) throw new Error(`${scope}: c1 cannot reach ${last}: ${r.stdout}`);
+  // A broadcast (the ARP request) on a 1,000-port bridge is 1,000 packets on one CPU's backlog
+  // (net.core.netdev_max_backlog, 1000 by default): on a busy machine some are dropped, so the
+  // kernel's own ARP retries get a few seconds, and a failure says how many the backlog dropped.
+  const drops0 = softnetDrops();
+  const r = await runner.run(['ping', '-n', '-q', '-c', '5', '-i', '0.5', '-W', '3', last], { netns: containerNetns(env.prefix, scope, 'c1'), okCodes: [0, 1] });
+  if (!/ [1-9] received/.test(r.stdout)) throw new Error(`${scope}: c1 cannot reach ${last} (backlog drops meanwhile: ${softnetDrops() - drops0}): ${r.stdout}`);
 }
 
 async function verifyGone(env: HostEnv, scope: string): Promise<void> {
