@@ -61,7 +61,7 @@ try {
       state: r.state,
       error: r.error ?? undefined,
       pairsWithResult: new Set(mine.map((x) => x.pair)).size,
-      totalMbps: Math.round(mine.filter((x) => x.flow === '' || x.flow === 'total').reduce((a, x) => a + x.value, 0)),
+      totalMbps: Math.round(mine.filter((x) => x.flow === '' || x.flow === 'total').reduce((a, x) => a + x.value, 0) / 1e6),
     };
   });
   const ev = ctl.store.eventsAfter(id, 0).find((e) => e.data['message'] === 'time per phase (seconds)');
@@ -72,7 +72,7 @@ try {
   else {
     console.log(`experiment ${s.state} in ${result.wallS} s; load average ${loadBefore} -> ${result.loadAfter}`);
     console.log(`phases (s): ${JSON.stringify(result.phases)}`);
-    for (const r of perRun) console.log(`  ${String(r.containers).padStart(5)} containers  ${r.workload.padEnd(28)} ${r.state.padEnd(10)} ${r.pairsWithResult} pairs with a result, total ${r.totalMbps} (sum of pair throughputs)${r.error ? `  error: ${r.error}` : ''}`);
+    for (const r of perRun) console.log(`  ${String(r.containers).padStart(5)} containers  ${r.workload.padEnd(28)} ${r.state.padEnd(10)} ${r.pairsWithResult} pairs with a result, total ${r.totalMbps} Mbit/s (sum of pair throughputs)${r.error ? `  error: ${r.error}` : ''}`);
     console.log(ok ? 'PASS' : 'FAIL');
   }
   process.exitCode = ok ? 0 : 1;
