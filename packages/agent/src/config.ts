@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { NAME_RE, PREFIX_RE, SeconetError, invalid, isCidr, isIPv4, parseCidr } from '@seconet/core';
 import type { HostEnv } from './host-env.js';
+import { builtNsconf } from './netns/ip-batch.js';
 import { LAB_RANGE } from './reconciler/validate.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -240,5 +241,6 @@ export function hostEnvFromConfig(c: AgentConfig): HostEnv {
     underlayAddress: c.underlay.address,
     underlayMtu: c.underlay.mtu,
     allowedRanges: c.allowedRanges,
+    nsconf: builtNsconf(),
   };
 }

@@ -30,6 +30,11 @@ export interface HostEnv {
    * guarded networks). Undefined: the lab range 198.18.0.0/15 only.
    */
   readonly allowedRanges?: readonly string[];
+  /**
+   * The sn-nsconf helper (packages/agent/native, built by `npm run native`): container-namespace
+   * work for every container in one process. Undefined: one `ip -n NS -batch` per namespace.
+   */
+  readonly nsconf?: string | undefined;
 }
 
 /** A wait of `ms` scaled to the host's speed (HostEnv.timeScale). */

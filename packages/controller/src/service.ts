@@ -101,6 +101,11 @@ export interface HostMetricsSample {
   readonly interfaces: ReadonlyArray<{ readonly name: string; readonly rxBytesPerS: number; readonly txBytesPerS: number }>;
   /** Set instead of the figures when the host's stream failed; the others go on. */
   readonly error?: string | undefined;
+  /**
+   * Samples lost on the way to this reader so far (cumulative): what this host's agent dropped
+   * for the stream plus what the merged stream dropped for a slow reader, of every host.
+   */
+  readonly dropped?: number | undefined;
 }
 
 export interface ControllerMetrics {

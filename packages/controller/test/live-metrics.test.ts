@@ -43,11 +43,12 @@ const untilAborted = (signal: AbortSignal): Promise<void> => new Promise((r) => 
 
 t.test('a sample keeps CPU shares and the host namespace interfaces, without loopback', async (t) => {
   t.same(liveSample('h1', sample(5, 30)), {
-    host: 'h1', timestamp: 5,
+    host: 'h1', timestamp: 5, dropped: 0,
     cpu: { usr: 15, sys: 14, siq: 1, hiq: 0, wai: 0, idle: 70 },
     interfaces: [{ name: 'eth0', rxBytesPerS: 1000, txBytesPerS: 500 }],
   });
   t.notOk('cpu' in liveSample('h1', { ...sample(1), cpu: null }), 'no CPU figures, no cpu field');
+  t.equal(liveSample('h1', { ...sample(1), dropped: 4 }, 3).dropped, 7, "the agent's drops plus the merged stream's");
 });
 
 t.test('merges hosts; a failed host is reported and asked again; stops on abort', async (t) => {
@@ -88,14 +89,17 @@ t.test('a reader that does not read loses the oldest samples, not memory', async
   await new Promise((r) => setTimeout(r, 300));
   let read = 0;
   let last = -1;
+  let lastDropped = 0;
   while (last < 4999) {
     const n = await it.next();
     if (n.done) break;
     last = n.value.timestamp;
+    lastDropped = n.value.dropped ?? 0;
     read++;
   }
   t.equal(last, 4999, 'the newest sample arrives');
   t.ok(read <= 256, `at most the buffer's 256 samples were waiting (read ${read} of 5000)`);
+  t.equal(lastDropped + read + 1, 5000, `every sample was read or counted as dropped (${lastDropped} dropped)`);
   abort.abort();
   await it.return?.(undefined);
 });

@@ -78,3 +78,18 @@ t.test('host states: a recipe cell asks for the CNI\'s tunnel port and VNI; plai
   t.equal(p.tunnel.port, 0);
   t.equal(p.tunnel.vni, 0);
 });
+
+t.test('more than 253 containers on a host: every host of the cell takes its /22', async (t) => {
+  const one = placeCell({ containers: 1000, placement: 'single-host', hosts: ['h1', 'h2'] });
+  t.same(one.hosts.map((h) => [h.name, h.containerCidr, h.containers.length]), [['h1', '198.18.4.0/22', 1000]]);
+  t.equal(one.pairs[499]!.sink.address, '198.18.7.233', 'the 1000th container is host 1001 of the /22');
+  const two = placeCell({ containers: 1000, placement: 'multi-host', hosts: ['h1', 'h2'] });
+  t.same(two.hosts.map((h) => [h.name, h.containerCidr, h.containers.length]), [['h1', '198.18.4.0/22', 500], ['h2', '198.18.8.0/22', 500]]);
+  t.equal(new Set([...two.pairs.flatMap((p) => [p.source.address, p.sink.address])]).size, 1000, 'every address distinct');
+  const small = placeCell({ containers: 506, placement: 'multi-host', hosts: ['h1', 'h2'] });
+  t.same(small.hosts.map((h) => h.containerCidr), ['198.19.1.0/24', '198.19.2.0/24'], '253 per host still fit the /24s');
+  const big = placeCell({ containers: 508, placement: 'multi-host', hosts: ['h1', 'h2'] });
+  t.same(big.hosts.map((h) => h.containerCidr), ['198.18.4.0/22', '198.18.8.0/22'], '254 per host take the /22s');
+  const hosts = Array.from({ length: 33 }, (_, i) => `h${i + 1}`);
+  t.throws(() => placeCell({ containers: 600, placement: 'single-host', hosts: ['h32'] }, hosts), { code: 'UNSUPPORTED', message: /first 31/ });
+});

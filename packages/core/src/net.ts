@@ -101,6 +101,19 @@ export function containerCidr(index: number): string {
   return `198.19.${index}.0/24`;
 }
 
+/** Containers one host of a cell holds in its /24 (containerCidr); more take largeContainerCidr. */
+export const CONTAINERS_PER_SMALL_CIDR = 253;
+
+/**
+ * Container network of host `index` (1-based) in a cell where some host holds more than
+ * CONTAINERS_PER_SMALL_CIDR containers: 198.18.<4 x index>.0/22 (1,021 containers), between
+ * the overlay and the decoy block, for hosts 1..31.
+ */
+export function largeContainerCidr(index: number): string {
+  if (!Number.isInteger(index) || index < 1 || index > 31) throw new Error(`host index ${index} out of 1..31 (a cell with more than ${CONTAINERS_PER_SMALL_CIDR} containers on a host uses /22s of 198.18.4.0-198.18.127.255)`);
+  return `198.18.${4 * index}.0/22`;
+}
+
 /** Underlay address of host `index` (1-based) in the lab. */
 export function underlayAddress(index: number): string {
   return nthHost(DEFAULT_UNDERLAY, index);

@@ -20,7 +20,7 @@ import type { ContainerHandle, DriverContext } from '../driver.js';
 import type { ContainerSpec__Output } from '../gen/seconet/agent/v1/ContainerSpec.js';
 import type { OwnedObject } from '../journal/objects.js';
 import { containerNetns, hostVeth } from '../names.js';
-import { ipBatch, ipBatches, listLinks, listNetns } from './ip-batch.js';
+import { containerBatches, ipBatch, listLinks, listNetns } from './ip-batch.js';
 
 export const CONTAINER_IFACE = 'eth0';
 /** Container-namespace batches run at once (each `ip -n` process mostly waits on the kernel). */
@@ -101,8 +101,8 @@ export async function ensureContainers(ctx: DriverContext, specs: readonly Conta
   await ipBatch(runner, env.hostNetns, host, ctx.signal);
 
   if (opts.containerSide ?? true) {
-    await ipBatches(
-      runner,
+    await containerBatches(
+      ctx,
       handles.map((h) => ({ netns: h.netns, lines: containerBaseLines(h, mtu) })),
       CONTAINER_BATCH_CONCURRENCY,
       ctx.signal,

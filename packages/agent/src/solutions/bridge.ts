@@ -8,7 +8,7 @@
 import { nthHost, objectName, parseCidr } from '@seconet/core';
 import type { CapabilityReport, ContainerHandle, DriftReport, DriverContext, EnsureResult, NetworkDriver, NetworkView, ProbeContext } from '../driver.js';
 import { CONTAINER_BATCH_CONCURRENCY, containerBaseLines } from '../netns/containers.js';
-import { ipBatch, ipBatches, listLinks } from '../netns/ip-batch.js';
+import { containerBatches, ipBatch, listLinks } from '../netns/ip-batch.js';
 import { ensureIpForward } from './ip-forward.js';
 import { hostLinkDrift, probeKernel } from './probe.js';
 
@@ -41,8 +41,8 @@ export const bridgeDriver: NetworkDriver = {
     await ipBatch(runner, env.hostNetns, host, ctx.signal);
     changed = (await ensureIpForward(ctx)) || changed;
 
-    await ipBatches(
-      runner,
+    await containerBatches(
+      ctx,
       containers.map((c) => ({
         netns: c.netns,
         lines: [...containerBaseLines(c, mtu), `addr replace ${c.spec.address}/${cidr.prefix} dev ${c.iface}`, `route replace default via ${gateway} dev ${c.iface}`],

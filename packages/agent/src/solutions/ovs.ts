@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { SeconetError, cidrContains, nthHost, objectName, parseCidr, requireCidr } from '@seconet/core';
 import type { CapabilityReport, ContainerHandle, DriftReport, DriverContext, EnsureResult, NetworkDriver, NetworkView, ProbeContext } from '../driver.js';
 import type { OwnedObject } from '../journal/objects.js';
-import { ipBatch, ipBatches } from '../netns/ip-batch.js';
+import { containerBatches, ipBatch } from '../netns/ip-batch.js';
 import { datapathType, ensureOvsDaemons, kernelDatapath, listPorts, ovsDaemonsAlive, ovsPaths, ovsVersion, probeSwitch, vsctl, VSWITCH_SCHEMA } from '../ovs/switch.js';
 import { findTool } from '../runner/tools.js';
 import { ensureIpForward } from './ip-forward.js';
@@ -103,8 +103,8 @@ export const ovsDriver: NetworkDriver = {
     for (const c of containers) host.push(`link set dev ${c.hostIface} mtu ${mtu} up`);
     await ipBatch(runner, env.hostNetns, host, ctx.signal);
     await ensureIpForward(ctx);
-    await ipBatches(
-      runner,
+    await containerBatches(
+      ctx,
       containers.map((c) => ({
         netns: c.netns,
         lines: [`link set dev ${c.iface} mtu ${mtu} up`, `addr replace ${c.spec.address}/${prefixLen} dev ${c.iface}`, `route replace default via ${gateway} dev ${c.iface}`],

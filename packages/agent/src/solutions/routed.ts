@@ -9,7 +9,7 @@
 
 import type { ContainerHandle, DriftReport, DriverContext } from '../driver.js';
 import { CONTAINER_BATCH_CONCURRENCY, containerBaseLines, hostVethMac } from '../netns/containers.js';
-import { ipBatch, ipBatches, ipIn, type LinkInfo } from '../netns/ip-batch.js';
+import { containerBatches, ipBatch, ipIn, type LinkInfo } from '../netns/ip-batch.js';
 import { ensureIpForward } from './ip-forward.js';
 import { hostLinkDrift } from './probe.js';
 
@@ -40,8 +40,8 @@ export async function ensureRouted(ctx: DriverContext, containers: readonly Cont
   }
   changed = (await ensureIpForward(ctx)) || changed;
 
-  await ipBatches(
-    runner,
+  await containerBatches(
+    ctx,
     containers.map((c) => ({
       netns: c.netns,
       lines: [

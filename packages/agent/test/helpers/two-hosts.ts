@@ -41,6 +41,7 @@ import { MemoryJournal } from '../../src/journal/memory-journal.js';
 import { teardownObjects } from '../../src/journal/undo.js';
 import { createLab, destroyLab, randomLabId, type LabHost, type LabTopology } from '../../src/lab/topology.js';
 import { ensureContainers } from '../../src/netns/containers.js';
+import { builtNsconf } from '../../src/netns/ip-batch.js';
 import { ExecRunner } from '../../src/runner/runner.js';
 import type { Runner } from '../../src/runner/runner.js';
 import { REDIRECT_OBJECT } from '../../src/solutions/bpf.js';
@@ -92,6 +93,7 @@ export function hostEnvFor(host: LabHost, root: string): HostEnv {
     underlayDev: host.underlayDev,
     underlayAddress: host.underlayAddress,
     underlayMtu: 1500,
+    nsconf: builtNsconf(),
   };
 }
 

@@ -154,6 +154,8 @@ export interface MetricsSampleMsg {
   readonly interfaces: ReadonlyArray<{ readonly netns: string; readonly name: string; readonly rxBytesPerS: number; readonly txBytesPerS: number; readonly rxPacketsPerS: number; readonly txPacketsPerS: number }>;
   /** The agent process's own CPU use, percent of all cores (absent from older agents). */
   readonly agentCpu?: number;
+  /** Samples the agent dropped for this slow reader since the stream began (cumulative). */
+  readonly dropped?: number;
 }
 
 export interface LinkCallOptions {

@@ -2,7 +2,8 @@
 // only each host's own namespace is read), merged into one stream of small samples (CPU shares
 // and interface rates). Independent of the per-run monitor: watching never changes what a run
 // measures. The merged buffer is bounded: when the reader is slow, the oldest samples are
-// dropped rather than kept without limit. A host whose stream fails yields a sample carrying
+// dropped rather than kept without limit, and counted: every sample carries how many were lost
+// so far (the agent's drops for that host plus the merged buffer's). A host whose stream fails yields a sample carrying
 // the error, and is asked again after `retryMs` (an agent that restarts comes back on the
 // charts); the others go on.
 
@@ -13,10 +14,11 @@ import type { HostMetricsSample } from '../service.js';
 
 const MAX_BUFFERED = 256;
 
-export function liveSample(host: string, s: MetricsSampleMsg): HostMetricsSample {
+export function liveSample(host: string, s: MetricsSampleMsg, droppedHere = 0): HostMetricsSample {
   const c = s.cpu;
   return {
     host,
+    dropped: Number(s.dropped ?? 0) + droppedHere,
     timestamp: s.timestamp,
     ...(c ? { cpu: { usr: c.usr, sys: c.sys, siq: c.siq, hiq: c.hiq, wai: c.wai, idle: c.idle } } : {}),
     interfaces: s.interfaces
@@ -29,11 +31,16 @@ export function liveSample(host: string, s: MetricsSampleMsg): HostMetricsSample
 export async function* liveHostMetrics(links: ReadonlyMap<string, AgentLink>, intervalMs: number, signal: AbortSignal, retryMs = 5000): AsyncGenerator<HostMetricsSample> {
   // A readable fed by push(): its buffer is exactly what waits for the reader, so it is the one to bound.
   let ended = false;
+  let droppedHere = 0;
   const out = new Readable({ objectMode: true, read: () => undefined });
   const push = (s: HostMetricsSample): void => {
     if (ended || out.destroyed) return;
-    while (out.readableLength >= MAX_BUFFERED) out.read();
-    out.push(s);
+    while (out.readableLength >= MAX_BUFFERED) {
+      out.read();
+      droppedHere++;
+    }
+    // Stamped after making room, so the count includes every sample lost before this one.
+    out.push({ ...s, dropped: (s.dropped ?? 0) + droppedHere });
   };
   const end = (): void => {
     if (ended) return;

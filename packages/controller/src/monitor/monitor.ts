@@ -31,6 +31,8 @@ export function flattenSample(s: MetricsSampleMsg): Array<[string, number]> {
   }
   out.push(['system:int', s.interruptsPerS], ['system:csw', s.contextSwitchesPerS]);
   if (s.agentCpu !== undefined) out.push(['testbed:agent_cpu', s.agentCpu]);
+  // Cumulative: the run's last value is how many samples the agent dropped for this reader.
+  if (s.dropped !== undefined) out.push(['testbed:samples_dropped', Number(s.dropped)]);
   for (const i of s.interfaces) {
     const dev = i.netns === '' ? i.name : `${i.netns}/${i.name}`;
     out.push([`net/${dev}:recv`, i.rxBytesPerS], [`net/${dev}:send`, i.txBytesPerS], [`net/${dev}:recv_pkt`, i.rxPacketsPerS], [`net/${dev}:send_pkt`, i.txPacketsPerS]);
@@ -41,7 +43,11 @@ export function flattenSample(s: MetricsSampleMsg): Array<[string, number]> {
 /** Mean and peak CPU busy, softirq share, memory and peak interface rates per host. */
 export function summarize(samples: readonly HostSample[]): MetricValue[] {
   const byHost = new Map<string, HostSample[]>();
-  for (const s of samples) byHost.set(s.host, [...(byHost.get(s.host) ?? []), s]);
+  for (const s of samples) {
+    const list = byHost.get(s.host);
+    if (list === undefined) byHost.set(s.host, [s]);
+    else list.push(s);
+  }
   const out: MetricValue[] = [];
   for (const [host, list] of byHost) {
     const col = (name: string): number[] => list.filter((s) => s.column === name).map((s) => s.value);
@@ -69,6 +75,8 @@ export function summarize(samples: readonly HostSample[]): MetricValue[] {
       out.push({ pair, flow: '', metric: 'host_net_tx_peak', value: peak(':send') * 8, unit: 'bit/s' });
     }
     out.push({ pair, flow: '', metric: 'host_samples', value: new Set(list.map((s) => s.timestamp)).size, unit: 'count' });
+    const dropped = col('testbed:samples_dropped');
+    if (dropped.length > 0) out.push({ pair, flow: '', metric: 'host_samples_dropped', value: Math.max(...dropped), unit: 'count' });
   }
   return out;
 }

@@ -7,9 +7,11 @@
 // its sink on host (2k+1 mod H), which for two hosts is "sources on hosts[0], sinks on
 // hosts[1]" and for more hosts spreads round robin while every pair still crosses hosts.
 // Host i of the experiment (1-based, by its position in the experiment's host list) always owns
-// containerCidr(i), so addresses never move between cells.
+// containerCidr(i) (a /24), so addresses never move between cells; a cell that puts more than
+// 253 containers on one host gives every host largeContainerCidr(i) (a /22) instead, the same
+// for every such cell.
 
-import { SeconetError, containerCidr, nthHost, type Cell } from '@seconet/core';
+import { CONTAINERS_PER_SMALL_CIDR, SeconetError, containerCidr, largeContainerCidr, nthHost, type Cell } from '@seconet/core';
 
 export const BASE_PORT = 5201;
 
@@ -55,18 +57,26 @@ export function placeCell(cell: Pick<Cell, 'containers' | 'placement' | 'hosts'>
     if (i < 0) throw new SeconetError('INVALID_SPEC', `hosts: ${name} is not one of the experiment's hosts`, { field: 'hosts' });
     return i + 1;
   };
+  const hosts = cell.placement === 'single-host' ? [cell.hosts[0]!] : cell.hosts;
+  const nPairs = cell.containers / 2;
+  const counts = new Map<string, number>();
+  for (let k = 0; k < nPairs; k++) {
+    for (const h of [hosts[(2 * k) % hosts.length]!, hosts[(2 * k + 1) % hosts.length]!]) counts.set(h, (counts.get(h) ?? 0) + 1);
+  }
+  const large = Math.max(...counts.values()) > CONTAINERS_PER_SMALL_CIDR;
+  if (large && hosts.some((h) => hostIndex(h) > 31)) {
+    throw new SeconetError('UNSUPPORTED', `matrix.containers: ${cell.containers} containers put more than ${CONTAINERS_PER_SMALL_CIDR} on a host, which takes a /22 per host, and only the first 31 experiment hosts have one; use fewer containers or list these hosts among the first 31`, { field: 'matrix.containers' });
+  }
+  const cidrOf = (host: string): string => (large ? largeContainerCidr(hostIndex(host)) : containerCidr(hostIndex(host)));
   const byHost = new Map<string, PlacedContainer[]>();
   const add = (host: string, name: string, role: PlacedContainer['role']): PlacedContainer => {
     const list = byHost.get(host) ?? [];
     byHost.set(host, list);
-    const c: PlacedContainer = { name, host, role, address: nthHost(containerCidr(hostIndex(host)), list.length + 2) };
+    const c: PlacedContainer = { name, host, role, address: nthHost(cidrOf(host), list.length + 2) };
     list.push(c);
     return c;
   };
-  const hosts = cell.placement === 'single-host' ? [cell.hosts[0]!] : cell.hosts;
   const pairs: PlacedPair[] = [];
-  const nPairs = cell.containers / 2;
-  if (nPairs > 250) throw new SeconetError('UNSUPPORTED', `matrix.containers: ${cell.containers} containers do not fit one /24 per host`, { field: 'matrix.containers' });
   for (let k = 0; k < nPairs; k++) {
     const srcHost = hosts[(2 * k) % hosts.length]!;
     const sinkHost = hosts[(2 * k + 1) % hosts.length]!;
@@ -75,11 +85,11 @@ export function placeCell(cell: Pick<Cell, 'containers' | 'placement' | 'hosts'>
     pairs.push({ pair: `p${k}`, source, sink, port: BASE_PORT });
   }
   for (const [host, list] of byHost) {
-    if (list.length > 253) throw new SeconetError('UNSUPPORTED', `matrix.containers: host ${host} would hold ${list.length} containers, more than one /24 holds`, { field: 'matrix.containers' });
+    if (list.length > 1021) throw new SeconetError('UNSUPPORTED', `matrix.containers: host ${host} would hold ${list.length} containers, more than one /22 holds`, { field: 'matrix.containers' });
   }
   const placed = experimentHosts
     .filter((h) => byHost.has(h))
-    .map((h) => ({ name: h, index: hostIndex(h), containerCidr: containerCidr(hostIndex(h)), containers: byHost.get(h)! }));
+    .map((h) => ({ name: h, index: hostIndex(h), containerCidr: cidrOf(h), containers: byHost.get(h)! }));
   return { hosts: placed, pairs: withUniquePorts(pairs) };
 }
 

@@ -105,7 +105,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (a
         summary: 'Live host metrics (CPU shares incl. softirq, interface rates) as server-sent events, one `sample` event per host and interval',
         querystring: HostMetricsQuery,
         produces: ['text/event-stream'],
-        response: { 200: { description: 'text/event-stream: `event: sample`, `data` {host, timestamp, cpu, interfaces} or {host, error}', content: { 'text/event-stream': { schema: Type.String() } } }, ...errors },
+        response: { 200: { description: 'text/event-stream: `event: sample`, `data` {host, timestamp, cpu, interfaces, dropped} or {host, error, dropped}; `dropped` counts the samples lost so far on the way to this client', content: { 'text/event-stream': { schema: Type.String() } } }, ...errors },
       },
     },
     async (request, reply) => {
@@ -147,12 +147,17 @@ async function pipeSamples(res: ServerResponse, samples: AsyncIterable<HostMetri
   res.write(': seconet host metrics\n\n');
   const beat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
   beat.unref();
+  // Samples skipped for this client, added to every later sample's `dropped` count.
+  let skipped = 0;
   try {
     for await (const s of samples) {
       if (signal.aborted) break;
       // Live figures: a client that does not keep up misses samples instead of growing our buffer.
-      if (res.writableLength > MAX_UNSENT_BYTES) continue;
-      res.write(`event: sample\ndata: ${JSON.stringify(s)}\n\n`);
+      if (res.writableLength > MAX_UNSENT_BYTES) {
+        skipped++;
+        continue;
+      }
+      res.write(`event: sample\ndata: ${JSON.stringify({ ...s, dropped: (s.dropped ?? 0) + skipped })}\n\n`);
     }
   } finally {
     clearInterval(beat);
