@@ -125,5 +125,6 @@ export interface HostSampleRow {
   readonly value: number;
 }
 
-export type ExperimentState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** `paused`: the sweep stopped itself (the store's disk is full) and waits for a resume; nothing stored is lost. */
+export type ExperimentState = 'queued' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
 export type RunState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
