@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 pkgs=(
   iproute2 iptables nftables ethtool tcpdump procps psmisc kmod openssl
   redis-server
-  iputils-ping iperf3 d-itg sockperf wrk nginx-light
+  iputils-ping iperf3 d-itg sockperf wrk nginx-light haproxy curl
   clang llvm libbpf-dev bpftool make gcc
   openvswitch-switch
   wireguard-go wireguard-tools

@@ -9,6 +9,7 @@ import type { HostEnv } from '../src/host-env.js';
 import { MemoryJournal } from '../src/journal/memory-journal.js';
 import { FakeRunner } from '../src/testing.js';
 import { FILTER_DRIVERS } from '../src/filters/index.js';
+import { haproxyConfig, l7Chain, l7Restore, sinkContainers } from '../src/filters/l7-http.js';
 import { buildRuleSet, decoyPair } from '../src/filters/rule-set.js';
 import { IptablesFilter, iptablesChain, renderRestore } from '../src/filters/iptables.js';
 import { NftablesFilter, nftTable, renderNft } from '../src/filters/nftables.js';
@@ -29,7 +30,29 @@ function ctxWith(runner: FakeRunner): DriverContext {
 }
 
 t.test('registry holds every filter kind', async (t) => {
-  t.same([...FILTER_DRIVERS.keys()].sort(), ['bpf', 'iptables', 'nftables', 'ovs']);
+  t.same([...FILTER_DRIVERS.keys()].sort(), ['bpf', 'iptables', 'l7-http', 'nftables', 'ovs']);
+});
+
+t.test('l7-http: HAProxy denies all but GET / and forwards to the original destination; the redirect spares its own port', async (t) => {
+  const cfg = haproxyConfig('198.19.1.3');
+  t.match(cfg, /^ {2}bind 198\.19\.1\.3:15001$/m);
+  t.match(cfg, /^ {2}http-request deny deny_status 403 unless \{ method GET \} \{ path \/ \}$/m);
+  t.match(cfg, /^ {2}server sink 0\.0\.0\.0$/m, 'the address and port the client connected to');
+  t.match(cfg, /^ {2}maxconn 4000$/m);
+  t.throws(() => haproxyConfig('198.19.1.3; rm -rf /'), { code: 'INVALID_ARGUMENT' });
+  const chain = l7Chain('sn01', 's1');
+  t.equal(l7Restore(chain, '198.19.1.3'), [
+    '*nat',
+    `:${chain} - [0:0]`,
+    `-A PREROUTING -d 198.19.1.3/32 -p tcp -m comment --comment ${chain} -j ${chain}`,
+    `-A ${chain} -p tcp -m tcp --dport 15001 -j RETURN`,
+    `-A ${chain} -p tcp -j REDIRECT --to-ports 15001`,
+    'COMMIT',
+    '',
+  ].join('\n'));
+  const c = (name: string, address: string) => ({ spec: { name, address }, netns: `ns-${name}`, hostIface: `h-${name}`, iface: 'eth0', mac: '' });
+  const v = { ...view('bridge'), containers: [c('c1', '198.19.1.2'), c('c2', '198.19.1.3'), c('c3', '198.19.1.4')] };
+  t.same(sinkContainers(spec, v).map((x) => x.spec.name), ['c2'], 'only destinations of allowed pairs get a proxy');
 });
 
 t.test('rule set: both directions, distinct decoys from the decoy block, field-naming errors', async (t) => {

@@ -1,6 +1,8 @@
 // The ovs network and the OpenFlow filter through the reconciler (what Apply runs): apply with
-// isolation, a no-op apply, a changed rule count re-ensuring only the filter, teardown (twice),
-// and no daemon, bridge tap or run directory left behind.
+// isolation, a no-op apply, a GC that keeps the scope (what a restarted agent runs at start)
+// leaving the bridge's internal port alone, a changed rule count re-ensuring only the filter,
+// Check noticing a lost bridge port, teardown (twice), and no daemon, bridge tap or run
+// directory left behind.
 
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,11 +49,19 @@ t.test('ovs network + ovs filter through Apply, no-op Apply, filter change, Tear
   const again = await rec.apply(req(10));
   t.equal(again.changed, false, 'same state: no-op');
   t.same(await rec.check({ scope: 'cell-o' }), { inSync: true, drifts: [], known: true });
+  const br = ovsBridgeName(env.prefix, 'cell-o');
+  const kept = await rec.gc({ requestId: 'keep', keepScopes: ['cell-o'] });
+  t.same(kept.removed, [], 'a GC that keeps the scope removes nothing of it (the bridge\'s internal port is its ovs-bridge)');
+  t.ok((await listLinks(runner, hns)).has(br), 'the bridge\'s internal port is still there');
+  t.ok(await ping(runner, c1!.netns!, c2!.address!), 'allowed c1 -> c2 after the GC');
 
   const more = await rec.apply(req(500));
   t.same(more.timings!.map((x) => x.component), ['filter'], 'a changed rule count re-ensures only the filter');
   t.notOk(await ping(runner, c4!.netns!, c3!.address!, { count: 2, timeoutS: 1 }), 'denied c4 -> c3 with 500 extra rules');
   t.ok(await ping(runner, c1!.netns!, c2!.address!), 'allowed c1 -> c2 with 500 extra rules');
+
+  await runner.run(['ip', '-n', hns, 'link', 'del', br]);
+  t.same((await rec.check({ scope: 'cell-o' })).drifts, [{ object: `link ${br}`, expected: 'present', observed: 'missing' }], 'Check reports a lost bridge port');
 
   const scopeDirs = readdirSync(env.runDir);
   t.equal(scopeDirs.length, 1, 'one scope directory holds the switch');

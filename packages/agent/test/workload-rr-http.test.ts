@@ -12,6 +12,7 @@ import type { RunWorkloadRequest__Output } from '../src/gen/seconet/agent/v1/Run
 import type { WorkloadEvent } from '../src/gen/seconet/agent/v1/WorkloadEvent.js';
 import type { PairResult } from '../src/gen/seconet/agent/v1/PairResult.js';
 import { nginxArgv, nginxConfig, parseSockperf, parseWrk, resolvePlan, runWorkload, sockperfClientArgv, sockperfServerArgv, wrkArgv, type WorkloadDeps } from '../src/workloads/index.js';
+import { curlArgv, wrkEngine } from '../src/workloads/wrk.js';
 import { createTwoNetns, type TwoNetns } from './fixtures/two-netns.js';
 import { requireRoot, requireTool } from '../../../test/helpers/requirements.js';
 
@@ -51,7 +52,17 @@ t.test('sockperf: argv and the real ping-pong report', async (t) => {
 t.test('wrk and nginx: argv, config and the real reports', async (t) => {
   const plan = resolvePlan(spec({ kind: 'http', durationMs: 5000 }));
   t.equal(plan.engine, 'wrk');
-  t.same(plan.http, { concurrency: 100, threads: 1, keepalive: true, bodyBytes: 612 });
+  t.same(plan.http, { concurrency: 100, threads: 1, keepalive: true, bodyBytes: 612, probe: false });
+  t.same(wrkEngine.tools('source', plan), ['wrk']);
+  const probe = resolvePlan(spec({ kind: 'http', durationMs: 1000, params: { probe: 'l7' } }));
+  t.equal(probe.http.probe, true, 'the l7-http pre-flight probe');
+  t.same(wrkEngine.tools('source', probe), ['curl'], 'the probe runs curl, not wrk');
+  t.same(curlArgv('198.19.2.2', 5301), [
+    'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}\\n', '--max-time', '5', '-X', 'GET', 'http://198.19.2.2:5301/',
+    '--next', '-sS', '-o', '/dev/null', '-w', '%{http_code}\\n', '--max-time', '5', '-X', 'POST', 'http://198.19.2.2:5301/',
+    '--next', '-sS', '-o', '/dev/null', '-w', '%{http_code}\\n', '--max-time', '5', '-X', 'GET', 'http://198.19.2.2:5301/l7-denied',
+  ], 'one curl process, three requests');
+  t.throws(() => resolvePlan(spec({ kind: 'http', params: { probe: 'l4' } })), { code: 'INVALID_ARGUMENT', field: 'workload.params.probe', message: /the only one is "l7"/ });
   t.same(wrkArgv(plan, '198.19.2.2', 5301), ['wrk', '-t', '1', '-c', '100', '-d', '5s', '--latency', '--timeout', '5s', 'http://198.19.2.2:5301/']);
   const close = resolvePlan(spec({ kind: 'http', durationMs: 5000, params: { concurrency: '10', keepalive: 'false' } }));
   t.same(wrkArgv(close, '198.19.2.2', 5301).slice(-3), ['-H', 'Connection: close', 'http://198.19.2.2:5301/']);

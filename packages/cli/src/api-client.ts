@@ -77,6 +77,10 @@ export class ApiClient {
     return (await this.request('DELETE', `/v1/experiments/${encodeURIComponent(id)}`)).json() as Promise<ExperimentSummary>;
   }
 
+  async resume(id: string): Promise<ExperimentSummary> {
+    return (await this.request('POST', `/v1/experiments/${encodeURIComponent(id)}/resume`)).json() as Promise<ExperimentSummary>;
+  }
+
   async resultsCsv(id: string): Promise<string> {
     return (await this.request('GET', `/v1/experiments/${encodeURIComponent(id)}/results?format=csv`)).text();
   }

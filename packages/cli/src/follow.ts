@@ -8,7 +8,8 @@ import { ErrorCodes, SeconetError, isSeconetError } from '@seconet/core';
 import type { ExperimentSummary } from '@seconet/controller';
 import type { ApiClient } from './api-client.js';
 
-const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+/** Where following stops: the terminal states, and `paused`, which waits for `seconet resume`. */
+const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'paused']);
 
 export interface FollowOptions {
   /** Show progress on stderr (off with --json). */
@@ -88,9 +89,11 @@ function describeRun(d: Record<string, unknown>): string {
   return [id, typeof d['repetition'] === 'number' ? `rep ${d['repetition']}` : ''].filter((x) => x.length > 0).join(' ');
 }
 
-/** The exit code of a finished experiment: 0 only when it succeeded. */
+/** The exit code of a finished (or paused) experiment: 0 only when it succeeded. */
 export function experimentExit(e: ExperimentSummary): number {
   if (e.state === 'succeeded') return 0;
+  // Paused on a full store disk: safe to continue (seconet resume) once space is back.
+  if (e.state === 'paused') return ErrorCodes.UNAVAILABLE.exit;
   if (e.state === 'cancelled') return ErrorCodes.CANCELLED.exit;
   return ErrorCodes.EXPERIMENT_FAILED.exit;
 }

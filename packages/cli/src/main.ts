@@ -13,7 +13,7 @@ import { labCommand } from './commands/lab.js';
 import { reportCommand } from './commands/report.js';
 import { resultsCommand } from './commands/results.js';
 import { runCommand } from './commands/run.js';
-import { cancelCommand, statusCommand } from './commands/status.js';
+import { cancelCommand, resumeCommand, statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
 import { examples } from './command-kit.js';
 import { controllerCommand } from './commands/controller.js';
@@ -43,7 +43,7 @@ export function buildProgram(): Command {
         'seconet lab down',
       ]) + '\nExit codes: 0 success, 2 invalid input, 4 unauthorized, 5 not found, 8 controller unreachable, 12 experiment failed (docs/errors.md).\n',
     );
-  for (const c of [labCommand(), runCommand(), submitCommand(), statusCommand(), cancelCommand(), resultsCommand(), reportCommand(), controllerCommand(), agentCommand(), certsCommand(), hostsCommand()]) {
+  for (const c of [labCommand(), runCommand(), submitCommand(), statusCommand(), cancelCommand(), resumeCommand(), resultsCommand(), reportCommand(), controllerCommand(), agentCommand(), certsCommand(), hostsCommand()]) {
     program.addCommand(c);
   }
   program.exitOverride();

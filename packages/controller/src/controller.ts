@@ -1,7 +1,8 @@
 // The controller process: store, agent registry, engine and queue wired together behind the
 // ControllerService the REST API and the CLI use. startController() brings everything up and
 // re-enqueues experiments the store still lists as queued or running (their jobs may be gone
-// if Redis lost data), so a restart never strands an experiment; stop() hands running jobs
+// if Redis lost data), so a restart never strands an experiment (a paused one waits for its
+// resume); stop() hands running jobs
 // back to the queue and leaves their scopes applied, so the next start resumes cheaply.
 
 import { randomBytes } from 'node:crypto';
@@ -42,6 +43,8 @@ export interface RunningController {
 }
 
 const TERMINAL: readonly ExperimentState[] = ['succeeded', 'failed', 'cancelled'];
+/** States without a job to run: the terminal ones and `paused`, which waits for a resume. */
+const IDLE: readonly ExperimentState[] = [...TERMINAL, 'paused'];
 
 export const defaultConnect: ConnectFn = (endpoint) => connectAgent(endpoint);
 
@@ -160,13 +163,34 @@ export class ControllerServiceImpl implements ControllerService {
     const e = this.store.requireExperimentHead(id);
     if (TERMINAL.includes(e.state)) return this.summary(e);
     this.store.requestCancel(id);
-    if (e.state === 'queued') {
-      // Not started: nothing to stop. A job still waiting for its hosts sees the terminal state and lets go.
+    if (e.state === 'queued' || e.state === 'paused') {
+      // Not started (or paused): nothing to stop. A job still waiting for its hosts sees the terminal state and lets go.
       await this.queue.removeWaiting(id);
       this.store.setExperimentState(id, 'cancelled');
     } else {
       this.engine.abort(id);
     }
+    return this.summary(this.store.requireExperimentHead(id));
+  }
+
+  async resume(id: string): Promise<ExperimentSummary> {
+    const e = this.store.requireExperimentHead(id);
+    if (e.state !== 'paused') {
+      throw new SeconetError('CONFLICT', `experiment ${id} is ${e.state}, not paused: only an experiment that paused itself (a full store disk) is resumed`, { field: 'id', details: { state: e.state } });
+    }
+    const free = this.store.freeBytes();
+    const min = this.engine.options.minFreeBytes;
+    if (free < min) {
+      throw new SeconetError('CONFLICT', `experiment ${id} stays paused: the store's disk (${this.store.dir}) has ${free} bytes free, less than engine.minFreeBytes ${min}; free space, then resume again`, { details: { freeBytes: free, minFreeBytes: min, errno: 'ENOSPC' } });
+    }
+    // The job that paused it completes just after the pause is stored: queue it only once it has.
+    if (!(await this.queue.waitUntilInactive(id, 10_000))) {
+      throw new SeconetError('CONFLICT', `experiment ${id} is still pausing (its job has not ended); resume again in a few seconds`, { field: 'id' });
+    }
+    if (!this.store.resumeExperiment(id)) {
+      throw new SeconetError('CONFLICT', `experiment ${id} is ${this.store.experimentState(id)}, not paused`, { field: 'id' });
+    }
+    await this.queue.ensureJob(id);
     return this.summary(this.store.requireExperimentHead(id));
   }
 
@@ -305,7 +329,7 @@ export async function startController(config: ControllerConfig, opts: StartContr
     handler: (id, signal) => engine.run(id, signal),
     // Only the hosts the cells measure on (a single-host sweep leaves the other hosts free).
     hostsOf: (id) => [...new Set(store.requireExperiment(id).plan.cells.flatMap((c) => c.hosts))],
-    isFinished: (id) => TERMINAL.includes(store.getExperiment(id)?.state ?? 'cancelled'),
+    isFinished: (id) => IDLE.includes(store.getExperiment(id)?.state ?? 'cancelled'),
     onWait: (id, holders) => {
       store.addEvent(id, 'log', { message: `waiting for hosts held by other experiments: ${Object.entries(holders).map(([h, o]) => `${h} (${o.split(':')[0]})`).join(', ')}` });
     },
@@ -314,7 +338,7 @@ export async function startController(config: ControllerConfig, opts: StartContr
   try {
     await queue.queue.waitUntilReady();
     for (const e of store.listExperiments()) {
-      if (!TERMINAL.includes(e.state)) await queue.ensureJob(e.id);
+      if (!IDLE.includes(e.state)) await queue.ensureJob(e.id);
     }
   } catch (err) {
     await queue.close();

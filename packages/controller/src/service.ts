@@ -127,6 +127,11 @@ export interface ControllerService {
   get(id: string): Promise<ExperimentSummary>;
   /** Cancels; finished runs stay. Throws NOT_FOUND. */
   cancel(id: string): Promise<ExperimentSummary>;
+  /**
+   * Queues a paused experiment again (it paused itself on a full store disk). Throws NOT_FOUND,
+   * CONFLICT when it is not paused or the disk still has too little free space.
+   */
+  resume(id: string): Promise<ExperimentSummary>;
   results(id: string): Promise<ResultRow[]>;
   /**
    * The same rows in pages, for streaming answers. Throws NOT_FOUND before the first page.

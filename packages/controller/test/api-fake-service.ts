@@ -92,6 +92,15 @@ export class FakeService implements ControllerService {
     return c;
   }
 
+  async resume(id: string): Promise<ExperimentSummary> {
+    this.check('resume');
+    const e = this.must(id);
+    if (e.state !== 'paused') throw new SeconetError('CONFLICT', `experiment ${id} is ${e.state}, not paused`, { field: 'id' });
+    const r = { ...e, state: 'queued' as const };
+    this.experiments.set(id, r);
+    return r;
+  }
+
   async results(id: string): Promise<ResultRow[]> {
     this.check('results');
     this.must(id);

@@ -4,7 +4,7 @@
 
 export const NETWORK_KINDS = ['bridge', 'ovs', 'routing', 'bpf'] as const;
 export const TUNNEL_KINDS = ['none', 'ipip', 'gre', 'vxlan', 'geneve', 'ipsec', 'wireguard', 'openvpn', 'tinc'] as const;
-export const FILTER_KINDS = ['none', 'iptables', 'nftables', 'ovs', 'bpf'] as const;
+export const FILTER_KINDS = ['none', 'iptables', 'nftables', 'ovs', 'bpf', 'l7-http'] as const;
 export const WORKLOAD_KINDS = ['latency-basic', 'throughput-basic', 'bursty', 'tcp-100', 'quake3', 'video', 'iperf3', 'pairs-scale', 'clients-scale', 'rr', 'http'] as const;
 export const ENGINES = ['ping', 'uperf', 'iperf3', 'ditg', 'sockperf', 'wrk'] as const;
 
@@ -125,5 +125,6 @@ export interface HostSampleRow {
   readonly value: number;
 }
 
-export type ExperimentState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** `paused`: the sweep stopped itself (the store's disk is full) and waits for a resume; nothing stored is lost. */
+export type ExperimentState = 'queued' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
 export type RunState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';

@@ -100,6 +100,17 @@ t.test('the recipe examples parse and expand', async (t) => {
   }
 });
 
+t.test('the pod scalability (one host) and L7 policy examples parse and expand', async (t) => {
+  const load = (f: string) => parseSpec(readFileSync(fileURLToPath(new URL(`../../../examples/${f}`, import.meta.url)), 'utf8'));
+  const pods = expandMatrix(load('cni-pod-scalability-single-host.yaml'), { experimentId: 'ex', hosts: ['a'] });
+  t.same(pods.cells.map((c) => c.filter), ['none', 'iptables', 'nftables'], 'without and with policy, on one host');
+  t.same([...new Set(pods.runs.map((r) => r.workload.params['clients']))].sort(), ['100', '200', '50'], '50, 100 and 200 clients');
+  const l7 = expandMatrix(load('cni-l7-policy.yaml'), { experimentId: 'ex', hosts: ['a'] });
+  t.same([...new Set(l7.cells.map((c) => c.filter))], ['none', 'iptables', 'l7-http']);
+  t.equal(l7.skipped.length, 0, 'http and latency-basic run on every cell, l7-http included');
+  t.ok(l7.runs.some((r) => r.workload.kind === 'http' && l7.cells.find((c) => c.id === r.cell)?.filter === 'l7-http'), 'http measured through the L7 proxy');
+});
+
 t.test('ruleMatch: port-range cells for rule counts above 0, one shared cell at 0, bpf skipped with the reason', async (t) => {
   const s = parseSpec('name: r\nplacement: single-host\nmatrix: {network: [bridge, bpf], filter: [iptables, bpf], rules: [0, 100], ruleMatch: [address, port]}\nworkloads: [latency-basic]\n');
   t.same(s.matrix.ruleMatch, ['address', 'port']);

@@ -101,7 +101,9 @@ export async function findOrphans(deps: OrphanDeps, known: readonly OwnedObject[
     for (const n of await listNetns(runner)) if (n.startsWith(prefix) && !names.has(n)) out.push({ type: 'netns', name: n });
   });
   await scan('links', async () => {
-    const names = new Set(known.flatMap((o) => (o.type === 'link' && onHost(o.netns) ? [o.name] : [])));
+    // An OVS bridge's internal port is a link of the host namespace named like the bridge: the
+    // scope's journal lists it as its `ovs-bridge`, and it goes with the bridge.
+    const names = new Set(known.flatMap((o) => (o.type === 'link' && onHost(o.netns) ? [o.name] : o.type === 'ovs-bridge' ? [o.name] : [])));
     for (const l of (await listLinks(runner, env.hostNetns)).values()) if (l.ifname.startsWith(prefix) && !names.has(l.ifname)) out.push({ type: 'link', name: l.ifname });
   });
   await scan('nft', async () => {

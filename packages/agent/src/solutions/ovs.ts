@@ -13,10 +13,11 @@ import { existsSync } from 'node:fs';
 import { SeconetError, cidrContains, nthHost, objectName, parseCidr, requireCidr } from '@seconet/core';
 import type { CapabilityReport, ContainerHandle, DriftReport, DriverContext, EnsureResult, NetworkDriver, NetworkView, ProbeContext } from '../driver.js';
 import type { OwnedObject } from '../journal/objects.js';
-import { containerBatches, ipBatch } from '../netns/ip-batch.js';
+import { containerBatches, ipBatch, listLinks } from '../netns/ip-batch.js';
 import { datapathType, ensureOvsDaemons, kernelDatapath, listPorts, ovsDaemonsAlive, ovsPaths, ovsVersion, probeSwitch, vsctl, VSWITCH_SCHEMA } from '../ovs/switch.js';
 import { findTool } from '../runner/tools.js';
 import { ensureIpForward } from './ip-forward.js';
+import { hostLinkDrift } from './probe.js';
 
 export function ovsBridgeName(prefix: string, scope: string): string {
   return objectName(prefix, 's', [scope]);
@@ -129,6 +130,8 @@ export const ovsDriver: NetworkDriver = {
     for (const c of view.containers) {
       if (!ports.includes(c.hostIface)) drifts.push({ object: `ovs port ${br}/${c.hostIface}`, expected: 'present', observed: 'missing' });
     }
+    // The bridge's internal port carries the containers' gateway address: without it nothing leaves the bridge.
+    drifts.push(...hostLinkDrift(await listLinks(ctx.runner, ctx.env.hostNetns), br));
     return drifts;
   },
 };

@@ -47,6 +47,8 @@ export interface StartDaemonOptions {
   readonly env?: Record<string, string>;
   /** Run outside the host namespace (the argv enters it itself, e.g. nsenter). */
   readonly noNetns?: boolean;
+  /** Run in this namespace instead of the host namespace (a container's, for a proxy in its path). */
+  readonly netns?: string;
   readonly secrets?: readonly string[];
 }
 
@@ -59,7 +61,7 @@ export interface StartDaemonOptions {
 export async function startDaemon(ctx: DriverContext, argv: readonly string[], o: StartDaemonOptions): Promise<DaemonNote & { exited: Promise<unknown>; alive: () => boolean }> {
   await ctx.journal.record({ type: 'path', path: o.logFile });
   const p = ctx.runner.spawn(argv, {
-    ...(o.noNetns ? {} : nsOpt(ctx.env)),
+    ...(o.noNetns ? {} : o.netns !== undefined ? { netns: o.netns } : nsOpt(ctx.env)),
     detached: true,
     logFile: o.logFile,
     ...(o.env ? { env: o.env } : {}),

@@ -8,8 +8,10 @@
 // which are routed via its overlay address. ChaCha20-Poly1305 is WireGuard's only cipher.
 // Overhead (IPv4 underlay): outer IPv4 20 + UDP 8 + WireGuard header 16 + Poly1305 tag 16 = 60.
 
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SeconetError, objectName } from '@seconet/core';
+import { SeconetError, objectName, pollUntil } from '@seconet/core';
+import { hostWaitMs } from '../host-env.js';
 import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, NetworkView, ProbeContext, TunnelDriver } from '../driver.js';
 import type { OwnedObject } from '../journal/objects.js';
 import { WIREGUARD_SOCKET_DIRS } from '../journal/undo.js';
@@ -99,6 +101,12 @@ export const wireguardTunnel: TunnelDriver = {
         opts: { what: `wireguard-go ${dev}`, logFile: join(dir, 'wireguard-go.log'), env: { LOG_LEVEL: 'error' } },
         device: dev,
       });
+      // wireguard-go creates the TUN device first and its control socket after it; a `wg set`
+      // between the two finds no socket, falls back to the kernel's netlink and fails with
+      // "Protocol not supported" on a kernel without WireGuard.
+      if (!(await pollUntil(() => existsSync(wireguardSocket(dev)), hostWaitMs(ctx.env, 5000), 10))) {
+        throw new SeconetError('COMMAND_FAILED', `wireguard-go ${dev} did not open its control socket ${wireguardSocket(dev)} within ${hostWaitMs(ctx.env, 5000)} ms; see ${join(dir, 'wireguard-go.log')}`);
+      }
     }
     const set = ['wg', 'set', dev, 'listen-port', String(port), 'private-key', keyFile];
     for (const p of spec.peers) {

@@ -43,8 +43,8 @@ export interface SourceOutcome {
 
 export interface WorkloadEngine {
   readonly name: EngineName;
-  /** Tools each side runs (names as the runner resolves them). */
-  tools(side: 'sink' | 'source'): readonly string[];
+  /** Tools each side runs (names as the runner resolves them); without a plan, those of its measurements. */
+  tools(side: 'sink' | 'source', plan?: WorkloadPlan): readonly string[];
   /** Ports the sink of `pair` holds in its namespace. */
   sinkPorts(plan: WorkloadPlan, pair: WorkloadPair__Output): number[];
   startSink(ctx: EngineContext, plan: WorkloadPlan, pair: WorkloadPair__Output, sink: ContainerHandle): Promise<SinkHandle>;

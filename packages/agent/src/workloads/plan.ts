@@ -80,6 +80,11 @@ export interface HttpParams {
   readonly keepalive: boolean;
   /** Bytes of the body nginx answers `GET /` with (612: nginx's welcome page). */
   readonly bodyBytes: number;
+  /**
+   * The L7 policy probe (`probe: l7`, the pre-flight of an l7-http cell): instead of wrk's load,
+   * curl sends `GET /`, `POST /` and `GET /l7-denied` once each and reports their statuses.
+   */
+  readonly probe: boolean;
 }
 
 export interface WorkloadPlan {
@@ -153,7 +158,7 @@ const PARAMS_BY_ENGINE: Readonly<Record<Engine, readonly string[]>> = {
   uperf: ['nthreads', 'parallel'],
   ditg: ['flows', 'rateKbps', 'onMs', 'offMs', 'flowsPerProcess', 'gbPerHour'],
   sockperf: [],
-  wrk: ['concurrency', 'threads', 'keepalive', 'bodyBytes'],
+  wrk: ['concurrency', 'threads', 'keepalive', 'bodyBytes', 'probe'],
 };
 
 /** The whole-seconds engines (iperf3 `-t`, uperf `duration="Ns"`). */
@@ -164,6 +169,12 @@ function wholeSeconds(engine: Engine): boolean {
 /** Defaults when `durationMs` is 0, as in the experiment spec (docs/spec.md). */
 export function defaultDurationMs(kind: WorkloadKind): number {
   return kind === 'tcp-100' ? 5000 : kind === 'video' ? 30_000 : kind === 'http' ? 20_000 : 10_000;
+}
+
+function httpProbe(v: string | undefined): boolean {
+  if (v === undefined || v === '') return false;
+  if (v === 'l7') return true;
+  throw bad('workload.params.probe', `${JSON.stringify(v)} is not a probe: the only one is "l7" (the l7-http filter's pre-flight)`);
 }
 
 /** Validates and resolves a spec; MTU-dependent payload limits are applied by `fitPlanToMtu`. */
@@ -260,6 +271,7 @@ export function resolvePlan(spec: WorkloadSpec__Output | null | undefined): Work
     threads: Math.min(concurrency, p.num('threads', 1, 1, 64)),
     keepalive: p.bool('keepalive', true),
     bodyBytes: p.num('bodyBytes', 612, 0, 4000),
+    probe: httpProbe(p.str('probe')),
   };
 
   const seed = Number(spec.seed ?? 0);

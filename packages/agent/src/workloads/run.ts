@@ -51,6 +51,7 @@ const INSTALL_HINT: Readonly<Record<string, string>> = {
   ITGRecv: 'apt-get install d-itg',
   ITGDec: 'apt-get install d-itg',
   ss: 'apt-get install iproute2',
+  curl: 'apt-get install curl',
 };
 
 export type Side = 'sink' | 'source';
@@ -127,7 +128,7 @@ export async function validateCall(deps: WorkloadDeps, req: RunWorkloadRequest__
     return { pair, index, container };
   });
 
-  const tools = [...engine.tools(side), ...(side === 'sink' && plan.engine !== 'ping' ? ['ss'] : [])];
+  const tools = [...engine.tools(side, plan), ...(side === 'sink' && plan.engine !== 'ping' ? ['ss'] : [])];
   for (const tool of tools) {
     if (findTool(tool) === null) {
       throw new SeconetError('MISSING_TOOL', `workload.engine: ${plan.engine} needs ${tool}, which is not installed on ${deps.env.name} (${INSTALL_HINT[tool] ?? 'install it'}); the agent never switches engines on its own`, { field: 'workload.engine', details: { tool } });

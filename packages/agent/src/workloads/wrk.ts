@@ -8,6 +8,11 @@
 // fast shutdown stops its worker too). The source is `wrk --latency`: the transaction rate and
 // the latency percentiles wrk prints. With keepalive off wrk sends `Connection: close`, so
 // every request opens a new TCP connection: the TCP_CRR-style measure.
+//
+// The L7 probe (`probe: l7`, the pre-flight of an l7-http cell) replaces wrk with three curl
+// requests against the same nginx: `GET /` (the one request the policy allows), `POST /` and
+// `GET /l7-denied`. nginx itself answers 200, 200 and 404; through the l7-http filter's HAProxy
+// the last two get 403. Their statuses are the probe's metrics.
 
 import { writeFile } from 'node:fs/promises';
 import { requireIPv4, requirePort } from '@seconet/core';
@@ -55,6 +60,19 @@ export function wrkArgv(plan: Pick<WorkloadPlan, 'durationMs' | 'http'>, address
   if (!h.keepalive) argv.push('-H', 'Connection: close');
   argv.push(`http://${requireIPv4('pairs.sinkAddress', address)}:${requirePort('pairs.port', port)}/`);
   return argv;
+}
+
+/** The probe's requests: metric name, method, path. */
+export const L7_PROBES = [
+  { metric: 'l7_get_root_status', method: 'GET', path: '/' },
+  { metric: 'l7_post_root_status', method: 'POST', path: '/' },
+  { metric: 'l7_get_other_status', method: 'GET', path: '/l7-denied' },
+] as const;
+
+/** One curl process sending the probe's requests in order (`--next` starts the next request's options). */
+export function curlArgv(address: string, port: number): string[] {
+  const base = `http://${requireIPv4('pairs.sinkAddress', address)}:${requirePort('pairs.port', port)}`;
+  return L7_PROBES.flatMap((p, i) => [...(i === 0 ? ['curl'] : ['--next']), '-sS', '-o', '/dev/null', '-w', '%{http_code}\\n', '--max-time', '5', '-X', p.method, `${base}${p.path}`]);
 }
 
 const TIME_UNITS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -107,7 +125,7 @@ export function parseWrk(output: string): WrkParse {
 
 export const wrkEngine: WorkloadEngine = {
   name: 'wrk',
-  tools: (side) => (side === 'sink' ? ['nginx'] : ['wrk']),
+  tools: (side, plan) => (side === 'sink' ? ['nginx'] : plan?.http.probe === true ? ['curl'] : ['wrk']),
   sinkPorts: (_plan, pair) => [pair.port],
   async startSink(ctx, plan, pair, sink) {
     await writeFile(`${ctx.workDir}/nginx-${pair.pair}.conf`, nginxConfig(ctx.workDir, pair.pair, pair.sinkAddress, pair.port, plan.http.bodyBytes), { mode: 0o600 });
@@ -115,6 +133,7 @@ export const wrkEngine: WorkloadEngine = {
     return { procs: [proc], listenPorts: [pair.port] };
   },
   async runSource(ctx, plan, pair, source) {
+    if (plan.http.probe) return await runL7Probe(ctx, pair, source);
     const proc = ctx.spawn(wrkArgv(plan, pair.sinkAddress, pair.port), { netns: source.netns });
     const r = await proc.exited;
     const raw = joinOutput(r);
@@ -130,3 +149,14 @@ export const wrkEngine: WorkloadEngine = {
     }
   },
 };
+
+async function runL7Probe(ctx: Parameters<WorkloadEngine['runSource']>[0], pair: Parameters<WorkloadEngine['runSource']>[2], source: Parameters<WorkloadEngine['runSource']>[3]): Promise<SourceOutcome> {
+  const proc = ctx.spawn(curlArgv(pair.sinkAddress, pair.port), { netns: source.netns });
+  const r = await proc.exited;
+  const raw = joinOutput(r);
+  // curl prints 000 for a request that got no HTTP answer (refused, reset, timed out): a status too.
+  const codes = [...r.stdout.matchAll(/^(\d{3})$/gm)].map((m) => Number(m[1]));
+  if (codes.length !== L7_PROBES.length) throw new ToolFailure(`curl printed ${codes.length} of ${L7_PROBES.length} statuses (exit ${String(r.exitCode ?? r.signal)})`, raw);
+  const metrics = L7_PROBES.map((p, i) => metric(p.metric, codes[i]!, 'status'));
+  return { metrics, series: [], tool: 'curl', argv: proc.argv, rawOutput: raw };
+}

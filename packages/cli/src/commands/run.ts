@@ -62,6 +62,7 @@ export function runCommand(): Command {
             if (interrupt.signal.aborted) await api.cancel(id).catch(() => undefined);
             throw e;
           }
+          if (exp.state === 'paused') out.info(`paused: ${exp.error ?? ''}\nfree space on the controller's store, then: seconet resume ${id} (the lab stays up with --keep-lab)`);
           const report = resolve(opts.output ?? `seconet-report-${id}.html`);
           writeFileSync(report, await api.report(id));
           const csv = report.replace(/\.html?$/, '') + '.csv';

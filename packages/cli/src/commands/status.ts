@@ -1,4 +1,5 @@
-// `seconet status [ID]`: all experiments, or one with its progress; `seconet cancel ID`.
+// `seconet status [ID]`: all experiments, or one with its progress; `seconet cancel ID`;
+// `seconet resume ID` (an experiment that paused on a full store disk).
 
 import { Command } from 'commander';
 import type { ExperimentSummary } from '@seconet/controller';
@@ -29,7 +30,8 @@ export function statusCommand(): Command {
         const e = await api.get(id);
         const extra = [
           e.current ? `now: cell ${e.current.cell}, ${e.current.workload}, repetition ${e.current.repetition}` : '',
-          e.error ? `error: ${e.error}` : '',
+          e.error ? `${e.state === 'paused' ? 'paused' : 'error'}: ${e.error}` : '',
+          e.state === 'paused' ? `free space on the controller's store, then: seconet resume ${e.id}` : '',
         ].filter((s) => s.length > 0);
         out.result(e, [table([HEAD, line(e)]), ...extra].join('\n'));
         return 0;
@@ -45,6 +47,21 @@ export function cancelCommand(): Command {
       act(async (id: string, _opts: object, cmd: Command) => {
         const out = outFor(cmd);
         const e = await connect(globals(cmd)).cancel(id);
+        out.result(e, `${e.id} ${e.state}`);
+        return 0;
+      }),
+    );
+}
+
+export function resumeCommand(): Command {
+  return new Command('resume')
+    .description('resume an experiment that paused (its store disk was full); the sweep goes on from the first run it lacks')
+    .argument('<id>', 'experiment id')
+    .addHelpText('after', examples(['seconet resume fill-disk-3fa2c1']))
+    .action(
+      act(async (id: string, _opts: object, cmd: Command) => {
+        const out = outFor(cmd);
+        const e = await connect(globals(cmd)).resume(id);
         out.result(e, `${e.id} ${e.state}`);
         return 0;
       }),

@@ -35,6 +35,7 @@ export function submitCommand(): Command {
         }
         out.info(`submitted ${id}`);
         const exp = await follow(api, id, { progress: !out.json });
+        if (exp.state === 'paused') out.info(`paused: ${exp.error ?? ''}\nfree space on the controller's store, then: seconet resume ${id}`);
         out.result(exp, table([['id', 'state', 'runs done', 'failed', 'total'], [exp.id, exp.state, String(exp.progress.runsDone), String(exp.progress.runsFailed), String(exp.progress.runsTotal)]]));
         return experimentExit(exp);
       }),

@@ -5,7 +5,7 @@ import type { ControllerMetrics } from '../service.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-const STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+const STATES = ['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled'] as const;
 
 function family(name: string, type: 'gauge' | 'counter', help: string, samples: Array<[labels: string, value: number]>): string {
   const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];

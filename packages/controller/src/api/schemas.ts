@@ -50,7 +50,7 @@ const Progress = Type.Object({
   runsTotal: Type.Integer(),
 });
 
-const ExperimentStateT = Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled')]);
+const ExperimentStateT = Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('paused'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled')]);
 
 export const Experiment = Type.Object(
   {

@@ -44,6 +44,22 @@ export const PREFLIGHT_WORKLOAD: WorkloadInstance = {
   seed: 0,
 };
 
+/**
+ * The L7 policy probe of an l7-http cell: the http workload's nginx on each sink, and curl on
+ * each source sending `GET /` (must pass: 200), `POST /` and `GET /l7-denied` (must be refused
+ * by the proxy: 403). nginx alone would answer 200 and 404.
+ */
+export const PREFLIGHT_L7_WORKLOAD: WorkloadInstance = {
+  id: 'preflight-l7',
+  kind: 'http',
+  engine: 'wrk',
+  protocol: 'tcp',
+  payload: 64,
+  durationMs: 1000,
+  params: { probe: 'l7', bodyBytes: '16' },
+  seed: 0,
+};
+
 export interface ConfiguratorDeps {
   agent(host: string): AgentLink;
   readonly secrets: SecretsProvider;
@@ -139,7 +155,40 @@ export class Configurator {
     } else if (cell.filter !== 'none') {
       lines.push('no denied pair exists with a single pair: isolation not checked');
     }
+    if (cell.filter === 'l7-http' && connected) {
+      const l7 = await this.preflightL7(scope, cell, placement, agents, signal);
+      lines.push(...l7.lines);
+      connected = l7.allowedPasses;
+      if (!l7.forbiddenRefused) isolation = false;
+      else if (isolation === null) isolation = true;
+    }
     return { connected, isolation, evidence: lines.join('\n'), wire: wireVerdict };
+  }
+
+  /** The L7 stage of an l7-http cell's pre-flight: per allowed pair, GET / passes and the forbidden requests get 403. */
+  private async preflightL7(scope: string, cell: Cell, placement: CellPlacement, agents: ReadonlyMap<string, AgentLink>, signal?: AbortSignal): Promise<{ allowedPasses: boolean; forbiddenRefused: boolean; lines: string[] }> {
+    const runId = `pl7${shortHash([scope, cell.id, randomUUID()], 10)}`;
+    const r = await runWorkloadOnPairs({ agents, scope, runId, workload: PREFLIGHT_L7_WORKLOAD, pairs: placement.pairs, marginMs: 10_000, ...(signal ? { signal } : {}) });
+    let allowedPasses = true;
+    let forbiddenRefused = true;
+    const lines: string[] = [];
+    for (const p of placement.pairs) {
+      const o = r.outcomes.get(p.pair);
+      const status = (m: string): number | undefined => o?.result?.metrics.find((x) => x.name === m)?.value;
+      const get = status('l7_get_root_status');
+      const post = status('l7_post_root_status');
+      const other = status('l7_get_other_status');
+      const who = `${p.source.name}(${p.source.address}) -> ${p.sink.name}(${p.sink.address}):${p.port}`;
+      if (get === undefined) {
+        allowedPasses = false;
+        lines.push(`L7 ${who}: no answer to the probe (${o?.error ? `${o.error.code}: ${o.error.message}` : 'no result'})`);
+        continue;
+      }
+      if (get !== 200) allowedPasses = false;
+      if (post !== 403 || other !== 403) forbiddenRefused = false;
+      lines.push(`L7 ${who}: GET / ${get} (${get === 200 ? 'passes' : 'BROKEN'}), POST / ${post ?? 'no answer'} and GET /l7-denied ${other ?? 'no answer'} (${post === 403 && other === 403 ? 'refused by the proxy' : 'NOT refused: the L7 policy does not hold'})`);
+    }
+    return { allowedPasses, forbiddenRefused, lines };
   }
 
   /** Removes a scope on the given hosts; errors are collected, not thrown (teardown runs in finally blocks). */

@@ -11,6 +11,12 @@
 // failed with the pairs' errors (an error a retry would repeat, such as INVALID_ARGUMENT, fails
 // it at once: retry-policy.ts), and the sweep goes on; after any failure the next run first
 // re-applies the cell, since an agent that restarted has garbage-collected the scope.
+//
+// A full store disk (ENOSPC, or less free than engine.minFreeBytes before a run) pauses the
+// sweep: the run that could not be stored goes back to pending without spending an attempt,
+// the runs not reached stay pending, and the experiment ends in state `paused` with the reason.
+// Its job ends (the hosts are free); a resume (POST /v1/experiments/:id/resume) queues it again
+// and the sweep goes on from the first run it does not have.
 
 import { SeconetError, sleep, type Cell, type ExperimentState, type WorkloadInstance } from '@seconet/core';
 import type { AgentInfo, AgentLink } from '../agents/contract.js';
@@ -49,15 +55,15 @@ export interface EngineOptions {
   readonly retryDelayMs: number;
   /** After a failure, how long the next run waits for an unreachable agent to come back before it re-applies. */
   readonly agentWaitMs: number;
-  /** Free space the store's disk must have before each run; below it the sweep stops (default 64 MiB). */
+  /** Free space the store's disk must have before each run; below it the sweep pauses (default 64 MiB). */
   readonly minFreeBytes: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { retries: 1, metricsIntervalMs: 1000, runMarginMs: 20_000, preflight: true, cancelPollMs: 1000, retryDelayMs: 1000, agentWaitMs: 120_000, minFreeBytes: 64 << 20 };
 
 /**
- * The store's disk is full (or below minFreeBytes): the sweep stops instead of retrying into
- * the wall. What is stored stays; the experiment ends failed with this message.
+ * The store's disk is full (or below minFreeBytes): the sweep pauses instead of retrying into
+ * the wall. What is stored stays; the experiment ends `paused` with this message.
  */
 export class DiskFull extends Error {
   readonly code = 'ENOSPC';
@@ -153,7 +159,7 @@ export class Engine {
   async run(id: string, signal?: AbortSignal): Promise<ExperimentState> {
     const { store } = this.deps;
     const e = store.requireExperiment(id);
-    if (['succeeded', 'failed', 'cancelled'].includes(e.state)) return e.state;
+    if (['succeeded', 'failed', 'cancelled', 'paused'].includes(e.state)) return e.state;
     if (e.cancelRequested) {
       store.setExperimentState(id, 'cancelled');
       return 'cancelled';
@@ -180,6 +186,7 @@ export class Engine {
 
     let applied: Applied | undefined;
     let fatal: string | undefined;
+    let paused: string | undefined;
     try {
       await this.recordHosts(plan);
       await this.clearStaleScopes(plan);
@@ -213,8 +220,12 @@ export class Engine {
         }
       }
     } catch (err) {
-      fatal = (err as Error).message;
-      this.log.warn({ experiment: id, err: fatal, ...(unexpected(err) ? { stack: (err as Error).stack } : {}) }, unexpected(err) ? 'experiment failed with an unexpected exception' : 'experiment failed');
+      if (isDiskFull(err)) {
+        // Any store write of the sweep (a decision, an event) may be the one that meets the full disk.
+        paused = err instanceof DiskFull ? err.message : `sweep paused: ${(err as Error).message}`;
+        this.log.warn({ experiment: id, err: paused }, 'experiment paused: the store\'s disk is full');
+      } else fatal = (err as Error).message;
+      if (paused === undefined) this.log.warn({ experiment: id, err: fatal, ...(unexpected(err) ? { stack: (err as Error).stack } : {}) }, unexpected(err) ? 'experiment failed with an unexpected exception' : 'experiment failed');
     } finally {
       clearInterval(poll);
       signal?.removeEventListener('abort', onSignal);
@@ -228,6 +239,7 @@ export class Engine {
     if (signal?.aborted && !store.isCancelRequested(id)) throw new RunAborted('controller stopping; the experiment resumes after restart');
     let state: ExperimentState;
     if (store.isCancelRequested(id)) state = 'cancelled';
+    else if (paused !== undefined) state = 'paused';
     else if (fatal !== undefined) state = 'failed';
     else {
       const p = store.progress(id);
@@ -235,7 +247,7 @@ export class Engine {
       state = ok || p.runsTotal === 0 ? 'succeeded' : 'failed';
       if (!ok && p.runsTotal > 0) fatal = 'no run succeeded: see the cells for isolation verdicts and errors';
     }
-    if (state !== 'cancelled') {
+    if (state !== 'cancelled' && state !== 'paused') {
       // Every planned run gets exactly one outcome: one the experiment ended without fails with the reason.
       const why = fatal !== undefined ? `not run: the experiment failed: ${fatal}` : 'not run: the experiment ended before it';
       for (const r of store.runs(id)) if (r.state === 'pending' || r.state === 'running') store.failRun(r.id, why);
@@ -244,7 +256,7 @@ export class Engine {
     this.phases.delete(id);
     try {
       store.addEvent(id, 'log', { message: 'time per phase (seconds)', phases: { ...phases, wall: (performance.now() - wallStart) / 1000 } });
-      store.setExperimentState(id, state, fatal);
+      store.setExperimentState(id, state, paused ?? fatal);
     } catch (err) {
       // A full disk can refuse even this write; the experiment then stays `running` in the
       // store and is resumed (and stopped again by the free-space check) after a restart.
@@ -469,12 +481,12 @@ export class Engine {
     }
   }
 
-  /** Throws DiskFull when the store's disk has less than minFreeBytes free. */
-  private checkFreeSpace(): void {
+  /** Throws DiskFull (the sweep pauses) when the store's disk has less than minFreeBytes free. */
+  private checkFreeSpace(experiment: string): void {
     const free = this.deps.store.freeBytes();
     const min = this.options.minFreeBytes;
     if (free < min) {
-      throw new DiskFull(`stopped before the next run: the store's disk (${this.deps.store.dir}) has ${free} bytes free, less than engine.minFreeBytes ${min} (ENOSPC would follow); the results stored so far are kept. Free space, then resubmit`);
+      throw new DiskFull(`sweep paused before the next run: the store's disk (${this.deps.store.dir}) has ${free} bytes free, less than engine.minFreeBytes ${min} (ENOSPC would follow); the results stored so far are kept. Free space, then resume the experiment (seconet resume ${experiment})`);
     }
   }
 
@@ -492,7 +504,7 @@ export class Engine {
     let lastError = summary();
     for (;;) {
       if (signal.aborted) return;
-      this.checkFreeSpace();
+      this.checkFreeSpace(plan.id);
       const attempt = store.startRun(run.id);
       if (attempt > budget) {
         const why = `retry budget of ${budget} attempts used up${lastError ? `; last error: ${lastError}` : ''}`;
@@ -596,14 +608,15 @@ export class Engine {
     } catch (err) {
       if (!isDiskFull(err)) throw err;
       const why = (err as Error).message;
-      // The run fails with the reason; these small writes may fail too on a full disk.
+      // The run goes back to pending with the reason, its attempt not counted: the resumed sweep
+      // measures it again. These small writes may fail too on a full disk; a restart resets it.
       try {
-        store.failRun(run.id, why);
-        store.addEvent(plan.id, 'run', { run: run.id, state: 'failed', error: why });
+        store.resetRun(run.id, why, { uncounted: true });
+        store.addEvent(plan.id, 'run', { run: run.id, state: 'pending', error: why });
       } catch (e2) {
-        this.log.warn({ experiment: plan.id, run: run.id, err: (e2 as Error).message }, 'could not record the failed run');
+        this.log.warn({ experiment: plan.id, run: run.id, err: (e2 as Error).message }, 'could not record the run that was not stored');
       }
-      throw new DiskFull(`sweep stopped: ${why}`, { cause: err });
+      throw new DiskFull(`sweep paused: ${why}`, { cause: err });
     }
     this.phase(plan.id, 'store', ts);
     return 'ok';

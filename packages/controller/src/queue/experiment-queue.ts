@@ -13,7 +13,7 @@
 
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { ExperimentState } from '@seconet/core';
+import { pollUntil, type ExperimentState } from '@seconet/core';
 import { HostLocks, LockWaitAbandoned, type HostLease } from './host-locks.js';
 
 export interface ExperimentQueueOptions {
@@ -110,6 +110,17 @@ export class ExperimentQueue {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Waits up to `ms` until the experiment's job is not being processed (an engine that has just
+   * paused it is still completing its job). True when it is not active (or gone).
+   */
+  async waitUntilInactive(id: string, ms: number): Promise<boolean> {
+    return await pollUntil(async () => {
+      const job = await this.queue.getJob(id);
+      return !job || (await job.getState()) !== 'active';
+    }, ms, 50);
   }
 
   async hasJob(id: string): Promise<boolean> {

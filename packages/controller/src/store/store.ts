@@ -126,7 +126,7 @@ export function isDiskFull(e: unknown): boolean {
 function storeWriteError(e: unknown, dir: string, what: string): unknown {
   if (!isDiskFull(e)) return e;
   const code = (e as { code?: string }).code ?? 'ENOSPC';
-  return new SeconetError('UNAVAILABLE', `store: no space left on the disk of ${dir} (${code === 'SQLITE_FULL' ? 'SQLITE_FULL, ENOSPC' : code}) while writing ${what}; what was stored before is kept. Free space, then resubmit the experiment`, { cause: e, details: { errno: 'ENOSPC' } });
+  return new SeconetError('UNAVAILABLE', `store: no space left on the disk of ${dir} (${code === 'SQLITE_FULL' ? 'SQLITE_FULL, ENOSPC' : code}) while writing ${what}; what was stored before is kept. Free space, then resume the experiment`, { cause: e, details: { errno: 'ENOSPC' } });
 }
 
 export class Store {
@@ -276,6 +276,21 @@ export class Store {
     return true;
   }
 
+  /**
+   * Puts a paused experiment back in line (state `queued`, its pause reason cleared). False when
+   * it is not paused: only a sweep that paused itself is resumed this way.
+   */
+  resumeExperiment(id: string): boolean {
+    this.requireExperiment(id);
+    const changed = this.db.transaction(() => {
+      const r = this.db.prepare(`UPDATE experiments SET state = 'queued', error = NULL WHERE id = ? AND state = 'paused'`).run(id);
+      if (r.changes === 0) return false;
+      this.addEvent(id, 'state', { state: 'queued', message: 'resumed' });
+      return true;
+    })();
+    return changed;
+  }
+
   requestCancel(id: string): void {
     this.requireExperiment(id);
     this.db.prepare('UPDATE experiments SET cancel_requested = 1 WHERE id = ?').run(id);
@@ -333,9 +348,13 @@ export class Store {
     return this.getRun(id)?.attempts ?? 0;
   }
 
-  /** Puts a run that was interrupted back to pending (a retry will follow). */
-  resetRun(id: string, error: string): void {
-    this.db.prepare(`UPDATE runs SET state = 'pending', error = ? WHERE id = ? AND state = 'running'`).run(error, id);
+  /**
+   * Puts a run that was interrupted back to pending (a retry will follow). `uncounted`: the
+   * attempt does not count against the retry budget (the store, not the run, failed: a full disk).
+   */
+  resetRun(id: string, error: string, opts: { uncounted?: boolean } = {}): void {
+    const minus = opts.uncounted === true ? 1 : 0;
+    this.db.prepare(`UPDATE runs SET state = 'pending', error = ?, attempts = MAX(attempts - ?, 0) WHERE id = ? AND state = 'running'`).run(error, minus, id);
   }
 
   failRun(id: string, error: string): void {

@@ -1,6 +1,6 @@
 // Pieces several pages share: a state shown as symbol and word, a progress bar with its figures
 // in words, the cancel confirmation (a modal <dialog>, so focus stays inside it and Escape
-// closes it), and a polling hook.
+// closes it), the resume button of a paused experiment, and a polling hook.
 
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -59,7 +59,7 @@ export function CancelButton(props: { experiment: ExperimentT; onDone: (e: Exper
   const dialog = useRef<HTMLDialogElement>(null);
   const [busy, setBusy] = useState(false);
   const e = props.experiment;
-  if (e.state !== 'queued' && e.state !== 'running') return null;
+  if (e.state !== 'queued' && e.state !== 'running' && e.state !== 'paused') return null;
   const confirm = async (): Promise<void> => {
     setBusy(true);
     try {
@@ -84,4 +84,24 @@ export function CancelButton(props: { experiment: ExperimentT; onDone: (e: Exper
         <button type="button" class="secondary" autofocus onClick=${() => dialog.current?.close()}>No, keep it running</button>
       </div>
     </dialog>`;
+}
+
+/** "Resume" for an experiment that paused itself (a full store disk); the API refuses while space is still short. */
+export function ResumeButton(props: { experiment: ExperimentT; onDone: (e: ExperimentT | undefined, message: string) => void }) {
+  const [busy, setBusy] = useState(false);
+  const e = props.experiment;
+  if (e.state !== 'paused') return null;
+  const resume = async (): Promise<void> => {
+    setBusy(true);
+    try {
+      const res = await request('POST', `/v1/experiments/${encodeURIComponent(e.id)}/resume`);
+      const after = (await res.json()) as ExperimentT;
+      props.onDone(after, `Experiment ${e.name} is ${after.state} again; it goes on from the first run it lacks.`);
+    } catch (err) {
+      props.onDone(undefined, `Could not resume ${e.name}: ${(err as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<button type="button" disabled=${busy} onClick=${() => void resume()} aria-label=${`Resume experiment ${e.name}`}>${busy ? 'Resuming…' : 'Resume'}</button>`;
 }

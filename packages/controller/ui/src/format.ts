@@ -31,6 +31,6 @@ export function bits(bytesPerS: number): string {
 
 /** A symbol beside each state word: readable without colour, and a CSS class for colour. */
 export const STATE_MARK: Readonly<Record<string, string>> = {
-  queued: '◷', running: '▶', succeeded: '✓', failed: '✗', cancelled: '■', pending: '◷', skipped: '↷',
+  queued: '◷', running: '▶', paused: '⏸', succeeded: '✓', failed: '✗', cancelled: '■', pending: '◷', skipped: '↷',
   measured: '✓', invalid: '⚠', healthy: '✓', unreachable: '✗',
 };

@@ -16,7 +16,7 @@ import { mulberry32 } from '../random.js';
 import { SeconetError } from '../errors.js';
 import type { Cell, Engine, NetworkSetup, RunKey, SkippedCell, WorkloadInstance } from '../model.js';
 import { shortHash } from '../names.js';
-import { capabilityReason, chooseEngine, engineReason, staticReason, type CapabilityMap, type CellCoordinates } from './feasibility.js';
+import { capabilityReason, chooseEngine, engineReason, l7WorkloadReason, staticReason, type CapabilityMap, type CellCoordinates } from './feasibility.js';
 import type { ExperimentSpec } from './parse.js';
 import { WORKLOAD_RULES, workloadInstances, type WorkloadEntry } from './workloads.js';
 import { expectedVariant, fitPayload, pathMtu } from './path-mtu.js';
@@ -49,7 +49,7 @@ export interface Plan {
 export const SETUP_SECONDS = {
   network: { bridge: 0.3, routing: 0.3, bpf: 1.0, ovs: 3.0 },
   tunnel: { none: 0, vxlan: 0.3, ipip: 0.3, gre: 0.3, geneve: 0.3, wireguard: 1.5, ipsec: 4.0, openvpn: 3.0, tinc: 3.0 },
-  filter: { none: 0, iptables: 0.2, nftables: 0.2, ovs: 0.5, bpf: 1.0 },
+  filter: { none: 0, iptables: 0.2, nftables: 0.2, ovs: 0.5, bpf: 1.0, 'l7-http': 1.0 },
   perContainer: 0.01,
   perRule: 0.00005,
   perCell: 1,
@@ -161,7 +161,7 @@ export function expandMatrix(spec: ExperimentSpec, ctx: ExpandContext): Plan {
     for (const w of shuffle(instances, rnd)) {
       const key = `${w.kind}\u0000${w.engine}`;
       if (!engineWhy.has(key)) engineWhy.set(key, engineReason(w.kind, w.engine, coords.hosts, caps));
-      const ew = engineWhy.get(key);
+      const ew = engineWhy.get(key) ?? l7WorkloadReason(coords.filter, w.kind);
       if (ew !== undefined) {
         skipped.push({ cell: coords, reason: ew, workload: w.id, cellId: id });
         continue;

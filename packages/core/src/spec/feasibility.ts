@@ -61,11 +61,21 @@ export function staticReason(c: CellCoordinates, hostCount: number): string | un
   if (c.filter === 'ovs' && c.network !== 'ovs') {
     return `the ovs filter is OpenFlow rules on the OVS bridge, and network ${c.network} has no OVS bridge: use network ovs or another filter`;
   }
-  if (c.placement === 'single-host' && (c.filter === 'iptables' || c.filter === 'nftables')) {
+  if (c.placement === 'single-host' && (c.filter === 'iptables' || c.filter === 'nftables' || c.filter === 'l7-http')) {
     if (c.network === 'ovs') return `OVS switches container traffic in its own datapath, which netfilter never sees, so ${c.filter} rules would not isolate pairs on one host: use filter ovs`;
     if (c.network === 'bpf') return `the bpf network redirects packets at tc, past netfilter, so ${c.filter} rules would not isolate pairs on one host: use filter bpf`;
   }
   return undefined;
+}
+
+/**
+ * The l7-http filter passes only `GET /` to a sink (its proxy answers anything else with 403):
+ * an HTTP workload measures through it, ICMP (latency-basic) passes below it; any other TCP
+ * workload would be refused by the proxy, and UDP would bypass it.
+ */
+export function l7WorkloadReason(filter: string, kind: WorkloadKind): string | undefined {
+  if (filter !== 'l7-http' || kind === 'http' || kind === 'latency-basic') return undefined;
+  return `filter l7-http lets only HTTP GET / through its proxy to the sink: workload ${kind} is not HTTP (measure it with another filter, or use workload http)`;
 }
 
 /** Capability rules for one cell on its hosts. */

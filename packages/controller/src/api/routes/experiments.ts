@@ -1,5 +1,5 @@
-// Experiment routes: submit (or dry-run a plan), list, read, cancel, and follow by server-sent
-// events.
+// Experiment routes: submit (or dry-run a plan), list, read, cancel, resume a paused one, and
+// follow by server-sent events.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -66,6 +66,12 @@ export const experimentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (
     '/v1/experiments/:id',
     { schema: { tags: ['experiments'], summary: 'Cancel an experiment; finished runs stay', params: IdParams, response: { 200: Experiment, 409: ErrorBody, ...errors } } },
     async (request) => experimentBody(await service.cancel(request.params.id)),
+  );
+
+  app.post(
+    '/v1/experiments/:id/resume',
+    { schema: { tags: ['experiments'], summary: 'Queue a paused experiment again (it paused on a full store disk); the sweep goes on from the first run it lacks', params: IdParams, response: { 200: Experiment, 409: ErrorBody, ...errors } } },
+    async (request) => experimentBody(await service.resume(request.params.id)),
   );
 
   app.get(

@@ -9,7 +9,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { download, getJson, request, stream } from '../api.js';
 import type { HostCharts as HostChartsT } from '../charts.js';
-import { CancelButton, ErrorNote, ProgressBar, State, usePoll } from '../components.js';
+import { CancelButton, ErrorNote, ProgressBar, ResumeButton, State, usePoll } from '../components.js';
 import { between, seconds, when } from '../format.js';
 import type { CellStatus, ExperimentT, RunStatus } from '../types.js';
 import { eta } from './experiments.js';
@@ -127,12 +127,13 @@ export function ExperimentPage(props: { id: string }) {
         <div><dt>Now running</dt><dd class="current">${now === undefined ? '—' : `cell ${now.cell}, workload ${now.workload}, repetition ${now.repetition}`}</dd></div>
       </dl>
       <${ProgressBar} p=${e.progress} label="Progress" />
-      ${e.error === undefined ? null : html`<p class="error"><span aria-hidden="true">✗ </span>${e.error}</p>`}
+      ${e.error === undefined ? null : html`<p class="error"><span aria-hidden="true">${e.state === 'paused' ? '⏸' : '✗'} </span>${e.state === 'paused' ? 'Paused: ' : ''}${e.error}</p>`}
       <div class="actions">
         <button type="button" onClick=${() => void openReport()}>Open HTML report</button>
         <button type="button" class="secondary" onClick=${() => save('results?format=csv', `${e.id}.csv`)}>Results CSV</button>
         <button type="button" class="secondary" onClick=${() => save('results?format=json', `${e.id}.json`)}>Results JSON</button>
         <button type="button" class="secondary" onClick=${() => save('bundle', `${e.id}.seconet.json.gz`)}>Results bundle</button>
+        <${ResumeButton} experiment=${e} onDone=${(_x: unknown, m: string) => { setNote(m); exp.reload(); }} />
         <${CancelButton} experiment=${e} onDone=${(_x: unknown, m: string) => { setNote(m); exp.reload(); }} />
       </div>
       <p role="status" class="note">${note ?? ''}</p>

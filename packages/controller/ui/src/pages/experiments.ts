@@ -8,7 +8,7 @@ import { CancelButton, ErrorNote, ProgressBar, State, usePoll } from '../compone
 import { between, seconds, when } from '../format.js';
 import type { ExperimentT } from '../types.js';
 
-const STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+const STATES = ['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled'] as const;
 
 /** Seconds left, from the pace of the runs so far; undefined until one run ended. */
 export function eta(e: ExperimentT, now = Date.now()): number | undefined {
