@@ -23,7 +23,7 @@ import { findTool } from '../runner/tools.js';
 import { processStartTime } from '../journal/undo.js';
 import { GuestRunner } from './guest-runner.js';
 import { guestScript } from './guest-script.js';
-import { ROOT_TAG, SHARE_TAG, buildInitramfs, findGuestKernel, type GuestKernel, type RootCache } from './initramfs.js';
+import { ROOT_TAG, SHARE_TAG, buildInitramfs, findGuestKernel, type GuestKernel } from './initramfs.js';
 
 export const FULLKERNEL_NETNS_PREFIX = 'snfk';
 
@@ -43,8 +43,6 @@ export interface FullKernelLabOptions {
   readonly modules?: readonly string[];
   /** Kernel release under /boot and /lib/modules (default: the newest with 9p). */
   readonly kernelRelease?: string;
-  /** How the guests cache the shared root (default none; see RootCache). */
-  readonly rootCache?: RootCache;
   /** How long all guests may take to boot (default 120 s). */
   readonly bootTimeoutMs?: number;
   /** Runner on the machine (namespace, QEMU); default an ExecRunner. */
@@ -227,7 +225,7 @@ export async function bootFullKernelLab(opts: FullKernelLabOptions = {}): Promis
 
   try {
     const initrd = join(dir, 'initramfs.cpio');
-    await writeFile(initrd, buildInitramfs(kernel, '/bin/busybox', { rootCache: opts.rootCache ?? 'none' }), { mode: 0o600 });
+    await writeFile(initrd, buildInitramfs(kernel), { mode: 0o600 });
     await runner.run(['ip', 'netns', 'add', netns]);
     nsMade = true;
     await runner.run(['ip', '-n', netns, '-batch', '-'], { stdin: 'link set lo multicast on\nlink set lo up\nroute add 224.0.0.0/4 dev lo\n' });

@@ -90,16 +90,8 @@ export function moduleLoadOrder(modulesDir: string, names: readonly string[]): s
   return order;
 }
 
-/**
- * How the guest caches the shared root: `none` (default) sees every change on the machine at
- * once; `loose` caches file data and metadata in the guest (Node loads its many modules an order
- * of magnitude faster), so files changed on the machine after boot may look stale in the guest.
- */
-export type RootCache = 'none' | 'loose';
-
 /** The initramfs /init: busybox only, root over 9p + tmpfs overlay, then the guest script. */
-export function initScript(o: { rootCache?: RootCache } = {}): string {
-  const cache = o.rootCache !== undefined && o.rootCache !== 'none' ? `,cache=${o.rootCache}` : '';
+export function initScript(): string {
   const bb = '/bin/busybox';
   return [
     `#!${bb} sh`,
@@ -108,7 +100,7 @@ export function initScript(o: { rootCache?: RootCache } = {}): string {
     `${bb} mount -t sysfs sysfs /sys`,
     `for m in $(${bb} cat /modules.order); do ${bb} insmod /$m || echo "snfk: insmod $m failed"; done`,
     'fail() { echo "snfk: $*"; echo o > /proc/sysrq-trigger; exec sleep 3600; }',
-    `${bb} mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro${cache} ${ROOT_TAG} /lower || fail "mount of the shared root failed"`,
+    `${bb} mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro ${ROOT_TAG} /lower || fail "mount of the shared root failed"`,
     `${bb} mount -t tmpfs -o mode=0755 tmpfs /rw || fail "tmpfs failed"`,
     `${bb} mkdir -p /rw/upper /rw/work`,
     `${bb} mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot || fail "overlay failed"`,
@@ -125,7 +117,7 @@ export function initScript(o: { rootCache?: RootCache } = {}): string {
 }
 
 /** The initramfs archive for `kernel`. */
-export function buildInitramfs(kernel: GuestKernel, busybox = '/bin/busybox', o: { rootCache?: RootCache } = {}): Buffer {
+export function buildInitramfs(kernel: GuestKernel, busybox = '/bin/busybox'): Buffer {
   if (!existsSync(busybox)) throw new SeconetError('MISSING_TOOL', `${busybox} is missing: apt-get install busybox-static`, { field: 'busybox' });
   const order = moduleLoadOrder(kernel.modulesDir, ROOT_MODULES);
   const entries: CpioEntry[] = ['dev', 'proc', 'sys', 'lower', 'rw', 'newroot', 'bin', 'm'].map((d) => ({ type: 'dir', path: d }));
@@ -142,6 +134,6 @@ export function buildInitramfs(kernel: GuestKernel, busybox = '/bin/busybox', o:
     files.push(name);
   }
   entries.push({ type: 'file', path: 'modules.order', data: Buffer.from(files.join('\n') + '\n') });
-  entries.push({ type: 'file', path: 'init', data: Buffer.from(initScript(o)), mode: 0o755 });
+  entries.push({ type: 'file', path: 'init', data: Buffer.from(initScript()), mode: 0o755 });
   return cpioNewc(entries);
 }

@@ -68,7 +68,7 @@ export interface VmLabOptions {
   readonly accel?: VmAccel;
   /** How long the guests may take to boot and answer SSH (default 240 s). */
   readonly bootTimeoutMs?: number;
-  /** How long the Ansible role may take on all guests (default 900 s). */
+  /** How long the Ansible role may take on all guests (default 1800 s). */
   readonly provisionTimeoutMs?: number;
 }
 
@@ -98,8 +98,9 @@ function safeRead(p: string): string {
 }
 
 /** KVM or TCG for `accel`; throws when KVM is asked for and unusable. */
-export function chooseAccel(accel: VmAccel, unusable = kvmUnusable()): VmHostKind {
+export function chooseAccel(accel: VmAccel, probe: () => string | undefined = () => kvmUnusable()): VmHostKind {
   if (accel === 'tcg') return 'vm-tcg';
+  const unusable = probe();
   if (unusable === undefined) return 'vm-kvm';
   if (accel === 'kvm') throw new SeconetError('UNSUPPORTED', `--accel kvm: KVM is not usable here (${unusable}); use --accel tcg (or auto) for software emulation, whose timings are functional only`, { field: 'accel' });
   return 'vm-tcg';
@@ -150,7 +151,7 @@ export function vmQemuArgv(o: {
   name: string; hostKind: VmHostKind; memoryMiB: number; kernel: GuestKernel; initrd: string; share: string; consoleLog: string;
   tap: string; underlayMac: string; mgmtMac: string; sshPort: number; agentPort: number;
 }): string[] {
-  const accel = o.hostKind === 'vm-kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,tb-size=128'];
+  const accel = o.hostKind === 'vm-kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,tb-size=128', '-cpu', 'max'];
   return [
     '/usr/bin/qemu-system-x86_64',
     '-name', o.name,
@@ -375,7 +376,7 @@ export async function provisionVmGuests(runner: Runner, state: LabState, pki: { 
   const log = join(vm.dir, 'ansible.log');
   say(`installing the agents with the seconet_agent role over SSH (ansible-playbook ${join(root, 'ansible', 'site.yml')})`);
   const started = performance.now();
-  const timeoutMs = o.provisionTimeoutMs ?? 900_000;
+  const timeoutMs = o.provisionTimeoutMs ?? 1_800_000;
   try {
     const r = await runner.run(['/usr/bin/ansible-playbook', '-i', inventory, join(root, 'ansible', 'site.yml')], {
       timeoutMs,
