@@ -242,6 +242,8 @@ export function vmInventory(state: LabState, vm: VmRecord, pki: { ca: string; ag
       ansible_ssh_private_key_file: vm.clientKey,
       ansible_ssh_common_args: `-o UserKnownHostsFile=${vm.knownHosts} -o StrictHostKeyChecking=yes`,
       ansible_python_interpreter: '/usr/bin/python3',
+      // The lab logs in as root: site.yml's become would only add a sudo per task.
+      ansible_become: false,
       seconet_agent_prefix: h.prefix,
       seconet_agent_underlay_address: h.underlayAddress,
       seconet_agent_tls_cert: pki.agents[h.name]!.cert,
@@ -386,6 +388,8 @@ export async function provisionVmGuests(runner: Runner, state: LabState, pki: { 
         // Facts are not used with these variables; gathering them costs a minute on emulated guests.
         ANSIBLE_GATHERING: 'explicit',
         ANSIBLE_PIPELINING: 'True',
+        // Files go through the SSH connection itself: no sftp-server per file.
+        ANSIBLE_SSH_TRANSFER_METHOD: 'piped',
         ANSIBLE_NOCOLOR: '1',
         ANSIBLE_RETRY_FILES_ENABLED: 'False',
         ANSIBLE_LOCAL_TEMP: join(vm.dir, 'ansible-tmp'),
