@@ -110,7 +110,7 @@ t.test('recipes with rr and http through the REST API', { timeout: 300_000 }, as
   }
   t.ok(rows.every((r) => runnable.includes(r.recipe)), 'every row names its recipe');
   const csv = await api<unknown>(`/v1/experiments/${id}/results?format=csv`);
-  t.match(csv.text.split('\r\n')[0], /,recipe,rule_match$/, 'CSV header ends with recipe and rule_match');
+  t.match(csv.text.split('\r\n')[0], /,recipe,rule_match,host_kind,kernel_release$/, 'CSV header ends with recipe, rule_match and the provenance columns');
   t.match(csv.text, /,cilium-vxlan,address\r\n/);
   const report = await api<unknown>(`/v1/experiments/${id}/report`);
   t.equal(report.status, 200);

@@ -61,5 +61,6 @@ export { toDstatCsv } from './metrics/dstat-csv.js';
 export { bootFullKernelLab, fullKernelLabMissing, removeStaleFullKernelLabs, qemuArgv, DEFAULT_GUEST_MODULES, FULLKERNEL_NETNS_PREFIX, type FullKernelLab, type FullKernelLabOptions, type FullKernelGuest } from './fullkernel/full-kernel-lab.js';
 export { GuestRunner, type GuestStartOptions } from './fullkernel/guest-runner.js';
 export { findGuestKernel, buildInitramfs, type GuestKernel } from './fullkernel/initramfs.js';
+export { guestScript, guestSshdArgv, type GuestScriptOptions } from './fullkernel/guest-script.js';
 export { removeStalePrefixLocks, PREFIX_LOCK_DIR } from './server/state-lock.js';
 export { processStartTime } from './journal/undo.js';

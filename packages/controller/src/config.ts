@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { NAME_RE, SeconetError } from '@seconet/core';
+import { HOST_KINDS, NAME_RE, SeconetError, type HostKind } from '@seconet/core';
 import type { AgentEndpointConfig, AgentRecoveryConfig } from './agents/registry.js';
 import type { EngineOptions } from './engine/engine.js';
 
@@ -138,7 +138,7 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
   const agents = agentsRaw.map((a, i): AgentEndpointConfig => {
     const f = `agents[${i}]`;
     const o = obj(a, f);
-    unknownKeys(o, ['name', 'address', 'tls', 'serverName', 'recovery'], f);
+    unknownKeys(o, ['name', 'address', 'tls', 'serverName', 'recovery', 'hostKind'], f);
     const name = str(o['name'], `${f}.name`);
     if (!NAME_RE.test(name)) throw bad(`${f}.name`, `${JSON.stringify(name)} is not a valid agent name (${NAME_RE.source})`);
     if (names.has(name)) throw bad(`${f}.name`, `${name} is listed twice`);
@@ -150,7 +150,10 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
       address: hostPort(str(o['address'], `${f}.address`), `${f}.address`),
       tls: { ca: path(tls['ca'], `${f}.tls.ca`), cert: path(tls['cert'], `${f}.tls.cert`), key: path(tls['key'], `${f}.tls.key`) },
     };
-    const withName = o['serverName'] === undefined ? out : { ...out, serverName: str(o['serverName'], `${f}.serverName`) };
+    const kind = o['hostKind'];
+    if (kind !== undefined && !(HOST_KINDS as readonly unknown[]).includes(kind)) throw bad(`${f}.hostKind`, `${JSON.stringify(kind)}: use one of ${HOST_KINDS.join(', ')}`);
+    const withKind = kind === undefined ? out : { ...out, hostKind: kind as HostKind };
+    const withName = o['serverName'] === undefined ? withKind : { ...withKind, serverName: str(o['serverName'], `${f}.serverName`) };
     return o['recovery'] === undefined ? withName : { ...withName, recovery: parseRecovery(o['recovery'], `${f}.recovery`, path) };
   });
 

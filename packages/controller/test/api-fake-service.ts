@@ -11,7 +11,7 @@ export function row(experiment: string, i: number, extra: Partial<ResultRow> = {
     experiment, cell: 'c1', run: `r${i}`, repetition: i, workload: 'latency-basic', workload_kind: 'latency-basic',
     engine: 'ping', payload: 653, protocol: 'icmp', network: 'bridge', tunnel: 'none', tunnel_variant: 'kernel',
     filter: 'none', filter_variant: 'kernel', rules: 0, containers: 2, placement: 'single-host', pair: 'p0',
-    flow: '', metric: 'rtt_avg', value: 0.05 + i, unit: 'ms', validity: '', recipe: '', rule_match: 'address', ...extra,
+    flow: '', metric: 'rtt_avg', value: 0.05 + i, unit: 'ms', validity: '', recipe: '', rule_match: 'address', host_kind: 'remote', kernel_release: '6.1.0-28-amd64', ...extra,
   };
 }
 

@@ -31,7 +31,7 @@ t.test('flags and their bounds', async (t) => {
   t.same(runFlags(h({ host_core_busiest: CORE_SATURATED_PCT - 0.1, host_steal_max: 0, testbed_cpu_share: TESTBED_SHARE_PCT })), []);
   t.same(runFlags(h({ host_core_busiest: CORE_SATURATED_PCT })), ['cpu-bound']);
   t.same(runFlags(h({ host_steal_max: STEAL_NOISY_PCT, testbed_cpu_share: TESTBED_SHARE_PCT + 1 })), ['noisy', 'testbed-heavy']);
-  const base = { experiment: 'e', cell: 'c', repetition: 1, workload: 'w', workload_kind: 'latency-basic', engine: 'ping', payload: 56, protocol: 'icmp', network: 'bridge', tunnel: 'none', tunnel_variant: '', filter: 'none', filter_variant: '', rules: 0, containers: 2, placement: 'multi-host', flow: '', unit: '%', recipe: '', rule_match: 'address' };
+  const base = { experiment: 'e', cell: 'c', repetition: 1, workload: 'w', workload_kind: 'latency-basic', engine: 'ping', payload: 56, protocol: 'icmp', network: 'bridge', tunnel: 'none', tunnel_variant: '', filter: 'none', filter_variant: '', rules: 0, containers: 2, placement: 'multi-host', flow: '', unit: '%', recipe: '', rule_match: 'address', host_kind: 'netns-lab', kernel_release: '6.1.0-28-amd64' };
   const rows = withValidity([
     { ...base, run: 'r1', pair: 'p0', metric: 'rtt_avg', value: 0.1 },
     { ...base, run: 'r1', pair: 'host/h2', metric: 'host_core_busiest', value: 99 },

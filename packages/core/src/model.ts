@@ -112,7 +112,20 @@ export interface ResultRow {
   readonly recipe: string;
   /** How the cell's extra rules differ from the allow rule: "address" or "port" ("" before rule matches existed). */
   readonly rule_match: string;
+  /**
+   * Where the numbers come from: the kind of the experiment's hosts, "netns-lab" (namespaces of one
+   * machine), "vm-kvm", "vm-tcg" (QEMU guests; TCG is software emulation, figures are functional
+   * only) or "remote" (hosts the controller reaches over the network); "+"-joined when they differ,
+   * "" when no host was recorded.
+   */
+  readonly host_kind: string;
+  /** The hosts' kernel releases (uname -r), "+"-joined when they differ; "" when no host was recorded. */
+  readonly kernel_release: string;
 }
+
+/** Kinds of host an agent runs on (controller config `agents[i].hostKind`). */
+export const HOST_KINDS = ['netns-lab', 'vm-kvm', 'vm-tcg', 'remote'] as const;
+export type HostKind = (typeof HOST_KINDS)[number];
 
 /** One host sample tied to a run (Performance Monitor), flattened for storage and export. */
 export interface HostSampleRow {

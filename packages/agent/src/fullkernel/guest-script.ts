@@ -16,6 +16,21 @@ export interface GuestScriptOptions {
   readonly modules: readonly string[];
   /** Seconds between polls of req/. */
   readonly pollSeconds: number;
+  /**
+   * A management NIC (the VM lab): its device, its address with prefix length, and an sshd on
+   * it with the host key and authorized keys in the share (both files must be mode 0600).
+   */
+  readonly management?: { readonly dev: string; readonly address: string; readonly hostKey: string; readonly authorizedKeys: string };
+}
+
+/** sshd's argv for a guest: no config file, key login as root only, log to the share. */
+export function guestSshdArgv(m: { hostKey: string; authorizedKeys: string; logFile: string }): string[] {
+  return [
+    '/usr/sbin/sshd', '-f', '/dev/null', '-E', m.logFile,
+    '-o', `HostKey=${m.hostKey}`, '-o', `AuthorizedKeysFile=${m.authorizedKeys}`, '-o', 'PermitRootLogin=prohibit-password',
+    '-o', 'PasswordAuthentication=no', '-o', 'KbdInteractiveAuthentication=no', '-o', 'UsePAM=no', '-o', 'StrictModes=no',
+    '-o', 'PidFile=/run/sshd.pid', '-o', 'UseDNS=no', '-o', 'Subsystem=sftp /usr/lib/openssh/sftp-server',
+  ];
 }
 
 function q(s: string): string {
@@ -25,6 +40,7 @@ function q(s: string): string {
 export function guestScript(o: GuestScriptOptions): string {
   if (!/^[a-z0-9-]{1,63}$/.test(o.hostname)) throw new Error(`guest hostname ${JSON.stringify(o.hostname)}`);
   for (const m of o.modules) if (!/^[A-Za-z0-9_-]+$/.test(m)) throw new Error(`module name ${JSON.stringify(m)}`);
+  if (o.management && (!/^[a-z0-9]{1,15}$/.test(o.management.dev) || !/^[0-9.]+\/\d+$/.test(o.management.address))) throw new Error(`management NIC ${JSON.stringify(o.management)}`);
   const S = q(o.share);
   return [
     '#!/bin/sh',
@@ -40,6 +56,13 @@ export function guestScript(o: GuestScriptOptions): string {
     'ip link set lo up',
     'i=0; while ! ip link show eth0 > /dev/null 2>&1 && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.1; done',
     `ip addr add ${o.address} dev eth0 && ip link set eth0 up || log "eth0 failed"`,
+    ...(o.management
+      ? [
+          `ip addr add ${o.management.address} dev ${o.management.dev} && ip link set ${o.management.dev} up || log "${o.management.dev} failed"`,
+          'mkdir -p /run/sshd && chmod 0755 /run/sshd',
+          `${guestSshdArgv({ hostKey: o.management.hostKey, authorizedKeys: o.management.authorizedKeys, logFile: `${o.share}/sshd.log` }).map(q).join(' ')} || log "sshd failed"`,
+        ]
+      : []),
     'mkdir -p "$S/req" "$S/run" "$S/res"',
     'uname -r > "$S/release"',
     'echo ready > "$S/ready.tmp" && mv "$S/ready.tmp" "$S/ready"',

@@ -4,6 +4,7 @@
 // STOP_BOUND_MS whatever is stuck; a second signal exits at once. SIGHUP probes capabilities
 // and tool versions again. Exit codes follow the core error registry.
 
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ErrorCodes, isSeconetError, onStopSignals, STOP_BOUND_MS } from '@seconet/core';
 import { loadAgentConfig } from '../config.js';
@@ -36,7 +37,17 @@ function parseArgs(argv: readonly string[]): string | undefined {
   return eq?.slice('--config='.length);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+/** Whether this module is the script node runs; through a symlink too (Node loads modules by their real path). */
+function isEntry(script: string | undefined): boolean {
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry(process.argv[1])) {
   const file = parseArgs(process.argv.slice(2));
   if (file === undefined) {
     process.stderr.write('usage: main.ts --config FILE\n');

@@ -8,7 +8,8 @@ import { act, examples, outFor } from '../command-kit.js';
 import { takeLabDown } from '../lab/lab-down.js';
 import { labStatus } from '../lab/lab-status.js';
 import { labUpDetailed } from '../lab/lab-up.js';
-import { labDir, readLabState } from '../lab/lab-state.js';
+import { labDir, labHostKind, readLabState } from '../lab/lab-state.js';
+import { DEFAULT_VM_MEMORY_MIB, type VmAccel, type VmLabOptions } from '../lab/vm-lab.js';
 import { superviseLab } from '../lab/lab-supervise.js';
 import { table } from '../output.js';
 
@@ -21,16 +22,25 @@ export function labCommand(): Command {
     .option('--fresh', 'delete the previous lab with all its results and start an empty one (asks first)')
     .option('-y, --yes', 'with --fresh: do not ask')
     .option('--timeout <seconds>', 'how long to wait for the agents to become healthy', (v) => Number(v), 90)
-    .addHelpText('after', examples(['seconet lab up', 'seconet lab up --hosts 3 --json', 'seconet lab up --fresh --yes', 'curl -H "Authorization: Bearer $(cat /var/lib/seconet/lab/token)" http://127.0.0.1:PORT/v1/agents']))
+    .option('--vm', 'hosts are QEMU guests with their own stock kernel, agents installed by the seconet_agent Ansible role over SSH (docs/vm-lab.md); 2-4 hosts')
+    .option('--memory <MiB>', 'with --vm: memory per guest', (v) => Number(v), DEFAULT_VM_MEMORY_MIB)
+    .option('--accel <kind>', 'with --vm: kvm, tcg (software emulation) or auto (kvm when usable)', 'auto')
+    .option('--boot-timeout <seconds>', 'with --vm: how long the guests may take to boot and answer SSH', (v) => Number(v), 240)
+    .addHelpText('after', examples(['seconet lab up', 'seconet lab up --hosts 3 --json', 'seconet lab up --vm --hosts 2 --json', 'seconet lab up --fresh --yes', 'curl -H "Authorization: Bearer $(cat /var/lib/seconet/lab/token)" http://127.0.0.1:PORT/v1/agents']))
     .action(
-      act(async (opts: { hosts: number; timeout: number; fresh?: boolean; yes?: boolean }, cmd: Command) => {
+      act(async (opts: { hosts: number; timeout: number; fresh?: boolean; yes?: boolean; vm?: boolean; memory: number; accel: string; bootTimeout: number }, cmd: Command) => {
         const out = outFor(cmd);
         if (!Number.isFinite(opts.timeout) || opts.timeout <= 0) throw new SeconetError('INVALID_ARGUMENT', '--timeout must be a positive number of seconds', { field: 'timeout' });
+        const vm = opts.vm === true ? vmOptions(opts) : undefined;
         if (opts.fresh === true && opts.yes !== true) await confirmFresh();
-        const { state, action, restarted } = await labUpDetailed({ hosts: opts.hosts, runner: new ExecRunner(), say: (l) => out.info(l), timeoutMs: opts.timeout * 1000, fresh: opts.fresh === true });
+        const { state, action, restarted } = await labUpDetailed({ hosts: opts.hosts, runner: new ExecRunner(), say: (l) => out.info(l), timeoutMs: opts.timeout * 1000, fresh: opts.fresh === true, ...(vm ? { vm } : {}) });
         out.result(
-          { id: state.id, action, restarted, apiUrl: state.apiUrl, tokenFile: state.tokenFile, dir: state.dir, hosts: state.hosts.map((h) => ({ name: h.name, netns: h.netns, address: h.address })) },
-          `lab ${state.id} is up${action === 'repaired' ? ` (repaired: restarted ${restarted.join(', ')})` : ''}\nAPI:        ${state.apiUrl}\ndashboard:  ${state.apiUrl}/ui/\ntoken file: ${state.tokenFile}\nhosts:      ${state.hosts.map((h) => `${h.name} (${h.netns})`).join(', ')}`,
+          {
+            id: state.id, action, restarted, apiUrl: state.apiUrl, tokenFile: state.tokenFile, dir: state.dir, hostKind: labHostKind(state),
+            ...(state.vm ? { vm: { netns: state.vm.netns, kernelRelease: state.vm.kernelRelease, memoryMiB: state.vm.memoryMiB, bootSeconds: state.vm.bootSeconds, provisionSeconds: state.vm.provisionSeconds, sshKey: state.vm.clientKey, knownHosts: state.vm.knownHosts } } : {}),
+            hosts: state.hosts.map((h) => ({ name: h.name, netns: h.netns, address: h.address, ...(state.vm ? { underlayAddress: h.underlayAddress, sshPort: h.sshPort, kernelRelease: h.kernelRelease } : {}) })),
+          },
+          `lab ${state.id} is up${action === 'repaired' ? ` (repaired: restarted ${restarted.join(', ')})` : ''}${state.vm ? ` (${state.vm.hostKind}, kernel ${state.vm.kernelRelease})` : ''}\nAPI:        ${state.apiUrl}\ndashboard:  ${state.apiUrl}/ui/\ntoken file: ${state.tokenFile}\nhosts:      ${state.hosts.map((h) => (state.vm ? `${h.name} (agent ${h.address}, ssh 127.0.0.1:${h.sshPort}, underlay ${h.underlayAddress})` : `${h.name} (${h.netns})`)).join(', ')}`,
         );
         return 0;
       }),
@@ -84,7 +94,7 @@ export function labCommand(): Command {
           [
             `lab ${s.id}: ${s.running ? 'running' : 'NOT fully running'}`,
             `API ${s.apiUrl} ${yes(s.api)}, token file ${s.tokenFile}`,
-            `controller ${yes(s.controller)}, redis ${yes(s.redis)}, supervisor ${yes(s.supervisor)}`,
+            `controller ${yes(s.controller)}, redis ${yes(s.redis)}, supervisor ${yes(s.supervisor)}, hosts: ${s.hostKind}`,
             table([['host', 'netns', 'agent', 'process', 'healthy'], ...(s.hosts ?? []).map((h) => [h.name, h.netns, h.address, yes(h.process), yes(h.healthy)])]),
           ].join('\n'),
         );
@@ -92,6 +102,14 @@ export function labCommand(): Command {
       }),
     );
   return lab;
+}
+
+/** `lab up --vm` options, validated at the edge. */
+export function vmOptions(o: { memory: number; accel: string; bootTimeout: number }): VmLabOptions {
+  if (!['auto', 'kvm', 'tcg'].includes(o.accel)) throw new SeconetError('INVALID_ARGUMENT', `--accel ${JSON.stringify(o.accel)}: use kvm, tcg or auto`, { field: 'accel' });
+  if (!Number.isInteger(o.memory)) throw new SeconetError('INVALID_ARGUMENT', '--memory must be a whole number of MiB (512 to 8192)', { field: 'memory' });
+  if (!Number.isFinite(o.bootTimeout) || o.bootTimeout <= 0) throw new SeconetError('INVALID_ARGUMENT', '--boot-timeout must be a positive number of seconds', { field: 'bootTimeout' });
+  return { memoryMiB: o.memory, accel: o.accel as VmAccel, bootTimeoutMs: o.bootTimeout * 1000 };
 }
 
 /** --fresh deletes results: ask on a terminal, refuse without one unless --yes. */

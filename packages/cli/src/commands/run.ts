@@ -12,6 +12,8 @@ import { connect } from '../connection.js';
 import { experimentExit, follow } from '../follow.js';
 import { takeLabDown } from '../lab/lab-down.js';
 import { labUpDetailed } from '../lab/lab-up.js';
+import { DEFAULT_VM_MEMORY_MIB } from '../lab/vm-lab.js';
+import { vmOptions } from './lab.js';
 import { readLabState, type LabState } from '../lab/lab-state.js';
 import { readSpecFile } from '../spec-file.js';
 import { labStatus } from '../lab/lab-status.js';
@@ -23,19 +25,24 @@ export function runCommand(): Command {
     .option('--hosts <n>', 'hosts of the lab, when this command brings it up', (v) => Number(v), 2)
     .option('-o, --output <file>', 'report path (default: ./seconet-report-<id>.html)')
     .option('--keep-lab', 'leave a lab this command started running')
+    .option('--vm', 'bring up a VM lab (QEMU guests with their own kernels, docs/vm-lab.md) when no lab is running')
+    .option('--memory <MiB>', 'with --vm: memory per guest', (v) => Number(v), DEFAULT_VM_MEMORY_MIB)
+    .option('--accel <kind>', 'with --vm: kvm, tcg or auto', 'auto')
+    .option('--boot-timeout <seconds>', 'with --vm: how long the guests may take to boot', (v) => Number(v), 240)
     .addHelpText('after', examples(['seconet run examples/quickstart.yaml', 'seconet run examples/seconetbench-multi-host.yaml -o vpn.html --keep-lab']))
     .action(
-      act(async (file: string, opts: { hosts: number; output?: string; keepLab?: boolean }, cmd: Command) => {
+      act(async (file: string, opts: { hosts: number; output?: string; keepLab?: boolean; vm?: boolean; memory: number; accel: string; bootTimeout: number }, cmd: Command) => {
         const out = outFor(cmd);
         const g = globals(cmd);
         const spec = readSpecFile(file);
+        const vm = opts.vm === true ? vmOptions(opts) : undefined;
         const runner = new ExecRunner();
         let started: LabState | undefined;
         if (g.api === undefined && process.env['SECONET_API'] === undefined) {
           const status = await labStatus(readLabState());
           if (!status.running) {
-            out.info('bringing the local lab up');
-            const up = await labUpDetailed({ hosts: opts.hosts, runner, say: (l) => out.info(`  ${l}`) });
+            out.info(`bringing the local ${vm ? 'VM ' : ''}lab up`);
+            const up = await labUpDetailed({ hosts: opts.hosts, runner, say: (l) => out.info(`  ${l}`), ...(vm ? { vm } : {}) });
             // A lab that existed (repaired here) holds someone's results: only a lab this command created is taken down.
             if (up.action === 'created') started = up.state;
           }

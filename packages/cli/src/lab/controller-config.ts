@@ -13,6 +13,8 @@ export interface LabControllerConfigInput {
   readonly redisPort: number;
   readonly pki: LabPki;
   readonly hosts: readonly LabHostRecord[];
+  /** What the agents run on, for result provenance (default netns-lab). */
+  readonly hostKind?: 'netns-lab' | 'vm-kvm' | 'vm-tcg';
 }
 
 /** A document for parseControllerConfig (packages/controller/src/config.ts). */
@@ -21,7 +23,7 @@ export function controllerConfig(i: LabControllerConfigInput): Record<string, un
   return {
     redis: { url: `redis://127.0.0.1:${i.redisPort}`, prefix: 'seconet-lab' },
     store: { dir: join(i.dir, 'data') },
-    agents: i.hosts.map((h) => ({ name: h.name, address: h.address, tls })),
+    agents: i.hosts.map((h) => ({ name: h.name, address: h.address, tls, hostKind: i.hostKind ?? 'netns-lab' })),
     api: { listen: `127.0.0.1:${i.apiPort}`, tokenFile: i.tokenFile },
     healthIntervalMs: 1000,
     logLevel: 'info',

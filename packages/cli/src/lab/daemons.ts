@@ -43,7 +43,8 @@ export type DaemonName = 'redis' | 'controller' | `agent ${string}`;
 export function deadDaemons(state: LabState): DaemonName[] {
   const dead: DaemonName[] = [];
   if (state.redis === undefined || !isOurs(state.redis, REDIS_CMD)) dead.push('redis');
-  for (const h of state.hosts) if (h.agent === undefined || !isOurs(h.agent, AGENT_CMD)) dead.push(`agent ${h.name}`);
+  // A VM lab's agents run in the guests: the controller restarts them over SSH (its recovery).
+  if (state.vm === undefined) for (const h of state.hosts) if (h.agent === undefined || !isOurs(h.agent, AGENT_CMD)) dead.push(`agent ${h.name}`);
   if (state.controller === undefined || !isOurs(state.controller, CONTROLLER_CMD)) dead.push('controller');
   return dead;
 }

@@ -11,11 +11,12 @@ import type { LabState } from './lab-state.js';
 import { readLabState, removeLabState } from './lab-state.js';
 import { procStartTime, stopProcess } from './processes.js';
 import { AGENT_CMD, CONTROLLER_CMD, REDIS_CMD, SUPERVISOR_CMD } from './daemons.js';
+import { stopVmGuests } from './vm-lab.js';
 
 export { AGENT_CMD, CONTROLLER_CMD, REDIS_CMD, SUPERVISOR_CMD };
 
 /** Paths under the lab dir that `lab up` creates. */
-export const LAB_ENTRIES = ['state.json', 'state.json.tmp', 'token', 'pki', 'redis', 'hosts', 'controller', 'supervisor.log'];
+export const LAB_ENTRIES = ['state.json', 'state.json.tmp', 'token', 'pki', 'redis', 'hosts', 'controller', 'supervisor.log', 'vm'];
 
 interface JournalObject {
   type?: string;
@@ -83,6 +84,8 @@ export async function takeLabDown(runner: Runner, given: LabState, opts: { keepF
     }),
   );
   if ((await stopProcess(state.redis, REDIS_CMD, 5000)) === 'stopped') stopped.push(`redis ${state.redis?.pid}`);
+  // A VM lab's guests (everything the agents made lives and dies in them), then their namespace below.
+  if (state.vm !== undefined) stopped.push(...(await stopVmGuests(state)));
 
   const removed: string[] = [];
   const existing = new Set((await runner.run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? ''));
@@ -95,7 +98,7 @@ export async function takeLabDown(runner: Runner, given: LabState, opts: { keepF
       removed.push(ns);
     }
   }
-  const labNs = new Set([...state.hosts.map((h) => h.netns), state.switchNetns, ...(await listLabNamespaces(runner, state.id))]);
+  const labNs = new Set([...state.hosts.map((h) => h.netns), state.switchNetns, ...(state.vm ? [state.vm.netns] : []), ...(await listLabNamespaces(runner, state.id))].filter((n) => n !== ''));
   for (const ns of labNs) {
     if (!existing.has(ns)) continue;
     await runner.run(['ip', 'netns', 'del', ns]).catch(() => undefined);

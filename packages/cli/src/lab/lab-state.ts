@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeconetError } from '@seconet/core';
+import type { VmHostFields, VmRecord } from './vm-lab.js';
 
 export interface ProcessRecord {
   readonly pid: number;
@@ -14,7 +15,8 @@ export interface ProcessRecord {
   readonly logFile: string;
 }
 
-export interface LabHostRecord {
+/** A lab host; a VM lab's hosts also carry VmHostFields (QEMU, SSH port, kernel release). */
+export interface LabHostRecord extends VmHostFields {
   readonly name: string;
   readonly netns: string;
   readonly prefix: string;
@@ -36,6 +38,13 @@ export interface LabState {
   readonly supervisor?: ProcessRecord | undefined;
   readonly apiUrl: string;
   readonly tokenFile: string;
+  /** A VM lab (`lab up --vm`): its guests' namespace, directory, accelerator and timings. */
+  readonly vm?: VmRecord | undefined;
+}
+
+/** The kind of host a lab's agents run on, as results record it. */
+export function labHostKind(s: LabState): 'netns-lab' | 'vm-kvm' | 'vm-tcg' {
+  return s.vm?.hostKind ?? 'netns-lab';
 }
 
 export function labDir(): string {

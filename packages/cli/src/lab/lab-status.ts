@@ -7,6 +7,7 @@ import { readToken } from '../connection.js';
 import { AGENT_CMD, CONTROLLER_CMD, REDIS_CMD, SUPERVISOR_CMD } from './daemons.js';
 import { labDir, type LabState } from './lab-state.js';
 import { isOurs } from './processes.js';
+import { QEMU_CMD } from './vm-lab.js';
 
 export interface LabStatus {
   readonly running: boolean;
@@ -18,7 +19,9 @@ export interface LabStatus {
   readonly redis?: boolean;
   readonly controller?: boolean;
   readonly supervisor?: boolean;
-  readonly hosts?: Array<{ name: string; netns: string; address: string; process: boolean; healthy: boolean | null }>;
+  /** netns-lab, vm-kvm or vm-tcg. */
+  readonly hostKind?: string;
+  readonly hosts?: Array<{ name: string; netns: string; address: string; process: boolean; healthy: boolean | null; underlayAddress?: string | undefined; sshPort?: number | undefined; kernelRelease?: string | undefined }>;
 }
 
 export async function labStatus(state: LabState | undefined): Promise<LabStatus> {
@@ -30,8 +33,10 @@ export async function labStatus(state: LabState | undefined): Promise<LabStatus>
     name: h.name,
     netns: h.netns,
     address: h.address,
-    process: h.agent !== undefined && isOurs(h.agent, AGENT_CMD),
+    // A VM host's process is its QEMU guest; the agent inside answers through the API.
+    process: state.vm !== undefined ? h.qemu !== undefined && isOurs(h.qemu, QEMU_CMD) : h.agent !== undefined && isOurs(h.agent, AGENT_CMD),
     healthy: agents.find((a) => a.name === h.name)?.healthy ?? null,
+    ...(state.vm !== undefined ? { underlayAddress: h.underlayAddress, sshPort: h.sshPort, kernelRelease: h.kernelRelease } : {}),
   }));
   const redis = state.redis !== undefined && isOurs(state.redis, REDIS_CMD);
   const controller = state.controller !== undefined && isOurs(state.controller, CONTROLLER_CMD);
@@ -41,6 +46,7 @@ export async function labStatus(state: LabState | undefined): Promise<LabStatus>
     dir: state.dir,
     apiUrl: state.apiUrl,
     tokenFile: state.tokenFile,
+    hostKind: state.vm?.hostKind ?? 'netns-lab',
     api: apiUp,
     redis,
     controller,

@@ -3,7 +3,7 @@
 // or its start time changed because it restarted), the registry runs GC on it keeping the
 // scopes the engine still uses, so objects of abandoned scopes never pile up on a host.
 
-import { SeconetError } from '@seconet/core';
+import { SeconetError, type HostKind } from '@seconet/core';
 import type { AgentStatus } from '../service.js';
 import { openSsh, type SshTarget } from '../ssh/session.js';
 import { restartAgentOverSsh, type RecoveryResult } from '../ssh/recovery.js';
@@ -18,6 +18,8 @@ export interface AgentEndpointConfig {
   readonly serverName?: string;
   /** How to restart the agent over SSH when it stops answering (optional). */
   readonly recovery?: AgentRecoveryConfig | undefined;
+  /** What the agent runs on (netns-lab, vm-kvm, vm-tcg, remote; default remote): result provenance. */
+  readonly hostKind?: HostKind | undefined;
 }
 
 export interface AgentRecoveryConfig {
@@ -99,6 +101,12 @@ export class AgentRegistry {
 
   info(name: string): AgentInfo | undefined {
     return this.entries.get(name)?.info;
+  }
+
+  /** The configured kind of the agent's host (remote unless configured). */
+  hostKind(name: string): string | undefined {
+    const e = this.entries.get(name);
+    return e === undefined ? undefined : (e.config.hostKind ?? 'remote');
   }
 
   /** GetInfo now; updates health, and GCs an agent that came back. */

@@ -132,6 +132,8 @@ export const ResultRowT = Type.Object(
     validity: Type.String({ description: 'Validity flags of the run, ";"-separated ("" when none): cpu-bound, noisy, testbed-heavy (docs/report.md).' }),
     recipe: Type.String({ description: 'The CNI recipe of the cell (matrix.recipe, docs/recipes.md); "" for cells named by their building blocks.' }),
     rule_match: Type.String({ description: 'How the cell\'s extra rules differ from the allowed flow (matrix.ruleMatch): address or port.' }),
+    host_kind: Type.String({ description: 'Kind of the experiment\'s hosts: netns-lab, vm-kvm, vm-tcg (software emulation: functional figures only) or remote; "+"-joined when they differ.' }),
+    kernel_release: Type.String({ description: 'Kernel release of the experiment\'s hosts (uname -r), "+"-joined when they differ.' }),
   },
   { description: 'One row per run x pair x metric (long format).' },
 );

@@ -37,6 +37,8 @@ export interface AgentPool {
   info(name: string): AgentInfo | undefined;
   /** Whether the last health check reached the agent (absent: unknown, ask with refresh). */
   healthy?(name: string): boolean;
+  /** The configured kind of an agent's host (result provenance); absent: remote. */
+  hostKind?(name: string): string | undefined;
   /** Restarts an agent that stopped answering, when configured (see AgentRegistry.recover). */
   recover?(name: string, opts?: { now?: boolean }): Promise<{ restarted: boolean; exitCode: number | null; output: string; logTail: string } | undefined>;
 }
@@ -360,6 +362,7 @@ export class Engine {
       this.deps.store.putHost(plan.id, {
         name: h,
         kernel: info.kernel,
+        hostKind: this.deps.agents.hostKind?.(h) ?? 'remote',
         agentVersion: info.agentVersion,
         tools: info.tools.map((t) => ({ tool: t.tool, version: t.version })),
         cpu: info.cpu ? `${info.cpu.model} (${info.cpu.cores} cores)` : '',

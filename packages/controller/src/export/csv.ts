@@ -8,11 +8,11 @@ import { SeconetError, type ResultRow } from '@seconet/core';
 export const RESULT_COLUMNS = [
   'experiment', 'cell', 'run', 'repetition', 'workload', 'workload_kind', 'engine', 'payload', 'protocol',
   'network', 'tunnel', 'tunnel_variant', 'filter', 'filter_variant', 'rules', 'containers', 'placement',
-  'pair', 'flow', 'metric', 'value', 'unit', 'validity', 'recipe', 'rule_match',
+  'pair', 'flow', 'metric', 'value', 'unit', 'validity', 'recipe', 'rule_match', 'host_kind', 'kernel_release',
 ] as const satisfies ReadonlyArray<keyof ResultRow>;
 
 /** Columns added after the first exports: a CSV without them still reads (as ""). */
-const LATER_COLUMNS = new Set<string>(['validity', 'recipe', 'rule_match']);
+const LATER_COLUMNS = new Set<string>(['validity', 'recipe', 'rule_match', 'host_kind', 'kernel_release']);
 
 const NUMERIC = new Set<string>(['repetition', 'rules', 'containers', 'value', 'payload']);
 

@@ -20,6 +20,7 @@ h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 36px 0 10
 h3 { font-size: 15px; margin: 0 0 6px; }
 .meta { color: var(--muted); margin: 0; } nav { margin: 12px 0 0; } nav a { margin-right: 14px; color: #0b5cad; text-decoration: none; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; background: var(--bg2); border: 1px solid var(--line); }
+.banner { border: 1px solid var(--warn); border-radius: 4px; padding: .5em .8em; }
 .s-succeeded, .ok { color: var(--ok); } .s-failed, .bad { color: var(--bad); } .s-running, .s-queued, .warn { color: var(--warn); }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; } .card { border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; min-width: 150px; background: var(--bg2); }
 .card b { display: block; font-size: 20px; } .card span { color: var(--muted); font-size: 12px; }
@@ -215,17 +216,25 @@ function validitySection(data: ReportData): string {
   );
 }
 
+/** Hosts under software emulation (QEMU TCG): their figures prove function, not speed. */
+export function emulationBanner(data: ReportData): string {
+  const tcg = data.hosts.filter((h) => h.hostKind === 'vm-tcg').map((h) => h.name);
+  if (tcg.length === 0) return '';
+  return `<p class="banner warn" role="note"><b>Emulated CPUs (QEMU TCG) on ${e(tcg.join(', '))}:</b> every figure measured on ${tcg.length === 1 ? 'this host' : 'these hosts'} is a functional result; it is not comparable with real hardware or with KVM guests.</p>\n`;
+}
+
 function provenanceSection(data: ReportData): string {
   if (data.hosts.length === 0) return '<p class="empty">No host has reported yet.</p>';
   const rows = data.hosts.map((h) => [
     e(h.name),
+    h.hostKind === 'vm-tcg' ? `<span class="warn">${e(h.hostKind)}</span>` : e(h.hostKind ?? 'remote'),
     e(h.kernel),
     e(h.agentVersion),
     e(h.cpu),
     h.memoryBytes > 0 ? `${(h.memoryBytes / 2 ** 30).toFixed(1)} GiB` : '–',
     h.tools.map((t) => `${e(t.tool)} ${e(t.version)}`).join('<br>'),
   ]);
-  return table(['host', 'kernel', 'agent', 'CPU', 'memory', 'tools'], rows);
+  return table(['host', 'kind', 'kernel', 'agent', 'CPU', 'memory', 'tools'], rows);
 }
 
 function summaryCards(data: ReportData, decisions: readonly RunGroupDecision[]): string {
@@ -327,7 +336,7 @@ export async function renderReport(data: ReportData): Promise<string> {
 <header>
 <h1>${e(x.name)}</h1>
 <p class="meta">experiment <code>${e(x.id)}</code> · <span class="badge s-${e(x.state)}">${e(x.state)}</span> · ${e(times)}</p>
-<nav>${sections.map(([id, title]) => `<a href="#${id}">${e(title)}</a>`).join('')}</nav>
+${emulationBanner(data)}<nav>${sections.map(([id, title]) => `<a href="#${id}">${e(title)}</a>`).join('')}</nav>
 </header>
 <main>
 ${sections.map(([id, title, body]) => `<section id="${id}"><h2>${e(title)}</h2>\n${body}\n</section>`).join('\n')}

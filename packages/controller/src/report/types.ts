@@ -43,6 +43,8 @@ export interface RunGroupDecision {
 export interface HostProvenance {
   readonly name: string;
   readonly kernel: string;
+  /** netns-lab, vm-kvm, vm-tcg or remote (absent in records made before host kinds existed). */
+  readonly hostKind?: string | undefined;
   readonly agentVersion: string;
   readonly tools: ReadonlyArray<{ tool: string; version: string }>;
   readonly cpu: string;

@@ -541,6 +541,13 @@ export class Store {
   // Reading results
 
   /** Long format: one row per run x pair x flow x metric, in run order. */
+  /** The experiment's host kinds and kernel releases, each "+"-joined in host order when they differ. */
+  hostProvenance(experiment: string): { hostKind: string; kernel: string } {
+    const hosts = (this.db.prepare('SELECT data FROM hosts WHERE experiment = ? ORDER BY name').all(experiment) as Array<{ data: string }>).map((h) => JSON.parse(h.data) as HostProvenance);
+    const join = (xs: string[]): string => [...new Set(xs.filter((x) => x !== ''))].join('+');
+    return { hostKind: join(hosts.map((h) => h.hostKind ?? 'remote')), kernel: join(hosts.map((h) => h.kernel)) };
+  }
+
   resultRows(experiment: string): ResultRow[] {
     const out: ResultRow[] = [];
     for (const page of this.resultRowPages(experiment)) out.push(...page);
@@ -553,6 +560,7 @@ export class Store {
    */
   *resultRowPages(experiment: string, runsPerPage = 200): Generator<ResultRow[]> {
     const cells = new Map(this.cells(experiment).map((c) => [c.cell.id, c]));
+    const provenance = this.hostProvenance(experiment);
     const pageRuns = this.db.prepare(`SELECT id, ord, cell, repetition, workload_json FROM runs
       WHERE experiment = ? AND state = 'succeeded' AND (ord > ? OR (ord = ? AND id > ?)) ORDER BY ord, id LIMIT ?`);
     const metricsOf = this.db.prepare(`SELECT m.run, m.pair, m.flow, m.metric, m.value, m.unit FROM metrics m
@@ -601,6 +609,8 @@ export class Store {
             placement: cell?.placement ?? '',
             recipe: cell?.recipe ?? '',
             rule_match: cell?.ruleMatch ?? 'address',
+            host_kind: provenance.hostKind,
+            kernel_release: provenance.kernel,
             pair: m.pair,
             flow: m.flow,
             metric: m.metric,

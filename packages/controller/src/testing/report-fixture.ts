@@ -102,7 +102,7 @@ export function reportFixture(opts: FixtureOptions = {}): ReportData {
     const base = {
       experiment: experimentId, cell: cell.id, run: run.id, repetition: run.repetition, workload: w.id, workload_kind: w.kind, engine: w.engine,
       payload: w.payload, protocol: w.protocol, network: cell.network, tunnel: cell.tunnel, tunnel_variant: tunnelVariant, filter: cell.filter,
-      filter_variant: filterVariant, rules: cell.rules, containers: cell.containers, placement: cell.placement, flow: '', validity: '', recipe: cell.recipe ?? '', rule_match: cell.ruleMatch ?? 'address',
+      filter_variant: filterVariant, rules: cell.rules, containers: cell.containers, placement: cell.placement, flow: '', validity: '', recipe: cell.recipe ?? '', rule_match: cell.ruleMatch ?? 'address', host_kind: 'remote', kernel_release: '6.1.0-28-amd64',
     };
     const runNoise = 1 + 0.02 * normal();
     const filterSlow = 1 + cell.rules * (RULE_COST[cell.filter] ?? 0);
@@ -194,6 +194,7 @@ export function reportFixture(opts: FixtureOptions = {}): ReportData {
   const hosts: HostProvenance[] = hostNames.map((name) => ({
     name,
     kernel: '6.1.0-28-amd64',
+    hostKind: 'remote',
     agentVersion: '0.1.0',
     tools: [
       { tool: 'ping', version: 'iputils 20221126' },
