@@ -13,7 +13,7 @@ import { haproxyConfig, l7Chain, l7Restore, sinkContainers } from '../src/filter
 import { buildRuleSet, decoyPair } from '../src/filters/rule-set.js';
 import { IptablesFilter, iptablesChain, renderRestore } from '../src/filters/iptables.js';
 import { NftablesFilter, nftTable, renderNft } from '../src/filters/nftables.js';
-import { BpfFilter, bpfPins, renderBatch } from '../src/filters/bpf.js';
+import { BpfFilter, bpfPins, dumpKeyBytes, portKey, renderBatch } from '../src/filters/bpf.js';
 import { OvsFilter, renderFlows, scopeCookie } from '../src/filters/ovs.js';
 
 const spec = { kind: 'x', guarded: ['198.19.1.0/24'], allow: [{ src: '198.19.1.2', dst: '198.19.1.3' }], extraRules: 2, ruleMatch: '' };
@@ -160,7 +160,7 @@ t.test('bpf: one bpftool batch writes the new generation, flips config, then del
   const rs = buildRuleSet(spec);
   const pins = bpfPins('/b', 'sn01', 's1');
   t.equal(
-    renderBatch(pins, rs, 2, { allow: [[1, 0, 0, 0, 198, 18, 128, 0, 198, 18, 192, 0]], guarded: [[56, 0, 0, 0, 1, 0, 0, 0, 198, 19, 1, 0]] }),
+    renderBatch(pins, rs, 2, { allow: [[1, 0, 0, 0, 198, 18, 128, 0, 198, 18, 192, 0]], guarded: [[56, 0, 0, 0, 1, 0, 0, 0, 198, 19, 1, 0]], ports: [] }),
     [
       `map update pinned ${pins.guarded} key hex 38 00 00 00 02 00 00 00 c6 13 01 00 value hex 01`,
       `map update pinned ${pins.allow} key hex 02 00 00 00 c6 12 80 00 c6 12 c0 00 value hex 01`,
@@ -174,6 +174,26 @@ t.test('bpf: one bpftool batch writes the new generation, flips config, then del
     ].join('\n'),
   );
   t.ok(pins.dir.startsWith('/b/sn01d'), 'pins live in the scope directory under the agent bpffs');
+
+  // Port-range rules go to the LPM trie, one aligned range per prefix, and flag the generation.
+  const ports = buildRuleSet({ ...spec, extraRules: 2, ruleMatch: 'port' });
+  const stalePort = portKey(1, '198.19.1.2', '198.19.1.3', 'tcp', 10240, 10241);
+  t.equal(
+    renderBatch(pins, ports, 2, { allow: [], guarded: [], ports: [stalePort] }),
+    [
+      `map update pinned ${pins.guarded} key hex 38 00 00 00 02 00 00 00 c6 13 01 00 value hex 01`,
+      `map update pinned ${pins.ports} key hex 7f 00 00 00 02 00 00 00 c6 13 01 02 c6 13 01 03 06 00 28 00 value hex 01`,
+      `map update pinned ${pins.ports} key hex 7f 00 00 00 02 00 00 00 c6 13 01 03 c6 13 01 02 06 00 28 00 value hex 01`,
+      `map update pinned ${pins.allow} key hex 02 00 00 00 c6 13 01 02 c6 13 01 03 value hex 01`,
+      `map update pinned ${pins.allow} key hex 02 00 00 00 c6 13 01 03 c6 13 01 02 value hex 01`,
+      `map update pinned ${pins.config} key hex 00 00 00 00 value hex 02 00 00 80`,
+      `map delete pinned ${pins.ports} key hex 7f 00 00 00 01 00 00 00 c6 13 01 02 c6 13 01 03 06 00 28 00`,
+      '',
+    ].join('\n'),
+    'prefix 127 bits: generation, addresses, protocol and the port but its last bit (a range of 2)',
+  );
+  t.throws(() => portKey(1, '198.19.1.2', '198.19.1.3', 'tcp', 10241, 10242), { code: 'INTERNAL' }, 'an unaligned range is a bug, not a rule');
+  t.same(dumpKeyBytes({ prefixlen: 127, gen: 2, src: 0x0201_13c6, dst: 0x0301_13c6, proto: 6, pad: 0, dport: 0x0028 }), [127, 0, 0, 0, 2, 0, 0, 0, 0xc6, 0x13, 1, 2, 0xc6, 0x13, 1, 3, 6, 0, 0x28, 0], 'a BTF-formatted trie key reads back as its bytes');
 });
 
 t.test('ovs: one bundled add-flows that deletes the scope cookie first', async (t) => {

@@ -3,7 +3,9 @@
 // filters on one lab host with four containers (c1 <-> c2 allowed): verdicts hold with 1000
 // port-range rules, the kernel's read-back matches what the driver rendered (a second ensure
 // changes nothing), and for iptables and OVS the packet counters show the allowed flow hit the
-// allow rule and no port-range rule. The bpf filter refuses port-range rules.
+// allow rule and no port-range rule. The bpf filter keeps its port-range rules in an LPM trie:
+// a TCP flow of the allowed pair on a port inside a rule's range and one outside every range
+// both pass, a denied pair's does not, and the trie answers for the ranges it holds.
 import t from 'tap';
 import type { Test } from 'tap';
 import type { DriverContext, FilterDriver, NetworkView } from '../src/driver.js';
@@ -12,14 +14,14 @@ import type { FilterSpec__Output } from '../src/gen/seconet/agent/v1/FilterSpec.
 import { IptablesFilter } from '../src/filters/iptables.js';
 import { NftablesFilter } from '../src/filters/nftables.js';
 import { OvsFilter } from '../src/filters/ovs.js';
-import { BpfFilter } from '../src/filters/bpf.js';
+import { BpfFilter, GEN_PORTS, bpfPins, dumpKeyBytes, portKey } from '../src/filters/bpf.js';
 import { DECOY_PORTS, PORT_RULES_PER_PAIR, buildRuleSet, portDecoy } from '../src/filters/rule-set.js';
 import { chainRules, iptablesChain } from '../src/filters/iptables.js';
 import { flowLines } from '../src/filters/ovs.js';
 import { MemoryJournal } from '../src/journal/memory-journal.js';
 import { teardownObjects } from '../src/journal/undo.js';
 import { ping, setupLab, silentLogger } from './helpers/two-hosts.js';
-import { requireRoot } from '../../../test/helpers/requirements.js';
+import { requireRoot, requireTool } from '../../../test/helpers/requirements.js';
 
 const allow = [{ src: '198.19.1.2', dst: '198.19.1.3' }];
 const base = { kind: 'x', guarded: ['198.19.1.0/24'], allow, extraRules: 4, ruleMatch: 'port' };
@@ -101,8 +103,42 @@ t.test('ovs filter on ovs', async (t) => {
   });
 });
 
-t.test('the bpf filter refuses port-range rules', async (t) => {
-  const ctx = { env: { prefix: 'sn', bpffs: '/nonexistent' }, scope: 'x' } as unknown as DriverContext;
-  const view = { kind: 'bpf', containerCidr: '198.19.1.0/24', containers: [] } as unknown as Parameters<BpfFilter['ensure']>[2];
-  await t.rejects(new BpfFilter().ensure(ctx, { ...base, kind: 'bpf' }, view), { code: 'UNSUPPORTED', field: 'state.filter.ruleMatch' });
+t.test('bpf filter on bpf: port-range rules in an LPM trie', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
+  if (!requireTool(t, 'iperf3', 'TCP flows through the filter')) return;
+  await scenario(t, new BpfFilter(), 'bpf', async (ctx, view) => {
+    const [c1, c2, c3, c4] = view.containers;
+    const pins = bpfPins(ctx.env.bpffs, ctx.env.prefix, ctx.scope);
+    const config = JSON.parse((await ctx.runner.run(['bpftool', '-j', 'map', 'lookup', 'pinned', pins.config, 'key', 'hex', '00', '00', '00', '00'])).stdout) as { value: unknown };
+    const raw = dumpKeyBytes(config.value);
+    const gen = ((raw[0]! | (raw[1]! << 8) | (raw[2]! << 16) | (raw[3]! << 24)) >>> 0);
+    t.ok((gen & GEN_PORTS) !== 0, 'the active generation is flagged as having port-range rules');
+    const lookup = async (port: number): Promise<boolean> => {
+      // A full-length key (one port): the trie answers with the longest prefix holding it.
+      const key = portKey(gen & ~GEN_PORTS, c1!.spec.address, c2!.spec.address, 'tcp', port, port);
+      const r = await ctx.runner.run(['bpftool', 'map', 'lookup', 'pinned', pins.ports, 'key', 'hex', ...key.map((b) => b.toString(16).padStart(2, '0'))]).catch(() => undefined);
+      return r !== undefined;
+    };
+    t.ok(await lookup(10241), 'the trie holds the first rule (tcp 10240-10241 from c1 to c2)');
+    t.notOk(await lookup(5201), 'and no rule for the workload port');
+    const tcp = async (from: typeof c1, to: typeof c1, port: number): Promise<boolean> => {
+      const server = ctx.runner.spawn(['iperf3', '-s', '-1', '-p', String(port), '-B', to!.spec.address], { netns: to!.netns });
+      try {
+        await new Promise((r) => setTimeout(r, 300));
+        const r = await ctx.runner.run(['iperf3', '-c', to!.spec.address, '-p', String(port), '-t', '1', '--connect-timeout', '1000'], { netns: from!.netns, timeoutMs: 15_000 }).catch(() => undefined);
+        return r !== undefined;
+      } finally {
+        try {
+          process.kill(server.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+        await server.exited;
+      }
+    };
+    t.ok(await tcp(c1, c2, 10240), 'TCP of the allowed pair on a port inside a rule\'s range passes (trie hit)');
+    t.ok(await tcp(c1, c2, 5201), 'TCP of the allowed pair outside every range passes (the pair map)');
+    t.notOk(await tcp(c3, c4, 5201), 'TCP of a denied pair is dropped');
+    return { allow: -1, decoys: -1 };
+  });
 });

@@ -8,6 +8,11 @@
 // Finding users ask about, stated honestly: the allowed pairs live in a hash map, so the
 // per-packet cost does not grow with the number of extra rules; `extraRules` only adds decoy
 // entries (map size and load time), unlike the linear chains of iptables and nftables.
+// Port-range rules (rule match "port") go to an LPM trie instead, one aligned range per prefix
+// of (generation, source, destination, protocol, destination port); a generation that has any
+// sets GEN_PORTS in config[0], and only then does the program look a TCP or UDP packet up
+// there before the pair map (bpf/filter.c). A trie lookup walks the key's bits, so its cost
+// depends on the prefixes stored, not linearly on their number.
 //
 // The journal holds the pins (program, maps, their directory), the clsact qdiscs this driver
 // added and each device's prio-1 tc filter: on the bpf network the qdisc is the network's, so
@@ -31,16 +36,9 @@ import { errorText, toolVersion } from './probe-netns.js';
 import { withProbeNetns } from '../netns/probe-netns.js';
 import { buildRuleSet, requireVisibleTraffic, type RuleSet } from './rule-set.js';
 
-/**
- * The BPF filter looks (source, destination) up in one hash map: a lookup costs the same with
- * any number of entries, and port ranges have no place in that key. Port-range rules are
- * refused rather than loaded as something else (docs/spec.md, `ruleMatch`).
- */
-function requireAddressRules(rs: RuleSet): void {
-  if (rs.ruleMatch === 'port' && rs.decoys.length > 0) {
-    throw new SeconetError('UNSUPPORTED', 'state.filter.ruleMatch: the bpf filter matches address pairs in a hash map and has no port-range rules; use rule match "address" or another filter', { field: 'state.filter.ruleMatch' });
-  }
-}
+/** config[0]'s flag: the active generation has port-range rules (bpf/filter.c GEN_PORTS). */
+export const GEN_PORTS = 0x80000000;
+const PROTO_NUMBER: Readonly<Record<string, number>> = { tcp: 6, udp: 17 };
 
 /** The compiled program (`npm run bpf`), next to the sources in the package's bpf/ folder. */
 export const FILTER_OBJECT = fileURLToPath(new URL('../../bpf/filter.o', import.meta.url));
@@ -53,11 +51,12 @@ export interface BpfPins {
   readonly allow: string;
   readonly guarded: string;
   readonly config: string;
+  readonly ports: string;
 }
 
 export function bpfPins(bpffs: string, prefix: string, scope: string): BpfPins {
   const dir = `${bpffs}/${scopeDirName(prefix, scope)}/${objectName(prefix, 'f', [scope, 'bpf'])}`;
-  return { dir, prog: `${dir}/prog`, allow: `${dir}/allow`, guarded: `${dir}/guarded`, config: `${dir}/config` };
+  return { dir, prog: `${dir}/prog`, allow: `${dir}/allow`, guarded: `${dir}/guarded`, config: `${dir}/config`, ports: `${dir}/ports` };
 }
 
 function hex(bytes: readonly number[]): string {
@@ -84,22 +83,53 @@ export function guardKey(gen: number, cidr: string): number[] {
   return [...u32host(32 + c.prefix), ...u32host(gen), ...ipBytes(c.network)];
 }
 
+/** A port-range rule's LPM key: the range [lo, lo + width) is aligned to its power-of-two width. */
+export function portKey(gen: number, src: string, dst: string, proto: string, lo: number, hi: number): number[] {
+  const width = hi - lo + 1;
+  const bits = Math.log2(width);
+  const p = PROTO_NUMBER[proto];
+  if (p === undefined || !Number.isInteger(bits) || lo % width !== 0) throw new SeconetError('INTERNAL', `port-range rule ${proto} ${lo}-${hi} is not an aligned power-of-two range`);
+  return [...u32host(96 + 16 + 16 - bits), ...u32host(gen), ...ipBytes(src), ...ipBytes(dst), p, 0, (lo >>> 8) & 255, lo & 255];
+}
+
+export interface StaleKeys {
+  readonly allow: number[][];
+  readonly guarded: number[][];
+  readonly ports: number[][];
+}
+
 /** `bpftool batch` lines that load generation `gen` of `rs`, activate it, then delete `stale` keys. */
-export function renderBatch(pins: BpfPins, rs: RuleSet, gen: number, stale: { allow: number[][]; guarded: number[][] } = { allow: [], guarded: [] }): string {
+export function renderBatch(pins: BpfPins, rs: RuleSet, gen: number, stale: StaleKeys = { allow: [], guarded: [], ports: [] }): string {
   const lines: string[] = [];
   for (const g of rs.guarded) lines.push(`map update pinned ${pins.guarded} key hex ${hex(guardKey(gen, g))} value hex 01`);
-  for (const d of rs.decoys) lines.push(`map update pinned ${pins.allow} key hex ${hex(pairKey(gen, d.src, d.dst))} value hex 01`);
+  let portRules = 0;
+  for (const d of rs.decoys) {
+    if (d.ports !== undefined && d.proto !== undefined) {
+      lines.push(`map update pinned ${pins.ports} key hex ${hex(portKey(gen, d.src, d.dst, d.proto, d.ports.lo, d.ports.hi))} value hex 01`);
+      portRules++;
+    } else {
+      lines.push(`map update pinned ${pins.allow} key hex ${hex(pairKey(gen, d.src, d.dst))} value hex 01`);
+    }
+  }
   for (const a of rs.allow) lines.push(`map update pinned ${pins.allow} key hex ${hex(pairKey(gen, a.src, a.dst))} value hex 01`);
-  lines.push(`map update pinned ${pins.config} key hex 00 00 00 00 value hex ${hex(u32host(gen))}`);
+  lines.push(`map update pinned ${pins.config} key hex 00 00 00 00 value hex ${hex(u32host((gen | (portRules > 0 ? GEN_PORTS : 0)) >>> 0))}`);
   for (const k of stale.allow) lines.push(`map delete pinned ${pins.allow} key hex ${hex(k)}`);
   for (const k of stale.guarded) lines.push(`map delete pinned ${pins.guarded} key hex ${hex(k)}`);
+  for (const k of stale.ports) lines.push(`map delete pinned ${pins.ports} key hex ${hex(k)}`);
   return lines.join('\n') + '\n';
 }
 
-/** Key bytes from a `bpftool -j map dump` entry: raw hex bytes, or a BTF-formatted struct of u32 fields. */
+/** Key bytes from a `bpftool -j map dump` entry: raw hex bytes, or a BTF-formatted struct (port_key's u8/u16 fields by name, the rest u32). */
 export function dumpKeyBytes(key: unknown): number[] {
   if (Array.isArray(key)) return key.map((b) => Number.parseInt(String(b), 16));
-  if (key !== null && typeof key === 'object') return Object.values(key as Record<string, unknown>).flatMap((v) => u32host(Number(v)));
+  if (key !== null && typeof key === 'object') {
+    return Object.entries(key as Record<string, unknown>).flatMap(([name, v]) => {
+      const n = Number(v);
+      if (name === 'proto' || name === 'pad') return [n & 255];
+      if (name === 'dport') return [n & 255, (n >>> 8) & 255];
+      return u32host(n);
+    });
+  }
   throw new Error(`unexpected map key ${JSON.stringify(key)}`);
 }
 
@@ -113,7 +143,8 @@ async function activeGen(runner: Runner, pins: BpfPins): Promise<number> {
   const r = await runner.run(['bpftool', '-j', 'map', 'lookup', 'pinned', pins.config, 'key', 'hex', '00', '00', '00', '00']);
   const v = (JSON.parse(r.stdout) as { value: unknown }).value;
   const b = dumpKeyBytes(v);
-  return ((b[0] ?? 0) | ((b[1] ?? 0) << 8) | ((b[2] ?? 0) << 16) | ((b[3] ?? 0) << 24)) >>> 0;
+  // Without the GEN_PORTS flag: the generation number itself.
+  return ((b[0] ?? 0) | ((b[1] ?? 0) << 8) | ((b[2] ?? 0) << 16) | ((b[3] ?? 0) << 24)) & ~GEN_PORTS;
 }
 
 async function progId(runner: Runner, pin: string): Promise<number> {
@@ -182,7 +213,6 @@ export class BpfFilter implements FilterDriver {
 
   async ensure(ctx: DriverContext, spec: FilterSpec__Output, view: NetworkView): Promise<EnsureResult> {
     const rs = buildRuleSet(spec);
-    requireAddressRules(rs);
     requireVisibleTraffic(this.kind, view, rs, !kernelDatapath());
     if (endianness() !== 'LE') throw new SeconetError('UNSUPPORTED', 'state.filter.kind: the BPF filter supports little-endian hosts only', { field: 'state.filter.kind' });
     if (!existsSync(FILTER_OBJECT)) throw missingObject();
@@ -213,7 +243,11 @@ export class BpfFilter implements FilterDriver {
       const stale = {
         allow: (await dumpKeys(ctx.runner, pins.allow)).filter((k) => !sameGen(k, next)),
         guarded: (await dumpKeys(ctx.runner, pins.guarded)).filter((k) => !sameGen(k.slice(4), next)),
+        ports: existsSync(pins.ports) ? (await dumpKeys(ctx.runner, pins.ports)).filter((k) => !sameGen(k.slice(4), next)) : [],
       };
+      if (!existsSync(pins.ports) && rs.decoys.some((d) => d.ports !== undefined)) {
+        throw new SeconetError('UNSUPPORTED', `state.filter.ruleMatch: the scope's BPF filter was loaded by an older program without the port-range map (${pins.ports}); tear the scope down and apply it again`, { field: 'state.filter.ruleMatch' });
+      }
       await ctx.journal.setNote(NOTE, undefined);
       await ctx.runner.run(['bpftool', 'batch', 'file', '-'], { stdin: renderBatch(pins, rs, next, stale), timeoutMs: 120_000 });
       await ctx.journal.setNote(NOTE, { gen: next, digest: rs.digest });
@@ -249,8 +283,11 @@ export class BpfFilter implements FilterDriver {
       drifts.push({ object: `bpf map ${pins.allow}`, expected: `generation ${note?.gen ?? '?'} digest ${rs.digest.slice(0, 16)}`, observed: `generation ${gen} digest ${note?.digest.slice(0, 16) ?? 'unknown'}` });
     } else {
       const keys = await dumpKeys(ctx.runner, pins.allow);
-      const want = rs.decoys.length + rs.allow.length;
+      const portRules = rs.decoys.filter((d) => d.ports !== undefined).length;
+      const want = rs.decoys.length - portRules + rs.allow.length;
       if (keys.length !== want) drifts.push({ object: `bpf map ${pins.allow}`, expected: `${want} entries`, observed: `${keys.length} entries` });
+      const ports = existsSync(pins.ports) ? (await dumpKeys(ctx.runner, pins.ports)).length : 0;
+      if (ports !== portRules) drifts.push({ object: `bpf map ${pins.ports}`, expected: `${portRules} entries`, observed: `${ports} entries` });
     }
     const attached = await attachedDevices(ctx.runner, ctx.env.hostNetns, await progId(ctx.runner, pins.prog));
     for (const c of view.containers) if (!attached.has(c.hostIface)) drifts.push({ object: `tc ingress ${c.hostIface}`, expected: 'filter attached', observed: 'missing' });

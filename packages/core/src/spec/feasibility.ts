@@ -55,9 +55,6 @@ export function staticReason(c: CellCoordinates, hostCount: number): string | un
   if (c.filter === 'none' && c.rules > 0) {
     return `filter none has no rules to add; the rules=0 cell of this setup measures it`;
   }
-  if (c.ruleMatch === 'port' && c.filter === 'bpf') {
-    return `the bpf filter matches address pairs in a hash map and has no port-range rules; its rule-count cells are the ruleMatch address ones`;
-  }
   if (c.filter === 'ovs' && c.network !== 'ovs') {
     return `the ovs filter is OpenFlow rules on the OVS bridge, and network ${c.network} has no OVS bridge: use network ovs or another filter`;
   }
