@@ -89,7 +89,7 @@ try {
       }
       const healthyS = (performance.now() - h0) / 1000;
 
-      const hosts = Array.from({ length: Math.min(n, 200) }, (_, i) => `a${i}`);
+      const hosts = Array.from({ length: Math.min(n, 64) }, (_, i) => `a${i}`);
       const containers = hosts.length % 2 === 0 ? hosts.length : hosts.length + 1;
       const loadBefore = loadavg();
       const elu = monitorEventLoopDelay({ resolution: 10 });
