@@ -3,7 +3,7 @@
 // process (bench/lib/fleet-agents.ts); the controller (registry, health polling every 5 s,
 // queue on a private Redis, engine, store, REST API on a real port) runs in this process.
 // While the controller runs a sweep (throughput-basic and latency-basic, 5 s windows, 3
-// repetitions, on min(N, 200) hosts: one address plan per experiment holds 254 hosts), every
+// repetitions, on min(N, 64) hosts: a spec lists at most 64), every
 // agent streams metrics at 1 Hz: the run monitor's streams plus the dashboard's live stream of
 // all N hosts, read by a REST client child (bench/lib/rest-probe.ts) that also GETs
 // /v1/agents, the experiment and its runs every 100 ms. Reported per fleet size: controller
