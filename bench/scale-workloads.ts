@@ -72,6 +72,7 @@ try {
   else {
     console.log(`experiment ${s.state} in ${result.wallS} s; load average ${loadBefore} -> ${result.loadAfter}`);
     console.log(`phases (s): ${JSON.stringify(result.phases)}`);
+    for (const c of cells) console.log(`  cell ${c.cell.containers} containers: ${c.state}${c.error ? ` (${c.error})` : ''}; pre-flight: ${c.isolationEvidence}; setup s ${JSON.stringify(c.setupSeconds)}`);
     for (const r of perRun) console.log(`  ${String(r.containers).padStart(5)} containers  ${r.workload.padEnd(28)} ${r.state.padEnd(10)} ${r.pairsWithResult} pairs with a result, total ${r.totalMbps} Mbit/s (sum of pair throughputs)${r.error ? `  error: ${r.error}` : ''}`);
     console.log(ok ? 'PASS' : 'FAIL');
   }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { runWorkloadOnPairs, RunAborted } from '../src/workload-control/run-workload.js';
+import { runWorkloadOnPairs, RunAborted, startupAllowanceMs, STARTUP_MS_PER_PAIR } from '../src/workload-control/run-workload.js';
 import { placeCell } from '../src/scheduler/placement.js';
 import { FakeAgent } from './fake-agent.js';
 import { cell, latency } from './fixtures.js';
@@ -47,4 +47,10 @@ t.test('an agent that fails a call fails only its pairs, with its name', async (
   a.get('h1')!.behaviour.failRuns = new Set(['r4']);
   const r = await runWorkloadOnPairs({ agents: a, scope: 's', runId: 'r4', workload: latency, pairs });
   t.match(r.outcomes.get('p0')?.error, { code: 'UNAVAILABLE', host: 'h1', message: /agent h1 \(source\)/ });
+});
+
+t.test('hundreds of pairs on a host: the sink-ready wait and the run margin grow with them', async (t) => {
+  t.equal(startupAllowanceMs(pairs), 0, 'a few pairs: the plain waits');
+  t.equal(startupAllowanceMs(placeCell(cell(0, { containers: 80 })).pairs), 24 * STARTUP_MS_PER_PAIR, '40 sinks on h2: 24 beyond the free allowance');
+  t.equal(startupAllowanceMs(placeCell({ containers: 1000, placement: 'multi-host', hosts: ['h1', 'h2'] }).pairs), (500 - 16) * STARTUP_MS_PER_PAIR, '500 pairs: about 97 s more');
 });

@@ -63,18 +63,32 @@ export class RunAborted extends Error {
   }
 }
 
+/** Start-up time allowed per pair on the busiest host beyond STARTUP_FREE_PAIRS, on top of the sink-ready wait and the run margin. */
+export const STARTUP_MS_PER_PAIR = 200;
+export const STARTUP_FREE_PAIRS = 16;
+
+/** Extra wait for starting the tools of the busiest host's pairs (sinks or sources). */
+export function startupAllowanceMs(pairs: readonly PlacedPair[]): number {
+  const busiest = Math.max(0, ...[...groupBy(pairs, 'sink').values(), ...groupBy(pairs, 'source').values()].map((ps) => ps.length));
+  return STARTUP_MS_PER_PAIR * Math.max(0, busiest - STARTUP_FREE_PAIRS);
+}
+
 /** Runs one workload on all pairs at once and returns one outcome per pair. */
 export async function runWorkloadOnPairs(input: WorkloadRunInput): Promise<WorkloadRunResult> {
   const startedAt = Date.now() / 1000;
   // Some tools need far longer than their traffic time (D-ITG closes 100 TCP flows one by one): core's per-kind overhead covers it.
   const overheadMs = (RUN_OVERHEAD_SECONDS[input.workload.kind] ?? RUN_OVERHEAD_SECONDS['default'] ?? 0) * 1000;
-  const margin = overheadMs + (input.marginMs ?? 20_000);
+  // Every pair is a tool process started on each side: hundreds of pairs on one host take
+  // seconds to start, so the waits grow with the busiest host's share beyond STARTUP_FREE_PAIRS.
+  const startupMs = startupAllowanceMs(input.pairs);
+  const readyTimeoutMs = (input.readyTimeoutMs ?? 15_000) + startupMs;
+  const margin = overheadMs + (input.marginMs ?? 20_000) + startupMs;
   const timeoutMs = input.workload.durationMs + margin;
   const run = new AbortController();
   const onOuterAbort = (): void => run.abort(input.signal?.reason);
   if (input.signal?.aborted) throw new RunAborted('run cancelled before it started');
   input.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const deadline = setTimeout(() => run.abort(new RunAborted(`run ${input.runId} passed its deadline of ${timeoutMs} ms`)), timeoutMs + (input.readyTimeoutMs ?? 15_000));
+  const deadline = setTimeout(() => run.abort(new RunAborted(`run ${input.runId} passed its deadline of ${timeoutMs} ms`)), timeoutMs + readyTimeoutMs);
 
   const outcomes = new Map<string, PairOutcome>();
   const allPairs = new Set(input.pairs.map((p) => p.pair));
@@ -143,9 +157,9 @@ export async function runWorkloadOnPairs(input: WorkloadRunInput): Promise<Workl
       let waiting = sinkHosts.size;
       if (waiting === 0) resolve();
       const readyTimer = setTimeout(() => {
-        for (const [host, pairs] of sinkHosts) failPairs(pairs, host, 'TIMEOUT', `agent ${host}: sinks not ready within ${input.readyTimeoutMs ?? 15_000} ms`);
+        for (const [host, pairs] of sinkHosts) failPairs(pairs, host, 'TIMEOUT', `agent ${host}: sinks not ready within ${readyTimeoutMs} ms`);
         resolve();
-      }, input.readyTimeoutMs ?? 15_000);
+      }, readyTimeoutMs);
       const oneReady = (): void => {
         waiting -= 1;
         if (waiting === 0) {

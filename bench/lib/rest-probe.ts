@@ -1,0 +1,62 @@
+// Child process of bench/fleet.ts: a REST client of the controller. GETs `paths` one after the
+// other every `intervalMs` and keeps each latency; with `sse`, also reads the live host metrics
+// stream of every agent (GET /v1/hosts/metrics, 1 Hz) and counts its samples and the largest
+// `dropped` it reports. On SIGTERM prints {"latenciesMs": [...], "errors": n, "samples": n,
+// "dropped": n, "sseSeconds": s} and exits.
+// Run: node bench/lib/rest-probe.ts '{"base":"http://127.0.0.1:P","token":"..","paths":[..],"intervalMs":100,"sse":true}'
+
+const opts = JSON.parse(process.argv[2] ?? '{}') as { base: string; token: string; paths: string[]; intervalMs: number; sse: boolean };
+const headers = { authorization: `Bearer ${opts.token}` };
+const latenciesMs: number[] = [];
+let errors = 0;
+let samples = 0;
+let dropped = 0;
+let sseStart = 0;
+let stopping = false;
+
+async function poll(): Promise<void> {
+  for (let i = 0; !stopping; i++) {
+    const t0 = performance.now();
+    try {
+      const r = await fetch(opts.base + opts.paths[i % opts.paths.length]!, { headers });
+      await r.arrayBuffer();
+      if (r.status !== 200) errors++;
+      latenciesMs.push(performance.now() - t0);
+    } catch {
+      errors++;
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs));
+  }
+}
+
+async function sse(): Promise<void> {
+  const r = await fetch(`${opts.base}/v1/hosts/metrics?intervalMs=1000`, { headers });
+  if (!r.ok || !r.body) throw new Error(`GET /v1/hosts/metrics: ${r.status}`);
+  sseStart = performance.now();
+  const reader = r.body.getReader();
+  const dec = new TextDecoder();
+  let buf = '';
+  while (!stopping) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += dec.decode(value, { stream: true });
+    let k: number;
+    while ((k = buf.indexOf('\n\n')) >= 0) {
+      const ev = buf.slice(0, k);
+      buf = buf.slice(k + 2);
+      const data = /^data: (.*)$/m.exec(ev);
+      if (!ev.startsWith('event: sample') || !data) continue;
+      samples++;
+      const s = JSON.parse(data[1]!) as { dropped?: number };
+      dropped = Math.max(dropped, s.dropped ?? 0);
+    }
+  }
+}
+
+process.on('SIGTERM', () => {
+  stopping = true;
+  process.stdout.write(JSON.stringify({ latenciesMs, errors, samples, dropped, sseSeconds: sseStart === 0 ? 0 : (performance.now() - sseStart) / 1000 }) + '\n');
+  process.exit(0);
+});
+if (opts.sse) void sse().catch((e: unknown) => process.stderr.write(`sse: ${String(e)}\n`));
+void poll();
