@@ -35,6 +35,7 @@ t.test('QEMU argv: tap underlay first (eth0), user-network management with loopb
 t.test('guest script: management address and sshd with the share\'s keys', async (t) => {
   const s = guestScript({ share: '/x/h1', hostname: 'snvmabc123-h1', address: '198.18.0.1/24', modules: ['ipip'], pollSeconds: 0.5, management: { dev: 'eth1', address: '10.0.2.15/24', hostKey: '/x/h1/ssh_host_key', authorizedKeys: '/x/h1/authorized_keys' } });
   t.match(s, /ip addr add 10\.0\.2\.15\/24 dev eth1/, 'management address');
+  t.match(s, /mount -t tmpfs -o mode=0700 tmpfs \/root\n/, 'root\'s home is the guest\'s own, not the machine\'s dotfiles');
   t.match(s, /'\/usr\/sbin\/sshd' '-f' '\/dev\/null'.*'HostKey=\/x\/h1\/ssh_host_key'.*'PasswordAuthentication=no'/, 'sshd: key login only, keys from the share');
   t.throws(() => guestScript({ share: '/x', hostname: 'h', address: '198.18.0.1/24', modules: [], pollSeconds: 1, management: { dev: 'eth1; reboot', address: '10.0.2.15/24', hostKey: 'k', authorizedKeys: 'a' } }), /management NIC/, 'a bad device name is refused');
 });

@@ -59,6 +59,9 @@ export function guestScript(o: GuestScriptOptions): string {
     ...(o.management
       ? [
           `ip addr add ${o.management.address} dev ${o.management.dev} && ip link set ${o.management.dev} up || log "${o.management.dev} failed"`,
+          // A host of its own: root's home starts empty, not with the machine's dotfiles (a shell
+          // profile that runs tools at login would slow or block every SSH command).
+          'mount -t tmpfs -o mode=0700 tmpfs /root',
           'mkdir -p /run/sshd && chmod 0755 /run/sshd',
           `${guestSshdArgv({ hostKey: o.management.hostKey, authorizedKeys: o.management.authorizedKeys, logFile: `${o.share}/sshd.log` }).map(q).join(' ')} || log "sshd failed"`,
         ]
