@@ -282,10 +282,6 @@ export function vmInventory(state: LabState, vm: VmRecord, pki: { ca: string; ag
 
 type Save = (next: LabState) => void;
 
-function hostOf(state: LabState, name: string): LabHostRecord {
-  return state.hosts.find((h) => h.name === name)!;
-}
-
 /**
  * Boots the guests of a VM lab whose state (hosts with ports and prefixes, `vm` record) is
  * saved, waits for SSH on each, and records QEMU PIDs through `save` as soon as they exist, so a
