@@ -11,12 +11,16 @@ import { fileURLToPath } from 'node:url';
 import type { HostEnv } from '../host-env.js';
 import type { Runner } from '../runner/runner.js';
 
-/** The helper the build compiles (`npm run native`), next to its source in the package's native/ folder. */
-export const NSCONF_BINARY = fileURLToPath(new URL('../../native/sn-nsconf', import.meta.url));
+/**
+ * The helper the build compiles (`npm run native`), next to its source in the package's native/
+ * folder. Empty when this module is bundled without a module URL (the full-kernel lab's CommonJS
+ * guest driver): the helper is then not used.
+ */
+export const NSCONF_BINARY = typeof import.meta.url === 'string' ? fileURLToPath(new URL('../../native/sn-nsconf', import.meta.url)) : '';
 
 /** The helper's path when it is built, else undefined (container namespaces then get one `ip -n` each). */
 export function builtNsconf(): string | undefined {
-  return existsSync(NSCONF_BINARY) ? NSCONF_BINARY : undefined;
+  return NSCONF_BINARY !== '' && existsSync(NSCONF_BINARY) ? NSCONF_BINARY : undefined;
 }
 
 /** `ip` argv prefix targeting a namespace (undefined: the agent's own namespace). */
