@@ -23,11 +23,12 @@ import { nthHost } from '@seconet/core';
 import type { ApplyRequest__Output } from '../packages/agent/src/gen/seconet/agent/v1/ApplyRequest.js';
 import type { HostEnv } from '../packages/agent/src/host-env.js';
 import { createLab, destroyLab, randomLabId } from '../packages/agent/src/lab/topology.js';
-import { containerNetns, hostVeth } from '../packages/agent/src/names.js';
+import { containerNetns } from '../packages/agent/src/names.js';
 import { builtNsconf, listLinks, listNetns } from '../packages/agent/src/netns/ip-batch.js';
 import { createReconciler } from '../packages/agent/src/reconciler/reconciler.js';
 import { ExecRunner } from '../packages/agent/src/runner/runner.js';
-import type { RunOptions, RunResult, Runner, SpawnOptions, Spawned } from '../packages/agent/src/runner/runner.js';
+import type { Spawned } from '../packages/agent/src/runner/runner.js';
+import { CountingRunner, perObjectBridge } from './lib/per-object.js';
 
 const args = process.argv.slice(2);
 const flag = (n: string): boolean => args.includes(n);
@@ -42,7 +43,6 @@ if (!Number.isInteger(BASE_COUNT) || BASE_COUNT < 2 || BASE_COUNT > COUNT) throw
 const json = flag('--json');
 const CIDR = '198.19.4.0/22';
 const PREFIX_LEN = 22;
-const GATEWAY = nthHost(CIDR, 1);
 const LIMIT_MS = 5000;
 const RATE = (() => {
   const i = args.indexOf('--rate');
@@ -62,25 +62,7 @@ async function rxBytes(netns: string, dev: string): Promise<number> {
   return rows[0]?.stats64?.rx?.bytes ?? 0;
 }
 
-/** Counts the processes each step spawns; with --trace, keeps what each took. */
-class CountingRunner implements Runner {
-  count = 0;
-  trace: Array<{ what: string; ms: number }> = [];
-  constructor(private readonly inner: Runner) {}
-  async run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
-    this.count++;
-    const t0 = performance.now();
-    const r = await this.inner.run(argv, opts);
-    if (flag('--trace')) this.trace.push({ what: `${argv.slice(0, 3).join(' ')}${opts?.stdin ? ` (${opts.stdin.split('\n').length - 1} lines)` : ''}`, ms: performance.now() - t0 });
-    return r;
-  }
-  spawn(argv: readonly string[], opts?: SpawnOptions): Spawned {
-    this.count++;
-    return this.inner.spawn(argv, opts);
-  }
-}
-
-const runner = new CountingRunner(new ExecRunner());
+const runner = new CountingRunner(new ExecRunner(), flag('--trace'));
 const log = pino({ level: 'silent' });
 const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
@@ -128,23 +110,7 @@ async function verifyGone(env: HostEnv, scope: string): Promise<void> {
 
 /** The baseline: one `ip` process per object, in order, as a script without batching would. */
 async function perObjectSetup(env: HostEnv, scope: string, n: number): Promise<void> {
-  const h = env.hostNetns!;
-  const br = `${env.prefix}bpo${scope.length}`;
-  await runner.run(['ip', '-n', h, 'link', 'add', br, 'type', 'bridge']);
-  await runner.run(['ip', '-n', h, 'addr', 'add', `${GATEWAY}/${PREFIX_LEN}`, 'dev', br]);
-  await runner.run(['ip', '-n', h, 'link', 'set', br, 'up']);
-  for (let i = 1; i <= n; i++) {
-    const ns = containerNetns(env.prefix, scope, `c${i}`);
-    const v = hostVeth(env.prefix, scope, `c${i}`);
-    await runner.run(['ip', 'netns', 'add', ns]);
-    await runner.run(['ip', '-n', h, 'link', 'add', v, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-    await runner.run(['ip', '-n', h, 'link', 'set', v, 'master', br]);
-    await runner.run(['ip', '-n', h, 'link', 'set', v, 'up']);
-    await runner.run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    await runner.run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
-    await runner.run(['ip', '-n', ns, 'addr', 'add', `${nthHost(CIDR, i + 1)}/${PREFIX_LEN}`, 'dev', 'eth0']);
-    await runner.run(['ip', '-n', ns, 'route', 'add', 'default', 'via', GATEWAY]);
-  }
+  await perObjectBridge(runner, env, scope, n, { bridge: `${env.prefix}bpo${scope.length}`, cidr: CIDR, prefixLen: PREFIX_LEN });
 }
 
 async function perObjectTeardown(env: HostEnv, scope: string, n: number): Promise<void> {

@@ -16,11 +16,11 @@ import type { HostEnv } from '../packages/agent/src/host-env.js';
 import { MemoryJournal } from '../packages/agent/src/journal/memory-journal.js';
 import { teardownObjects } from '../packages/agent/src/journal/undo.js';
 import { createLab, destroyLab, randomLabId } from '../packages/agent/src/lab/topology.js';
-import { containerNetns, hostVeth } from '../packages/agent/src/names.js';
+import { containerNetns } from '../packages/agent/src/names.js';
 import { listNetns } from '../packages/agent/src/netns/ip-batch.js';
 import { createReconciler } from '../packages/agent/src/reconciler/reconciler.js';
 import { ExecRunner } from '../packages/agent/src/runner/runner.js';
-import type { RunOptions, RunResult, Runner, SpawnOptions, Spawned } from '../packages/agent/src/runner/runner.js';
+import { CountingRunner, perObjectBridge } from './lib/per-object.js';
 import { bridgeName } from '../packages/agent/src/solutions/bridge.js';
 
 const args = process.argv.slice(2);
@@ -29,24 +29,9 @@ const ri = args.indexOf('--reps');
 const REPS = ri >= 0 ? Number(args[ri + 1]) : 3;
 if (!Number.isInteger(REPS) || REPS < 1 || REPS > 20) throw new Error('--reps: 1..20');
 
-/** Counts the processes each step spawns: the figure that does not depend on machine load. */
-class CountingRunner implements Runner {
-  count = 0;
-  constructor(private readonly inner: Runner) {}
-  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
-    this.count++;
-    return this.inner.run(argv, opts);
-  }
-  spawn(argv: readonly string[], opts?: SpawnOptions): Spawned {
-    this.count++;
-    return this.inner.spawn(argv, opts);
-  }
-}
-
 const runner = new CountingRunner(new ExecRunner());
 const log = pino({ level: 'silent' });
 const cidr = containerCidr(1);
-const gateway = nthHost(cidr, 1);
 
 function request(scope: string, n: number): ApplyRequest__Output {
   return {
@@ -99,26 +84,7 @@ async function verify(env: HostEnv, scope: string, n: number): Promise<void> {
 
 /** The same bridge setup with one `ip` process per step (what batching replaces). */
 async function perStep(env: HostEnv, scope: string, n: number, journal: MemoryJournal): Promise<void> {
-  const h = env.hostNetns!;
-  const br = bridgeName(env.prefix, scope);
-  await journal.record({ type: 'link', name: br });
-  await runner.run(['ip', '-n', h, 'link', 'add', br, 'type', 'bridge']);
-  await runner.run(['ip', '-n', h, 'addr', 'add', `${gateway}/24`, 'dev', br]);
-  await runner.run(['ip', '-n', h, 'link', 'set', br, 'up']);
-  for (let i = 1; i <= n; i++) {
-    const name = `c${i}`;
-    const ns = containerNetns(env.prefix, scope, name);
-    const v = hostVeth(env.prefix, scope, name);
-    await journal.recordAll([{ type: 'netns', name: ns }, { type: 'link', name: v }]);
-    await runner.run(['ip', 'netns', 'add', ns]);
-    await runner.run(['ip', '-n', h, 'link', 'add', v, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-    await runner.run(['ip', '-n', h, 'link', 'set', v, 'master', br]);
-    await runner.run(['ip', '-n', h, 'link', 'set', v, 'up']);
-    await runner.run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    await runner.run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
-    await runner.run(['ip', '-n', ns, 'addr', 'add', `${nthHost(cidr, i + 1)}/24`, 'dev', 'eth0']);
-    await runner.run(['ip', '-n', ns, 'route', 'add', 'default', 'via', gateway]);
-  }
+  await perObjectBridge(runner, env, scope, n, { bridge: bridgeName(env.prefix, scope), cidr, prefixLen: 24, record: (objs) => journal.recordAll(objs) });
 }
 
 async function main(): Promise<number> {

@@ -16,11 +16,9 @@
 // About 2 minutes on the 2-core lab machine (tcp-100 alone takes most of a minute).
 import t from 'tap';
 import type { Test } from 'tap';
-import { buildApi, startController } from '@seconet/controller';
-import { startE2eLab } from './helpers/e2e-lab.js';
+import { startE2eApi, startE2eLab } from './helpers/e2e-lab.js';
 import { requireRoot, strictRequirements } from './helpers/requirements.js';
 
-const TOKEN = 'e2e-all-blocks-token-0123456789';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const fast = [{ 'latency-basic': { count: 4, interval: 0.2 } }, { 'throughput-basic': { engine: 'iperf3', duration: 1 } }];
@@ -46,19 +44,8 @@ interface Row { cell: string; run: string; workload: string; network: string; tu
 t.test('every building block the machine offers succeeds through the REST API', { timeout: 1_200_000 }, async (t: Test) => {
   if (!requireRoot(t, 'lab namespaces')) return;
   const lab = await startE2eLab(t, 2);
-  const ctl = await startController(lab.controllerConfig({ engine: { metricsIntervalMs: 500, runMarginMs: 20_000 } }));
-  t.teardown(() => ctl.stop());
-  const app = await buildApi({ service: ctl.service, tokens: [TOKEN], rateLimit: false });
-  t.teardown(() => app.close());
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  const api = async <T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${url}${path}`, {
-      method: init.method ?? 'GET',
-      headers: { authorization: `Bearer ${TOKEN}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const front = await startE2eApi(t, lab, { engine: { metricsIntervalMs: 500, runMarginMs: 20_000 } });
+  const api = front.request;
 
   // The registry fills in capabilities at its first health check: wait for both reports.
   let agents = (await api<Array<{ name: string; capabilities: Capability[] }>>('/v1/agents')).body;
@@ -77,7 +64,7 @@ t.test('every building block the machine offers succeeds through the REST API', 
   const t0 = Date.now();
   const submitted: Array<{ id: string; plan: PlanBody; name: string }> = [];
   for (const spec of SPECS) {
-    const dry = await api<PlanBody>('/v1/experiments?dryRun=true', { method: 'POST', body: spec });
+    const dry = await api<PlanBody>('/v1/experiments?dryRun=true', spec);
     t.equal(dry.status, 200, `${spec.name}: dry-run ${JSON.stringify(dry.body).slice(0, 300)}`);
     const plan = dry.body;
     // Skipped exactly where a block is not offered, each with the probe's reason.
@@ -93,7 +80,7 @@ t.test('every building block the machine offers succeeds through the REST API', 
     // scripts/setup.sh installs every tool: under CI only the kernel may rule a block out.
     if (strictRequirements()) for (const x of plan.skipped) t.match(x.reason, /kernel lacks/, `CI: ${x.cell.network}/${x.cell.tunnel}/${x.cell.filter} is skipped for a kernel reason, not a missing tool`);
     t.comment(`${spec.name}: ${plan.cells.length} cells, ${plan.runs.length} runs; skipped: ${plan.skipped.map((s) => `${s.cell.tunnel}/${s.cell.filter}: ${s.reason}`).join(' | ') || 'none'}`);
-    const sub = await api<{ id: string }>('/v1/experiments', { method: 'POST', body: spec });
+    const sub = await api<{ id: string }>('/v1/experiments', spec);
     t.equal(sub.status, 202, `${spec.name}: submitted`);
     submitted.push({ id: sub.body.id, plan, name: spec.name });
   }
@@ -108,7 +95,7 @@ t.test('every building block the machine offers succeeds through the REST API', 
     t.comment(`${name} finished after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${s.state} ${JSON.stringify(s.progress)} ${s.error ?? ''}`);
     const rows = (await api<Row[]>(`/v1/experiments/${id}/results?format=json`)).body;
     if (s.state !== 'succeeded' || s.progress.runsFailed > 0) {
-      const data = ctl.store.reportData(id);
+      const data = front.ctl.store.reportData(id);
       for (const c of data.cells) t.comment(`  ${c.cell.network}/${c.cell.tunnel}/${c.cell.filter}: ${c.state} ${c.error ?? ''}`);
       for (const r of data.runs.filter((x) => x.state !== 'succeeded')) t.comment(`  run ${r.workload}: ${r.state} ${r.error}`);
     }

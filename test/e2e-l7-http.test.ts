@@ -8,11 +8,9 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
-import { buildApi, startController } from '@seconet/controller';
-import { startE2eLab } from './helpers/e2e-lab.js';
+import { startE2eApi, startE2eLab } from './helpers/e2e-lab.js';
 import { requireRoot, requireTool } from './helpers/requirements.js';
 
-const TOKEN = 'e2e-l7-http-token-0123456789abcd';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const SPEC = {
@@ -48,20 +46,8 @@ t.test('l7-http: only GET / passes the proxy, proved by the pre-flight; http mea
   if (!requireRoot(t, 'lab namespaces')) return;
   for (const tool of ['haproxy', 'curl', 'wrk', 'nginx']) if (!requireTool(t, tool, `${tool} (scripts/setup.sh installs it)`)) return;
   const lab = await startE2eLab(t, 2);
-  const ctl = await startController(lab.controllerConfig({ engine: { metricsIntervalMs: 500, runMarginMs: 20_000 } }));
-  t.teardown(() => ctl.stop());
-  const app = await buildApi({ service: ctl.service, tokens: [TOKEN], rateLimit: false });
-  t.teardown(() => app.close());
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  const api = async <T>(path: string, body?: unknown): Promise<{ status: number; body: T; text: string }> => {
-    const res = await fetch(`${url}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : undefined) as T, text };
-  };
+  const front = await startE2eApi(t, lab, { engine: { metricsIntervalMs: 500, runMarginMs: 20_000 } });
+  const api = front.request;
 
   const dry = await api<{ cells: Array<{ filter: string }>; runs: unknown[]; skipped: Array<{ cell: { filter: string }; reason: string; workload?: string }> }>('/v1/experiments?dryRun=true', SPEC);
   t.equal(dry.status, 200, dry.text.slice(0, 300));

@@ -5,11 +5,9 @@
 // time with the cell and the reason, never sent.
 import t from 'tap';
 import type { Test } from 'tap';
-import { buildApi, startController } from '@seconet/controller';
-import { startE2eLab } from './helpers/e2e-lab.js';
+import { startE2eApi, startE2eLab } from './helpers/e2e-lab.js';
 import { requireRoot } from './helpers/requirements.js';
 
-const TOKEN = 'e2e-path-mtu-token-0123456789';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Row { tunnel: string; workload: string; protocol: string; payload: number; pair: string; metric: string; value: number }
@@ -17,19 +15,8 @@ interface Row { tunnel: string; workload: string; protocol: string; payload: num
 t.test('TCP payloads clamp to the path, UDP payloads that would fragment are refused at plan time', { timeout: 600_000 }, async (t: Test) => {
   if (!requireRoot(t, 'lab namespaces')) return;
   const lab = await startE2eLab(t, 2);
-  const ctl = await startController(lab.controllerConfig({ engine: { metricsIntervalMs: 500 } }));
-  t.teardown(() => ctl.stop());
-  const app = await buildApi({ service: ctl.service, tokens: [TOKEN], rateLimit: false });
-  t.teardown(() => app.close());
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  const api = async <T>(path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${url}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const front = await startE2eApi(t, lab, { engine: { metricsIntervalMs: 500 } });
+  const api = front.request;
   // The registry reads the agents' NICs at its first health check.
   for (let i = 0; i < 60 && (await api<Array<{ capabilities: unknown[] }>>('/v1/agents')).body.some((a) => a.capabilities.length === 0); i++) await sleep(500);
 
@@ -59,7 +46,7 @@ t.test('TCP payloads clamp to the path, UDP payloads that would fragment are ref
     await sleep(1000);
     s = (await api<typeof s>(`/v1/experiments/${sub.body.id}`)).body;
   }
-  if (s.progress.runsFailed > 0) for (const r of ctl.store.reportData(sub.body.id).runs.filter((x) => x.state !== 'succeeded')) t.comment(`${r.workload}: ${r.error}`);
+  if (s.progress.runsFailed > 0) for (const r of front.ctl.store.reportData(sub.body.id).runs.filter((x) => x.state !== 'succeeded')) t.comment(`${r.workload}: ${r.error}`);
   t.equal(s.state, 'succeeded');
   t.equal(s.progress.runsFailed, 0, 'no run failed');
   const rows = (await api<Row[]>(`/v1/experiments/${sub.body.id}/results?format=json`)).body.filter((r) => !r.pair.startsWith('host/'));
@@ -68,7 +55,7 @@ t.test('TCP payloads clamp to the path, UDP payloads that would fragment are ref
   t.equal(seg('ipsec', 653), 653, 'a payload that fits is the segment size');
   t.equal(seg('none', 1370), 1370, 'without a tunnel 1370 B segments fit');
   t.ok(rows.some((r) => r.tunnel === 'ipsec' && r.workload === 'throughput-basic/tcp/1370' && r.metric === 'throughput' && r.value > 0), 'and it measured throughput');
-  const report = await (await fetch(`${url}/v1/experiments/${sub.body.id}/report`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+  const report = await (await fetch(`${front.url}/v1/experiments/${sub.body.id}/report`, { headers: { authorization: `Bearer ${front.token}` } })).text();
   t.match(report, /throughput-basic\/tcp\/1370 <span class="warn">\(segments clamped to 1360 B by the path MTU\)/, 'the report says which runs had their segments clamped');
   t.match(report, /MTU 1400/, 'and shows the IPsec cell\'s path MTU');
   t.ok(rows.some((r) => r.tunnel === 'none' && r.workload === 'iperf3/udp/1370' && r.metric === 'throughput' && r.value > 0), 'UDP 1370 B runs where it fits');

@@ -7,11 +7,9 @@
 // refused with 400 naming the field. About a minute on the 2-core lab machine.
 import t from 'tap';
 import type { Test } from 'tap';
-import { buildApi, startController } from '@seconet/controller';
-import { startE2eLab } from './helpers/e2e-lab.js';
+import { startE2eApi, startE2eLab } from './helpers/e2e-lab.js';
 import { requireRoot, requireTool } from './helpers/requirements.js';
 
-const TOKEN = 'e2e-recipes-token-0123456789abcd';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const SPEC = {
@@ -32,32 +30,14 @@ t.test('recipes with rr and http through the REST API', { timeout: 300_000 }, as
   if (!requireRoot(t, 'lab namespaces')) return;
   for (const tool of ['sockperf', 'wrk', 'nginx']) if (!requireTool(t, tool, `${tool} (scripts/setup.sh installs it)`)) return;
   const lab = await startE2eLab(t, 2);
-  const ctl = await startController(lab.controllerConfig({ engine: { metricsIntervalMs: 500, runMarginMs: 20_000 } }));
-  t.teardown(() => ctl.stop());
-  const app = await buildApi({ service: ctl.service, tokens: [TOKEN], rateLimit: false });
-  t.teardown(() => app.close());
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  const api = async <T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: T; text: string }> => {
-    const res = await fetch(`${url}${path}`, {
-      method: init.method ?? 'GET',
-      headers: { authorization: `Bearer ${TOKEN}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-    });
-    const text = await res.text();
-    let body: T;
-    try {
-      body = JSON.parse(text) as T;
-    } catch {
-      body = undefined as T;
-    }
-    return { status: res.status, body, text };
-  };
+  const front = await startE2eApi(t, lab, { engine: { metricsIntervalMs: 500, runMarginMs: 20_000 } });
+  const api = front.request;
 
   // Bad recipes: 400 naming the field (and, for a contradiction, the recipe's definition).
-  const unknown = await api<{ code: string; field: string; message: string }>('/v1/experiments', { method: 'POST', body: { ...SPEC, matrix: { recipe: ['calico-wireguard'] } } });
+  const unknown = await api<{ code: string; field: string; message: string }>('/v1/experiments', { ...SPEC, matrix: { recipe: ['calico-wireguard'] } });
   t.equal(unknown.status, 400);
   t.match(unknown.body, { code: 'INVALID_SPEC', field: 'matrix.recipe[0]', message: /unknown recipe 'calico-wireguard'/ });
-  const contradicted = await api<{ code: string; field: string; message: string }>('/v1/experiments', { method: 'POST', body: { ...SPEC, matrix: { recipe: ['cilium-vxlan'], tunnel: ['wireguard'] } } });
+  const contradicted = await api<{ code: string; field: string; message: string }>('/v1/experiments', { ...SPEC, matrix: { recipe: ['cilium-vxlan'], tunnel: ['wireguard'] } });
   t.equal(contradicted.status, 400);
   t.match(contradicted.body, { code: 'INVALID_SPEC', field: 'matrix.tunnel[0]', message: /recipe cilium-vxlan is network bpf, tunnel vxlan, filter bpf, tunnel port 8472/ });
 
@@ -68,7 +48,7 @@ t.test('recipes with rr and http through the REST API', { timeout: 300_000 }, as
   }
   const offered = (category: string, kind: string): boolean => agents.every((a) => a.capabilities.some((c) => c.category === category && c.kind === kind && c.available));
 
-  const dry = await api<PlanBody>('/v1/experiments?dryRun=true', { method: 'POST', body: SPEC });
+  const dry = await api<PlanBody>('/v1/experiments?dryRun=true', SPEC);
   t.equal(dry.status, 200, dry.text.slice(0, 300));
   const runnable = ['cilium-vxlan', 'flannel-vxlan', ...(offered('tunnel', 'ipip') ? ['calico-ipip'] : [])];
   t.same(dry.body.cells.map((c) => c.recipe).sort(), [...runnable].sort(), 'one cell per runnable recipe');
@@ -80,7 +60,7 @@ t.test('recipes with rr and http through the REST API', { timeout: 300_000 }, as
   t.equal(dry.body.runs.length, runnable.length * 2, 'rr and http in every runnable cell');
 
   const t0 = Date.now();
-  const sub = await api<{ id: string }>('/v1/experiments', { method: 'POST', body: SPEC });
+  const sub = await api<{ id: string }>('/v1/experiments', SPEC);
   t.equal(sub.status, 202);
   const id = sub.body.id;
   let s = (await api<{ state: string; progress: { runsDone: number; runsFailed: number; runsTotal: number }; error?: string }>(`/v1/experiments/${id}`)).body;
@@ -90,7 +70,7 @@ t.test('recipes with rr and http through the REST API', { timeout: 300_000 }, as
   }
   t.comment(`finished after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${s.state} ${JSON.stringify(s.progress)} ${s.error ?? ''}`);
   if (s.state !== 'succeeded' || s.progress.runsFailed > 0) {
-    const data = ctl.store.reportData(id);
+    const data = front.ctl.store.reportData(id);
     for (const c of data.cells) t.comment(`  ${c.cell.recipe}: ${c.state} ${c.error ?? ''}`);
     for (const r of data.runs.filter((x) => x.state !== 'succeeded')) t.comment(`  run ${r.workload}: ${r.state} ${r.error}`);
   }
@@ -121,20 +101,20 @@ t.test('recipes with rr and http through the REST API', { timeout: 300_000 }, as
   // filter's LPM trie); the pre-flight still proves the denied pair is dropped, and the allowed
   // flow is measured through the last rule.
   const l4 = { ...SPEC, name: 'cni-l4-ports', matrix: { recipe: ['calico-vxlan', 'antrea-ipsec', 'cilium-vxlan'], rules: [500], ruleMatch: ['port'], containers: [4] }, workloads: [{ rr: { duration: 2 } }] };
-  const l4dry = await api<PlanBody>('/v1/experiments?dryRun=true', { method: 'POST', body: l4 });
+  const l4dry = await api<PlanBody>('/v1/experiments?dryRun=true', l4);
   t.equal(l4dry.status, 200, l4dry.text.slice(0, 300));
   t.ok(l4dry.body.cells.some((c) => c.recipe === 'cilium-vxlan'), 'the bpf filter has port-range cells');
   const l4ran = l4dry.body.cells.map((c) => c.recipe!);
-  const l4sub = await api<{ id: string }>('/v1/experiments', { method: 'POST', body: l4 });
+  const l4sub = await api<{ id: string }>('/v1/experiments', l4);
   t.equal(l4sub.status, 202);
   let s4 = (await api<typeof s>(`/v1/experiments/${l4sub.body.id}`)).body;
   while (!['succeeded', 'failed', 'cancelled'].includes(s4.state) && Date.now() - t0 < 280_000) {
     await sleep(1000);
     s4 = (await api<typeof s>(`/v1/experiments/${l4sub.body.id}`)).body;
   }
-  if (s4.state !== 'succeeded') for (const c of ctl.store.reportData(l4sub.body.id).cells) t.comment(`  ${c.cell.recipe}: ${c.state} ${c.error ?? ''}`);
+  if (s4.state !== 'succeeded') for (const c of front.ctl.store.reportData(l4sub.body.id).cells) t.comment(`  ${c.cell.recipe}: ${c.state} ${c.error ?? ''}`);
   t.equal(s4.state, 'succeeded', `port-range policy cells: ${JSON.stringify(s4.progress)}`);
-  const cells4 = ctl.store.reportData(l4sub.body.id).cells;
+  const cells4 = front.ctl.store.reportData(l4sub.body.id).cells;
   for (const c of cells4) t.equal(c.isolation, true, `${c.cell.recipe} with 500 port-range rules: the pre-flight saw the denied pair dropped (${c.isolation}: ${c.isolationEvidence})`);
   const rows4 = (await api<Array<Row & { rule_match: string; rules: number }>>(`/v1/experiments/${l4sub.body.id}/results?format=json`)).body.filter((r) => !r.pair.startsWith('host/'));
   for (const recipe of l4ran) {

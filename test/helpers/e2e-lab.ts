@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectAgent, createLab, createLabPki, destroyLab, ExecRunner, parseAgentConfig, randomLabId, startAgent, type LabPki, type LabTopology, type RunningAgent } from '@seconet/agent';
-import { parseControllerConfig, type ControllerConfig } from '@seconet/controller';
+import { buildApi, parseControllerConfig, startController, type ControllerConfig, type RunningController } from '@seconet/controller';
 import { freePort, startRedis, type TestRedis } from './redis.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -201,5 +201,53 @@ export async function startE2eLab(t: { teardown(fn: () => unknown): void }, host
       return file;
     },
     cleanup,
+  };
+}
+
+export interface E2eApiResponse<T> {
+  readonly status: number;
+  /** The parsed JSON body; undefined when the body is not JSON (CSV, HTML). */
+  readonly body: T;
+  readonly text: string;
+}
+
+export interface E2eApi {
+  readonly url: string;
+  readonly token: string;
+  readonly ctl: RunningController;
+  /** GET `path`, or POST `body` as JSON to it, with the bearer token. */
+  request<T>(path: string, body?: unknown): Promise<E2eApiResponse<T>>;
+}
+
+/**
+ * The controller on `lab` with its REST API on a loopback port (no rate limit), both stopped in
+ * teardown: the front door every end-to-end test submits through.
+ */
+export async function startE2eApi(t: { teardown(fn: () => unknown): void }, lab: E2eLab, extra?: Record<string, unknown>): Promise<E2eApi> {
+  const token = `e2e-token-${randomLabId()}-0123456789abcdef`;
+  const ctl = await startController(lab.controllerConfig(extra));
+  t.teardown(() => ctl.stop());
+  const app = await buildApi({ service: ctl.service, tokens: [token], rateLimit: false });
+  t.teardown(() => app.close());
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    url,
+    token,
+    ctl,
+    async request<T>(path: string, body?: unknown): Promise<E2eApiResponse<T>> {
+      const res = await fetch(`${url}${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      let parsed: T;
+      try {
+        parsed = JSON.parse(text) as T;
+      } catch {
+        parsed = undefined as T;
+      }
+      return { status: res.status, body: parsed, text };
+    },
   };
 }
