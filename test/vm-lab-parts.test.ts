@@ -6,6 +6,7 @@ import t from 'tap';
 import { guestScript } from '../packages/agent/src/fullkernel/guest-script.js';
 import { agentStartArgv, chooseAccel, kvmUnusable, vmInventory, vmQemuArgv, GUEST_PATHS } from '../packages/cli/src/lab/vm-lab.js';
 import type { LabState } from '../packages/cli/src/lab/lab-state.js';
+import { runningLabMismatch } from '../packages/cli/src/commands/run.js';
 import { parseControllerConfig } from '../packages/controller/src/config.js';
 import { emulationBanner } from '../packages/controller/src/report/render.js';
 import { reportFixture } from '../packages/controller/src/testing/report-fixture.js';
@@ -65,4 +66,11 @@ t.test('controller config: hostKind is validated; the report bans comparisons of
   t.equal(emulationBanner(data), '', 'no banner without emulated hosts');
   const tcg = { ...data, hosts: data.hosts.map((h) => ({ ...h, hostKind: 'vm-tcg' })) };
   t.match(emulationBanner(tcg), /Emulated CPUs \(QEMU TCG\).*not comparable with real hardware/, 'a banner over emulated hosts');
+});
+
+t.test('seconet run --vm: a running VM lab is used, a running namespace lab is refused with the fix', async (t) => {
+  t.equal(runningLabMismatch('vm-tcg', true), undefined, 'a running TCG VM lab serves --vm');
+  t.equal(runningLabMismatch('vm-kvm', true), undefined, 'a running KVM VM lab serves --vm');
+  t.equal(runningLabMismatch('netns-lab', false), undefined, 'without --vm any running lab is used');
+  t.match(runningLabMismatch('netns-lab', true)?.message, /--vm: the lab that is running is a namespace lab \(netns-lab\), not a VM lab; take it down first \(seconet lab down\), or run without --vm/, 'a namespace lab is refused, naming the fix');
 });

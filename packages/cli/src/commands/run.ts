@@ -1,5 +1,5 @@
 // `seconet run FILE`: the one-shot path. Brings the local lab up unless one is running (or
-// --api names a controller), submits the spec, follows it with a progress bar, writes the HTML
+// --api names a controller; with --vm, a running lab must be a VM lab), submits the spec, follows it with a progress bar, writes the HTML
 // report and the CSV results next to each other, prints the report's path, and takes down the
 // lab it started (unless --keep-lab). Exit 0 only when the experiment succeeded.
 
@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { ExecRunner } from '@seconet/agent';
+import { SeconetError } from '@seconet/core';
 import { act, examples, globals, outFor } from '../command-kit.js';
 import { connect } from '../connection.js';
 import { experimentExit, follow } from '../follow.js';
@@ -18,6 +19,16 @@ import { readLabState, type LabState } from '../lab/lab-state.js';
 import { readSpecFile } from '../spec-file.js';
 import { labStatus } from '../lab/lab-status.js';
 
+/**
+ * --vm asks for hosts with their own kernels: a running namespace lab does not give them, and
+ * measuring there instead would put figures of the wrong kind under the experiment. Without
+ * --vm the running lab is used whatever its kind (its results say which).
+ */
+export function runningLabMismatch(hostKind: string | undefined, vm: boolean): SeconetError | undefined {
+  if (!vm || hostKind === undefined || hostKind.startsWith('vm-')) return undefined;
+  return new SeconetError('UNSUPPORTED', `--vm: the lab that is running is a namespace lab (${hostKind}), not a VM lab; take it down first (seconet lab down), or run without --vm to measure on it`, { field: 'vm' });
+}
+
 export function runCommand(): Command {
   return new Command('run')
     .description('run an experiment end to end on the local lab and write its report')
@@ -25,7 +36,7 @@ export function runCommand(): Command {
     .option('--hosts <n>', 'hosts of the lab, when this command brings it up', (v) => Number(v), 2)
     .option('-o, --output <file>', 'report path (default: ./seconet-report-<id>.html)')
     .option('--keep-lab', 'leave a lab this command started running')
-    .option('--vm', 'bring up a VM lab (QEMU guests with their own kernels, docs/vm-lab.md) when no lab is running')
+    .option('--vm', 'run on a VM lab (QEMU guests with their own kernels, docs/vm-lab.md): the running one, or one brought up (and taken down) for this run; refused when a namespace lab runs')
     .option('--memory <MiB>', 'with --vm: memory per guest', (v) => Number(v), DEFAULT_VM_MEMORY_MIB)
     .option('--accel <kind>', 'with --vm: kvm, tcg or auto', 'auto')
     .option('--boot-timeout <seconds>', 'with --vm: how long the guests may take to boot', (v) => Number(v), 240)
@@ -40,7 +51,11 @@ export function runCommand(): Command {
         let started: LabState | undefined;
         if (g.api === undefined && process.env['SECONET_API'] === undefined) {
           const status = await labStatus(readLabState());
-          if (!status.running) {
+          if (status.running) {
+            const mismatch = runningLabMismatch(status.hostKind, vm !== undefined);
+            if (mismatch !== undefined) throw mismatch;
+            if (vm) out.info(`running on the VM lab that is up (${status.hostKind}, ${status.hosts?.length ?? 0} hosts); it stays up`);
+          } else {
             out.info(`bringing the local ${vm ? 'VM ' : ''}lab up`);
             const up = await labUpDetailed({ hosts: opts.hosts, runner, say: (l) => out.info(`  ${l}`), ...(vm ? { vm } : {}) });
             // A lab that existed (repaired here) holds someone's results: only a lab this command created is taken down.
