@@ -8,7 +8,8 @@ import { agentStartArgv, chooseAccel, kvmUnusable, vmInventory, vmQemuArgv, GUES
 import type { LabState } from '../packages/cli/src/lab/lab-state.js';
 import { runningLabMismatch } from '../packages/cli/src/commands/run.js';
 import { parseControllerConfig } from '../packages/controller/src/config.js';
-import { emulationBanner } from '../packages/controller/src/report/render.js';
+import { networkVariants } from '../packages/controller/src/engine/engine.js';
+import { emulationBanner, networkVariantNote } from '../packages/controller/src/report/render.js';
 import { reportFixture } from '../packages/controller/src/testing/report-fixture.js';
 
 t.test('accelerator: KVM only where usable; --accel kvm refuses to fall back', async (t) => {
@@ -73,4 +74,16 @@ t.test('seconet run --vm: a running VM lab is used, a running namespace lab is r
   t.equal(runningLabMismatch('vm-kvm', true), undefined, 'a running KVM VM lab serves --vm');
   t.equal(runningLabMismatch('netns-lab', false), undefined, 'without --vm any running lab is used');
   t.match(runningLabMismatch('netns-lab', true)?.message, /--vm: the lab that is running is a namespace lab \(netns-lab\), not a VM lab; take it down first \(seconet lab down\), or run without --vm/, 'a namespace lab is refused, naming the fix');
+});
+
+t.test('host provenance: the datapath of each network solution, shown on the report\'s cells', async (t) => {
+  const cap = (category: string, kind: string, variant: string, available = true) => ({ category, kind, variant, available, version: '', reason: '', engine: '' });
+  t.same(networkVariants({ capabilities: [cap('network', 'ovs', 'VARIANT_KERNEL'), cap('network', 'bridge', 'VARIANT_KERNEL'), cap('network', 'bpf', 'VARIANT_USERSPACE', false), cap('tunnel', 'wireguard', 'VARIANT_KERNEL')] }), { ovs: 'kernel', bridge: 'kernel' }, 'available network solutions with their variant');
+  t.same(networkVariants({ capabilities: [cap('network', 'ovs', 'VARIANT_KERNEL'), cap('network', 'ovs', 'VARIANT_USERSPACE')] }), { ovs: 'kernel+userspace' }, 'several variants joined');
+  const data = reportFixture();
+  const names = data.hosts.map((h) => h.name);
+  t.equal(networkVariantNote(data, 'ovs', names), '', 'older host records: no note');
+  const withOvs = { ...data, hosts: data.hosts.map((h) => ({ ...h, networkVariants: { ovs: 'kernel' } })) };
+  t.equal(networkVariantNote(withOvs, 'ovs', names), ' <span class="meta" title="datapath">(kernel)</span>', 'the hosts\' datapath');
+  t.equal(networkVariantNote(withOvs, 'bridge', names), '', 'nothing for a solution the hosts did not report');
 });

@@ -19,7 +19,7 @@
 // and the sweep goes on from the first run it does not have.
 
 import { SeconetError, sleep, type Cell, type ExperimentState, type WorkloadInstance } from '@seconet/core';
-import type { AgentInfo, AgentLink } from '../agents/contract.js';
+import { variantName, type AgentInfo, type AgentLink } from '../agents/contract.js';
 import { aggregateRun } from '../aggregator/aggregate.js';
 import { Configurator } from '../configurator/configurator.js';
 import { scopeName, type SecretsProvider } from '../configurator/host-state.js';
@@ -124,6 +124,18 @@ const noLog: EngineLog = { info: () => undefined, warn: () => undefined };
 
 /** Extra pre-flight probes of a cell whose allowed pairs did not connect (a passing fault). */
 const PREFLIGHT_RETRIES = 2;
+
+/** The variant of every network solution the host offers (ovs: kernel or userspace datapath), "+"-joined when it offers several. */
+export function networkVariants(info: Pick<AgentInfo, 'capabilities'>): Record<string, string> {
+  const out: Record<string, string[]> = {};
+  for (const c of info.capabilities) {
+    const v = variantName(c.variant);
+    if (c.category !== 'network' || !c.available || v === '') continue;
+    const seen = (out[c.kind] ??= []);
+    if (!seen.includes(v)) seen.push(v);
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, vs]) => [k, vs.join('+')]));
+}
 
 export class Engine {
   readonly options: EngineOptions;
@@ -367,6 +379,7 @@ export class Engine {
         tools: info.tools.map((t) => ({ tool: t.tool, version: t.version })),
         cpu: info.cpu ? `${info.cpu.model} (${info.cpu.cores} cores)` : '',
         memoryBytes: Number(info.memoryBytes),
+        networkVariants: networkVariants(info),
       });
     }));
   }

@@ -101,7 +101,7 @@ function cellsSection(data: ReportData, decisions: readonly RunGroupDecision[]):
     const state = v.state === 'measured' ? `<span class="ok">measured</span>` : v.state === 'pending' ? '<span class="warn">pending</span>' : `<span class="bad">${e(v.state)}</span>${v.error ? `: ${e(v.error)}` : ''}`;
     return [
       String(c.index + 1) + (c.reference === undefined ? '' : ` <span class="badge" title="drift check of the reference cell">ref ${c.reference + 1}</span>`),
-      c.recipe ? `${e(c.network)} <span class="badge" title="CNI recipe (docs/recipes.md)">${e(c.recipe)}</span>` : e(c.network),
+      `${c.recipe ? `${e(c.network)} <span class="badge" title="CNI recipe (docs/recipes.md)">${e(c.recipe)}</span>` : e(c.network)}${networkVariantNote(data, c.network, c.hosts)}`,
       `${e(c.tunnel)}${v.tunnelVariant && c.tunnel !== 'none' ? ` <span class="meta">(${e(v.tunnelVariant)})</span>` : ''}${c.pathMtu === undefined ? '' : ` <span class="meta" title="path MTU">MTU ${c.pathMtu}</span>`}`,
       `${e(c.filter)}${v.filterVariant && c.filter !== 'none' ? ` <span class="meta">(${e(v.filterVariant)})</span>` : ''}`,
       String(c.containers),
@@ -214,6 +214,12 @@ function validitySection(data: ReportData): string {
     flagged.map((r) => [e(cells.has(r.cell) ? cellLabel(cells.get(r.cell)!) : r.cell), e(r.workload), String(r.repetition), `<span class="warn">${e(validity.get(r.id)!)}</span>`, e((host.get(r.id) ?? []).join('; '))]),
     new Set([2]),
   );
+}
+
+/** The datapath of a cell's network solution on its hosts (ovs: kernel or userspace), as the hosts reported it. */
+export function networkVariantNote(data: ReportData, network: string, hosts: readonly string[]): string {
+  const vs = [...new Set(data.hosts.filter((h) => hosts.includes(h.name)).map((h) => h.networkVariants?.[network] ?? '').filter((v) => v !== ''))];
+  return vs.length === 0 ? '' : ` <span class="meta" title="datapath">(${e(vs.join('+'))})</span>`;
 }
 
 /** Hosts under software emulation (QEMU TCG): their figures prove function, not speed. */

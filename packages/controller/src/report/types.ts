@@ -49,6 +49,8 @@ export interface HostProvenance {
   readonly tools: ReadonlyArray<{ tool: string; version: string }>;
   readonly cpu: string;
   readonly memoryBytes: number;
+  /** The variant of each network solution the host offers, e.g. { ovs: 'kernel' } (absent in older records). */
+  readonly networkVariants?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface RunRecord {
