@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 pkgs=(
   iproute2 iptables nftables ethtool tcpdump procps psmisc kmod openssl
-  redis-server
+  redis-server postgresql
   iputils-ping iperf3 d-itg sockperf wrk nginx-light haproxy curl
   clang llvm libbpf-dev bpftool make gcc
   openvswitch-switch

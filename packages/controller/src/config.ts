@@ -13,7 +13,12 @@ import type { EngineOptions } from './engine/engine.js';
 export interface ControllerConfig {
   /** passwordFile: a file holding the Redis password (AUTH), readable by the controller only. */
   readonly redis: { readonly url: string; readonly prefix: string; readonly passwordFile: string | undefined };
-  readonly store: { readonly dir: string };
+  /**
+   * kind `sqlite` (default): the database file in `dir`, one controller. kind `postgres`: the
+   * tables on the PostgreSQL server at `url` (its password in the URL or in `passwordFile`),
+   * shared by every controller on the same queue; `dir` still holds the raw tool outputs.
+   */
+  readonly store: { readonly dir: string; readonly kind: 'sqlite' | 'postgres'; readonly url: string | undefined; readonly passwordFile: string | undefined };
   readonly agents: readonly AgentEndpointConfig[];
   readonly api: {
     readonly listen: string;
@@ -130,7 +135,17 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
   if (!NAME_RE.test(prefix)) throw bad('redis.prefix', 'use lowercase letters, digits and dashes');
 
   const storeRaw = typeof root['store'] === 'string' ? { dir: root['store'] } : obj(root['store'], 'store');
-  unknownKeys(storeRaw, ['dir'], 'store');
+  unknownKeys(storeRaw, ['dir', 'kind', 'url', 'passwordFile'], 'store');
+  const storeKind = storeRaw['kind'] ?? 'sqlite';
+  if (storeKind !== 'sqlite' && storeKind !== 'postgres') throw bad('store.kind', `${JSON.stringify(storeKind)}: use sqlite (the embedded default, one controller) or postgres (several controllers sharing one store, with store.url)`);
+  let storeUrl: string | undefined;
+  if (storeKind === 'postgres') {
+    storeUrl = str(storeRaw['url'], 'store.url', '');
+    if (storeUrl === '') throw bad('store.url', 'store.kind postgres needs the server\'s URL, e.g. postgres://seconet@db.example:5432/seconet');
+    if (!/^postgres(ql)?:\/\/[^\s]+$/.test(storeUrl)) throw bad('store.url', `${JSON.stringify(storeUrl.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@'))} is not a postgres:// or postgresql:// URL`);
+  } else if (storeRaw['url'] !== undefined || storeRaw['passwordFile'] !== undefined) {
+    throw bad(storeRaw['url'] !== undefined ? 'store.url' : 'store.passwordFile', 'only used with store.kind postgres; set store.kind: postgres or remove it');
+  }
 
   const agentsRaw = root['agents'] ?? [];
   if (!Array.isArray(agentsRaw)) throw bad('agents', 'expected a list of agents');
@@ -184,7 +199,12 @@ export function parseControllerConfig(doc: unknown, baseDir = process.cwd()): Co
   const lockDurationMs = int(worker['lockDurationMs'], 'worker.lockDurationMs', 10_000, 1000, 600_000);
   return {
     redis: { url, prefix, passwordFile: redisRaw['passwordFile'] === undefined ? undefined : path(redisRaw['passwordFile'], 'redis.passwordFile') },
-    store: { dir: path(storeRaw['dir'], 'store.dir', '/var/lib/seconet') },
+    store: {
+      dir: path(storeRaw['dir'], 'store.dir', '/var/lib/seconet'),
+      kind: storeKind,
+      url: storeUrl,
+      passwordFile: storeRaw['passwordFile'] === undefined ? undefined : path(storeRaw['passwordFile'], 'store.passwordFile'),
+    },
     agents,
     api: { listen: hostPort(str(api['listen'], 'api.listen', '127.0.0.1:8080'), 'api.listen'), tokenFile: path(api['tokenFile'], 'api.tokenFile', '/etc/seconet/api-token'), tls: apiTls },
     worker: {
@@ -212,6 +232,21 @@ export function readRedisPassword(config: Pick<ControllerConfig, 'redis'>): stri
   }
   const password = text.split('\n')[0]!.trim();
   if (password === '') throw new SeconetError('INVALID_ARGUMENT', `redis.passwordFile: ${file} is empty; write the password Redis requires (requirepass) on its first line`, { field: 'redis.passwordFile' });
+  return password;
+}
+
+/** The PostgreSQL store's password from store.passwordFile (first line), or undefined when none is configured. */
+export function readStorePassword(config: Pick<ControllerConfig, 'store'>): string | undefined {
+  const file = config.store.passwordFile;
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SeconetError('INVALID_ARGUMENT', `store.passwordFile: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}); the controller needs it to log in to PostgreSQL`, { field: 'store.passwordFile', cause: e });
+  }
+  const password = text.split('\n')[0]!.trim();
+  if (password === '') throw new SeconetError('INVALID_ARGUMENT', `store.passwordFile: ${file} is empty; write the PostgreSQL role's password on its first line`, { field: 'store.passwordFile' });
   return password;
 }
 

@@ -10,8 +10,8 @@ import { assertRunnable, parseSpec, SeconetError, type CapabilityMap, type Exper
 import { connectAgent } from '@seconet/agent';
 import { underlayMtuOf, type AgentInfo } from './agents/contract.js';
 import { AgentRegistry, type ConnectFn } from './agents/registry.js';
-import { DEFAULT_LIMITS, readRedisPassword, type ControllerConfig, type ServiceLimits } from './config.js';
-import { generatedSecrets, type SecretsProvider } from './configurator/host-state.js';
+import { DEFAULT_LIMITS, readRedisPassword, readStorePassword, type ControllerConfig, type ServiceLimits } from './config.js';
+import { generatedSecrets, scopeName, type SecretsProvider } from './configurator/host-state.js';
 import { Engine, type EngineLog } from './engine/engine.js';
 import { planExperiment, type ExperimentPlan } from './engine/plan.js';
 import { ExperimentQueue } from './queue/experiment-queue.js';
@@ -311,13 +311,32 @@ export class ControllerServiceImpl implements ControllerService {
   }
 }
 
+/** The network scopes of every cell of every experiment the store says is running. */
+function runningScopes(store: Store): string[] {
+  return store.listExperimentHeads().filter((e) => e.state === 'running')
+    .flatMap((e) => store.requireExperiment(e.id).plan.cells.map((c) => scopeName(e.id, c, c.containers)));
+}
+
+/** The store the configuration names: SQLite in store.dir, or the shared PostgreSQL store at store.url. */
+export function openControllerStore(config: Pick<ControllerConfig, 'store'>): Store {
+  if (config.store.kind === 'postgres') {
+    return openStore(config.store.dir, { kind: 'postgres', url: config.store.url!, password: readStorePassword(config) });
+  }
+  return openStore(config.store.dir);
+}
+
 /** Brings the controller up: store, agents, engine, queue worker; resumes unfinished experiments. */
 export async function startController(config: ControllerConfig, opts: StartControllerOptions = {}): Promise<RunningController> {
   const redisPassword = readRedisPassword(config);
-  const store = openStore(config.store.dir);
+  const store = openControllerStore(config);
   const registry = new AgentRegistry(config.agents, opts.connect ?? defaultConnect, { healthIntervalMs: config.healthIntervalMs, ...(opts.log ? { log: opts.log } : {}) });
   const engine = new Engine({ store, agents: registry, secrets: opts.secrets ?? generatedSecrets, options: config.engine, ...(opts.log ? { log: opts.log } : {}) });
-  registry.keepScopes(() => engine.scopesInUse());
+  // With a shared store, an agent that comes back is GC'd by every controller: each keeps the
+  // scopes of every experiment running in the store, not only its own engine's, so it never
+  // tears down a cell another controller is measuring on.
+  registry.keepScopes(config.store.kind === 'postgres'
+    ? () => [...new Set([...engine.scopesInUse(), ...runningScopes(store)])]
+    : () => engine.scopesInUse());
   const queue = new ExperimentQueue({
     redisUrl: config.redis.url,
     redisPassword,

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadControllerConfig, parseControllerConfig } from '../src/config.js';
+import { loadControllerConfig, parseControllerConfig, readStorePassword } from '../src/config.js';
 
 t.test('a YAML config with defaults and relative paths', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sn-cfg-'));
@@ -40,7 +40,33 @@ t.test('every bad field is named', async (t) => {
     [{ ...base, engine: { retries: -1 } }, 'engine.retries'],
     [{ ...base, engine: { preflight: 'yes' } }, 'engine.preflight'],
     [{ ...base, typo: 1 }, 'typo'],
+    [{ ...base, store: { kind: 'mysql' } }, 'store.kind'],
+    [{ ...base, store: { kind: 'postgres' } }, 'store.url'],
+    [{ ...base, store: { kind: 'postgres', url: 'redis://x' } }, 'store.url'],
+    [{ ...base, store: { url: 'postgres://db/seconet' } }, 'store.url'],
+    [{ ...base, store: { passwordFile: 'pw' } }, 'store.passwordFile'],
+    [{ ...base, store: { kind: 'postgres', url: 'postgres://db/seconet', password: 'x' } }, 'store.password'],
   ];
   for (const [doc, field] of bad) t.throws(() => parseControllerConfig(doc, '/tmp'), { code: 'INVALID_ARGUMENT', field }, field);
   t.throws(() => loadControllerConfig('/nonexistent/seconet.yaml'), { code: 'INVALID_ARGUMENT', field: 'config' }, 'unreadable file');
+});
+
+t.test('store: SQLite by default, PostgreSQL when chosen', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sn-cfg-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.same(parseControllerConfig({ store: './s' }, dir).store, { dir: join(dir, 's'), kind: 'sqlite', url: undefined, passwordFile: undefined });
+  const c = parseControllerConfig({ store: { kind: 'postgres', url: 'postgresql://seconet@db.example:5432/seconet', passwordFile: 'pg-password', dir: './raw' } }, dir);
+  t.same(c.store, { dir: join(dir, 'raw'), kind: 'postgres', url: 'postgresql://seconet@db.example:5432/seconet', passwordFile: join(dir, 'pg-password') });
+  writeFileSync(join(dir, 'pg-password'), 's3cret\n');
+  t.equal(readStorePassword(c), 's3cret');
+  writeFileSync(join(dir, 'pg-password'), '\n');
+  t.throws(() => readStorePassword(c), { code: 'INVALID_ARGUMENT', field: 'store.passwordFile' }, 'an empty password file');
+  let message = '';
+  try {
+    parseControllerConfig({ store: { kind: 'postgres', url: 'mysql://u:hunter2@db/x' } });
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  t.match(message, /^store\.url: .* is not a postgres:\/\/ or postgresql:\/\/ URL/);
+  t.notMatch(message, /hunter2/, 'a password in a bad URL is not echoed');
 });

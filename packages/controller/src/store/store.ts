@@ -8,7 +8,7 @@
 // a second delivery of the same run changes nothing. The engine resumes from the run states
 // held here, never from memory.
 
-import Database from 'better-sqlite3';
+import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import type { ExperimentPlan, StoredPlan } from '../engine/plan.js';
 import type { Attachment, CellVerdict, CellWire, HostProvenance, ReportData, RunGroupDecision, RunRecord } from '../report/types.js';
 import type { Progress, ProgressEvent } from '../service.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { PgConn, pgSchema, redactUrl, SqliteConn, type Dialect, type SqlConn } from './sql.js';
 import { withValidity } from '../monitor/validity.js';
 
 /** An experiment without its spec and plan: what lists and counters need, read without parsing JSON documents. */
@@ -90,6 +91,22 @@ export interface CellSetup {
   readonly setupSeconds: Readonly<Record<string, number>>;
 }
 
+/** Upserts in the syntax both engines speak: a retried write replaces the row with the same key, never adds one. */
+const UPSERT = {
+  metrics: `INSERT INTO metrics (run, pair, flow, metric, value, unit) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (run, pair, flow, metric) DO UPDATE SET value = excluded.value, unit = excluded.unit`,
+  series: `INSERT INTO series (run, pair, name, unit, interval_s, vals) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (run, pair, name) DO UPDATE SET unit = excluded.unit, interval_s = excluded.interval_s, vals = excluded.vals`,
+  hostSamples: `INSERT INTO host_samples (run, host, ts, col, value) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (run, host, ts, col) DO UPDATE SET value = excluded.value`,
+  rawOutputs: `INSERT INTO raw_outputs (run, pair, path, bytes, tool, argv) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (run, pair) DO UPDATE SET path = excluded.path, bytes = excluded.bytes, tool = excluded.tool, argv = excluded.argv`,
+  decisions: `INSERT INTO decisions (experiment, cell, workload, metric, repetitions, converged, ci_low, ci_high, center, rel_half_width)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (experiment, cell, workload, metric) DO UPDATE SET repetitions = excluded.repetitions,
+    converged = excluded.converged, ci_low = excluded.ci_low, ci_high = excluded.ci_high, center = excluded.center, rel_half_width = excluded.rel_half_width`,
+  hosts: `INSERT INTO hosts (experiment, name, data) VALUES (?, ?, ?) ON CONFLICT (experiment, name) DO UPDATE SET data = excluded.data`,
+} as const;
+
 const TERMINAL: readonly ExperimentState[] = ['succeeded', 'failed', 'cancelled'];
 
 function now(): string {
@@ -119,7 +136,8 @@ interface CellRow {
 export function isDiskFull(e: unknown): boolean {
   const code = (e as { code?: unknown; details?: { errno?: unknown } } | undefined)?.code;
   const errno = (e as { details?: { errno?: unknown } } | undefined)?.details?.errno;
-  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL' || errno === 'ENOSPC';
+  // 53100: PostgreSQL's disk_full.
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL' || code === '53100' || errno === 'ENOSPC';
 }
 
 /** A write to the store that failed: a full disk is named as such (ENOSPC), anything else keeps its cause. */
@@ -129,40 +147,99 @@ function storeWriteError(e: unknown, dir: string, what: string): unknown {
   return new SeconetError('UNAVAILABLE', `store: no space left on the disk of ${dir} (${code === 'SQLITE_FULL' ? 'SQLITE_FULL, ENOSPC' : code}) while writing ${what}; what was stored before is kept. Free space, then resume the experiment`, { cause: e, details: { errno: 'ENOSPC' } });
 }
 
+/** Where a store keeps its tables: the embedded SQLite file (default) or a shared PostgreSQL server. */
+export type StoreBackend =
+  | { readonly kind: 'sqlite'; readonly file?: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly password?: string | undefined; readonly timeoutMs?: number };
+
+/** Channel of the PostgreSQL notifications that carry progress events between controller processes. */
+const EVENTS_CHANNEL = 'seconet_events';
+/** Advisory lock key (any constant) under which one controller at a time migrates a PostgreSQL store. */
+const MIGRATION_LOCK = 7_316_001;
+
+const INSERT_RUN = `INSERT INTO runs (id, experiment, cell, workload, workload_json, repetition, ord)
+  VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+
+function runParams(r: RunKey, workloadJson: string): unknown[] {
+  return [r.id, r.experiment, r.cell, r.workload.id, workloadJson, r.repetition, r.order];
+}
+
 export class Store {
   /** The only connection to the database: nothing outside this class runs SQL. */
-  private readonly db: Database.Database;
+  private readonly db: SqlConn;
   readonly rawDir: string;
   private readonly listeners = new Set<(e: ProgressEvent) => void>();
+  /** This process's mark on the events it notifies (PostgreSQL), so it does not hear them twice. */
+  private readonly origin = randomBytes(8).toString('hex');
+  private listening: { client: pg.Client; ready: Promise<void> } | undefined;
+  private readonly pgUrl: { url: string; password?: string | undefined } | undefined;
+  /** Where the tables live, for messages (a PostgreSQL URL without its password). */
+  readonly location: string;
 
-  constructor(readonly dir: string, file = 'seconet.db') {
+  /**
+   * `dir` holds the raw tool outputs (and, for SQLite, the database file). Controllers sharing a
+   * PostgreSQL store share `dir` too (one file system, e.g. NFS) when raw outputs must be read
+   * from any of them.
+   */
+  constructor(readonly dir: string, backend: StoreBackend | string = { kind: 'sqlite' }) {
+    const b: StoreBackend = typeof backend === 'string' ? { kind: 'sqlite', file: backend } : backend;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.rawDir = join(dir, 'raw');
-    this.db = new Database(join(dir, file));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    if (b.kind === 'postgres') {
+      this.db = new PgConn({ url: b.url, password: b.password, ...(b.timeoutMs === undefined ? {} : { timeoutMs: b.timeoutMs }) });
+      this.location = redactUrl(b.url);
+      this.pgUrl = { url: b.url, password: b.password };
+    } else {
+      this.db = new SqliteConn(join(dir, b.file ?? 'seconet.db'));
+      this.location = dir;
+    }
+    try {
+      this.migrate();
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
   }
 
-  /** Brings the schema forward by PRAGMA user_version; refuses a newer store than this code knows. */
+  /** `sqlite` (embedded) or `postgres` (shared by several controllers). */
+  get dialect(): Dialect {
+    return this.db.dialect;
+  }
+
+  private readVersion(): number {
+    if (this.db instanceof SqliteConn) return this.db.db.pragma('user_version', { simple: true }) as number;
+    this.db.exec('CREATE TABLE IF NOT EXISTS seconet_schema (version BIGINT NOT NULL)');
+    return this.db.get<{ version: number | null }>('SELECT MAX(version) AS version FROM seconet_schema')?.version ?? 0;
+  }
+
+  /**
+   * Brings the schema forward (SQLite: PRAGMA user_version; PostgreSQL: the seconet_schema
+   * table, under an advisory lock so controllers starting together migrate once); refuses a
+   * newer store than this code knows.
+   */
   private migrate(): void {
-    const current = this.db.pragma('user_version', { simple: true }) as number;
-    if (current > SCHEMA_VERSION) {
-      throw new SeconetError('UNSUPPORTED', `store ${this.dir} has schema version ${current}, newer than this controller's ${SCHEMA_VERSION}: upgrade the controller`, { field: 'store.dir' });
-    }
-    for (const m of MIGRATIONS) {
-      if (m.version <= current) continue;
-      this.db.transaction(() => {
-        this.db.exec(m.sql);
-        this.db.pragma(`user_version = ${m.version}`);
-      }).immediate();
-    }
+    const pg = this.db.dialect === 'postgres';
+    this.db.tx(() => {
+      if (pg) this.db.get('SELECT pg_advisory_xact_lock(?)', MIGRATION_LOCK);
+      const current = this.readVersion();
+      if (current > SCHEMA_VERSION) {
+        throw new SeconetError('UNSUPPORTED', `store ${this.location} has schema version ${current}, newer than this controller's ${SCHEMA_VERSION}: upgrade the controller`, { field: pg ? 'store.url' : 'store.dir' });
+      }
+      for (const m of MIGRATIONS) {
+        if (m.version <= current) continue;
+        if (pg) {
+          this.db.exec(pgSchema(m.sql));
+          this.db.run('INSERT INTO seconet_schema (version) VALUES (?)', m.version);
+        } else {
+          this.db.exec(m.sql);
+          (this.db as SqliteConn).db.pragma(`user_version = ${m.version}`);
+        }
+      }
+    }, 'write');
   }
 
   get schemaVersion(): number {
-    return this.db.pragma('user_version', { simple: true }) as number;
+    return this.readVersion();
   }
 
   /** Bytes free for this process on the store's file system. */
@@ -173,7 +250,10 @@ export class Store {
 
   close(): void {
     this.listeners.clear();
-    if (this.db.open) this.db.close();
+    const l = this.listening;
+    this.listening = undefined;
+    if (l) void l.client.end().catch(() => undefined);
+    this.db.close();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -182,27 +262,25 @@ export class Store {
   /** Stores a new experiment with its cells and first runs, in state `queued`. */
   createExperiment(plan: ExperimentPlan, spec: unknown): ExperimentRecord {
     const createdAt = now();
-    this.db.transaction(() => {
-      this.db.prepare('INSERT INTO experiments (id, name, spec, plan, hosts, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(plan.id, plan.name, JSON.stringify(spec), JSON.stringify({ ...plan, runs: undefined }), JSON.stringify(plan.hosts), 'queued', createdAt);
-      const cell = this.db.prepare('INSERT INTO cells (experiment, id, idx, data) VALUES (?, ?, ?, ?)');
-      for (const c of plan.cells) cell.run(plan.id, c.id, c.index, JSON.stringify(c));
+    this.db.tx(() => {
+      this.db.run('INSERT INTO experiments (id, name, spec, plan, hosts, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)', plan.id, plan.name, JSON.stringify(spec), JSON.stringify({ ...plan, runs: undefined }), JSON.stringify(plan.hosts), 'queued', createdAt);
+      this.db.runMany('INSERT INTO cells (experiment, id, idx, data) VALUES (?, ?, ?, ?)', plan.cells.map((c) => [plan.id, c.id, c.index, JSON.stringify(c)]));
       const json = new Map<object, string>();
-      for (const r of plan.runs) {
+      this.db.runMany(INSERT_RUN, plan.runs.map((r) => {
         let w = json.get(r.workload);
         if (w === undefined) {
           w = JSON.stringify(r.workload);
           json.set(r.workload, w);
         }
-        this.insertRun(r, w);
-      }
-    }).immediate();
+        return runParams(r, w);
+      }));
+    }, 'write');
     this.addEvent(plan.id, 'state', { state: 'queued' });
     return this.getExperiment(plan.id)!;
   }
 
   getExperiment(id: string): ExperimentRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM experiments WHERE id = ?').get(id) as ExperimentRow | undefined;
+    const row = this.db.get('SELECT * FROM experiments WHERE id = ?', id) as ExperimentRow | undefined;
     return row ? this.toExperiment(row) : undefined;
   }
 
@@ -215,32 +293,32 @@ export class Store {
 
   /** Experiments per state, counted by the database (no spec or plan is read). */
   experimentCounts(): Record<string, number> {
-    const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM experiments GROUP BY state').all() as Array<{ state: string; n: number }>;
+    const rows = this.db.all('SELECT state, COUNT(*) AS n FROM experiments GROUP BY state') as Array<{ state: string; n: number }>;
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
 
   /** One experiment without spec and plan; throws NOT_FOUND naming the id. */
   requireExperimentHead(id: string): ExperimentHead {
-    const row = this.db.prepare('SELECT id, name, hosts, state, created_at, started_at, finished_at, error, cancel_requested FROM experiments WHERE id = ?').get(id) as ExperimentRow | undefined;
+    const row = this.db.get('SELECT id, name, hosts, state, created_at, started_at, finished_at, error, cancel_requested FROM experiments WHERE id = ?', id) as ExperimentRow | undefined;
     if (!row) throw new SeconetError('NOT_FOUND', `experiment ${JSON.stringify(id)} does not exist`, { field: 'id' });
     return this.toHead(row);
   }
 
   /** Every experiment without spec and plan, oldest first. */
   listExperimentHeads(): ExperimentHead[] {
-    const rows = this.db.prepare('SELECT id, name, hosts, state, created_at, started_at, finished_at, error, cancel_requested FROM experiments ORDER BY created_at, id').all() as ExperimentRow[];
+    const rows = this.db.all('SELECT id, name, hosts, state, created_at, started_at, finished_at, error, cancel_requested FROM experiments ORDER BY created_at, id') as ExperimentRow[];
     return rows.map((r) => this.toHead(r));
   }
 
   /** The state of one experiment (NOT_FOUND when there is none), without reading its documents. */
   experimentState(id: string): ExperimentState {
-    const r = this.db.prepare('SELECT state FROM experiments WHERE id = ?').get(id) as { state: string } | undefined;
+    const r = this.db.get('SELECT state FROM experiments WHERE id = ?', id) as { state: string } | undefined;
     if (!r) throw new SeconetError('NOT_FOUND', `experiment ${JSON.stringify(id)} does not exist`, { field: 'id' });
     return r.state as ExperimentState;
   }
 
   listExperiments(): ExperimentRecord[] {
-    const rows = this.db.prepare('SELECT * FROM experiments ORDER BY created_at, id').all() as ExperimentRow[];
+    const rows = this.db.all('SELECT * FROM experiments ORDER BY created_at, id') as ExperimentRow[];
     return rows.map((r) => this.toExperiment(r));
   }
 
@@ -268,10 +346,10 @@ export class Store {
     if (TERMINAL.includes(cur.state)) return false;
     if (cur.state === state) return true;
     const ts = now();
-    this.db.prepare(`UPDATE experiments SET state = ?, error = COALESCE(?, error),
+    this.db.run(`UPDATE experiments SET state = ?, error = COALESCE(?, error),
         started_at = CASE WHEN ? = 'running' AND started_at IS NULL THEN ? ELSE started_at END,
         finished_at = CASE WHEN ? IN ('succeeded', 'failed', 'cancelled') THEN ? ELSE finished_at END
-      WHERE id = ?`).run(state, error ?? null, state, ts, state, ts, id);
+      WHERE id = ?`, state, error ?? null, state, ts, state, ts, id);
     this.addEvent(id, 'state', error === undefined ? { state } : { state, error });
     return true;
   }
@@ -282,42 +360,38 @@ export class Store {
    */
   resumeExperiment(id: string): boolean {
     this.requireExperiment(id);
-    const changed = this.db.transaction(() => {
-      const r = this.db.prepare(`UPDATE experiments SET state = 'queued', error = NULL WHERE id = ? AND state = 'paused'`).run(id);
+    const changed = this.db.tx(() => {
+      const r = this.db.run(`UPDATE experiments SET state = 'queued', error = NULL WHERE id = ? AND state = 'paused'`, id);
       if (r.changes === 0) return false;
       this.addEvent(id, 'state', { state: 'queued', message: 'resumed' });
       return true;
-    })();
+    }, 'write');
     return changed;
   }
 
   requestCancel(id: string): void {
     this.requireExperiment(id);
-    this.db.prepare('UPDATE experiments SET cancel_requested = 1 WHERE id = ?').run(id);
+    this.db.run('UPDATE experiments SET cancel_requested = 1 WHERE id = ?', id);
   }
 
   isCancelRequested(id: string): boolean {
-    const r = this.db.prepare('SELECT cancel_requested FROM experiments WHERE id = ?').get(id) as { cancel_requested: number } | undefined;
+    const r = this.db.get('SELECT cancel_requested FROM experiments WHERE id = ?', id) as { cancel_requested: number } | undefined;
     return r?.cancel_requested === 1;
   }
 
   progress(id: string): Progress {
-    const r = this.db.prepare(`SELECT COUNT(*) AS total,
+    const r = this.db.get(`SELECT COUNT(*) AS total,
         SUM(CASE WHEN state IN ('succeeded', 'failed', 'skipped') THEN 1 ELSE 0 END) AS done,
         SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed
-      FROM runs WHERE experiment = ?`).get(id) as { total: number; done: number | null; failed: number | null };
+      FROM runs WHERE experiment = ?`, id) as { total: number; done: number | null; failed: number | null };
     return { runsTotal: r.total, runsDone: r.done ?? 0, runsFailed: r.failed ?? 0 };
   }
 
   // -------------------------------------------------------------------------------------------
   // Runs
 
-  private insertRunStmt: Database.Statement | undefined;
-
   private insertRun(r: RunKey, workloadJson = JSON.stringify(r.workload)): boolean {
-    this.insertRunStmt ??= this.db.prepare(`INSERT OR IGNORE INTO runs (id, experiment, cell, workload, workload_json, repetition, ord)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`);
-    return this.insertRunStmt.run(r.id, r.experiment, r.cell, r.workload.id, workloadJson, r.repetition, r.order).changes === 1;
+    return this.db.run(INSERT_RUN, ...runParams(r, workloadJson)).changes === 1;
   }
 
   /** Adds a run (an extra repetition while converging); an existing run is left as it is. */
@@ -328,23 +402,23 @@ export class Store {
 
   /** The runs of one (cell, workload) group so far, by repetition, as run keys. */
   groupRunKeys(experiment: string, cell: string, workload: string): RunKey[] {
-    const rows = this.db.prepare('SELECT * FROM runs WHERE experiment = ? AND cell = ? AND workload = ? ORDER BY repetition').all(experiment, cell, workload) as RunRow[];
+    const rows = this.db.all('SELECT * FROM runs WHERE experiment = ? AND cell = ? AND workload = ? ORDER BY repetition', experiment, cell, workload) as RunRow[];
     return rows.map((r) => ({ id: r.id, experiment: r.experiment, cell: r.cell, workload: JSON.parse(r.workload_json) as WorkloadInstance, repetition: r.repetition, order: r.ord }));
   }
 
   getRun(id: string): StoredRun | undefined {
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    const row = this.db.get('SELECT * FROM runs WHERE id = ?', id) as RunRow | undefined;
     return row ? toRun(row) : undefined;
   }
 
   runs(experiment: string): StoredRun[] {
-    return (this.db.prepare('SELECT * FROM runs WHERE experiment = ? ORDER BY ord, id').all(experiment) as RunRow[]).map(toRun);
+    return (this.db.all('SELECT * FROM runs WHERE experiment = ? ORDER BY ord, id', experiment) as RunRow[]).map(toRun);
   }
 
   /** Marks a run as running and counts the attempt; returns the attempt number. */
   startRun(id: string): number {
-    this.db.prepare(`UPDATE runs SET state = 'running', attempts = attempts + 1, started_at = ?, error = NULL
-      WHERE id = ? AND state NOT IN ('succeeded', 'skipped')`).run(now(), id);
+    this.db.run(`UPDATE runs SET state = 'running', attempts = attempts + 1, started_at = ?, error = NULL
+      WHERE id = ? AND state NOT IN ('succeeded', 'skipped')`, now(), id);
     return this.getRun(id)?.attempts ?? 0;
   }
 
@@ -354,15 +428,15 @@ export class Store {
    */
   resetRun(id: string, error: string, opts: { uncounted?: boolean } = {}): void {
     const minus = opts.uncounted === true ? 1 : 0;
-    this.db.prepare(`UPDATE runs SET state = 'pending', error = ?, attempts = MAX(attempts - ?, 0) WHERE id = ? AND state = 'running'`).run(error, minus, id);
+    this.db.run(`UPDATE runs SET state = 'pending', error = ?, attempts = ${this.db.dialect === 'postgres' ? 'GREATEST' : 'MAX'}(attempts - ?, 0) WHERE id = ? AND state = 'running'`, error, minus, id);
   }
 
   failRun(id: string, error: string): void {
-    this.db.prepare(`UPDATE runs SET state = 'failed', error = ?, finished_at = ? WHERE id = ? AND state NOT IN ('succeeded', 'skipped')`).run(error, now(), id);
+    this.db.run(`UPDATE runs SET state = 'failed', error = ?, finished_at = ? WHERE id = ? AND state NOT IN ('succeeded', 'skipped')`, error, now(), id);
   }
 
   skipRun(id: string, reason: string): void {
-    this.db.prepare(`UPDATE runs SET state = 'skipped', error = ?, finished_at = ? WHERE id = ? AND state NOT IN ('succeeded', 'failed')`).run(reason, now(), id);
+    this.db.run(`UPDATE runs SET state = 'skipped', error = ?, finished_at = ? WHERE id = ? AND state NOT IN ('succeeded', 'failed')`, reason, now(), id);
   }
 
   /**
@@ -384,23 +458,20 @@ export class Store {
     try {
       if (files.length > 0) mkdirSync(dir, { recursive: true, mode: 0o700 });
       for (const f of files) writeFileSync(f.path, f.text, { mode: 0o600, flag: 'wx' });
-      stored = this.db.transaction((): boolean => {
-        const cur = this.db.prepare('SELECT state FROM runs WHERE id = ?').get(id) as { state: string };
+      stored = this.db.tx((): boolean => {
+        // The row lock (PostgreSQL) or the write transaction (SQLite) makes two deliveries of
+        // the same run, in this or another controller, store one copy.
+        const cur = this.db.get(`SELECT state FROM runs WHERE id = ?${this.db.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, id) as { state: string };
         if (cur.state === 'succeeded') return false;
-        replaced = (this.db.prepare('SELECT path FROM raw_outputs WHERE run = ?').all(id) as Array<{ path: string }>).map((r) => r.path);
-        for (const t of ['metrics', 'series', 'host_samples', 'raw_outputs']) this.db.prepare(`DELETE FROM ${t} WHERE run = ?`).run(id);
-        const m = this.db.prepare('INSERT OR REPLACE INTO metrics (run, pair, flow, metric, value, unit) VALUES (?, ?, ?, ?, ?, ?)');
-        for (const x of data.metrics) m.run(id, x.pair, x.flow, x.metric, x.value, x.unit);
-        const s = this.db.prepare('INSERT OR REPLACE INTO series (run, pair, name, unit, interval_s, vals) VALUES (?, ?, ?, ?, ?, ?)');
-        for (const x of data.series) s.run(id, x.pair, x.name, x.unit, x.intervalS, JSON.stringify(x.values));
-        const h = this.db.prepare('INSERT OR REPLACE INTO host_samples (run, host, ts, col, value) VALUES (?, ?, ?, ?, ?)');
-        for (const x of data.hostSamples) h.run(id, x.host, x.timestamp, x.column, x.value);
-        const r = this.db.prepare('INSERT OR REPLACE INTO raw_outputs (run, pair, path, bytes, tool, argv) VALUES (?, ?, ?, ?, ?, ?)');
-        for (const f of files) r.run(id, f.pair, f.path, Buffer.byteLength(f.text), f.tool, JSON.stringify(f.argv));
-        this.db.prepare(`UPDATE runs SET state = 'succeeded', finished_at = ?, error = NULL, provenance = ? WHERE id = ?`)
-          .run(now(), JSON.stringify(data.provenance), id);
+        replaced = (this.db.all('SELECT path FROM raw_outputs WHERE run = ?', id) as Array<{ path: string }>).map((r) => r.path);
+        for (const t of ['metrics', 'series', 'host_samples', 'raw_outputs']) this.db.run(`DELETE FROM ${t} WHERE run = ?`, id);
+        this.db.runMany(UPSERT.metrics, data.metrics.map((x) => [id, x.pair, x.flow, x.metric, x.value, x.unit]));
+        this.db.runMany(UPSERT.series, data.series.map((x) => [id, x.pair, x.name, x.unit, x.intervalS, JSON.stringify(x.values)]));
+        this.db.runMany(UPSERT.hostSamples, data.hostSamples.map((x) => [id, x.host, x.timestamp, x.column, x.value]));
+        this.db.runMany(UPSERT.rawOutputs, files.map((f) => [id, f.pair, f.path, Buffer.byteLength(f.text), f.tool, JSON.stringify(f.argv)]));
+        this.db.run(`UPDATE runs SET state = 'succeeded', finished_at = ?, error = NULL, provenance = ? WHERE id = ?`, now(), JSON.stringify(data.provenance), id);
         return true;
-      }).immediate();
+      }, 'write');
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
       throw storeWriteError(e, this.dir, `the result of run ${id}`);
@@ -412,55 +483,52 @@ export class Store {
 
   /** The raw output files the store lists for an experiment's runs. */
   rawOutputPaths(experiment: string): string[] {
-    return (this.db.prepare('SELECT o.path FROM raw_outputs o JOIN runs r ON r.id = o.run WHERE r.experiment = ? ORDER BY o.path').all(experiment) as Array<{ path: string }>).map((r) => r.path);
+    return (this.db.all('SELECT o.path FROM raw_outputs o JOIN runs r ON r.id = o.run WHERE r.experiment = ? ORDER BY o.path', experiment) as Array<{ path: string }>).map((r) => r.path);
   }
 
   /** Host samples of a run that failed still help diagnose it; stored without touching results. */
   recordHostSamples(id: string, samples: readonly HostSample[]): void {
-    const h = this.db.prepare('INSERT OR REPLACE INTO host_samples (run, host, ts, col, value) VALUES (?, ?, ?, ?, ?)');
-    this.db.transaction(() => {
-      for (const x of samples) h.run(id, x.host, x.timestamp, x.column, x.value);
-    })();
+    this.db.tx(() => this.db.runMany(UPSERT.hostSamples, samples.map((x) => [id, x.host, x.timestamp, x.column, x.value])));
   }
 
   /** How many runs a cell has and how many of them succeeded. */
   cellRunCounts(experiment: string, cell: string): { total: number; succeeded: number } {
-    const r = this.db.prepare(`SELECT COUNT(*) AS total, SUM(CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END) AS ok
-      FROM runs WHERE experiment = ? AND cell = ?`).get(experiment, cell) as { total: number; ok: number | null };
+    const r = this.db.get(`SELECT COUNT(*) AS total, SUM(CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END) AS ok
+      FROM runs WHERE experiment = ? AND cell = ?`, experiment, cell) as { total: number; ok: number | null };
     return { total: r.total, succeeded: r.ok ?? 0 };
   }
 
   /** State of every cell, by id (cheap: no cell JSON parsed). */
   cellStates(experiment: string): Map<string, CellVerdict['state']> {
-    const rows = this.db.prepare('SELECT id, state FROM cells WHERE experiment = ?').all(experiment) as Array<{ id: string; state: string }>;
+    const rows = this.db.all('SELECT id, state FROM cells WHERE experiment = ?', experiment) as Array<{ id: string; state: string }>;
     return new Map(rows.map((r) => [r.id, r.state as CellVerdict['state']]));
   }
 
   /** Values of one metric per succeeded repetition of a group (averaged over pairs), in repetition order. */
   groupMetric(experiment: string, cell: string, workload: string, metric: string): number[] {
-    const rows = this.db.prepare(`SELECT r.repetition, AVG(m.value) AS v FROM runs r JOIN metrics m ON m.run = r.id
+    const rows = this.db.all(`SELECT r.repetition, AVG(m.value) AS v FROM runs r JOIN metrics m ON m.run = r.id
       WHERE r.experiment = ? AND r.cell = ? AND r.workload = ? AND r.state = 'succeeded' AND m.metric = ? AND m.flow = ''
-      GROUP BY r.id ORDER BY r.repetition`).all(experiment, cell, workload, metric) as Array<{ v: number }>;
+      GROUP BY r.id ORDER BY r.repetition`, experiment, cell, workload, metric) as Array<{ v: number }>;
     return rows.map((r) => r.v);
   }
 
   /** The provenance stored with a succeeded run (undefined while it has none). */
   runProvenance(id: string): Record<string, unknown> | undefined {
-    const row = this.db.prepare('SELECT provenance FROM runs WHERE id = ?').get(id) as { provenance: string | null } | undefined;
+    const row = this.db.get('SELECT provenance FROM runs WHERE id = ?', id) as { provenance: string | null } | undefined;
     return row?.provenance == null ? undefined : (JSON.parse(row.provenance) as Record<string, unknown>);
   }
 
   /** The first metric, by name, that a group's runs recorded for a container pair (not a host, not a flow). */
   firstGroupMetric(experiment: string, cell: string, workload: string): string | undefined {
-    const row = this.db.prepare(`SELECT m.metric FROM metrics m JOIN runs r ON r.id = m.run
-      WHERE r.experiment = ? AND r.cell = ? AND r.workload = ? AND m.flow = '' AND m.pair NOT LIKE 'host/%' ORDER BY m.metric LIMIT 1`).get(experiment, cell, workload) as { metric: string } | undefined;
+    const row = this.db.get(`SELECT m.metric FROM metrics m JOIN runs r ON r.id = m.run
+      WHERE r.experiment = ? AND r.cell = ? AND r.workload = ? AND m.flow = '' AND m.pair NOT LIKE 'host/%' ORDER BY m.metric LIMIT 1`, experiment, cell, workload) as { metric: string } | undefined;
     return row?.metric;
   }
 
   /** Runs finished (succeeded, failed or skipped, as progress() counts runsDone), succeeded and failed, over every experiment in the store. */
   runTotals(): { finished: number; succeeded: number; failed: number } {
-    const r = this.db.prepare(`SELECT SUM(CASE WHEN state IN ('succeeded', 'failed', 'skipped') THEN 1 ELSE 0 END) AS finished,
-        SUM(CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END) AS done, SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed FROM runs`).get() as { finished: number | null; done: number | null; failed: number | null };
+    const r = this.db.get(`SELECT SUM(CASE WHEN state IN ('succeeded', 'failed', 'skipped') THEN 1 ELSE 0 END) AS finished,
+        SUM(CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END) AS done, SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed FROM runs`) as { finished: number | null; done: number | null; failed: number | null };
     return { finished: r.finished ?? 0, succeeded: r.done ?? 0, failed: r.failed ?? 0 };
   }
 
@@ -468,25 +536,23 @@ export class Store {
   // Cells, decisions, hosts
 
   setCellSetup(experiment: string, cell: string, setup: CellSetup): void {
-    this.db.prepare('UPDATE cells SET tunnel_variant = ?, filter_variant = ?, setup = ? WHERE experiment = ? AND id = ?')
-      .run(setup.tunnelVariant, setup.filterVariant, JSON.stringify(setup.setupSeconds), experiment, cell);
+    this.db.run('UPDATE cells SET tunnel_variant = ?, filter_variant = ?, setup = ? WHERE experiment = ? AND id = ?', setup.tunnelVariant, setup.filterVariant, JSON.stringify(setup.setupSeconds), experiment, cell);
   }
 
   setCellVerdict(experiment: string, cell: string, v: { isolation: boolean | null; evidence: string }): void {
-    this.db.prepare('UPDATE cells SET isolation = ?, evidence = ? WHERE experiment = ? AND id = ?')
-      .run(v.isolation === null ? null : v.isolation ? 1 : 0, v.evidence, experiment, cell);
+    this.db.run('UPDATE cells SET isolation = ?, evidence = ? WHERE experiment = ? AND id = ?', v.isolation === null ? null : v.isolation ? 1 : 0, v.evidence, experiment, cell);
   }
 
   setCellWire(experiment: string, cell: string, wire: CellWire): void {
-    this.db.prepare('UPDATE cells SET wire = ? WHERE experiment = ? AND id = ?').run(JSON.stringify(wire), experiment, cell);
+    this.db.run('UPDATE cells SET wire = ? WHERE experiment = ? AND id = ?', JSON.stringify(wire), experiment, cell);
   }
 
   setCellState(experiment: string, cell: string, state: CellVerdict['state'], error?: string): void {
-    this.db.prepare('UPDATE cells SET state = ?, error = COALESCE(?, error) WHERE experiment = ? AND id = ?').run(state, error ?? null, experiment, cell);
+    this.db.run('UPDATE cells SET state = ?, error = COALESCE(?, error) WHERE experiment = ? AND id = ?', state, error ?? null, experiment, cell);
   }
 
   cells(experiment: string): CellVerdict[] {
-    const rows = this.db.prepare('SELECT * FROM cells WHERE experiment = ? ORDER BY idx').all(experiment) as CellRow[];
+    const rows = this.db.all('SELECT * FROM cells WHERE experiment = ? ORDER BY idx', experiment) as CellRow[];
     return rows.map((r) => ({
       cell: JSON.parse(r.data) as Cell,
       isolation: r.isolation === null ? null : r.isolation === 1,
@@ -501,13 +567,12 @@ export class Store {
   }
 
   putDecision(experiment: string, d: RunGroupDecision): void {
-    this.db.prepare(`INSERT OR REPLACE INTO decisions (experiment, cell, workload, metric, repetitions, converged, ci_low, ci_high, center, rel_half_width)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(experiment, d.cell, d.workload, d.metric, d.repetitions, d.converged ? 1 : 0,
+    this.db.run(UPSERT.decisions, experiment, d.cell, d.workload, d.metric, d.repetitions, d.converged ? 1 : 0,
       finite(d.ciLow), finite(d.ciHigh), finite(d.center), finite(d.relHalfWidth));
   }
 
   putHost(experiment: string, h: HostProvenance): void {
-    this.db.prepare('INSERT OR REPLACE INTO hosts (experiment, name, data) VALUES (?, ?, ?)').run(experiment, h.name, JSON.stringify(h));
+    this.db.run(UPSERT.hosts, experiment, h.name, JSON.stringify(h));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -516,25 +581,69 @@ export class Store {
   /** Appends a progress event (ids count up per experiment) and tells live listeners. */
   addEvent(experiment: string, type: ProgressEvent['type'], data: Record<string, unknown>): ProgressEvent {
     const at = now();
-    const id = this.db.transaction((): number => {
-      const r = this.db.prepare('SELECT COALESCE(MAX(id), 0) + 1 AS next FROM events WHERE experiment = ?').get(experiment) as { next: number };
-      this.db.prepare('INSERT INTO events (experiment, id, type, at, data) VALUES (?, ?, ?, ?, ?)').run(experiment, r.next, type, at, JSON.stringify(data));
+    const pg = this.db.dialect === 'postgres';
+    const id = this.db.tx((): number => {
+      // Controllers sharing a PostgreSQL store number an experiment's events one at a time.
+      if (pg) this.db.get('SELECT pg_advisory_xact_lock(hashtext(?))', `events:${experiment}`);
+      const r = this.db.get('SELECT COALESCE(MAX(id), 0) + 1 AS next FROM events WHERE experiment = ?', experiment) as { next: number };
+      this.db.run('INSERT INTO events (experiment, id, type, at, data) VALUES (?, ?, ?, ?, ?)', experiment, r.next, type, at, JSON.stringify(data));
+      // Delivered at commit to every controller listening (see onEvent).
+      if (pg) this.db.get('SELECT pg_notify(?, ?)', EVENTS_CHANNEL, JSON.stringify({ o: this.origin, e: experiment, i: r.next }));
       return r.next;
-    }).immediate();
+    }, 'write');
     const ev: ProgressEvent = { id, experiment, type, at, data };
     for (const l of this.listeners) l(ev);
     return ev;
   }
 
   eventsAfter(experiment: string, afterId: number): ProgressEvent[] {
-    const rows = this.db.prepare('SELECT * FROM events WHERE experiment = ? AND id > ? ORDER BY id').all(experiment, afterId) as Array<{ experiment: string; id: number; type: string; at: string; data: string }>;
+    const rows = this.db.all('SELECT * FROM events WHERE experiment = ? AND id > ? ORDER BY id', experiment, afterId) as Array<{ experiment: string; id: number; type: string; at: string; data: string }>;
     return rows.map((r) => ({ id: r.id, experiment: r.experiment, type: r.type as ProgressEvent['type'], at: r.at, data: JSON.parse(r.data) as Record<string, unknown> }));
   }
 
   /** Live events of this process; returns the unsubscribe function. */
   onEvent(listener: (e: ProgressEvent) => void): () => void {
     this.listeners.add(listener);
+    if (this.pgUrl && !this.listening) this.listen(this.pgUrl);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * On PostgreSQL, events written by other controller processes: one LISTEN connection (async,
+   * on this thread) hears their notifications and hands each event, read back from the table,
+   * to the listeners here, so a live stream served by any controller sees every event. When it
+   * fails, streams fall back to their poll (ControllerService.events).
+   */
+  private listen(target: { url: string; password?: string | undefined }): void {
+    const client = new pg.Client({ connectionString: target.url, ...(target.password === undefined ? {} : { password: target.password }), application_name: 'seconet-controller-events' });
+    client.on('error', () => {
+      if (this.listening?.client === client) this.listening = undefined;
+    });
+    client.on('notification', (n) => {
+      if (n.channel !== EVENTS_CHANNEL || n.payload === undefined || !this.db.open) return;
+      let p: { o?: unknown; e?: unknown; i?: unknown };
+      try {
+        p = JSON.parse(n.payload) as typeof p;
+      } catch {
+        return;
+      }
+      if (p.o === this.origin || typeof p.e !== 'string' || typeof p.i !== 'number' || this.listeners.size === 0) return;
+      const ev = this.eventsAfter(p.e, p.i - 1).find((x) => x.id === p.i);
+      if (ev) for (const l of this.listeners) l(ev);
+    });
+    const ready = client.connect().then(async () => {
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    }).catch(() => {
+      if (this.listening?.client === client) this.listening = undefined;
+      void client.end().catch(() => undefined);
+    });
+    this.listening = { client, ready };
+  }
+
+  /** Resolves once this store hears other controllers' events (immediately on SQLite). */
+  async listeningForEvents(): Promise<void> {
+    if (this.pgUrl && !this.listening) this.listen(this.pgUrl);
+    await this.listening?.ready;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -543,7 +652,7 @@ export class Store {
   /** Long format: one row per run x pair x flow x metric, in run order. */
   /** The experiment's host kinds and kernel releases, each "+"-joined in host order when they differ. */
   hostProvenance(experiment: string): { hostKind: string; kernel: string } {
-    const hosts = (this.db.prepare('SELECT data FROM hosts WHERE experiment = ? ORDER BY name').all(experiment) as Array<{ data: string }>).map((h) => JSON.parse(h.data) as HostProvenance);
+    const hosts = (this.db.all('SELECT data FROM hosts WHERE experiment = ? ORDER BY name', experiment) as Array<{ data: string }>).map((h) => JSON.parse(h.data) as HostProvenance);
     const join = (xs: string[]): string => [...new Set(xs.filter((x) => x !== ''))].join('+');
     return { hostKind: join(hosts.map((h) => h.hostKind ?? 'remote')), kernel: join(hosts.map((h) => h.kernel)) };
   }
@@ -561,20 +670,22 @@ export class Store {
   *resultRowPages(experiment: string, runsPerPage = 200): Generator<ResultRow[]> {
     const cells = new Map(this.cells(experiment).map((c) => [c.cell.id, c]));
     const provenance = this.hostProvenance(experiment);
-    const pageRuns = this.db.prepare(`SELECT id, ord, cell, repetition, workload_json FROM runs
-      WHERE experiment = ? AND state = 'succeeded' AND (ord > ? OR (ord = ? AND id > ?)) ORDER BY ord, id LIMIT ?`);
-    const metricsOf = this.db.prepare(`SELECT m.run, m.pair, m.flow, m.metric, m.value, m.unit FROM metrics m
-      WHERE m.run IN (SELECT value FROM json_each(?)) ORDER BY m.run, m.pair, m.flow, m.metric`);
+    const pageRuns = `SELECT id, ord, cell, repetition, workload_json FROM runs
+      WHERE experiment = ? AND state = 'succeeded' AND (ord > ? OR (ord = ? AND id > ?)) ORDER BY ord, id LIMIT ?`;
+    const pg = this.db.dialect === 'postgres';
+    const metricsOf = `SELECT m.run, m.pair, m.flow, m.metric, m.value, m.unit FROM metrics m
+      WHERE m.run ${pg ? '= ANY(?)' : 'IN (SELECT value FROM json_each(?))'} ORDER BY m.run, m.pair, m.flow, m.metric`;
     const wl = new Map<string, WorkloadInstance>();
-    let lastOrd = -Infinity;
+    let lastOrd = Number.MIN_SAFE_INTEGER;
     let lastId = '';
     for (;;) {
-      const runs = pageRuns.all(experiment, lastOrd, lastOrd, lastId, runsPerPage) as Array<{ id: string; ord: number; cell: string; repetition: number; workload_json: string }>;
+      const runs = this.db.all(pageRuns, experiment, lastOrd, lastOrd, lastId, runsPerPage) as Array<{ id: string; ord: number; cell: string; repetition: number; workload_json: string }>;
       if (runs.length === 0) return;
       lastOrd = runs.at(-1)!.ord;
       lastId = runs.at(-1)!.id;
       const byRun = new Map<string, Array<{ pair: string; flow: string; metric: string; value: number; unit: string }>>();
-      for (const m of metricsOf.all(JSON.stringify(runs.map((r) => r.id))) as Array<{ run: string; pair: string; flow: string; metric: string; value: number; unit: string }>) {
+      const ids = runs.map((r) => r.id);
+      for (const m of this.db.all(metricsOf, pg ? ids : JSON.stringify(ids)) as Array<{ run: string; pair: string; flow: string; metric: string; value: number; unit: string }>) {
         const list = byRun.get(m.run) ?? [];
         list.push(m);
         byRun.set(m.run, list);
@@ -624,8 +735,8 @@ export class Store {
   }
 
   hostSamples(experiment: string): HostSampleRow[] {
-    const rows = this.db.prepare(`SELECT h.run, h.host, h.ts, h.col, h.value FROM host_samples h JOIN runs r ON r.id = h.run
-      WHERE r.experiment = ? ORDER BY r.ord, h.host, h.ts, h.col`).all(experiment) as Array<{ run: string; host: string; ts: number; col: string; value: number }>;
+    const rows = this.db.all(`SELECT h.run, h.host, h.ts, h.col, h.value FROM host_samples h JOIN runs r ON r.id = h.run
+      WHERE r.experiment = ? ORDER BY r.ord, h.host, h.ts, h.col`, experiment) as Array<{ run: string; host: string; ts: number; col: string; value: number }>;
     return rows.map((r) => ({ experiment, run: r.run, host: r.host, timestamp: r.ts, column: r.col, value: r.value }));
   }
 
@@ -633,14 +744,14 @@ export class Store {
   reportData(id: string): ReportData {
     const e = this.requireExperiment(id);
     const attachments = this.attachments(id);
-    const read = this.db.transaction((): ReportData => {
-      const series = (this.db.prepare(`SELECT s.run, s.pair, s.name, s.unit, s.vals FROM series s JOIN runs r ON r.id = s.run
-        WHERE r.experiment = ? ORDER BY r.ord, s.pair, s.name`).all(id) as Array<{ run: string; pair: string; name: string; unit: string; vals: string }>)
+    const read = (): ReportData => this.db.tx((): ReportData => {
+      const series = (this.db.all(`SELECT s.run, s.pair, s.name, s.unit, s.vals FROM series s JOIN runs r ON r.id = s.run
+        WHERE r.experiment = ? ORDER BY r.ord, s.pair, s.name`, id) as Array<{ run: string; pair: string; name: string; unit: string; vals: string }>)
         .map((s) => ({ run: s.run, pair: s.pair, name: s.name, unit: s.unit, values: JSON.parse(s.vals) as number[] }));
-      const decisions = (this.db.prepare('SELECT * FROM decisions WHERE experiment = ? ORDER BY cell, workload, metric').all(id) as Array<{
+      const decisions = (this.db.all('SELECT * FROM decisions WHERE experiment = ? ORDER BY cell, workload, metric', id) as Array<{
         cell: string; workload: string; metric: string; repetitions: number; converged: number; ci_low: number; ci_high: number; center: number; rel_half_width: number;
       }>).map((d) => ({ cell: d.cell, workload: d.workload, metric: d.metric, repetitions: d.repetitions, converged: d.converged === 1, ciLow: d.ci_low, ciHigh: d.ci_high, center: d.center, relHalfWidth: d.rel_half_width }));
-      const hosts = (this.db.prepare('SELECT data FROM hosts WHERE experiment = ? ORDER BY name').all(id) as Array<{ data: string }>).map((h) => JSON.parse(h.data) as HostProvenance);
+      const hosts = (this.db.all('SELECT data FROM hosts WHERE experiment = ? ORDER BY name', id) as Array<{ data: string }>).map((h) => JSON.parse(h.data) as HostProvenance);
       const runs: RunRecord[] = this.runs(id).map((r) => ({
         id: r.id, cell: r.cell, workload: r.workload, repetition: r.repetition, state: r.state,
         startedAt: r.startedAt, finishedAt: r.finishedAt, error: r.error, attempts: r.attempts,
@@ -658,7 +769,7 @@ export class Store {
         hosts,
         ...(attachments.length > 0 ? { attachments } : {}),
       };
-    });
+    }, 'snapshot');
     return read();
   }
 
@@ -708,7 +819,7 @@ function toRun(row: RunRow): StoredRun {
   };
 }
 
-/** Opens (and migrates) the store in `dir`. */
-export function openStore(dir: string): Store {
-  return new Store(dir);
+/** Opens (and migrates) the store in `dir`: SQLite there by default, or the tables on a PostgreSQL server. */
+export function openStore(dir: string, backend?: StoreBackend): Store {
+  return new Store(dir, backend);
 }

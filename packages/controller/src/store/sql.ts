@@ -1,0 +1,299 @@
+// The store's one door to SQL: a small synchronous connection with two dialects.
+//
+//   sqlite    better-sqlite3 on a file (the embedded default, one controller process).
+//   postgres  a PostgreSQL server shared by several controller processes, spoken to with the
+//             `pg` client in a worker thread; the calling thread blocks on a SharedArrayBuffer
+//             (Atomics.wait) until the worker answers, so the store stays synchronous exactly
+//             like it is on better-sqlite3 (see docs/scaling.md for why, and what it costs).
+//
+// The SQL the store writes is the common subset of both engines (`?` placeholders, upserts
+// with ON CONFLICT ... DO UPDATE SET col = excluded.col); the few places that differ ask
+// `dialect`. Placeholders become $1..$n for PostgreSQL here.
+
+import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { SeconetError } from '@seconet/core';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface SqlConn {
+  readonly dialect: Dialect;
+  get<T>(sql: string, ...params: unknown[]): T | undefined;
+  all<T>(sql: string, ...params: unknown[]): T[];
+  run(sql: string, ...params: unknown[]): { changes: number };
+  /** One statement run once per parameter row (one round trip on PostgreSQL). */
+  runMany(sql: string, rows: readonly (readonly unknown[])[]): void;
+  /** Statements without parameters (a schema migration). */
+  exec(sql: string): void;
+  /**
+   * Runs `fn` in one transaction. `write`: it reads then writes what others may write at the
+   * same time (SQLite BEGIN IMMEDIATE; on PostgreSQL the statements lock what they need).
+   * `snapshot`: a read that must see one consistent state (REPEATABLE READ on PostgreSQL).
+   * A nested call joins the outer transaction.
+   */
+  tx<T>(fn: () => T, mode?: 'write' | 'snapshot'): T;
+  close(): void;
+  readonly open: boolean;
+}
+
+// -------------------------------------------------------------------------------------------
+// SQLite
+
+export class SqliteConn implements SqlConn {
+  readonly dialect = 'sqlite' as const;
+  readonly db: Database.Database;
+  private readonly stmts = new Map<string, Database.Statement>();
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  get<T>(sql: string, ...params: unknown[]): T | undefined {
+    return this.stmt(sql).get(...params) as T | undefined;
+  }
+
+  all<T>(sql: string, ...params: unknown[]): T[] {
+    return this.stmt(sql).all(...params) as T[];
+  }
+
+  run(sql: string, ...params: unknown[]): { changes: number } {
+    return { changes: this.stmt(sql).run(...params).changes };
+  }
+
+  runMany(sql: string, rows: readonly (readonly unknown[])[]): void {
+    const s = this.stmt(sql);
+    for (const r of rows) s.run(...r);
+  }
+
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+
+  tx<T>(fn: () => T, mode?: 'write' | 'snapshot'): T {
+    const t = this.db.transaction(fn);
+    return mode === 'write' ? t.immediate() : t();
+  }
+
+  get open(): boolean {
+    return this.db.open;
+  }
+
+  close(): void {
+    this.stmts.clear();
+    if (this.db.open) this.db.close();
+  }
+}
+
+// -------------------------------------------------------------------------------------------
+// PostgreSQL
+
+/** `?` placeholders to `$n` (the store's SQL has no `?` inside string literals). */
+export function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** The schema's SQLite column types in PostgreSQL: 64-bit integers and doubles, byte-order text like SQLite's. */
+export function pgSchema(sql: string): string {
+  return sql
+    .replace(/\s+WITHOUT ROWID/g, '')
+    .replace(/\bINTEGER\b/g, 'BIGINT')
+    .replace(/\bREAL\b/g, 'DOUBLE PRECISION')
+    .replace(/\bTEXT\b/g, 'TEXT COLLATE "C"');
+}
+
+type Request =
+  | { op: 'connect' }
+  | { op: 'query'; sql: string; params: unknown[] }
+  | { op: 'many'; sql: string; rows: unknown[][] }
+  | { op: 'end' };
+
+type Reply =
+  | { ok: true; rows?: unknown[]; changes?: number }
+  | { ok: false; message: string; code?: string; detail?: string };
+
+// The worker: plain JavaScript evaluated as CommonJS, `pg` loaded from the path the controller
+// resolved. Bigint and numeric come back as numbers (counts, sums), like better-sqlite3 gives.
+const WORKER = `
+const { workerData, parentPort } = require('node:worker_threads');
+const pg = require(workerData.pgPath);
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+const signal = new Int32Array(workerData.signal);
+const port = workerData.port;
+const client = new pg.Client({ connectionString: workerData.url, ...(workerData.password === undefined ? {} : { password: workerData.password }), application_name: 'seconet-controller', connectionTimeoutMillis: workerData.timeoutMs });
+let broken;
+client.on('error', (e) => { broken = e; });
+function reply(m) {
+  port.postMessage(m);
+  Atomics.store(signal, 0, 1);
+  Atomics.notify(signal, 0);
+}
+function fail(e) {
+  return { ok: false, message: String(e && e.message || e), code: e && e.code, detail: e && e.detail };
+}
+parentPort.on('message', async (req) => {
+  try {
+    if (broken) throw broken;
+    if (req.op === 'connect') { await client.connect(); reply({ ok: true }); }
+    else if (req.op === 'query') { const r = await client.query(req.sql, req.params); reply({ ok: true, rows: r.rows, changes: r.rowCount == null ? 0 : r.rowCount }); }
+    else if (req.op === 'many') { for (const p of req.rows) await client.query(req.sql, p); reply({ ok: true }); }
+    else if (req.op === 'end') { await client.end().catch(() => undefined); reply({ ok: true }); }
+  } catch (e) { reply(fail(e)); }
+});
+`;
+
+export interface PgOptions {
+  readonly url: string;
+  readonly password?: string | undefined;
+  /** How long one statement may take before the store reports PostgreSQL unavailable. */
+  readonly timeoutMs?: number;
+}
+
+/** A PostgreSQL URL with its password hidden, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
+
+export class PgConn implements SqlConn {
+  readonly dialect = 'postgres' as const;
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private readonly signal = new Int32Array(new SharedArrayBuffer(4));
+  private depth = 0;
+  private closed = false;
+  private readonly timeoutMs: number;
+  private readonly texts = new Map<string, string>();
+
+  constructor(private readonly opts: PgOptions) {
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const pgPath = createRequire(import.meta.url).resolve('pg');
+    this.worker = new Worker(WORKER, {
+      eval: true,
+      workerData: { pgPath, url: opts.url, password: opts.password, timeoutMs: this.timeoutMs, signal: this.signal.buffer, port: port2 },
+      transferList: [port2],
+      // No TypeScript loader needed in the worker: its code is plain JavaScript.
+      execArgv: [],
+    });
+    this.worker.unref();
+    try {
+      this.call({ op: 'connect' });
+    } catch (e) {
+      this.kill();
+      throw new SeconetError('UNAVAILABLE', `store.url: cannot connect to PostgreSQL at ${redactUrl(opts.url)}: ${(e as Error).message}`, { field: 'store.url', cause: e });
+    }
+  }
+
+  private call(req: Request): Reply & { ok: true } {
+    if (this.closed) throw new SeconetError('UNAVAILABLE', 'store: the PostgreSQL connection is closed');
+    Atomics.store(this.signal, 0, 0);
+    this.worker.postMessage(req);
+    const waited = Atomics.wait(this.signal, 0, 0, this.timeoutMs);
+    if (waited === 'timed-out') {
+      // The worker may still answer later; this connection can no longer be trusted.
+      this.kill();
+      throw new SeconetError('UNAVAILABLE', `store: PostgreSQL at ${redactUrl(this.opts.url)} did not answer within ${this.timeoutMs} ms`, { field: 'store.url' });
+    }
+    const m = receiveMessageOnPort(this.port)?.message as Reply | undefined;
+    if (!m) throw new SeconetError('INTERNAL', 'store: the PostgreSQL worker signalled without a reply');
+    if (!m.ok) {
+      const err = new Error(`PostgreSQL: ${m.message}${m.detail ? ` (${m.detail})` : ''}`) as Error & { code?: string };
+      if (m.code !== undefined) err.code = m.code;
+      throw err;
+    }
+    return m;
+  }
+
+  private text(sql: string): string {
+    let t = this.texts.get(sql);
+    if (t === undefined) {
+      t = numbered(sql);
+      this.texts.set(sql, t);
+    }
+    return t;
+  }
+
+  get<T>(sql: string, ...params: unknown[]): T | undefined {
+    return this.call({ op: 'query', sql: this.text(sql), params }).rows?.[0] as T | undefined;
+  }
+
+  all<T>(sql: string, ...params: unknown[]): T[] {
+    return (this.call({ op: 'query', sql: this.text(sql), params }).rows ?? []) as T[];
+  }
+
+  run(sql: string, ...params: unknown[]): { changes: number } {
+    return { changes: this.call({ op: 'query', sql: this.text(sql), params }).changes ?? 0 };
+  }
+
+  runMany(sql: string, rows: readonly (readonly unknown[])[]): void {
+    if (rows.length === 0) return;
+    this.call({ op: 'many', sql: this.text(sql), rows: rows.map((r) => [...r]) });
+  }
+
+  exec(sql: string): void {
+    this.call({ op: 'query', sql, params: [] });
+  }
+
+  tx<T>(fn: () => T, mode?: 'write' | 'snapshot'): T {
+    if (this.depth > 0) {
+      this.depth++;
+      try {
+        return fn();
+      } finally {
+        this.depth--;
+      }
+    }
+    this.exec(mode === 'snapshot' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
+    this.depth = 1;
+    try {
+      const out = fn();
+      this.exec('COMMIT');
+      return out;
+    } catch (e) {
+      try {
+        if (!this.closed) this.exec('ROLLBACK');
+      } catch {
+        // the connection is gone; the server rolls back
+      }
+      throw e;
+    } finally {
+      this.depth = 0;
+    }
+  }
+
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  private kill(): void {
+    this.closed = true;
+    this.port.close();
+    void this.worker.terminate();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    try {
+      this.call({ op: 'end' });
+    } catch {
+      // closing anyway
+    }
+    this.kill();
+  }
+}
