@@ -40,10 +40,10 @@ async function sse(): Promise<void> {
     const { value, done } = await reader.read();
     if (done) break;
     buf += dec.decode(value, { stream: true });
-    let k: number;
-    while ((k = buf.indexOf('\n\n')) >= 0) {
-      const ev = buf.slice(0, k);
-      buf = buf.slice(k + 2);
+    // One split per chunk (a chunk carries the samples of many hosts).
+    const events = buf.split('\n\n');
+    buf = events.pop()!;
+    for (const ev of events) {
       const data = /^data: (.*)$/m.exec(ev);
       if (!ev.startsWith('event: sample') || !data) continue;
       samples++;
@@ -59,4 +59,4 @@ process.on('SIGTERM', () => {
   process.exit(0);
 });
 if (opts.sse) void sse().catch((e: unknown) => process.stderr.write(`sse: ${String(e)}\n`));
-void poll();
+if (opts.paths.length > 0) void poll();

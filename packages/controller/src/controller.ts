@@ -17,6 +17,7 @@ import { planExperiment, type ExperimentPlan } from './engine/plan.js';
 import { ExperimentQueue } from './queue/experiment-queue.js';
 import { renderReport as defaultRenderReport } from './report/index.js';
 import type { ReportData } from './report/types.js';
+import { computeTimeSplit, type TimeSplit } from './report/time-split.js';
 import { encodeBundle } from './export/bundle.js';
 import { liveHostMetrics } from './monitor/live.js';
 import type { AgentStatus, CellStatus, ControllerMetrics, ControllerService, ExperimentSummary, HostMetricsSample, PlanResult, ProgressEvent, RunStatus } from './service.js';
@@ -212,7 +213,19 @@ export class ControllerServiceImpl implements ControllerService {
   }
 
   async report(id: string): Promise<string> {
-    return await this.renderer(this.store.reportData(id));
+    return await this.renderer(this.reportData(id));
+  }
+
+  /** The store's report data plus the time split computed from the stored timestamps. */
+  private reportData(id: string): ReportData {
+    const data = this.store.reportData(id);
+    const split = computeTimeSplit(data.experiment, this.store.eventsAfter(id, 0));
+    return split === undefined ? data : { ...data, timeSplit: split };
+  }
+
+  async timeSplit(id: string): Promise<TimeSplit | null> {
+    const e = this.store.requireExperimentHead(id);
+    return computeTimeSplit(e, this.store.eventsAfter(id, 0)) ?? null;
   }
 
   async agents(): Promise<AgentStatus[]> {
@@ -284,7 +297,7 @@ export class ControllerServiceImpl implements ControllerService {
   }
 
   async bundle(id: string): Promise<Buffer> {
-    return encodeBundle(this.store.reportData(id));
+    return encodeBundle(this.reportData(id));
   }
 
   hostMetrics(hosts: readonly string[], intervalMs: number, signal: AbortSignal): AsyncIterable<HostMetricsSample> {

@@ -15,5 +15,6 @@ export { HostLocks, type HostLease } from './queue/host-locks.js';
 export { placeCell, type CellPlacement, type PlacedPair } from './scheduler/placement.js';
 export { buildHostStates, scopeName, generatedSecrets, type SecretsProvider } from './configurator/host-state.js';
 export { renderReport, buildCharts, type Chart } from './report/index.js';
+export { computeTimeSplit, timeSplitMarkdown, type TimeSplit } from './report/time-split.js';
 export { toCsv, toJson, fromCsv, writeBundle, readBundle, encodeBundle, decodeBundle, BUNDLE_SUFFIX, type BundleData, type RawOutput } from './export/index.js';
 export * from './ssh/index.js';

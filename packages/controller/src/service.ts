@@ -2,6 +2,7 @@
 // the API (api/) depends on this interface only, so its tests run against a fake.
 
 import type { ExperimentState, ResultRow, SkippedCell, Cell, RunKey } from '@seconet/core';
+import type { TimeSplit } from './report/time-split.js';
 
 /**
  * Run counts of one experiment, from one query (Store.progress), so they always add up:
@@ -53,7 +54,7 @@ export interface AgentStatus {
 export interface ProgressEvent {
   readonly id: number;
   readonly experiment: string;
-  readonly type: 'state' | 'run' | 'cell' | 'log';
+  readonly type: 'state' | 'run' | 'cell' | 'log' | 'phase';
   readonly at: string;
   readonly data: Record<string, unknown>;
 }
@@ -140,6 +141,11 @@ export interface ControllerService {
   resultPages?(id: string): Promise<AsyncIterable<readonly ResultRow[]>>;
   /** The self-contained HTML report (also while running). */
   report(id: string): Promise<string>;
+  /**
+   * Where the experiment's wall time went (report/time-split.ts), from stored timestamps; null
+   * before it started. Throws NOT_FOUND. Optional: the API answers UNSUPPORTED without it.
+   */
+  timeSplit?(id: string): Promise<TimeSplit | null>;
   agents(): Promise<AgentStatus[]>;
   /** Events after `afterId` (exclusive), then live ones until the signal aborts. */
   events(id: string, afterId: number, signal: AbortSignal): AsyncIterable<ProgressEvent>;

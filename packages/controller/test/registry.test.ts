@@ -30,3 +30,30 @@ t.test('health, capability cache, and GC keeping the scopes in use after a recon
   t.throws(() => reg.get('nope'), { code: 'NOT_FOUND', field: 'hosts' });
   t.throws(() => new AgentRegistry([cfg('x'), cfg('x')], () => a), { code: 'INVALID_ARGUMENT', field: 'agents' }, 'duplicate names');
 });
+
+t.test('health checks of a fleet are spread over the interval, each agent once per interval', async (t) => {
+  const n = 100;
+  const agents = Array.from({ length: n }, (_, i) => new FakeAgent(`h${i}`, `198.18.1.${i + 1}`));
+  const times: number[][] = agents.map(() => []);
+  agents.forEach((a, i) => {
+    const getInfo = a.getInfo.bind(a);
+    a.getInfo = (...args: Parameters<typeof getInfo>) => {
+      times[i]!.push(performance.now());
+      return getInfo(...args);
+    };
+  });
+  const interval = 1000;
+  const reg = new AgentRegistry(agents.map((_, i) => cfg(`h${i}`)), (c) => agents[Number(c.name.slice(1))]!, { healthIntervalMs: interval });
+  t.teardown(() => reg.close());
+  const t0 = performance.now();
+  reg.start();
+  await new Promise((r) => setTimeout(r, 2.5 * interval));
+  t.ok(reg.status().every((a) => a.healthy), 'every agent healthy');
+  // After the first check of all at once, the checks of one interval fall in many distinct slots.
+  const later = times.flatMap((ts) => ts.filter((x) => x - t0 > 50 && x - t0 <= 50 + interval));
+  t.ok(later.length >= n * 0.9 && later.length <= n * 1.1, `about one check per agent per interval (${later.length} for ${n} agents)`);
+  const buckets = new Set(later.map((x) => Math.floor((x - t0) / (interval / 10))));
+  t.ok(buckets.size >= 8, `spread over the interval (${buckets.size} of 10 tenths), not one burst`);
+  const counts = times.map((ts) => ts.length);
+  t.ok(counts.every((c) => c >= 2 && c <= 4), `each agent checked 2-4 times in 2.5 intervals (${Math.min(...counts)}-${Math.max(...counts)})`);
+});

@@ -85,6 +85,8 @@ t.test('errors name the field and the fix', async (t) => {
   specError(t, EXAMPLE.replace('[2, 8, 32]', '[2, 7]'), 'matrix.containers[1]', /is 7; it must be a multiple of 2: each pair is a source and a sink \(try 8\)/);
   specError(t, EXAMPLE.replace('[2, 8, 32]', '[2, 2048]'), 'matrix.containers[1]', /at most 1024/);
   specError(t, EXAMPLE.replace('rules: [0, 1000]', 'rules: [0, 1000000]'), 'matrix.rules[1]', /at most 100000/);
+  const fleet = Array.from({ length: 65 }, (_, i) => `a${i}`).join(', ');
+  specError(t, EXAMPLE.replace('[node-a, node-b]', `[${fleet}]`), 'hosts', /has 65 entries; at most 64 are allowed: split the fleet into experiments of at most 64 hosts each \(they run at once on disjoint hosts/);
   specError(t, EXAMPLE.replace('rules: [0, 1000]', 'rules: [0, 0]'), 'matrix.rules[1]', /repeats 0 \(already at \[0\]\); remove the duplicate/);
   specError(t, EXAMPLE.replace('filter: [none, iptables]', 'filter: []'), 'matrix.filter', /is empty; list at least 1 filter/);
   specError(t, EXAMPLE.replace('rules: [0, 1000]', 'rules: zero'), 'matrix.rules', /must be a list, not 'zero'/);

@@ -171,17 +171,38 @@ export class AgentRegistry {
     await Promise.allSettled(this.names().map((n) => this.refresh(n)));
   }
 
+  /**
+   * Health checks: every agent once at start, then each agent once per interval, spread evenly
+   * over it (agent i at i/N of the interval) rather than all at once, so a large fleet costs a
+   * steady trickle of GetInfo calls instead of a burst of N every interval (which stalled the
+   * event loop, and the REST API with it, at 1,000 agents). An agent whose check is still
+   * outstanding is not asked again.
+   */
   start(): void {
     if (this.timer) return;
-    const tick = (): void => {
-      if (this.polling) return;
-      this.polling = true;
-      void this.refreshAll().finally(() => {
-        this.polling = false;
-      });
+    const interval = this.opts.healthIntervalMs ?? 5000;
+    const names = this.names();
+    const pending = new Set<string>();
+    const check = (name: string): void => {
+      if (pending.has(name)) return;
+      pending.add(name);
+      void this.refresh(name).catch(() => undefined).finally(() => pending.delete(name));
     };
-    tick();
-    this.timer = setInterval(tick, this.opts.healthIntervalMs ?? 5000);
+    this.polling = true;
+    void this.refreshAll().finally(() => {
+      this.polling = false;
+    });
+    // One timer ticks at most ~50 times per interval and checks the agents whose slot has come.
+    const slots = Math.max(1, Math.min(names.length, 50));
+    const slotMs = interval / slots;
+    let slot = 0;
+    this.timer = setInterval(() => {
+      if (this.polling) return;
+      const from = Math.floor((slot * names.length) / slots);
+      const to = Math.floor(((slot + 1) * names.length) / slots);
+      for (let i = from; i < to; i++) check(names[i]!);
+      slot = (slot + 1) % slots;
+    }, slotMs);
     this.timer.unref();
   }
 

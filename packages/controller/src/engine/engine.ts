@@ -18,6 +18,7 @@
 // Its job ends (the hosts are free); a resume (POST /v1/experiments/:id/resume) queues it again
 // and the sweep goes on from the first run it does not have.
 
+import { setMaxListeners } from 'node:events';
 import { SeconetError, sleep, type Cell, type ExperimentState, type WorkloadInstance } from '@seconet/core';
 import { variantName, type AgentInfo, type AgentLink } from '../agents/contract.js';
 import { aggregateRun } from '../aggregator/aggregate.js';
@@ -186,6 +187,8 @@ export class Engine {
       if (r.state === 'running') store.resetRun(r.id, 'interrupted: the controller stopped during this run');
     }
     const abort = new AbortController();
+    // Every host's calls of a cell listen on it (a 64-host cell: 64 listeners, not a leak).
+    setMaxListeners(0, abort.signal);
     this.aborts.set(id, abort);
     const onSignal = (): void => abort.abort(new RunAborted('controller stopping'));
     signal?.addEventListener('abort', onSignal, { once: true });
@@ -279,9 +282,21 @@ export class Engine {
     return state;
   }
 
-  private phase(experiment: string, name: string, since: number): void {
+  /**
+   * Adds the interval since `since` to the phase's clock and stores it as a `phase` event (start
+   * and end): the report's time split (report/time-split.ts) is computed from these.
+   */
+  private phase(experiment: string, name: 'apply' | 'preflight' | 'measure' | 'store' | 'teardown', since: number): void {
+    const seconds = (performance.now() - since) / 1000;
     const p = this.phases.get(experiment);
-    if (p) p[name] = (p[name] ?? 0) + (performance.now() - since) / 1000;
+    if (p) p[name] = (p[name] ?? 0) + seconds;
+    const end = Date.now();
+    try {
+      this.deps.store.addEvent(experiment, 'phase', { phase: name, start: new Date(end - seconds * 1000).toISOString(), end: new Date(end).toISOString() });
+    } catch (err) {
+      // Only the time split loses this interval (it counts as waiting); the sweep's own writes report a full disk.
+      this.log.warn({ experiment, phase: name, err: (err as Error).message }, 'could not store a phase interval');
+    }
   }
 
   private release(scope: string): void {

@@ -7,12 +7,15 @@
 // the error, and is asked again after `retryMs` (an agent that restarts comes back on the
 // charts); the others go on.
 
+import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AgentLink, MetricsSampleMsg } from '../agents/contract.js';
 import type { HostMetricsSample } from '../service.js';
 
-const MAX_BUFFERED = 256;
+/** Samples the merged buffer holds for a slow reader: at least 256, and four intervals' worth of every host. */
+const MIN_BUFFERED = 256;
+const BUFFERED_PER_HOST = 4;
 
 export function liveSample(host: string, s: MetricsSampleMsg, droppedHere = 0): HostMetricsSample {
   const c = s.cpu;
@@ -30,12 +33,15 @@ export function liveSample(host: string, s: MetricsSampleMsg, droppedHere = 0): 
 /** Merges StreamMetrics of `links` until `signal` aborts (or every stream ended). */
 export async function* liveHostMetrics(links: ReadonlyMap<string, AgentLink>, intervalMs: number, signal: AbortSignal, retryMs = 5000): AsyncGenerator<HostMetricsSample> {
   // A readable fed by push(): its buffer is exactly what waits for the reader, so it is the one to bound.
+  // Every host's stream listens on the one signal (1,000 agents: 1,000 listeners, not a leak).
+  setMaxListeners(0, signal);
+  const maxBuffered = Math.max(MIN_BUFFERED, BUFFERED_PER_HOST * links.size);
   let ended = false;
   let droppedHere = 0;
   const out = new Readable({ objectMode: true, read: () => undefined });
   const push = (s: HostMetricsSample): void => {
     if (ended || out.destroyed) return;
-    while (out.readableLength >= MAX_BUFFERED) {
+    while (out.readableLength >= maxBuffered) {
       out.read();
       droppedHere++;
     }

@@ -5,6 +5,7 @@
 // own share) that goes into the run's metric rows as pair "host/<name>".
 // A host whose stream fails only loses its samples: monitoring never fails a run.
 
+import { setMaxListeners } from 'node:events';
 import type { AgentLink, CpuTimesMsg, MetricsSampleMsg } from '../agents/contract.js';
 import type { HostSample, MetricValue } from '../store/store.js';
 
@@ -141,6 +142,8 @@ export interface MonitorSession {
 /** Starts StreamMetrics on every given host; call stop() when the run ends. */
 export function startMonitor(agents: ReadonlyMap<string, AgentLink>, hosts: readonly string[], scope: string, opts: MonitorOptions): MonitorSession {
   const stop = new AbortController();
+  // One listener per host's stream on this signal (a 64-host cell has 64).
+  setMaxListeners(0, stop.signal);
   const samples: HostSample[] = [];
   const errors = new Map<string, string>();
   const tasks = hosts.map(async (host) => {

@@ -10,6 +10,7 @@ import { buildCharts, type Chart } from './charts.js';
 import { cellLabel, groupDecisions } from './groups.js';
 import { renderSvg } from './svg.js';
 import type { CellVerdict, ReportData, RunGroupDecision } from './types.js';
+import { timeSplitRows, type TimeSplit } from './time-split.js';
 import { CORE_SATURATED_PCT, STEAL_NOISY_PCT, TESTBED_SHARE_PCT, VALIDITY_REASONS, type ValidityFlag } from '../monitor/validity.js';
 
 const CSS = `
@@ -307,6 +308,12 @@ function attachmentsSection(list: NonNullable<ReportData['attachments']>): strin
   return `<p>Saved next to the experiment's raw results on the controller's machine.</p>\n<ul>${items.join('')}</ul>`;
 }
 
+function timeSplitSection(t: TimeSplit): string {
+  const rows = timeSplitRows(t).map(([part, sec, pct, what]) => `<tr><td>${e(part)}</td><td class="num">${sec.toFixed(1)} s</td><td class="num">${pct.toFixed(1)} %</td><td>${e(what)}</td></tr>`);
+  return `<p>Wall time ${t.wallS.toFixed(1)} s${t.final ? '' : ' so far (the experiment is running)'}, ${t.windows} measurement windows; from the stored start and end of every phase.</p>
+<table><thead><tr><th>part</th><th>time</th><th>share</th><th>what</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
 /** The self-contained HTML report. Deterministic for the same data. */
 export async function renderReport(data: ReportData): Promise<string> {
   const x = data.experiment;
@@ -324,6 +331,7 @@ export async function renderReport(data: ReportData): Promise<string> {
     ['skipped', 'Skipped before the first run', skippedSection(data)],
     ['failed', 'Failed runs', failedSection(data)],
     ['validity', 'Validity of the runs', validitySection(data)],
+    ...(data.timeSplit !== undefined ? [['time', 'Where the time went', timeSplitSection(data.timeSplit)] as [string, string, string]] : []),
     ['provenance', 'Provenance', provenanceSection(data)],
     ['spec', 'Experiment spec', `<pre>${e(specText(x.spec))}</pre>`],
     ...(data.attachments !== undefined && data.attachments.length > 0 ? [['attachments', 'Attachments', attachmentsSection(data.attachments)] as [string, string, string]] : []),

@@ -2,6 +2,7 @@
 // call (Store.reportData) so rendering never touches the database.
 
 import type { Cell, ExperimentState, HostSampleRow, ResultRow, SkippedCell } from '@seconet/core';
+import type { TimeSplit } from './time-split.js';
 
 /** What crossed the underlay during the cell's pre-flight (configurator/wire-check.ts). */
 export interface CellWire {
@@ -84,6 +85,8 @@ export interface ReportData {
   readonly hostSamples: readonly HostSampleRow[];
   readonly decisions: readonly RunGroupDecision[];
   readonly hosts: readonly HostProvenance[];
+  /** Where the wall time went (measuring, setup, teardown, storing, waiting); absent before the experiment started. */
+  readonly timeSplit?: TimeSplit | undefined;
   /** Files saved next to the experiment's raw results (a soak report), linked from the report. */
   readonly attachments?: readonly Attachment[] | undefined;
 }

@@ -7,6 +7,7 @@
 // A failed call (agent gone, bad request) turns into an error for every pair that call
 // covered, so the barrier never waits for a host that can no longer answer.
 
+import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { RUN_OVERHEAD_SECONDS, type WorkloadInstance } from '@seconet/core';
 import type { AgentLink, PairResultMsg, RoleName, WorkloadEventMsg, WorkloadPairMsg, WorkloadSpecMsg } from '../agents/contract.js';
@@ -85,6 +86,8 @@ export async function runWorkloadOnPairs(input: WorkloadRunInput): Promise<Workl
   const margin = overheadMs + (input.marginMs ?? 20_000) + startupMs;
   const timeoutMs = input.workload.durationMs + margin;
   const run = new AbortController();
+  // Every pair's calls listen on it (hundreds of pairs: hundreds of listeners, not a leak).
+  setMaxListeners(0, run.signal);
   const onOuterAbort = (): void => run.abort(input.signal?.reason);
   if (input.signal?.aborted) throw new RunAborted('run cancelled before it started');
   input.signal?.addEventListener('abort', onOuterAbort, { once: true });

@@ -189,7 +189,12 @@ function explainArray(schema: Schema, value: unknown[], path: ReadonlyArray<stri
     return { path, message: `is empty; list at least ${schema['minItems']} ${noun([...path, 0])}${schema['minItems'] === 1 ? '' : 's'}` };
   }
   if (typeof schema['maxItems'] === 'number' && value.length > schema['maxItems']) {
-    return { path, message: `has ${value.length} entries; at most ${schema['maxItems']} are allowed: split the experiment` };
+    // A fleet larger than one experiment's host list is swept by several experiments on disjoint
+    // host groups; the queue runs them at once (worker.concurrency), each holding its hosts' locks.
+    const fix = path.length === 1 && path[0] === 'hosts'
+      ? `split the fleet into experiments of at most ${schema['maxItems']} hosts each (they run at once on disjoint hosts, up to the controller's worker.concurrency)`
+      : 'split the experiment';
+    return { path, message: `has ${value.length} entries; at most ${schema['maxItems']} are allowed: ${fix}` };
   }
   const items = schema['items'] as Schema | undefined;
   if (items) {

@@ -145,7 +145,21 @@ async function pipeSamples(res: ServerResponse, samples: AsyncIterable<HostMetri
     'x-accel-buffering': 'no',
   });
   res.write(': seconet host metrics\n\n');
-  const beat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
+  // Samples of many hosts arrive together (every agent samples on the second): the socket is
+  // corked until the event loop has handled what arrived, so a burst is one write, not one per host.
+  let corked = false;
+  const write = (chunk: string): void => {
+    if (!corked) {
+      corked = true;
+      res.cork();
+      setImmediate(() => {
+        corked = false;
+        res.uncork();
+      });
+    }
+    res.write(chunk);
+  };
+  const beat = setInterval(() => write(': keep-alive\n\n'), heartbeatMs);
   beat.unref();
   // Samples skipped for this client, added to every later sample's `dropped` count.
   let skipped = 0;
@@ -157,7 +171,7 @@ async function pipeSamples(res: ServerResponse, samples: AsyncIterable<HostMetri
         skipped++;
         continue;
       }
-      res.write(`event: sample\ndata: ${JSON.stringify({ ...s, dropped: (s.dropped ?? 0) + skipped })}\n\n`);
+      write(`event: sample\ndata: ${JSON.stringify({ ...s, dropped: (s.dropped ?? 0) + skipped })}\n\n`);
     }
   } finally {
     clearInterval(beat);

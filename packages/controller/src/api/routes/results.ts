@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { ResultRow } from '@seconet/core';
+import { SeconetError, type ResultRow } from '@seconet/core';
 import { RESULT_COLUMNS, csvField, toCsv } from '../../export/index.js';
 import { IdParams, ResultRowT, ResultsQuery } from '../schemas.js';
 import { type RouteOptions, errors } from './route-options.js';
@@ -57,7 +57,39 @@ export const resultRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
     },
     async (request, reply) => reply.type('text/html; charset=utf-8').send(await service.report(request.params.id)),
   );
+
+  app.get(
+    '/v1/experiments/:id/time-split',
+    {
+      schema: {
+        tags: ['results'],
+        summary: 'Where the experiment\'s wall time went: measuring, setup, teardown, storing and waiting, from stored timestamps (null before it started)',
+        params: IdParams,
+        response: { 200: Type.Union([TimeSplitT, Type.Null()]), ...errors },
+      },
+    },
+    async (request) => {
+      if (service.timeSplit === undefined) throw new SeconetError('UNSUPPORTED', 'this controller does not compute time splits');
+      return await service.timeSplit(request.params.id);
+    },
+  );
 };
+
+const seconds = (what: string): ReturnType<typeof Type.Number> => Type.Number({ minimum: 0, description: `Seconds ${what}.` });
+const TimeSplitT = Type.Object(
+  {
+    wallS: seconds('from the experiment\'s first start to its end (while it runs: to its last event)'),
+    measuringS: seconds('inside measurement windows (sinks up, traffic, barrier)'),
+    setupS: seconds('in Apply and the pre-flight isolation proof'),
+    teardownS: seconds('removing cells\' scopes'),
+    storingS: seconds('flushing host samples, aggregating and storing runs'),
+    waitingS: seconds('in nothing above (queue pickup, health waits, decisions, failed attempts); the five sum to wallS'),
+    percent: Type.Object({ measuring: Type.Number(), setup: Type.Number(), teardown: Type.Number(), storing: Type.Number(), waiting: Type.Number() }, { description: 'Share of wallS per part, in percent.' }),
+    windows: Type.Integer({ minimum: 0, description: 'Measurement windows counted (one per measured run attempt).' }),
+    final: Type.Boolean({ description: 'False while the experiment runs.' }),
+  },
+  { description: 'Where an experiment\'s wall time went.' },
+);
 
 async function* jsonChunks(pages: AsyncIterable<readonly ResultRow[]>): AsyncGenerator<string> {
   let first = true;
