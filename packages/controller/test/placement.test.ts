@@ -1,5 +1,5 @@
 import t from 'tap';
-import { placeCell, deniedSample, BASE_PORT } from '../src/scheduler/placement.js';
+import { placeCell, deniedSample, clientPairs, cellClients, BASE_PORT } from '../src/scheduler/placement.js';
 import { buildHostStates, scopeName, NO_SECRETS } from '../src/configurator/host-state.js';
 import { NAME_RE } from '@seconet/core';
 import { cell } from './fixtures.js';
@@ -92,4 +92,35 @@ t.test('more than 253 containers on a host: every host of the cell takes its /22
   t.same(big.hosts.map((h) => h.containerCidr), ['198.18.4.0/22', '198.18.8.0/22'], '254 per host take the /22s');
   const hosts = Array.from({ length: 33 }, (_, i) => `h${i + 1}`);
   t.throws(() => placeCell({ containers: 600, placement: 'single-host', hosts: ['h32'] }, hosts), { code: 'UNSUPPORTED', message: /first 31/ });
+});
+
+t.test('clients-scale: one server, the cell\'s own containers then extra client containers, one port per client', async (t) => {
+  const two = placeCell(cell(0, { containers: 2 }), ['h1', 'h2'], { clients: 5 });
+  t.same(two.hosts.map((h) => [h.name, h.containers.length]), [['h1', 5], ['h2', 1]], 'clients live on the host without the server');
+  t.same(two.clients.map((c) => [c.pair, c.source.name, c.source.host, c.sink.name, c.sink.host, c.port]), [
+    ['c0', 'src0', 'h1', 'snk0', 'h2', BASE_PORT + 1],
+    ['c1', 'cli0', 'h1', 'snk0', 'h2', BASE_PORT + 2],
+    ['c2', 'cli1', 'h1', 'snk0', 'h2', BASE_PORT + 3],
+    ['c3', 'cli2', 'h1', 'snk0', 'h2', BASE_PORT + 4],
+    ['c4', 'cli3', 'h1', 'snk0', 'h2', BASE_PORT + 5],
+  ]);
+  t.equal(new Set(two.clients.map((c) => c.source.address)).size, 5, 'five distinct client addresses');
+  t.same(clientPairs(two, 2).map((c) => c.pair), ['c0', 'c1'], 'a smaller clients value runs the first clients');
+  t.throws(() => clientPairs(two, 6), /6 clients asked, the cell was placed with 5/);
+  t.same(deniedSample(two).map((d) => d.label), ['cli0->src0'], 'a client must not reach a container that is not the server');
+  const allow = buildHostStates({ cell: cell(0, { containers: 2, filter: 'iptables' }), placement: two, underlay: new Map([['h1', '10.0.0.1'], ['h2', '10.0.0.2']]), secrets: new Map() }).get('h1')!.filter!.allow;
+  t.equal(allow.length, 1 + 5, 'the allow-list holds the pair and every client -> server pair');
+  t.ok(two.clients.every((c) => allow.some((a) => a.src === c.source.address && a.dst === c.sink.address)));
+
+  const one = placeCell(cell(0, { containers: 4, placement: 'single-host' }), ['h1', 'h2'], { clients: 4 });
+  t.same(one.clients.map((c) => c.source.name), ['src0', 'src1', 'snk1', 'cli0'], 'single-host: every other container, then extra ones');
+  t.ok(one.clients.every((c) => c.sink.name === 'snk0' && c.sink.host === 'h1'));
+  t.notOk(deniedSample(one).some((d) => d.to.name === 'snk0' && one.clients.some((c) => c.source.name === d.from.name)), 'no client -> server pair is sampled as denied');
+
+  const big = placeCell(cell(0, { containers: 1000 }), ['h1', 'h2'], { clients: 1000 });
+  t.same(big.hosts.map((h) => [h.name, h.containers.length, h.containerCidr]), [['h1', 1000, '198.18.4.0/22'], ['h2', 500, '198.18.8.0/22']], '500 sources and 500 extra clients on h1: /22s');
+  t.equal(big.clients.at(-1)!.port, BASE_PORT + 1000);
+  t.same(placeCell(cell(0, { containers: 8 })).clients, [], 'no clients-scale: no clients');
+  t.throws(() => placeCell(cell(0, { containers: 2 }), ['h1', 'h2'], { clients: 1025 }), /workloads.clients-scale.clients: 1025/);
+  t.equal(cellClients([{ kind: 'iperf3', params: {} }, { kind: 'clients-scale', params: { clients: '50' } }, { kind: 'clients-scale', params: { clients: '200' } }]), 200, 'the cell holds the largest clients value');
 });

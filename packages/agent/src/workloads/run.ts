@@ -92,6 +92,9 @@ async function containerMtu(deps: WorkloadDeps, c: ContainerHandle, signal: Abor
 }
 
 /** Everything a call needs checked before it starts anything. */
+/** Pairs one RunWorkload call may carry: a clients-scale run of the spec's largest `clients` (1,024) on one host. */
+export const MAX_PAIRS_PER_CALL = 1024;
+
 export async function validateCall(deps: WorkloadDeps, req: RunWorkloadRequest__Output, signal: AbortSignal): Promise<ValidatedCall> {
   const role = String(req.role);
   const side: Side | undefined = role === 'ROLE_SINK' || role === '1' ? 'sink' : role === 'ROLE_SOURCE' || role === '2' ? 'source' : undefined;
@@ -101,7 +104,7 @@ export async function validateCall(deps: WorkloadDeps, req: RunWorkloadRequest__
   let plan = resolvePlan(req.workload);
   const engine = ENGINES[plan.engine];
   if (req.pairs.length === 0) throw bad('pairs', 'no pairs given');
-  if (req.pairs.length > 1000) throw bad('pairs', `${req.pairs.length} pairs; at most 1000 per call`);
+  if (req.pairs.length > MAX_PAIRS_PER_CALL) throw bad('pairs', `${req.pairs.length} pairs; at most ${MAX_PAIRS_PER_CALL} per call`);
 
   const seen = new Set<string>();
   const allowed = new AllowedRanges(deps.env.allowedRanges);

@@ -22,6 +22,42 @@ export interface AggregateInput {
   readonly filterVariant: string;
   readonly startedAt: number;
   readonly endedAt: number;
+  /** clients-scale: the host of the server container (its CPU joins the clients' summary). */
+  readonly serverHost?: string | undefined;
+}
+
+/** The pair name of a clients-scale run's summary rows (flow `total`, so per-pair sums never count them). */
+export const CLIENTS_SUMMARY_PAIR = 'clients';
+
+/**
+ * A clients-scale run's summary over its clients (pair `clients`, flow `total`): how many
+ * clients reported, total throughput, the per-client minimum, mean and maximum, Jain's fairness
+ * index (1: every client got the same share; 1/N: one client got everything), and the server
+ * host's CPU busy mean and peak over the run.
+ */
+export function clientsSummary(metrics: readonly MetricValue[], hostSummary: readonly MetricValue[], serverHost: string | undefined): MetricValue[] {
+  const row = (metric: string, value: number, unit: string): MetricValue => ({ pair: CLIENTS_SUMMARY_PAIR, flow: 'total', metric, value, unit });
+  const clients = new Set(metrics.filter((m) => !m.pair.startsWith('host/')).map((m) => m.pair));
+  const out: MetricValue[] = [row('clients', clients.size, 'count')];
+  const tp = metrics.filter((m) => m.metric === 'throughput' && m.flow === '' && clients.has(m.pair)).map((m) => m.value);
+  if (tp.length > 0) {
+    const sum = tp.reduce((a, v) => a + v, 0);
+    const sq = tp.reduce((a, v) => a + v * v, 0);
+    out.push(
+      row('throughput', sum, 'bit/s'),
+      row('throughput_client_min', Math.min(...tp), 'bit/s'),
+      row('throughput_client_mean', sum / tp.length, 'bit/s'),
+      row('throughput_client_max', Math.max(...tp), 'bit/s'),
+      row('fairness', sq > 0 ? (sum * sum) / (tp.length * sq) : 1, 'ratio'),
+    );
+  }
+  if (serverHost !== undefined) {
+    for (const [from, to] of [['host_cpu_mean', 'server_host_cpu_mean'], ['host_cpu_peak', 'server_host_cpu_peak']] as const) {
+      const h = hostSummary.find((m) => m.pair === `host/${serverHost}` && m.metric === from);
+      if (h) out.push(row(to, h.value, h.unit));
+    }
+  }
+  return out;
 }
 
 export type Aggregated = { readonly ok: true; readonly data: RunResultData } | { readonly ok: false; readonly error: string };
@@ -43,6 +79,7 @@ export function aggregateRun(input: AggregateInput): Aggregated {
     raw.push({ pair: r.pair, tool: r.tool, argv: [...r.argv], text: r.rawOutput });
     tools[r.pair] = { tool: r.tool, version: r.toolVersion, argv: [...r.argv] };
   }
+  if (input.workload.kind === 'clients-scale') metrics.push(...clientsSummary(metrics, input.hostSummary, input.serverHost));
   metrics.push(...input.hostSummary);
   const agents: Record<string, { agentVersion: string; kernel: string; tools: Record<string, string> }> = {};
   for (const [name, info] of input.agents) {

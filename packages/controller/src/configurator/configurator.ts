@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { SeconetError, shortHash, type Cell, type WorkloadInstance } from '@seconet/core';
 import { variantName, type AgentLink, type ApplyResult } from '../agents/contract.js';
 import { deniedSample, type CellPlacement, type PlacedPair } from '../scheduler/placement.js';
-import { runWorkloadOnPairs } from '../workload-control/run-workload.js';
+import { runWorkloadOnPairs, type PairOutcome } from '../workload-control/run-workload.js';
 import { buildHostStates, type HostSecrets, type SecretsProvider } from './host-state.js';
 import { startWireCheck, type WireVerdict } from './wire-check.js';
 
@@ -32,6 +32,9 @@ export interface PreflightVerdict {
   /** What crossed the underlay while the pre-flight ran (absent when the wire check was not asked for). */
   readonly wire?: WireVerdict | undefined;
 }
+
+/** Client -> server probes per pre-flight call (an agent takes at most 1,000 pairs per call). */
+export const CLIENT_PROBES_PER_CALL = 1000;
 
 export const PREFLIGHT_WORKLOAD: WorkloadInstance = {
   id: 'preflight',
@@ -124,13 +127,21 @@ export class Configurator {
     const pairs = [...placement.pairs, ...denied];
     let r: Awaited<ReturnType<typeof runWorkloadOnPairs>>;
     let wireVerdict: WireVerdict | undefined;
+    // clients-scale: every client -> server pair is probed too, in calls of at most
+    // CLIENT_PROBES_PER_CALL (an agent takes at most 1,000 pairs per call).
+    const clientOutcomes = new Map<string, PairOutcome>();
     try {
       r = await runWorkloadOnPairs({ agents, scope, runId, workload, pairs, marginMs: 10_000, ...(signal ? { signal } : {}) });
+      for (let i = 0; i < placement.clients.length; i += CLIENT_PROBES_PER_CALL) {
+        const chunk = placement.clients.slice(i, i + CLIENT_PROBES_PER_CALL);
+        const rc = await runWorkloadOnPairs({ agents, scope, runId: `${runId}c${i}`, workload, pairs: chunk, marginMs: 10_000, ...(signal ? { signal } : {}) });
+        for (const [k, o] of rc.outcomes) clientOutcomes.set(k, o);
+      }
     } finally {
       wireVerdict = await wire?.finish();
     }
     const answered = (pair: string): { ok: boolean; why: string } => {
-      const o = r.outcomes.get(pair);
+      const o = r.outcomes.get(pair) ?? clientOutcomes.get(pair);
       if (!o?.result) return { ok: false, why: o?.error ? `${o.error.code}: ${o.error.message}` : 'no result' };
       const loss = o.result.metrics.find((m) => m.name === 'loss' && m.flow === '');
       const received = o.result.metrics.find((m) => m.name === 'received' && m.flow === '');
@@ -143,6 +154,19 @@ export class Configurator {
       const a = answered(p.pair);
       if (!a.ok) connected = false;
       lines.push(`allowed ${p.source.name}(${p.source.address}) -> ${p.sink.name}(${p.sink.address}): ${a.ok ? 'connects' : 'BROKEN'} (${a.why})`);
+    }
+    if (placement.clients.length > 0) {
+      const server = placement.clients[0]!.sink;
+      let ok = 0;
+      for (const c of placement.clients) {
+        const a = answered(c.pair);
+        if (a.ok) ok += 1;
+        else {
+          connected = false;
+          lines.push(`allowed client ${c.source.name}(${c.source.address}) -> ${server.name}(${server.address}): BROKEN (${a.why})`);
+        }
+      }
+      lines.push(`clients-scale: ${ok} of ${placement.clients.length} clients connect to the server ${server.name}(${server.address}) on ${server.host}`);
     }
     let isolation: boolean | null = null;
     if (denied.length > 0) {

@@ -9,7 +9,7 @@
 
 import { NAME_RE, RECIPES, SeconetError, generateTunnelSecrets, isRecipeName, overlayAddress, shortHash, type Cell, type NetworkSetup } from '@seconet/core';
 import type { HostStateMsg, TunnelPeerMsg } from '../agents/contract.js';
-import type { CellPlacement } from '../scheduler/placement.js';
+import { allowedPairs, type CellPlacement } from '../scheduler/placement.js';
 
 export interface HostSecrets {
   readonly privateKey: string;
@@ -41,7 +41,7 @@ export interface HostStateInput {
 export function buildHostStates(input: HostStateInput): Map<string, HostStateMsg> {
   const { cell, placement } = input;
   const guarded = placement.hosts.map((h) => h.containerCidr);
-  const allow = placement.pairs.map((p) => ({ src: p.source.address, dst: p.sink.address }));
+  const allow = allowedPairs(placement).map((p) => ({ src: p.source.address, dst: p.sink.address }));
   const multi = placement.hosts.length > 1;
   if (!multi && cell.tunnel !== 'none') {
     throw new SeconetError('UNSUPPORTED', `matrix.tunnel: ${cell.tunnel} needs two hosts; a single-host placement has nothing to tunnel between`, { field: 'matrix.tunnel' });

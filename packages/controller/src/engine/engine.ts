@@ -25,7 +25,7 @@ import { aggregateRun } from '../aggregator/aggregate.js';
 import { Configurator } from '../configurator/configurator.js';
 import { scopeName, type SecretsProvider } from '../configurator/host-state.js';
 import { startMonitor, summarize } from '../monitor/monitor.js';
-import { placeCell, type CellPlacement } from '../scheduler/placement.js';
+import { cellClients, clientPairs, clientsOf, placeCell, type CellPlacement } from '../scheduler/placement.js';
 import { isDiskFull, type Store, type StoredRun } from '../store/store.js';
 import { RunAborted, runWorkloadOnPairs } from '../workload-control/run-workload.js';
 import { MAIN_METRIC, defaultDecider, type Decider } from './convergence.js';
@@ -217,7 +217,7 @@ export class Engine {
           await this.teardown(applied);
           applied = undefined;
         }
-        const placement = placeCell(cell, plan.hosts);
+        const placement = placeCell(cell, plan.hosts, { clients: cellClients(plan.workloads[cell.id] ?? []) });
         const hosts = placement.hosts.map((h) => h.name);
         if (!applied) {
           applied = { experiment: id, scope, setupKey, hosts };
@@ -603,7 +603,7 @@ export class Engine {
         scope: ctx.scope,
         runId: run.id,
         workload: run.workloadInstance,
-        pairs: ctx.placement.pairs,
+        pairs: run.workloadInstance.kind === 'clients-scale' ? clientPairs(ctx.placement, clientsOf(run.workloadInstance)) : ctx.placement.pairs,
         marginMs: this.options.runMarginMs,
         signal,
       });
@@ -629,6 +629,7 @@ export class Engine {
       filterVariant: ctx.filterVariant,
       startedAt: result.startedAt,
       endedAt: result.endedAt,
+      serverHost: ctx.placement.clients[0]?.sink.host,
     });
     if (!agg.ok) {
       if (mon.samples.length > 0) store.recordHostSamples(run.id, mon.samples);
