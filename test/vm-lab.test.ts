@@ -4,21 +4,26 @@
 // Through nothing but the REST API, the tunnel matrix crosses the two guest kernels: every
 // tunnel (none, ipip, gre, geneve, vxlan, wireguard, ipsec, openvpn, tinc), filter none, two
 // containers, latency-basic and a 5 s throughput, one repetition; every cell must succeed and
-// the tunnels the guest kernel has must run their kernel variant. `lab down` must leave no QEMU,
+// the tunnels the guest kernel has must run their kernel variant. On the same lab: the
+// single-host filter matrix on the OVS kernel datapath (with `seconet run FILE --vm`), and an
+// agent SIGKILLed inside a guest mid-sweep, restarted by the controller over SSH, with nothing of
+// the killed run left in the guest (the agent's Check and GC). `lab down` must leave no QEMU,
 // namespace or file behind. On these machines the guests run under TCG (software emulation):
 // the figures are functional proof only, so nothing here asserts on speed.
 import t from 'tap';
 import type { Test } from 'tap';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecRunner, findGuestKernel } from '../packages/agent/src/index.js';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { connectAgent, ExecRunner, findGuestKernel } from '../packages/agent/src/index.js';
 import { takeLabDown } from '../packages/cli/src/lab/lab-down.js';
 import { labUpDetailed } from '../packages/cli/src/lab/lab-up.js';
 import { readLabState, type LabState } from '../packages/cli/src/lab/lab-state.js';
 import { labStatus } from '../packages/cli/src/lab/lab-status.js';
-import { QEMU_CMD } from '../packages/cli/src/lab/vm-lab.js';
+import { GUEST_PATHS, QEMU_CMD, sshGuest } from '../packages/cli/src/lab/vm-lab.js';
 import { isOurs } from '../packages/cli/src/lab/processes.js';
+import { runCli } from './cli-helpers.js';
 import { requireRoot, requireTool, requirement } from './helpers/requirements.js';
 
 const runner = new ExecRunner();
@@ -26,6 +31,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const TUNNELS = ['none', 'ipip', 'gre', 'geneve', 'vxlan', 'wireguard', 'ipsec', 'openvpn', 'tinc'];
 const KERNEL_VARIANT = new Set(['ipip', 'gre', 'geneve', 'vxlan', 'wireguard', 'ipsec']);
 
+interface Experiment { state: string; progress: { runsDone: number; runsFailed: number; runsTotal: number }; error?: string }
+interface CellStatus { network: string; filter: string; state: string; filterVariant: string; isolation: boolean | null; isolationEvidence: string; error?: string }
+interface RunStatus { id: string; cell: string; state: string; attempts: number; error?: string }
 interface Row { cell: string; workload: string; network: string; tunnel: string; tunnel_variant: string; filter: string; pair: string; metric: string; value: number; host_kind?: string; kernel_release?: string }
 
 function kernelMissing(): string | undefined {
@@ -41,7 +49,7 @@ async function namespaces(): Promise<string[]> {
   return (await runner.run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.length > 0);
 }
 
-t.test('a 2-guest VM lab runs every tunnel across two stock kernels through the REST API', { timeout: 3_600_000 }, async (t: Test) => {
+t.test('a 2-guest VM lab runs every tunnel across two stock kernels, the OVS filter matrix and an agent kill through the REST API', { timeout: 3_600_000 }, async (t: Test) => {
   if (!requireRoot(t, 'QEMU taps and the lab namespace')) return;
   for (const [tool, why] of [['/usr/bin/qemu-system-x86_64', 'the VM lab guests'], ['/usr/bin/ansible-playbook', 'installing the agents with the seconet_agent role'], ['/usr/sbin/sshd', 'SSH into the guests'], ['/bin/busybox', 'the guests\' initramfs']] as const) {
     if (!requireTool(t, tool, why)) return;
@@ -105,7 +113,7 @@ t.test('a 2-guest VM lab runs every tunnel across two stock kernels through the 
   const matrixSeconds = (Date.now() - t1) / 1000;
   t.comment(`tunnel matrix: ${matrixSeconds.toFixed(0)} s, ${s.state} ${JSON.stringify(s.progress)} ${s.error ?? ''}`);
   t.equal(s.state, 'succeeded', 'the experiment succeeded');
-  t.equal(s.progress.runsFailed, 0, 'no run failed');
+  t.equal(s.progress.runsFailed, 0, `no run failed${s.progress.runsFailed > 0 ? ` (${(await api<RunStatus[]>(`/v1/experiments/${id}/runs`)).body.filter((r) => r.state === 'failed').map((r) => `${r.cell}: ${(r.error ?? '').slice(0, 400)}`).join(' | ')})` : ''}`);
   const rows = (await api<Row[]>(`/v1/experiments/${id}/results?format=json`)).body;
   for (const tunnel of TUNNELS) {
     for (const w of ['latency-basic', 'throughput-basic']) {
@@ -115,6 +123,135 @@ t.test('a 2-guest VM lab runs every tunnel across two stock kernels through the 
     }
   }
   t.comment(`VM lab wall time: up ${upSeconds.toFixed(0)} s, matrix ${matrixSeconds.toFixed(0)} s`);
+
+  const waitDone = async (expId: string, limitMs: number): Promise<Experiment> => {
+    const since = Date.now();
+    let e = (await api<Experiment>(`/v1/experiments/${expId}`)).body;
+    while (!['succeeded', 'failed', 'cancelled'].includes(e.state) && Date.now() - since < limitMs) {
+      await sleep(1000);
+      e = (await api<Experiment>(`/v1/experiments/${expId}`)).body;
+    }
+    return e;
+  };
+
+  // The single-host filter matrix on the OVS kernel datapath, submitted with `seconet run FILE
+  // --vm` on the lab that is up (the CLI talks to the controller's REST API). On one guest:
+  // network ovs with filters none, ovs and bpf; iptables and nftables never see what OVS
+  // switches between two ports of one bridge, so they are measured on the bridge network of
+  // the same guest (the ovs x iptables/nftables cells are skipped with that reason).
+  const t2 = Date.now();
+  const filterSpec = join(dir, 'filters.yaml');
+  writeFileSync(filterSpec, toYaml({
+    name: 'vm-lab-filters',
+    hosts: ['h1'],
+    placement: 'single-host',
+    repetitions: { min: 1, max: 1 },
+    // Four containers: two pairs, so the pre-flight has denied pairs to prove isolation with.
+    matrix: { network: ['ovs', 'bridge'], tunnel: ['none'], filter: ['none', 'iptables', 'nftables', 'ovs', 'bpf'], containers: [4] },
+    workloads: [{ 'latency-basic': { count: 4, interval: 0.2 } }],
+  }));
+  const report = join(dir, 'filters.html');
+  const cli = await runCli(['run', filterSpec, '--vm', '-o', report, '--json'], { env: { SECONET_LAB_DIR: labDir }, timeoutMs: 900_000 });
+  const filterSeconds = (Date.now() - t2) / 1000;
+  t.equal(cli.code, 0, `seconet run --vm exits 0 (${cli.stderr.trim().split('\n').slice(-5).join(' | ')})`);
+  const ran = JSON.parse(cli.stdout || '{}') as { id?: string; state?: string; results?: string; report?: string };
+  t.comment(`filter matrix (seconet run --vm): ${filterSeconds.toFixed(0)} s, ${ran.state}`);
+  t.equal(ran.state, 'succeeded', 'the filter matrix succeeded');
+  t.ok(ran.report !== undefined && existsSync(ran.report), 'the report was written');
+  const hostKind = state.vm!.hostKind;
+  const csv = ran.results !== undefined && existsSync(ran.results) ? readFileSync(ran.results, 'utf8').trim().split('\n') : [];
+  t.ok(csv.length > 1 && csv[0]!.split(',').includes('host_kind'), `the CSV has result rows and the host_kind column (${csv.length - 1} rows)`);
+  t.ok(csv.slice(1).every((l) => l.includes(`,${hostKind},`)), `every CSV row says ${hostKind}`);
+  if (ran.id !== undefined) {
+    const cells = (await api<CellStatus[]>(`/v1/experiments/${ran.id}/cells`)).body;
+    const measured = cells.filter((c) => c.state === 'measured').map((c) => `${c.network}/${c.filter}`).sort();
+    t.same(measured, ['bridge/bpf', 'bridge/iptables', 'bridge/none', 'bridge/nftables', 'ovs/bpf', 'ovs/none', 'ovs/ovs'], `every feasible cell measured (${cells.map((c) => `${c.network}/${c.filter}: ${c.state}${c.error ? ` ${c.error}` : ''}`).join('; ')})`);
+    for (const c of cells.filter((x) => x.state === 'measured' && x.filter !== 'none')) {
+      t.equal(c.isolation, true, `${c.network}/${c.filter}: the pre-flight isolation verdict held (${c.isolationEvidence})`);
+      t.equal(c.filterVariant, 'kernel', `${c.network}/${c.filter}: the kernel variant of the filter`);
+    }
+    const fr = (await api<Row[]>(`/v1/experiments/${ran.id}/results?format=json`)).body;
+    for (const cell of ['ovs/none', 'ovs/ovs', 'ovs/bpf']) {
+      t.ok(fr.some((r) => `${r.network}/${r.filter}` === cell && r.metric.startsWith('rtt') && r.host_kind === hostKind && r.kernel_release === state.hosts[0]!.kernelRelease), `${cell}: RTT rows from ${hostKind}, kernel ${state.hosts[0]!.kernelRelease}`);
+    }
+    // The datapath the rows were measured on: the guest's agent offers OVS on the kernel datapath only.
+    const agents = (await api<Array<{ name: string; capabilities: Array<{ category: string; kind: string; variant: string; available: boolean; reason: string }> }>>('/v1/agents')).body;
+    const caps = agents.find((a) => a.name === 'h1')?.capabilities ?? [];
+    const ovs = caps.filter((c) => c.category === 'network' && c.kind === 'ovs' && c.available);
+    const missing = caps.filter((c) => !c.available && ['ovs', 'bpf', 'ipsec'].includes(c.kind)).map((c) => `${c.category} ${c.kind} ${c.variant}: ${c.reason}`);
+    t.ok(ovs.length > 0 && ovs.every((c) => /kernel/i.test(c.variant)), `h1: network ovs on the kernel datapath (${ovs.map((c) => c.variant).join(', ')}${missing.length > 0 ? `; unavailable: ${missing.join(' | ')}` : ''})`);
+    const html = ran.report !== undefined && existsSync(ran.report) ? readFileSync(ran.report, 'utf8') : '';
+    t.match(html, /<td>ovs <span class="meta" title="datapath">\(kernel\)<\/span><\/td>/, 'the report\'s cells say ovs ran on the kernel datapath');
+  }
+
+  // Faults on a real host: the agent inside guest h2 is SIGKILLed (its PID from the role's PID
+  // file) in the middle of a multi-host sweep over the routing and bpf solutions. The
+  // controller restarts it over SSH (its recovery), the run is retried (or fails with the
+  // reason), the sweep finishes, and the agent's Check and GC, asked from here, find nothing of
+  // the killed run left in the guest.
+  const ctl = parseYaml(readFileSync(state.controller!.configFile, 'utf8')) as { agents: Array<{ name: string; address: string; tls: { ca: string; cert: string; key: string }; recovery?: unknown }> };
+  t.ok(ctl.agents.length === 2 && ctl.agents.every((a) => a.recovery !== undefined), 'the controller has SSH recovery for every guest\'s agent');
+  const clients = new Map(ctl.agents.map((a) => [a.name, connectAgent({ name: a.name, address: a.address, tls: a.tls })]));
+  t.teardown(() => {
+    for (const c of clients.values()) c.close();
+  });
+  const h2 = state.hosts.find((h) => h.name === 'h2')!;
+  const pidFile = `${GUEST_PATHS.runDir}/agent.pid`;
+  const guestPid = async (): Promise<number> => Number((await sshGuest(runner, state.vm!, h2.sshPort!, ['cat', pidFile])).trim());
+  const pid0 = await guestPid();
+  t.ok(pid0 > 1, `h2: the agent's PID file names ${pid0}`);
+  const t3 = Date.now();
+  const kill = await api<{ id: string }>('/v1/experiments', { method: 'POST', body: {
+    name: 'vm-lab-agent-kill',
+    hosts: ['h1', 'h2'],
+    placement: 'multi-host',
+    repetitions: { min: 1, max: 1 },
+    matrix: { network: ['routing', 'bpf'], tunnel: ['none'], filter: ['none'], containers: [2] },
+    workloads: [{ 'latency-basic': { count: 12, interval: 0.5 } }],
+  } });
+  t.equal(kill.status, 202, 'the sweep was submitted');
+  const kid = kill.body.id;
+  let victim: RunStatus | undefined;
+  while (victim === undefined && Date.now() - t3 < 600_000) {
+    victim = (await api<RunStatus[]>(`/v1/experiments/${kid}/runs`)).body.find((r) => r.state === 'running');
+    if (victim === undefined) await sleep(500);
+  }
+  t.ok(victim, 'a run of the sweep started');
+  const scopes = (await clients.get('h2')!.getInfo({ deadlineMs: 60_000 })).scopes;
+  t.equal(scopes.length, 1, `h2 holds the running cell's scope (${scopes.join(', ')})`);
+  await sleep(2000);
+  await sshGuest(runner, state.vm!, h2.sshPort!, ['kill', '-KILL', String(pid0)]);
+  t.comment(`killed agent ${pid0} in h2 during run ${victim?.id}`);
+  const k = await waitDone(kid, 900_000);
+  const killSeconds = (Date.now() - t3) / 1000;
+  t.comment(`agent-kill sweep: ${killSeconds.toFixed(0)} s, ${k.state} ${JSON.stringify(k.progress)} ${k.error ?? ''}`);
+  t.ok(['succeeded', 'failed'].includes(k.state), `the sweep finished (${k.state})`);
+  t.equal(k.progress.runsDone, k.progress.runsTotal, 'every run of the sweep is done');
+  const kruns = (await api<RunStatus[]>(`/v1/experiments/${kid}/runs`)).body;
+  const killed = kruns.find((r) => r.id === victim?.id);
+  t.ok(killed !== undefined && ((killed.state === 'succeeded' && killed.attempts >= 2) || (killed.state === 'failed' && /h2/.test(killed.error ?? ''))),
+    `the killed run was retried or failed naming the host (${killed?.state}, ${killed?.attempts} attempts${killed?.error ? `: ${killed.error.slice(0, 300)}` : ''})`);
+  t.ok(kruns.filter((r) => r.id !== victim?.id).every((r) => r.state === 'succeeded'), `the rest of the sweep succeeded (${kruns.map((r) => `${r.cell}:${r.state}`).join(', ')})`);
+  const events = await (await fetch(`${state.apiUrl}/v1/experiments/${kid}/events`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const restarts = events.split('\n').filter((l) => l.startsWith('data:') && l.includes('agent h2 stopped answering'));
+  t.ok(restarts.some((l) => l.includes('restarted over SSH (ok)')), `the controller restarted h2's agent over SSH (${restarts.map((l) => l.slice(0, 200)).join(' | ')})`);
+  const pid1 = await guestPid();
+  t.not(pid1, pid0, `a new agent runs in h2 (${pid1})`);
+  await sshGuest(runner, state.vm!, h2.sshPort!, ['kill', '-0', String(pid1)]);
+  for (const [name, c] of clients) {
+    const info = await c.getInfo({ deadlineMs: 60_000 });
+    t.same(info.scopes, [], `${name}: the agent holds no scope after the sweep`);
+    for (const scope of scopes) {
+      const check = await c.check({ scope }, { deadlineMs: 60_000 });
+      t.notOk(check.known, `${name}: Check does not know the killed run's scope ${scope} any more`);
+    }
+    const gc = await c.gc({ requestId: `vm-lab-gc-${name}`, keepScopes: [] }, { deadlineMs: 120_000 });
+    t.same([...gc.removed, ...gc.removedScopes], [], `${name}: GC finds nothing left to remove`);
+  }
+  const prefix = h2.prefix;
+  const netns = await sshGuest(runner, state.vm!, h2.sshPort!, ['ip', 'netns', 'list']);
+  t.notOk(netns.split('\n').some((l) => l.startsWith(prefix)), `h2: no namespace of the lab's prefix ${prefix} is left in the guest`);
+  t.comment(`VM lab wall time: up ${upSeconds.toFixed(0)} s, tunnels ${matrixSeconds.toFixed(0)} s, filters ${filterSeconds.toFixed(0)} s, agent kill ${killSeconds.toFixed(0)} s`);
 
   // lab down leaves nothing: no QEMU, no namespace, no lab files.
   const before: LabState = readLabState(labDir)!;

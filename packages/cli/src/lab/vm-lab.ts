@@ -36,6 +36,8 @@ export const GUEST_AGENT_PORT = 7443;
 /** The guests' management address on QEMU's user network. */
 export const GUEST_MGMT_ADDRESS = '10.0.2.15';
 export const DEFAULT_VM_MEMORY_MIB = 768;
+/** The full-kernel lab's modules plus br_netfilter: iptables and nftables filters on the bridge network need bridged traffic through netfilter. */
+export const VM_GUEST_MODULES = [...DEFAULT_GUEST_MODULES, 'br_netfilter'] as const;
 
 export type VmAccel = 'auto' | 'kvm' | 'tcg';
 export type VmHostKind = 'vm-kvm' | 'vm-tcg';
@@ -307,7 +309,7 @@ export async function bootVmGuests(runner: Runner, get: () => LabState, save: Sa
     known.push(`[127.0.0.1]:${h.sshPort} ${pub[0]} ${pub[1]}`);
     copyFileSync(`${vm.clientKey}.pub`, join(share, 'authorized_keys'));
     writeFileSync(join(share, 'guest.sh'), guestScript({
-      share, hostname: `${vm.netns}-${h.name}`, address: `${h.underlayAddress}/24`, modules: DEFAULT_GUEST_MODULES, pollSeconds: 0.5,
+      share, hostname: `${vm.netns}-${h.name}`, address: `${h.underlayAddress}/24`, modules: VM_GUEST_MODULES, pollSeconds: 0.5,
       management: { dev: 'eth1', address: `${GUEST_MGMT_ADDRESS}/24`, hostKey: join(share, 'ssh_host_key'), authorizedKeys: join(share, 'authorized_keys') },
     }), { mode: 0o700 });
     const consoleLog = join(vm.dir, `console-${h.name}.log`);
