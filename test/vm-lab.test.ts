@@ -165,7 +165,7 @@ t.test('a 2-guest VM lab runs every tunnel across two stock kernels, the OVS fil
   if (ran.id !== undefined) {
     const cells = (await api<CellStatus[]>(`/v1/experiments/${ran.id}/cells`)).body;
     const measured = cells.filter((c) => c.state === 'measured').map((c) => `${c.network}/${c.filter}`).sort();
-    t.same(measured, ['bridge/bpf', 'bridge/iptables', 'bridge/none', 'bridge/nftables', 'ovs/bpf', 'ovs/none', 'ovs/ovs'], `every feasible cell measured (${cells.map((c) => `${c.network}/${c.filter}: ${c.state}${c.error ? ` ${c.error}` : ''}`).join('; ')})`);
+    t.same(measured, ['bridge/bpf', 'bridge/iptables', 'bridge/nftables', 'bridge/none', 'ovs/bpf', 'ovs/none', 'ovs/ovs'], `every feasible cell measured (${cells.map((c) => `${c.network}/${c.filter}: ${c.state}${c.error ? ` ${c.error}` : ''}`).join('; ')})`);
     for (const c of cells.filter((x) => x.state === 'measured' && x.filter !== 'none')) {
       t.equal(c.isolation, true, `${c.network}/${c.filter}: the pre-flight isolation verdict held (${c.isolationEvidence})`);
       t.equal(c.filterVariant, 'kernel', `${c.network}/${c.filter}: the kernel variant of the filter`);
