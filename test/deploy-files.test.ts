@@ -113,3 +113,21 @@ t.test('the controller role renders Redis auth and API TLS into a config the con
   t.equal(cfg.redis.passwordFile, join(dir, 'controller/redis-password'), 'the managed Redis is reached with the generated password');
   t.same(cfg.api.tls, { cert: join(dir, 'controller/api.pem'), key: join(dir, 'controller/api-key.pem') });
 });
+
+t.test('the controller role renders the PostgreSQL store when chosen, SQLite otherwise', { timeout: 120_000 }, async (t) => {
+  if (!requireTool(t, '/usr/bin/ansible', 'rendering the role\'s templates')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'seconet-render-ctl-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const render = (name: string, vars: string): ReturnType<typeof parseControllerConfig> => {
+    const out = join(dir, name);
+    execFileSync('/usr/bin/ansible', ['localhost', '-c', 'local', '-m', 'ansible.builtin.template', '-a', `src=${join(repo, 'ansible/roles/seconet_controller/templates/controller.yaml.j2')} dest=${out}`, '-e', `@${join(repo, 'ansible/roles/seconet_controller/defaults/main.yml')}`, '-e', `seconet_controller_config_dir=${dir} ${vars}`], { env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3' } });
+    return parseControllerConfig(parse(readFileSync(out, 'utf8')), dir);
+  };
+  t.same(render('default.yaml', '').store, { dir: '/var/lib/seconet/controller', kind: 'sqlite', url: undefined, passwordFile: undefined }, 'SQLite by default');
+  t.same(render('managed.yaml', 'seconet_controller_store=postgres').store, {
+    dir: '/var/lib/seconet/controller', kind: 'postgres', url: 'postgresql://seconet@127.0.0.1:5432/seconet', passwordFile: join(dir, 'controller/postgres-password'),
+  }, 'a managed PostgreSQL is reached with the generated password');
+  t.same(render('external.yaml', 'seconet_controller_store=postgres seconet_controller_manage_postgres=false seconet_controller_postgres_url=postgresql://seconet@db.example:5432/results seconet_controller_postgres_password_file=/etc/seconet/pg').store, {
+    dir: '/var/lib/seconet/controller', kind: 'postgres', url: 'postgresql://seconet@db.example:5432/results', passwordFile: '/etc/seconet/pg',
+  }, 'a PostgreSQL managed elsewhere');
+});

@@ -51,7 +51,8 @@ function sweep(s: Store, id: string): void {
     else s.recordRunResult(r.id, result(`p${i % 2}`, 1 + i / 8));
     s.addEvent(id, 'run', { run: r.id, i });
   });
-  s.recordHostSamples(p.runs[3]!.id, [{ host: 'h1', timestamp: 9, column: 'load', value: 0.5 }]);
+  // The same key twice in one batch: the last value stays, on either engine.
+  s.recordHostSamples(p.runs[3]!.id, [{ host: 'h1', timestamp: 9, column: 'load', value: 0.5 }, { host: 'h1', timestamp: 9, column: 'load', value: 0.75 }]);
   s.ensureRun({ ...p.runs[0]!, id: `${id}-extra`, repetition: 9, order: 99 });
   s.putDecision(id, { cell: 'c0', workload: latency.id, metric: 'rtt_avg', repetitions: 3, converged: true, ciLow: 1, ciHigh: 2, center: 1.5, relHalfWidth: Number.NaN });
   s.putHost(id, { name: 'h1', kernel: '6.1', agentVersion: '0.1.0', tools: [], cpu: 'x', memoryBytes: 1 });
@@ -108,6 +109,7 @@ t.test('the same writes read the same from SQLite and PostgreSQL', async (t) => 
   const b = comparable(post, 'e1');
   t.same(b, a, 'report data, events, counters and pages are identical');
   t.ok((post.resultRows('e1')).length >= 12, 'and not empty');
+  t.same(post.hostSamples('e1').filter((h) => h.column === 'load').map((h) => h.value), [0.75], 'a key repeated in one batch keeps its last value');
   const raw = post.rawOutputPaths('e1');
   t.equal(readFileSync(raw[0]!, 'utf8').startsWith('raw '), true, 'raw outputs are files beside the store');
   t.throws(() => post.requireExperiment('nope'), { code: 'NOT_FOUND', field: 'id' });

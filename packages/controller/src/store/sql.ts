@@ -241,9 +241,41 @@ export class PgConn implements SqlConn {
     return { changes: this.call({ op: 'query', sql: this.text(sql), params }).changes ?? 0 };
   }
 
+  /**
+   * Rows go as multi-row INSERTs of up to 1,000 rows (one round trip each, not one per row).
+   * PostgreSQL refuses an upsert that meets the same key twice in one statement, where SQLite
+   * replaced row by row: rows repeating an ON CONFLICT key keep the last, as SQLite would.
+   */
   runMany(sql: string, rows: readonly (readonly unknown[])[]): void {
     if (rows.length === 0) return;
-    this.call({ op: 'many', sql: this.text(sql), rows: rows.map((r) => [...r]) });
+    const m = /^(\s*INSERT\s+INTO\s+\w+\s*\(([^)]*)\)\s*VALUES\s*)\(([?,\s]*)\)([\s\S]*)$/i.exec(sql);
+    if (!m) {
+      this.call({ op: 'many', sql: this.text(sql), rows: rows.map((r) => [...r]) });
+      return;
+    }
+    const [, head, colList, , tail] = m as unknown as [string, string, string, string, string];
+    const cols = colList.split(',').map((c) => c.trim());
+    const target = /ON\s+CONFLICT\s*\(([^)]*)\)\s*DO\s+UPDATE/i.exec(tail);
+    let list: readonly (readonly unknown[])[] = rows;
+    if (target) {
+      const keyAt = target[1]!.split(',').map((c) => cols.indexOf(c.trim()));
+      const byKey = new Map<string, readonly unknown[]>();
+      for (const r of rows) byKey.set(JSON.stringify(keyAt.map((i) => r[i])), r);
+      list = [...byKey.values()];
+    }
+    const width = cols.length;
+    const per = Math.max(1, Math.min(1000, Math.floor(60_000 / width)));
+    for (let i = 0; i < list.length; i += per) {
+      const chunk = list.slice(i, i + per);
+      let n = 0;
+      const values = chunk.map(() => `(${Array.from({ length: width }, () => `$${++n}`).join(', ')})`).join(', ');
+      this.call({ op: 'query', sql: `${head}${values}${tail}`, params: chunk.flatMap((r) => [...r]) });
+    }
+  }
+
+  /** True inside tx(). */
+  get inTx(): boolean {
+    return this.depth > 0;
   }
 
   exec(sql: string): void {

@@ -581,19 +581,38 @@ export class Store {
   /** Appends a progress event (ids count up per experiment) and tells live listeners. */
   addEvent(experiment: string, type: ProgressEvent['type'], data: Record<string, unknown>): ProgressEvent {
     const at = now();
-    const pg = this.db.dialect === 'postgres';
-    const id = this.db.tx((): number => {
-      // Controllers sharing a PostgreSQL store number an experiment's events one at a time.
-      if (pg) this.db.get('SELECT pg_advisory_xact_lock(hashtext(?))', `events:${experiment}`);
+    const id = this.db instanceof PgConn ? this.addEventPg(this.db, experiment, type, at, data) : this.db.tx((): number => {
       const r = this.db.get('SELECT COALESCE(MAX(id), 0) + 1 AS next FROM events WHERE experiment = ?', experiment) as { next: number };
       this.db.run('INSERT INTO events (experiment, id, type, at, data) VALUES (?, ?, ?, ?, ?)', experiment, r.next, type, at, JSON.stringify(data));
-      // Delivered at commit to every controller listening (see onEvent).
-      if (pg) this.db.get('SELECT pg_notify(?, ?)', EVENTS_CHANNEL, JSON.stringify({ o: this.origin, e: experiment, i: r.next }));
       return r.next;
     }, 'write');
     const ev: ProgressEvent = { id, experiment, type, at, data };
     for (const l of this.listeners) l(ev);
     return ev;
+  }
+
+  /**
+   * On PostgreSQL an event is one statement: numbered, inserted and notified (delivered at
+   * commit to every controller listening, see onEvent). Two controllers numbering the same
+   * experiment's event at once collide on the key and the loser takes the next number; inside
+   * a transaction, where a collision would abort it, an advisory lock orders them instead.
+   */
+  private addEventPg(db: PgConn, experiment: string, type: string, at: string, data: Record<string, unknown>): number {
+    const sql = `WITH ins AS (INSERT INTO events (experiment, id, type, at, data)
+        SELECT ?, COALESCE(MAX(id), 0) + 1, ?, ?, ? FROM events WHERE experiment = ? RETURNING id)
+      SELECT id, pg_notify(?, json_build_object('o', ?::text, 'e', ?::text, 'i', id)::text) FROM ins`;
+    const params = [experiment, type, at, JSON.stringify(data), experiment, EVENTS_CHANNEL, this.origin, experiment];
+    if (db.inTx) {
+      db.get('SELECT pg_advisory_xact_lock(hashtext(?))', `events:${experiment}`);
+      return db.get<{ id: number }>(sql, ...params)!.id;
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return db.get<{ id: number }>(sql, ...params)!.id;
+      } catch (e) {
+        if ((e as { code?: string }).code !== '23505' || attempt >= 50) throw e;
+      }
+    }
   }
 
   eventsAfter(experiment: string, afterId: number): ProgressEvent[] {
