@@ -105,8 +105,8 @@ try {
       const loadBefore = loadavg();
       const elu = monitorEventLoopDelay({ resolution: 10 });
       elu.enable();
-      let rss = process.memoryUsage().rss;
-      const rssTimer = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 250);
+      let rss = process.memoryUsage.rss();
+      const rssTimer = setInterval(() => (rss = Math.max(rss, process.memoryUsage.rss())), 250);
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const ids: string[] = [];
