@@ -12,6 +12,27 @@ let errors = 0;
 let samples = 0;
 let dropped = 0;
 let sseStart = 0;
+/** Per host: first and last sample time, samples received, `dropped` at the first and the last. */
+const hosts = new Map<string, { first: number; last: number; n: number; d0: number; d1: number }>();
+/**
+ * Samples missing between each host's first and last one (the agents sample on a 1 s grid)
+ * that no `dropped` count covers: the samples lost uncounted. Counted: the growth of each
+ * host's `dropped` (agent and controller drops) over the same span.
+ */
+function accounting(): { hosts: number; gridSamples: number; received: number; countedDropped: number; uncounted: number } {
+  let gridSamples = 0;
+  let received = 0;
+  let countedDropped = 0;
+  let uncounted = 0;
+  for (const h of hosts.values()) {
+    const grid = Math.round(h.last - h.first) + 1;
+    gridSamples += grid;
+    received += h.n;
+    countedDropped += h.d1 - h.d0;
+    uncounted += Math.max(0, grid - h.n - (h.d1 - h.d0));
+  }
+  return { hosts: hosts.size, gridSamples, received, countedDropped, uncounted };
+}
 let stopping = false;
 
 async function poll(): Promise<void> {
@@ -47,15 +68,23 @@ async function sse(): Promise<void> {
       const data = /^data: (.*)$/m.exec(ev);
       if (!ev.startsWith('event: sample') || !data) continue;
       samples++;
-      const s = JSON.parse(data[1]!) as { dropped?: number };
+      const s = JSON.parse(data[1]!) as { host: string; timestamp: number; dropped?: number; error?: string };
       dropped = Math.max(dropped, s.dropped ?? 0);
+      if (s.error !== undefined) continue;
+      const h = hosts.get(s.host);
+      if (h === undefined) hosts.set(s.host, { first: s.timestamp, last: s.timestamp, n: 1, d0: s.dropped ?? 0, d1: s.dropped ?? 0 });
+      else {
+        h.last = Math.max(h.last, s.timestamp);
+        h.n++;
+        h.d1 = Math.max(h.d1, s.dropped ?? 0);
+      }
     }
   }
 }
 
 process.on('SIGTERM', () => {
   stopping = true;
-  process.stdout.write(JSON.stringify({ latenciesMs, errors, samples, dropped, sseSeconds: sseStart === 0 ? 0 : (performance.now() - sseStart) / 1000 }) + '\n');
+  process.stdout.write(JSON.stringify({ latenciesMs, errors, samples, dropped, sseSeconds: sseStart === 0 ? 0 : (performance.now() - sseStart) / 1000, accounting: accounting() }) + '\n');
   process.exit(0);
 });
 if (opts.sse) void sse().catch((e: unknown) => process.stderr.write(`sse: ${String(e)}\n`));

@@ -24,6 +24,12 @@ export interface FakeBehaviour {
   rawBytes?: number;
   /** This many pre-flight probes (run ids "pre...") find allowed pairs cut off, as during an underlay cut. */
   cutPreflights?: number;
+  /**
+   * StreamMetrics samples on a fixed grid (start + k x interval) and, when it wakes a whole
+   * interval or more late (a starved process), counts the ticks it missed in `dropped`, as an
+   * agent counts the samples its buffer lost: no sample goes missing uncounted.
+   */
+  metricsGrid?: boolean;
 }
 
 export interface Call {
@@ -165,6 +171,10 @@ export class FakeAgent implements AgentLink {
     this.calls.push({ method: 'streamMetrics' });
     this.check();
     let ts = Date.now() / 1000;
+    if (this.behaviour.metricsGrid) {
+      yield* this.gridMetrics(req.intervalMs, opts?.signal);
+      return;
+    }
     while (!opts?.signal?.aborted) {
       yield {
         timestamp: ts, intervalS: req.intervalMs / 1000,
@@ -174,6 +184,32 @@ export class FakeAgent implements AgentLink {
       };
       ts += 0.001;
       await Promise.race([new Promise((r) => setTimeout(r, req.intervalMs)), waitAbort(opts?.signal)]);
+    }
+  }
+
+  private async *gridMetrics(intervalMs: number, signal: AbortSignal | undefined): AsyncIterable<MetricsSampleMsg> {
+    const start = Date.now();
+    let tick = 0;
+    let dropped = 0;
+    // One listener for the whole stream (not one per tick).
+    const aborted = waitAbort(signal);
+    while (!signal?.aborted) {
+      const now = Date.now();
+      const due = Math.floor((now - start) / intervalMs);
+      if (due > tick) {
+        dropped += due - tick;
+        tick = due;
+      }
+      yield {
+        timestamp: (start + tick * intervalMs) / 1000, intervalS: intervalMs / 1000, dropped,
+        cpu: { name: 'total', usr: 10, sys: 5, idle: 80, wai: 0, hiq: 0, siq: 5, stl: 0 }, cores: [],
+        memory: { used: 100, free: 50, buffers: 1, cached: 2 }, interruptsPerS: 10, contextSwitchesPerS: 20,
+        interfaces: [{ netns: '', name: 'eth0', rxBytesPerS: 1000, txBytesPerS: 2000, rxPacketsPerS: 1, txPacketsPerS: 2 }],
+      } as MetricsSampleMsg;
+      tick++;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise((r) => (timer = setTimeout(r, Math.max(0, start + tick * intervalMs - Date.now())))), aborted]);
+      clearTimeout(timer);
     }
   }
 

@@ -148,6 +148,8 @@ export class Engine {
   private readonly aborts = new Map<string, AbortController>();
   /** Seconds spent per phase (apply, preflight, measure, store, teardown) of each running experiment. */
   private readonly phases = new Map<string, Record<string, number>>();
+  /** Resolves when the last queued run-result store is done (see attempt). */
+  private storeTurns: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: EngineDeps) {
     this.options = { ...DEFAULT_ENGINE_OPTIONS, ...deps.options };
@@ -635,9 +637,17 @@ export class Engine {
       if (mon.samples.length > 0) store.recordHostSamples(run.id, mon.samples);
       return { error: agg.error, deterministic: deterministicCode([...result.outcomes.values()].map((o) => o.error?.code)) };
     }
+    // A run's result (every host's samples of the window) is one synchronous transaction: with many
+    // experiments running at once, their stores take turns, each after the event loop had a turn,
+    // so the API and the streams never wait for several back to back.
+    const turn = this.storeTurns.then(() => new Promise<void>((r) => setImmediate(r)));
+    let done: () => void = () => undefined;
+    this.storeTurns = turn.then(() => new Promise<void>((r) => (done = r)));
+    await turn;
     try {
       store.recordRunResult(run.id, agg.data);
     } catch (err) {
+      done();
       if (!isDiskFull(err)) throw err;
       const why = (err as Error).message;
       // The run goes back to pending with the reason, its attempt not counted: the resumed sweep
@@ -650,6 +660,7 @@ export class Engine {
       }
       throw new DiskFull(`sweep paused: ${why}`, { cause: err });
     }
+    done();
     this.phase(plan.id, 'store', ts);
     return 'ok';
   }
