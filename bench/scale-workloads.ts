@@ -107,7 +107,8 @@ async function runExperiment(ctl: RunningController, spec: Record<string, unknow
 }
 
 try {
-  const lab = await startE2eLab(t, 2);
+  // Agents in their own processes, as on real hosts: a thousand tool spawns in the controller's process would stall its event loop past the host-lock TTL.
+  const lab = await startE2eLab(t, 2, { childAgents: true });
   const ctl = await startController(lab.controllerConfig({ engine: { metricsIntervalMs: 1000 } }));
   t.teardown(() => ctl.stop());
   const all: RunLine[] = [];
