@@ -1,14 +1,21 @@
 // Benchmark: the scale workloads through the controller on a two-host lab (real agents, Redis,
-// queue, engine): pairs-scale and clients-scale (iperf3, TCP) on a cell of --containers
-// containers (default 1000: 500 pairs, 500 containers per host, multi-host) next to the same
-// workloads on a 32-container cell as the baseline, in one experiment. Reports per cell the
-// experiment phases (apply, measure, teardown), per run the pairs with a throughput result
-// and the total, and fails (exit 1) unless every run of the large cell succeeded with a
-// result for every pair. Needs root.
-// Run: node --import=tsx --conditions=seconet-source bench/scale-workloads.ts [--containers N] [--duration S] [--json]
+// queue, engine), each with a baseline measured in the same run.
+//
+// pairs-scale (iperf3, TCP): one experiment on cells of 32 containers (the baseline) and of
+// --containers containers (default 1000: 500 pairs, 500 containers per host, multi-host).
+// clients-scale (iperf3, TCP): one experiment per --placement on a 2-container cell with
+// --clients clients against one server (default 1000) and 8 clients as the baseline, for every
+// --filters value (default none). Reports per cell the experiment phases (apply, measure,
+// teardown) and the pre-flight, per run the pairs or clients with a throughput result, the
+// total, the per-client spread and fairness and the server host's CPU, and fails (exit 1)
+// unless every run succeeded with a result for every pair or client. Needs root.
+//
+// Run: node --import=tsx --conditions=seconet-source bench/scale-workloads.ts
+//        [--containers N | --containers 0 (no pairs-scale)] [--clients N | 0 (no clients-scale)]
+//        [--filters none,iptables] [--placement multi-host,single-host] [--duration S] [--json]
 
 import { readFileSync } from 'node:fs';
-import { startController } from '@seconet/controller';
+import { startController, type RunningController } from '@seconet/controller';
 import { startE2eLab } from '../test/helpers/e2e-lab.js';
 import { isRoot } from '../test/helpers/requirements.js';
 
@@ -16,30 +23,43 @@ if (!isRoot) {
   console.error('bench/scale-workloads.ts needs root (lab namespaces)');
   process.exit(2);
 }
-const arg = (name: string, def: number): number => {
+const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
+  return i >= 0 ? process.argv[i + 1]! : def;
 };
-const containers = arg('--containers', 1000);
-const duration = arg('--duration', 5);
-const BASE = 32;
+const containers = Number(arg('--containers', '1000'));
+const clients = Number(arg('--clients', '1000'));
+const filters = arg('--filters', 'none').split(',');
+const placements = arg('--placement', 'multi-host').split(',');
+const duration = Number(arg('--duration', '5'));
+const json = process.argv.includes('--json');
+const BASE_CONTAINERS = 32;
+const BASE_CLIENTS = 8;
 const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const teardowns: Array<() => unknown> = [];
 const t = { teardown: (fn: () => unknown) => teardowns.unshift(fn) };
 
-try {
+interface RunLine {
+  experiment: string;
+  workload: string;
+  placement: string;
+  filter: string;
+  containers: number;
+  clients?: number;
+  state: string;
+  error?: string | undefined;
+  withResult: number;
+  expected: number;
+  totalMbps: number;
+  clientMinMbps?: number;
+  clientMaxMbps?: number;
+  fairness?: number;
+  serverHostCpu?: number;
+  measureS?: number;
+}
+
+async function runExperiment(ctl: RunningController, spec: Record<string, unknown>): Promise<{ runs: RunLine[]; summary: Record<string, unknown> }> {
   const loadBefore = loadavg();
-  const lab = await startE2eLab(t, 2);
-  const ctl = await startController(lab.controllerConfig({ engine: { metricsIntervalMs: 1000 } }));
-  t.teardown(() => ctl.stop());
-  const spec = {
-    name: 'bench-scale-workloads',
-    hosts: ['h1', 'h2'],
-    placement: 'multi-host',
-    matrix: { network: ['bridge'], tunnel: ['none'], filter: ['none'], containers: [BASE, containers] },
-    workloads: [{ 'pairs-scale': { duration, engine: 'iperf3' } }, { 'clients-scale': { duration, engine: 'iperf3', clients: containers / 2 } }],
-    repetitions: { min: 1, max: 1 },
-  };
   const t0 = performance.now();
   const { id } = await ctl.service.submit(spec);
   let s = await ctl.service.get(id);
@@ -49,31 +69,87 @@ try {
   }
   const wallS = (performance.now() - t0) / 1000;
   const rows = ctl.store.resultRows(id);
-  const runs = ctl.store.runs(id);
   const cells = ctl.store.cells(id);
-  const perRun = runs.map((r) => {
-    const mine = rows.filter((x) => x.run === r.id && x.metric === 'throughput');
-    const cell = cells.find((c) => c.cell.id === r.cell);
+  const runs = ctl.store.runs(id).map((r): RunLine => {
+    const mine = rows.filter((x) => x.run === r.id);
+    const cell = cells.find((c) => c.cell.id === r.cell)!;
+    const w = r.workloadInstance;
+    const n = w.kind === 'clients-scale' ? Number(w.params['clients']) : cell.cell.containers / 2;
+    const each = mine.filter((x) => x.metric === 'throughput' && x.flow === '' && !x.pair.startsWith('host/'));
+    const sum = (m: string): number | undefined => mine.find((x) => x.pair === 'clients' && x.flow === 'total' && x.metric === m)?.value;
+    const mbps = (v: number | undefined): number | undefined => (v === undefined ? undefined : +(v / 1e6).toFixed(1));
     return {
-      workload: r.workloadInstance.id,
-      containers: cell?.cell.containers ?? 0,
-      setupS: cell?.setupSeconds,
+      experiment: String(spec['name']),
+      workload: w.id,
+      placement: cell.cell.placement,
+      filter: cell.cell.filter,
+      containers: cell.cell.containers,
+      ...(w.kind === 'clients-scale' ? { clients: n } : {}),
       state: r.state,
       error: r.error ?? undefined,
-      pairsWithResult: new Set(mine.map((x) => x.pair)).size,
-      totalMbps: Math.round(mine.filter((x) => x.flow === '' || x.flow === 'total').reduce((a, x) => a + x.value, 0) / 1e6),
-    };
+      withResult: new Set(each.map((x) => x.pair)).size,
+      expected: n,
+      totalMbps: Math.round(each.reduce((a, x) => a + x.value, 0) / 1e6),
+      ...(w.kind === 'clients-scale' ? { clientMinMbps: mbps(sum('throughput_client_min')), clientMaxMbps: mbps(sum('throughput_client_max')), fairness: sum('fairness') === undefined ? undefined : +sum('fairness')!.toFixed(3), serverHostCpu: sum('server_host_cpu_mean') === undefined ? undefined : +sum('server_host_cpu_mean')!.toFixed(1) } : {}),
+    } as RunLine;
   });
   const ev = ctl.store.eventsAfter(id, 0).find((e) => e.data['message'] === 'time per phase (seconds)');
-  const result = { state: s.state, wallS: +wallS.toFixed(1), loadBefore, loadAfter: loadavg(), phases: ev?.data['phases'] ?? {}, runs: perRun };
-  const big = perRun.filter((r) => r.containers === containers);
-  const ok = big.length === 2 && big.every((r) => r.state === 'succeeded' && r.pairsWithResult === containers / 2);
-  if (process.argv.includes('--json')) console.log(JSON.stringify({ ...result, ok }));
+  const summary = {
+    experiment: spec['name'],
+    state: s.state,
+    wallS: +wallS.toFixed(1),
+    loadBefore,
+    loadAfter: loadavg(),
+    phases: ev?.data['phases'] ?? {},
+    cells: cells.map((c) => ({ containers: c.cell.containers, filter: c.cell.filter, state: c.state, error: c.error ?? undefined, setupSeconds: c.setupSeconds, preflight: (c.isolationEvidence ?? '').split('\n').filter((l) => /BROKEN|PASSED|clients-scale:|not checked/.test(l)).slice(0, 8) })),
+  };
+  return { runs, summary };
+}
+
+try {
+  // Agents in their own processes, as on real hosts: a thousand tool spawns in the controller's process would stall its event loop past the host-lock TTL.
+  const lab = await startE2eLab(t, 2, { childAgents: true });
+  const ctl = await startController(lab.controllerConfig({ engine: { metricsIntervalMs: 1000 } }));
+  t.teardown(() => ctl.stop());
+  const all: RunLine[] = [];
+  const summaries: Array<Record<string, unknown>> = [];
+  if (containers > 0) {
+    const r = await runExperiment(ctl, {
+      name: 'bench-pairs-scale',
+      hosts: ['h1', 'h2'],
+      placement: 'multi-host',
+      matrix: { network: ['bridge'], tunnel: ['none'], filter: ['none'], containers: [BASE_CONTAINERS, containers] },
+      workloads: [{ 'pairs-scale': { duration, engine: 'iperf3' } }],
+      repetitions: { min: 1, max: 1 },
+    });
+    all.push(...r.runs);
+    summaries.push(r.summary);
+  }
+  if (clients > 0) {
+    for (const placement of placements) {
+      const r = await runExperiment(ctl, {
+        name: `bench-clients-scale-${placement}`,
+        hosts: ['h1', 'h2'],
+        placement,
+        matrix: { network: ['bridge'], tunnel: ['none'], filter: filters, containers: [2] },
+        workloads: [{ 'clients-scale': { duration, engine: 'iperf3', clients: [...new Set([BASE_CLIENTS, clients])] } }],
+        repetitions: { min: 1, max: 1 },
+      });
+      all.push(...r.runs);
+      summaries.push(r.summary);
+    }
+  }
+  const ok = all.length > 0 && all.every((r) => r.state === 'succeeded' && r.withResult === r.expected);
+  if (json) console.log(JSON.stringify({ summaries, runs: all, ok }));
   else {
-    console.log(`experiment ${s.state} in ${result.wallS} s; load average ${loadBefore} -> ${result.loadAfter}`);
-    console.log(`phases (s): ${JSON.stringify(result.phases)}`);
-    for (const c of cells) console.log(`  cell ${c.cell.containers} containers: ${c.state}${c.error ? ` (${c.error})` : ''}; pre-flight: ${c.isolationEvidence}; setup s ${JSON.stringify(c.setupSeconds)}`);
-    for (const r of perRun) console.log(`  ${String(r.containers).padStart(5)} containers  ${r.workload.padEnd(28)} ${r.state.padEnd(10)} ${r.pairsWithResult} pairs with a result, total ${r.totalMbps} Mbit/s (sum of pair throughputs)${r.error ? `  error: ${r.error}` : ''}`);
+    for (const s of summaries) {
+      console.log(`${String(s['experiment'])}: ${String(s['state'])} in ${String(s['wallS'])} s; load ${String(s['loadBefore'])} -> ${String(s['loadAfter'])}; phases (s) ${JSON.stringify(s['phases'])}`);
+      for (const c of s['cells'] as Array<Record<string, unknown>>) console.log(`  cell ${String(c['containers'])} containers, filter ${String(c['filter'])}: ${String(c['state'])}${c['error'] ? ` (${String(c['error'])})` : ''}; setup s ${JSON.stringify(c['setupSeconds'])}; pre-flight: ${(c['preflight'] as string[]).join(' | ')}`);
+    }
+    for (const r of all) {
+      const extra = r.clients !== undefined ? `; per client ${r.clientMinMbps}-${r.clientMaxMbps} Mbit/s, fairness ${r.fairness}, server host CPU ${r.serverHostCpu} %` : '';
+      console.log(`  ${r.placement.padEnd(11)} ${r.filter.padEnd(9)} ${String(r.containers).padStart(5)} containers  ${r.workload.padEnd(28)} ${r.state.padEnd(10)} ${r.withResult}/${r.expected} with a result, total ${r.totalMbps} Mbit/s${extra}${r.error ? `  error: ${r.error.slice(0, 300)}` : ''}`);
+    }
     console.log(ok ? 'PASS' : 'FAIL');
   }
   process.exitCode = ok ? 0 : 1;

@@ -25,6 +25,8 @@ export interface HostEnv {
    * host whose CPU is emulated or shared. Default 1.
    */
   readonly timeScale?: number;
+  /** Where the kernel's sysctls are (default /proc/sys): limits the containers need are raised there (netns/host-limits.ts). */
+  readonly procSys?: string;
   /**
    * CIDRs a request may put on this host (container networks, overlay addresses, peer routes,
    * guarded networks). Undefined: the lab range 198.18.0.0/15 only.

@@ -4,7 +4,7 @@
 // address, the default route (and, routed, the pinned gateway neighbour), containers reach each
 // other; after Teardown nothing with the agent's prefix is left.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -14,6 +14,7 @@ import type { HostEnv } from '../src/host-env.js';
 import { createLab, destroyLab, randomLabId } from '../src/lab/topology.js';
 import { containerNetns, hostVeth } from '../src/names.js';
 import { builtNsconf, containerBatches, listLinks, listNetns, NSCONF_BINARY, nsconfAccepts } from '../src/netns/ip-batch.js';
+import { NEIGH_PER_NETNS } from '../src/netns/host-limits.js';
 import { createReconciler } from '../src/reconciler/reconciler.js';
 import { ExecRunner } from '../src/runner/runner.js';
 import { FakeRunner } from '../src/testing.js';
@@ -87,6 +88,9 @@ t.test(`${N} containers (bridge) and 60 (routing) set up and torn down with sn-n
     await rec.apply(request(scope, network, n));
     const setupMs = performance.now() - t0;
     t.equal((await mine()).length, n, `${network}: ${n} container namespaces after Apply (${Math.round(setupMs)} ms)`);
+    // The kernel's neighbour table (shared by every namespace) holds what the containers need (host-limits.ts).
+    const thresh3 = Number(readFileSync('/proc/sys/net/ipv4/neigh/default/gc_thresh3', 'utf8'));
+    t.ok(thresh3 >= 1024 + NEIGH_PER_NETNS * n, `${network}: gc_thresh3 ${thresh3} holds ${NEIGH_PER_NETNS} neighbours per container`);
     const links = await listLinks(runner, env.hostNetns);
     const veths = Array.from({ length: n }, (_, i) => links.get(hostVeth(env.prefix, scope, `c${i + 1}`)));
     t.ok(veths.every((l) => l !== undefined && l.up && l.mtu === 1400), `${network}: ${n} host veths up with MTU 1400`);

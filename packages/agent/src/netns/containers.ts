@@ -21,6 +21,7 @@ import type { ContainerSpec__Output } from '../gen/seconet/agent/v1/ContainerSpe
 import type { OwnedObject } from '../journal/objects.js';
 import { containerNetns, hostVeth } from '../names.js';
 import { containerBatches, ipBatch, listLinks, listNetns } from './ip-batch.js';
+import { ensureHostLimits } from './host-limits.js';
 
 export const CONTAINER_IFACE = 'eth0';
 /** Container-namespace batches run at once (each `ip -n` process mostly waits on the kernel). */
@@ -90,6 +91,8 @@ export async function ensureContainers(ctx: DriverContext, specs: readonly Conta
   ];
   await ctx.journal.recordAll(objs);
 
+  // The neighbour table and the backlog are the kernel's, shared by every namespace (host-limits.ts).
+  ensureHostLimits(namespaces.size + newNs.length, ctx.log, env.procSys);
   await ipBatch(runner, undefined, newNs.map((h) => `netns add ${h.netns}`), ctx.signal);
   const host: string[] = [];
   for (const h of stale) host.push(`link del dev ${h.hostIface}`);

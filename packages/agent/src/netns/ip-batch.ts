@@ -105,9 +105,13 @@ export interface LinkInfo {
   readonly up: boolean;
 }
 
+/** Output kept of one link listing: room for the largest cell (1,021 containers per host) many times over. */
+export const LINK_LISTING_MAX_BYTES = 64 << 20;
+
 /** Every link of a namespace, from one `ip -d -j link show`. */
 export async function listLinks(runner: Runner, netns: string | undefined): Promise<Map<string, LinkInfo>> {
-  const r = await runner.run([...ipIn(netns), '-d', '-j', 'link', 'show']);
+  // About 1 KiB per link: a host namespace with a thousand container veths is past the default capture.
+  const r = await runner.run([...ipIn(netns), '-d', '-j', 'link', 'show'], { maxOutputBytes: LINK_LISTING_MAX_BYTES });
   const rows = (r.stdout.trim() === '' ? [] : JSON.parse(r.stdout)) as Array<{
     ifname: string;
     ifindex: number;

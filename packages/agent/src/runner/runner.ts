@@ -24,6 +24,8 @@ export interface RunOptions {
   secrets?: readonly string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** Bytes of stdout and of stderr kept (default 1 MiB); a listing of a thousand links is larger. */
+  maxOutputBytes?: number;
 }
 
 export interface RunResult {
@@ -92,8 +94,9 @@ function resolveArgv(argv: readonly string[], netns: string | undefined): string
 class Capture {
   private chunks: Buffer[] = [];
   private size = 0;
+  constructor(private readonly max = MAX_CAPTURE) {}
   add(b: Buffer): void {
-    if (this.size >= MAX_CAPTURE) return;
+    if (this.size >= this.max) return;
     this.chunks.push(b);
     this.size += b.length;
   }
@@ -134,8 +137,8 @@ export class ExecRunner implements Runner {
         reject(spawnFailure(e, full, masked));
         return;
       }
-      const out = new Capture();
-      const err = new Capture();
+      const out = new Capture(opts.maxOutputBytes);
+      const err = new Capture(opts.maxOutputBytes);
       child.stdout!.on('data', (b: Buffer) => out.add(b));
       child.stderr!.on('data', (b: Buffer) => err.add(b));
       let timedOut = false;

@@ -611,7 +611,9 @@ export class Engine {
       });
     } catch (err) {
       await monitor.stop();
-      if (signal.aborted || err instanceof RunAborted) return 'aborted';
+      if (signal.aborted) return 'aborted';
+      // A RunAborted without a cancel is the run's own deadline: a failure with its reason, not a cancel.
+      if (err instanceof RunAborted) return { error: err.message };
       if (unexpected(err)) this.log.warn({ experiment: plan.id, run: run.id, err: (err as Error).message, stack: (err as Error).stack }, 'a run failed with an unexpected exception');
       return { error: (err as Error).message, deterministic: deterministicCode([(err as { code?: string }).code]) };
     }
