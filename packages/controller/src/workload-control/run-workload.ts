@@ -151,6 +151,9 @@ export async function runWorkloadOnPairs(input: WorkloadRunInput): Promise<Workl
   const stopSinks = (): void => sinkStop.abort();
   run.signal.addEventListener('abort', stopSinks, { once: true });
   const sinkSignal = AbortSignal.any([sinkStop.signal, run.signal]);
+  // One sink stream per host listens on it (and removes its listener when the stream ends): a
+  // run across hundreds of hosts is fan-out, not a leak.
+  setMaxListeners(0, sinkSignal);
 
   let sinkReadySeconds = 0;
   const sinkTasks: Array<Promise<void>> = [];
