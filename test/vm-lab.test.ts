@@ -185,7 +185,7 @@ t.test('a 2-guest VM lab runs every tunnel across two stock kernels, the OVS fil
   }
 
   // Faults on a real host: the agent inside guest h2 is SIGKILLed (its PID from the role's PID
-  // file) in the middle of a multi-host sweep over the routing and bpf solutions. The
+  // file) in the middle of a multi-host sweep over the routing, bpf and ovs solutions. The
   // controller restarts it over SSH (its recovery), the run is retried (or fails with the
   // reason), the sweep finishes, and the agent's Check and GC, asked from here, find nothing of
   // the killed run left in the guest.
@@ -206,7 +206,9 @@ t.test('a 2-guest VM lab runs every tunnel across two stock kernels, the OVS fil
     hosts: ['h1', 'h2'],
     placement: 'multi-host',
     repetitions: { min: 1, max: 1 },
-    matrix: { network: ['routing', 'bpf'], tunnel: ['none'], filter: ['none'], containers: [2] },
+    // ovs here is the kernel datapath across the two guests (tunnel none: the underlay routes
+    // each guest's container subnet), the cross-host cell the single-host filter matrix lacks.
+    matrix: { network: ['routing', 'bpf', 'ovs'], tunnel: ['none'], filter: ['none'], containers: [2] },
     workloads: [{ 'latency-basic': { count: 12, interval: 0.5 } }],
   } });
   t.equal(kill.status, 202, 'the sweep was submitted');
@@ -232,6 +234,11 @@ t.test('a 2-guest VM lab runs every tunnel across two stock kernels, the OVS fil
   t.ok(killed !== undefined && ((killed.state === 'succeeded' && killed.attempts >= 2) || (killed.state === 'failed' && /h2/.test(killed.error ?? ''))),
     `the killed run was retried or failed naming the host (${killed?.state}, ${killed?.attempts} attempts${killed?.error ? `: ${killed.error.slice(0, 300)}` : ''})`);
   t.ok(kruns.filter((r) => r.id !== victim?.id).every((r) => r.state === 'succeeded'), `the rest of the sweep succeeded (${kruns.map((r) => `${r.cell}:${r.state}`).join(', ')})`);
+  const krows = (await api<Row[]>(`/v1/experiments/${kid}/results?format=json`)).body;
+  for (const network of ['routing', 'bpf', 'ovs']) {
+    const rtt = krows.filter((r) => r.network === network && r.metric.startsWith('rtt') && !r.pair.startsWith('host/'));
+    t.ok(rtt.length > 0, `${network} across the two guests: ${rtt.length} RTT rows`);
+  }
   const events = await (await fetch(`${state.apiUrl}/v1/experiments/${kid}/events`, { headers: { authorization: `Bearer ${token}` } })).text();
   const restarts = events.split('\n').filter((l) => l.startsWith('data:') && l.includes('agent h2 stopped answering'));
   t.ok(restarts.some((l) => l.includes('restarted over SSH (ok)')), `the controller restarted h2's agent over SSH (${restarts.map((l) => l.slice(0, 200)).join(' | ')})`);
