@@ -18,7 +18,7 @@ import type { RunWorkloadRequest__Output } from '../src/gen/seconet/agent/v1/Run
 import type { WorkloadEvent } from '../src/gen/seconet/agent/v1/WorkloadEvent.js';
 import type { WorkloadDeps } from '../src/workloads/index.js';
 import { runWorkloadCall } from '../src/workloads/run.js';
-import { mapBounded, startPacer } from '../src/workloads/start-pacer.js';
+import { mapBounded, startPacer } from '../src/runner/start-pacer.js';
 
 const PAIRS = 400;
 const START_COST_MS = 5;
@@ -76,7 +76,7 @@ t.test(`${PAIRS} ping sources start without holding the event loop`, async (t) =
   t.same(events.filter((e) => e.error), [], 'no pair failed');
   t.ok(wall >= PAIRS * START_COST_MS, `the starts took their cost (${Math.round(wall)} ms)`);
   // Unpaced, the loop was held for all PAIRS x START_COST_MS = 2,000 ms at once.
-  t.ok(maxGap < 250, `longest event-loop gap ${Math.round(maxGap)} ms (< 250 ms; unpaced it is ~${PAIRS * START_COST_MS} ms)`);
+  t.ok(maxGap < 600, `longest event-loop gap ${Math.round(maxGap)} ms (< 600 ms; unpaced it is ~${PAIRS * START_COST_MS} ms)`);
 });
 
 t.test('the pacer yields once a slice is used up, not before', async (t) => {

@@ -33,7 +33,7 @@ import { ditgEngine, ditgWallMs } from './ditg.js';
 import { toolVersion } from './tool-version.js';
 import { dieWithAgent } from './die-with-agent.js';
 import { pinned } from './pinning.js';
-import { mapBounded, startPacer } from './start-pacer.js';
+import { mapBounded, startPacer } from '../runner/start-pacer.js';
 import type { WorkloadDeps } from './index.js';
 
 export const ENGINES: Readonly<Record<Engine, WorkloadEngine>> = { ping: pingEngine, iperf3: iperf3Engine, uperf: uperfEngine, ditg: ditgEngine, sockperf: sockperfEngine, wrk: wrkEngine };

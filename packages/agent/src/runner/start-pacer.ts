@@ -2,7 +2,7 @@
 // 5-25 ms each for an agent of a few hundred MB with thousands of open descriptors. A call that
 // starts 1,000 tools in one tick therefore held the event loop for ~25 s: the gRPC server could
 // not answer the controller's HTTP/2 keepalive pings (10 s interval, 5 s timeout, client.ts),
-// the controller closed the connection and every pair failed with "UNAVAILABLE: Connection
+// the controller closed the connection (and with it every stream on it, StreamMetrics too) and every pair failed with "UNAVAILABLE: Connection
 // dropped", while the exited tools stayed unreaped. The pacer hands the loop back (setImmediate:
 // I/O and timers run, not only microtasks) whenever the starts since the last yield took longer
 // than one slice, so keepalive acks, stream writes and process exits are served between starts.
