@@ -12,6 +12,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import type { Runner, Spawned } from '../runner/runner.js';
+import { startPacer } from '../runner/start-pacer.js';
 import type { NetDevSource } from './sampler.js';
 import { dieWithAgent } from '../workloads/die-with-agent.js';
 
@@ -37,6 +38,8 @@ function inode(path: string): number | undefined {
 
 export class NetnsAnchors {
   private readonly anchors = new Map<string, Anchor>();
+  /** Set by stopAll: a refresh still pacing its starts must not start anchors after it. */
+  private stopped = false;
 
   constructor(private readonly runner: Runner, private readonly procRoot = '/proc') {}
 
@@ -50,9 +53,14 @@ export class NetnsAnchors {
         await a.proc.stop(200);
       }
     }
+    // A 1,000-container scope is 1,000 anchors started at the stream's first sample: paced, or the
+    // forks hold the event loop past the client's keepalive timeout (runner/start-pacer.ts).
+    const pacer = startPacer();
     for (const [netns, label] of wanted) {
       if (this.anchors.has(netns) || !NAME_RE.test(netns)) continue;
       if ((inode(`${NETNS_DIR}/${netns}`)) === undefined) continue;
+      await pacer.next();
+      if (this.stopped || this.anchors.has(netns)) continue;
       const proc = this.runner.spawn(dieWithAgent(['sleep', 'infinity']), { netns, stdio: 'ignore' });
       this.anchors.set(netns, { netns, label, proc, nsIno: undefined });
     }
@@ -86,6 +94,7 @@ export class NetnsAnchors {
   }
 
   async stopAll(): Promise<void> {
+    this.stopped = true;
     const all = [...this.anchors.values()];
     this.anchors.clear();
     await Promise.all(all.map((a) => a.proc.stop(200)));

@@ -15,7 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { SeconetError, invalid } from '@seconet/core';
 import { hostEnvFromConfig, parseListen, type AgentConfig } from '../config.js';
-import type { CapabilityReport, ProbeContext } from '../driver.js';
+import type { CapabilityReport, ContainerHandle, ProbeContext } from '../driver.js';
 import type { HostEnv } from '../host-env.js';
 import { createReconciler } from '../reconciler/reconciler.js';
 import type { ReconcilerApi } from '../reconciler/types.js';
@@ -106,12 +106,25 @@ interface HandlerDeps {
 
 /** The service's handlers: each translates one RPC to the layer below, through the call gate. */
 function buildHandlers(gate: CallGate<ReconcilerApi>, d: HandlerDeps): AgentServiceHandlers {
-  const workloadDeps = (rec: ReconcilerApi): WorkloadDeps => ({
-    env: d.env,
-    runner: d.runner,
-    log: d.log.child({ component: 'workloads' }),
-    resolveContainer: (scope, name) => rec.containers(scope).find((c) => c.spec.name === name),
-  });
+  const workloadDeps = (rec: ReconcilerApi): WorkloadDeps => {
+    // One lookup table per call and scope: rec.containers() rebuilds every handle of the scope
+    // (names are hashes), and asking it once per pair made a 1,000-pair call quadratic: ~15 s
+    // of a held event loop before the first tool started, past the client's keepalive timeout.
+    const byScope = new Map<string, ReadonlyMap<string, ContainerHandle>>();
+    return {
+      env: d.env,
+      runner: d.runner,
+      log: d.log.child({ component: 'workloads' }),
+      resolveContainer: (scope, name) => {
+        let m = byScope.get(scope);
+        if (m === undefined) {
+          m = new Map(rec.containers(scope).map((c) => [c.spec.name, c]));
+          byScope.set(scope, m);
+        }
+        return m.get(name);
+      },
+    };
+  };
   const metricsDeps = (rec: ReconcilerApi): MetricsDeps => ({
     env: d.env,
     runner: d.runner,

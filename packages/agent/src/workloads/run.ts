@@ -33,9 +33,13 @@ import { ditgEngine, ditgWallMs } from './ditg.js';
 import { toolVersion } from './tool-version.js';
 import { dieWithAgent } from './die-with-agent.js';
 import { pinned } from './pinning.js';
+import { mapBounded, startPacer } from '../runner/start-pacer.js';
 import type { WorkloadDeps } from './index.js';
 
 export const ENGINES: Readonly<Record<Engine, WorkloadEngine>> = { ping: pingEngine, iperf3: iperf3Engine, uperf: uperfEngine, ditg: ditgEngine, sockperf: sockperfEngine, wrk: wrkEngine };
+
+/** `ip link show` reads in flight at once while a call is validated (one per container). */
+export const MTU_READS_IN_FLIGHT = 16;
 
 /** How long sinks get to show their listening sockets. */
 export const READY_TIMEOUT_MS = 10_000;
@@ -139,7 +143,8 @@ export async function validateCall(deps: WorkloadDeps, req: RunWorkloadRequest__
   }
 
   const distinct = [...new Map(pairs.map((p) => [p.container.netns, p.container])).values()];
-  const mtus = new Map(await Promise.all(distinct.map(async (c) => [c.netns, await containerMtu(deps, c, signal)] as const)));
+  // Bounded: 1,000 containers are 1,000 `ip` processes, which all at once held the event loop for seconds (start-pacer.ts).
+  const mtus = new Map(await mapBounded(distinct, MTU_READS_IN_FLIGHT, async (c) => [c.netns, await containerMtu(deps, c, signal)] as const));
   for (const p of pairs) plan = fitPlanToMtu(plan, mtus.get(p.container.netns)!, `container ${p.container.spec.name}`);
 
   let timeoutMs = req.timeoutMs;
@@ -255,7 +260,9 @@ function errorEvent(pair: string, e: unknown, stopped: 'TIMEOUT' | 'CANCELLED' |
 
 async function runSinks(deps: WorkloadDeps, call: ValidatedCall, ctx: EngineContext, emit: (e: WorkloadEvent) => void, signal: AbortSignal, stopped: () => 'TIMEOUT' | 'CANCELLED', readyTimeoutMs: number): Promise<void> {
   const started: Array<{ rp: ResolvedPair; procs: readonly Spawned[]; ports: readonly number[] }> = [];
+  const pacer = startPacer();
   for (const rp of call.pairs) {
+    await pacer.next();
     try {
       const h = await call.engine.startSink(ctx, call.plan, rp.pair, rp.container);
       started.push({ rp, procs: h.procs, ports: h.listenPorts });
@@ -303,8 +310,12 @@ async function runSources(deps: WorkloadDeps, call: ValidatedCall, ctx: EngineCo
   const version = await toolVersion(deps.runner, tool);
   const expectedMs = call.plan.engine === 'ditg' ? ditgWallMs(call.plan) : call.plan.engine === 'ping' ? call.plan.ping.count * call.plan.ping.intervalS * 1000 : call.plan.durationMs;
   const every = Math.min(10_000, Math.max(1000, expectedMs / 10));
-  await Promise.all(
-    call.pairs.map(async (rp) => {
+  // Every pair starts at once, but the starts hand the event loop back between slices (start-pacer.ts).
+  const pacer = startPacer();
+  const tasks: Array<Promise<void>> = [];
+  for (const rp of call.pairs) {
+    await pacer.next();
+    tasks.push((async () => {
       const startedAt = Date.now() / 1000;
       const t0 = performance.now();
       const progress = setInterval(() => {
@@ -332,6 +343,7 @@ async function runSources(deps: WorkloadDeps, call: ValidatedCall, ctx: EngineCo
       } finally {
         clearInterval(progress);
       }
-    }),
-  );
+    })());
+  }
+  await Promise.all(tasks);
 }
