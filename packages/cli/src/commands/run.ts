@@ -1,7 +1,8 @@
 // `seconet run FILE`: the one-shot path. Brings the local lab up unless one is running (or
 // --api names a controller; with --vm, a running lab must be a VM lab), submits the spec, follows it with a progress bar, writes the HTML
 // report and the CSV results next to each other, prints the report's path, and takes down the
-// lab it started (unless --keep-lab). Exit 0 only when the experiment succeeded.
+// lab it started (unless --keep-lab). Exit 0 only when the experiment succeeded. --duration and
+// --repetitions shorten any spec for a smoke run (spec-file.ts), checked before a lab is started.
 
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -16,7 +17,7 @@ import { labUpDetailed } from '../lab/lab-up.js';
 import { DEFAULT_VM_MEMORY_MIB } from '../lab/vm-lab.js';
 import { vmOptions } from './lab.js';
 import { readLabState, type LabState } from '../lab/lab-state.js';
-import { readSpecFile } from '../spec-file.js';
+import { DURATION_HELP, readSpecFile, REPETITIONS_HELP, type OverrideOptions } from '../spec-file.js';
 import { labStatus } from '../lab/lab-status.js';
 
 /**
@@ -36,16 +37,18 @@ export function runCommand(): Command {
     .option('--hosts <n>', 'hosts of the lab, when this command brings it up', (v) => Number(v), 2)
     .option('-o, --output <file>', 'report path (default: ./seconet-report-<id>.html)')
     .option('--keep-lab', 'leave a lab this command started running')
+    .option('--duration <seconds>', DURATION_HELP)
+    .option('--repetitions <n>', REPETITIONS_HELP)
     .option('--vm', 'run on a VM lab (QEMU guests with their own kernels, docs/vm-lab.md): the running one, or one brought up (and taken down) for this run; refused when a namespace lab runs')
     .option('--memory <MiB>', 'with --vm: memory per guest', (v) => Number(v), DEFAULT_VM_MEMORY_MIB)
     .option('--accel <kind>', 'with --vm: kvm, tcg or auto', 'auto')
     .option('--boot-timeout <seconds>', 'with --vm: how long the guests may take to boot', (v) => Number(v), 240)
-    .addHelpText('after', examples(['seconet run examples/quickstart.yaml', 'seconet run examples/seconetbench-multi-host.yaml -o vpn.html --keep-lab']))
+    .addHelpText('after', examples(['seconet run examples/quickstart.yaml', 'seconet run examples/cni-recipes.yaml --duration 2 --repetitions 1   # a smoke run', 'seconet run examples/seconetbench-multi-host.yaml -o vpn.html --keep-lab']))
     .action(
-      act(async (file: string, opts: { hosts: number; output?: string; keepLab?: boolean; vm?: boolean; memory: number; accel: string; bootTimeout: number }, cmd: Command) => {
+      act(async (file: string, opts: { hosts: number; output?: string; keepLab?: boolean; vm?: boolean; memory: number; accel: string; bootTimeout: number } & OverrideOptions, cmd: Command) => {
         const out = outFor(cmd);
         const g = globals(cmd);
-        const spec = readSpecFile(file);
+        const spec = readSpecFile(file, opts);
         const vm = opts.vm === true ? vmOptions(opts) : undefined;
         const runner = new ExecRunner();
         let started: LabState | undefined;

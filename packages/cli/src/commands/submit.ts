@@ -5,7 +5,7 @@ import { act, examples, globals, outFor } from '../command-kit.js';
 import { connect } from '../connection.js';
 import { experimentExit, follow } from '../follow.js';
 import { table } from '../output.js';
-import { readSpecFile } from '../spec-file.js';
+import { DURATION_HELP, readSpecFile, REPETITIONS_HELP, type OverrideOptions } from '../spec-file.js';
 
 export function submitCommand(): Command {
   return new Command('submit')
@@ -13,12 +13,14 @@ export function submitCommand(): Command {
     .argument('<file>', 'the spec file ("-" reads stdin)')
     .option('-f, --follow', 'follow the experiment until it ends; exit 0 only if it succeeded')
     .option('--dry-run', 'show the plan (cells, runs, skipped cells and why, estimated duration) without queueing')
-    .addHelpText('after', examples(['seconet submit examples/quickstart.yaml', 'seconet submit spec.yaml --follow --json', 'seconet submit spec.yaml --dry-run']))
+    .option('--duration <seconds>', DURATION_HELP)
+    .option('--repetitions <n>', REPETITIONS_HELP)
+    .addHelpText('after', examples(['seconet submit examples/quickstart.yaml', 'seconet submit spec.yaml --follow --json', 'seconet submit spec.yaml --dry-run', 'seconet submit examples/policy-scalability.yaml --duration 1 --repetitions 1 --follow']))
     .action(
-      act(async (file: string, opts: { follow?: boolean; dryRun?: boolean }, cmd: Command) => {
+      act(async (file: string, opts: { follow?: boolean; dryRun?: boolean } & OverrideOptions, cmd: Command) => {
         const out = outFor(cmd);
         const api = connect(globals(cmd));
-        const spec = readSpecFile(file);
+        const spec = readSpecFile(file, opts);
         if (opts.dryRun === true) {
           const plan = await api.plan(spec.text, spec.contentType);
           const where = (c: Record<string, unknown>): string => [c['network'], c['tunnel'], c['filter'], `c${String(c['containers'])}`, `r${String(c['rules'])}`].join('/');

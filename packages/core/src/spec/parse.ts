@@ -80,6 +80,15 @@ function fail(path: ReadonlyArray<string | number> | string, message: string, de
   throw new SeconetError('INVALID_SPEC', field === '' ? message : `${field}: ${message}`, details === undefined ? { field } : { field, details });
 }
 
+/**
+ * The syntax pass alone: YAML (or JSON with `format: 'json'`) text -> the document as written,
+ * shorthands and all, or INVALID_SPEC with line and column. For callers that rewrite a spec
+ * before submitting it (overrides.ts); parseSpec does the rest.
+ */
+export function parseSpecDocument(text: string, format?: 'yaml' | 'json'): unknown {
+  return parseText(text, format);
+}
+
 function parseText(text: string, format: 'yaml' | 'json' | undefined): unknown {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_TEXT) throw new SeconetError('INVALID_SPEC', `the spec is ${bytes} bytes; at most ${MAX_TEXT} are accepted`);
