@@ -84,19 +84,27 @@ function unaryCall<T, Req, Res>(g: GateState<T>, method: string, mutating: boole
   };
 }
 
-/** A write that waits for the stream to drain (or for the abort), so a slow client slows the producer. */
+/**
+ * A write that waits for the stream to drain (or for the abort), so a slow client slows the producer.
+ * Writers blocked at the same time share one wait: a run of many pairs emitting at once adds one
+ * `drain` and one `abort` listener, not one per pair.
+ */
 function streamWriter<Msg>(call: grpc.ServerWritableStream<unknown, Msg>, signal: AbortSignal): (m: Msg) => Promise<void> {
-  return (m) => {
-    if (signal.aborted || call.write(m)) return Promise.resolve();
-    return new Promise<void>((resolve) => {
+  let waiting: Promise<void> | undefined;
+  const drained = (): Promise<void> =>
+    (waiting ??= new Promise<void>((resolve) => {
       const done = (): void => {
         call.off('drain', done);
         signal.removeEventListener('abort', done);
+        waiting = undefined;
         resolve();
       };
       call.on('drain', done);
       signal.addEventListener('abort', done, { once: true });
-    });
+    }));
+  return (m) => {
+    if (signal.aborted || call.write(m)) return Promise.resolve();
+    return drained();
   };
 }
 

@@ -9,6 +9,7 @@
 // start is tracked and stopped by PID (SIGTERM, then SIGKILL) before the call returns, the
 // ports go back to the registry and the call's work directory is removed.
 
+import { setMaxListeners } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -193,6 +194,8 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
   let spawned = 0;
 
   const ac = new AbortController();
+  // Every process of every pair listens on this one signal: a fan-out, not a leak.
+  setMaxListeners(0, ac.signal);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

@@ -7,12 +7,42 @@
 // new ones are generated and the agents reconcile their tunnels.
 
 import { randomUUID } from 'node:crypto';
-import { SeconetError, shortHash, type Cell, type WorkloadInstance } from '@seconet/core';
+import { SeconetError, isSeconetError, shortHash, sleep, type Cell, type WorkloadInstance } from '@seconet/core';
 import { variantName, type AgentLink, type ApplyResult } from '../agents/contract.js';
 import { deniedSample, type CellPlacement, type PlacedPair } from '../scheduler/placement.js';
 import { runWorkloadOnPairs, type PairOutcome } from '../workload-control/run-workload.js';
 import { buildHostStates, type HostSecrets, type SecretsProvider } from './host-state.js';
 import { startWireCheck, type WireVerdict } from './wire-check.js';
+
+/**
+ * Whether an agent refused a call because the scope is busy with another Apply or Teardown
+ * (CONFLICT on field `scope`): typically the operation of an attempt the controller gave up on,
+ * still running on the host. Waiting is right; a CONFLICT on another field (an overlapping
+ * container network) is not something time fixes.
+ */
+export function isScopeBusy(e: unknown): boolean {
+  return isSeconetError(e) && e.code === 'CONFLICT' && e.field === 'scope';
+}
+
+/**
+ * Calls `fn` until the agent no longer says the scope is busy, with waits of 0.5, 1, 2, 4, 5, 5, ...
+ * seconds, until `deadlineMs` after the first call passes (then the last CONFLICT is thrown, with
+ * how long it waited). Any other error is thrown at once.
+ */
+export async function whileScopeBusy<T>(fn: (remainingMs: number) => Promise<T>, deadlineMs: number, signal?: AbortSignal): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (let wait = 500; ; wait = Math.min(wait * 2, 5000)) {
+    try {
+      return await fn(Math.max(1, until - Date.now()));
+    } catch (e) {
+      if (!isScopeBusy(e) || Date.now() + wait >= until || signal?.aborted) {
+        if (isScopeBusy(e)) throw new SeconetError('CONFLICT', `${(e as Error).message} (still busy after waiting ${Math.round((deadlineMs - (until - Date.now())) / 1000)} s)`, { cause: e, field: 'scope' });
+        throw e;
+      }
+      await sleep(wait, signal);
+    }
+  }
+}
 
 export interface ApplyOutcome {
   readonly perHost: ReadonlyMap<string, ApplyResult>;
@@ -86,15 +116,18 @@ export class Configurator {
     const t0 = performance.now();
     const results = await Promise.allSettled(
       [...states].map(async ([host, state]) => {
-        const opts = signal ? { deadlineMs: this.deps.applyDeadlineMs ?? 120_000, signal } : { deadlineMs: this.deps.applyDeadlineMs ?? 120_000 };
-        return [host, await this.deps.agent(host).apply({ requestId: randomUUID(), scope, state }, opts)] as const;
+        const deadlineMs = this.deps.applyDeadlineMs ?? 120_000;
+        const res = await whileScopeBusy((remaining) => this.deps.agent(host).apply({ requestId: randomUUID(), scope, state }, signal ? { deadlineMs: remaining, signal } : { deadlineMs: remaining }), deadlineMs, signal);
+        return [host, res] as const;
       }),
     );
     const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [`${[...states.keys()][i]}: ${(r.reason as Error).message}`] : []));
     if (failures.length > 0) {
       const first = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
       const code = (first.reason as { code?: string }).code;
-      throw new SeconetError(code === 'MISSING_TOOL' || code === 'INVALID_ARGUMENT' || code === 'UNSUPPORTED' ? code : 'COMMAND_FAILED', `apply of ${scope} failed on ${failures.join('; ')}`, { cause: first.reason, field: 'hosts' });
+      // The agent's code where it names the cause (a busy scope is CONFLICT, a deadline TIMEOUT), not a guess.
+      const kept = ['MISSING_TOOL', 'INVALID_ARGUMENT', 'UNSUPPORTED', 'CONFLICT', 'TIMEOUT', 'UNAVAILABLE', 'CANCELLED'];
+      throw new SeconetError(code !== undefined && kept.includes(code) ? (code as 'CONFLICT') : 'COMMAND_FAILED', `apply of ${scope} failed on ${failures.join('; ')}`, { cause: first.reason, field: 'hosts' });
     }
     const perHost = new Map(results.map((r) => (r as PromiseFulfilledResult<readonly [string, ApplyResult]>).value));
     const setupSeconds: Record<string, number> = {};
@@ -218,7 +251,7 @@ export class Configurator {
   /** Removes a scope on the given hosts; errors are collected, not thrown (teardown runs in finally blocks). */
   async teardown(scope: string, hosts: readonly string[]): Promise<string[]> {
     this.secretCache.delete(scope);
-    const results = await Promise.allSettled(hosts.map((h) => this.deps.agent(h).teardown({ requestId: randomUUID(), scope }, { deadlineMs: 60_000 })));
+    const results = await Promise.allSettled(hosts.map((h) => whileScopeBusy((remaining) => this.deps.agent(h).teardown({ requestId: randomUUID(), scope }, { deadlineMs: remaining }), 60_000)));
     return results.flatMap((r, i) => (r.status === 'rejected' ? [`${hosts[i]}: ${(r.reason as Error).message}`] : []));
   }
 }
