@@ -1,5 +1,5 @@
 import t from 'tap';
-import { meanInterval, medianInterval, orderStatisticCoverage, quantile7, relativeHalfWidth, summarize } from '@seconet/core';
+import { maxOf, meanInterval, minOf, medianInterval, orderStatisticCoverage, quantile7, relativeHalfWidth, summarize } from '@seconet/core';
 
 // Reference values computed by hand from the textbook formulas (and as numpy/R give them):
 // x = 2 4 4 4 5 5 7 9; mean 5; s = sqrt(32/7) = 2.1380899353;
@@ -66,4 +66,15 @@ t.test('relative half-width', async (t) => {
   t.equal(relativeHalfWidth({ low: 0, high: 0 }, 0), 0);
   t.equal(relativeHalfWidth({ low: -1, high: 1 }, 0), Infinity);
   t.equal(relativeHalfWidth({ low: -Infinity, high: Infinity }, 3), Infinity);
+});
+
+t.test('maxOf and minOf: any length, Math.max/min semantics', async (t) => {
+  const big = Array.from({ length: 300_000 }, (_, i) => (i === 123_456 ? 9 : i === 7 ? -3 : 1));
+  t.throws(() => Math.max(...big), /Maximum call stack/, 'the spread form fails at this length');
+  t.equal(maxOf(big), 9);
+  t.equal(minOf(big), -3);
+  t.equal(maxOf(new Set([2, 5, 1])), 5, 'any iterable');
+  t.equal(maxOf([]), -Infinity);
+  t.equal(minOf([]), Infinity);
+  t.ok(Number.isNaN(maxOf([1, NaN, 3])) && Number.isNaN(minOf([1, NaN, 3])), 'NaN propagates as in Math.max');
 });

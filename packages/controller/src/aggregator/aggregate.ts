@@ -4,7 +4,7 @@
 // A run counts as measured only when every pair delivered a result; otherwise the pairs'
 // errors become the run's error, so a half-measured run never looks like a whole one.
 
-import type { Cell, WorkloadInstance } from '@seconet/core';
+import { maxOf, minOf, type Cell, type WorkloadInstance } from '@seconet/core';
 import type { AgentInfo } from '../agents/contract.js';
 import type { HostSample, MetricValue, RunResultData } from '../store/store.js';
 import type { PairOutcome } from '../workload-control/run-workload.js';
@@ -45,9 +45,9 @@ export function clientsSummary(metrics: readonly MetricValue[], hostSummary: rea
     const sq = tp.reduce((a, v) => a + v * v, 0);
     out.push(
       row('throughput', sum, 'bit/s'),
-      row('throughput_client_min', Math.min(...tp), 'bit/s'),
+      row('throughput_client_min', minOf(tp), 'bit/s'),
       row('throughput_client_mean', sum / tp.length, 'bit/s'),
-      row('throughput_client_max', Math.max(...tp), 'bit/s'),
+      row('throughput_client_max', maxOf(tp), 'bit/s'),
       row('fairness', sq > 0 ? (sum * sum) / (tp.length * sq) : 1, 'ratio'),
     );
   }

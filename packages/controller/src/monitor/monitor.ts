@@ -6,6 +6,7 @@
 // A host whose stream fails only loses its samples: monitoring never fails a run.
 
 import { setMaxListeners } from 'node:events';
+import { maxOf } from '@seconet/core';
 import type { AgentLink, CpuTimesMsg, MetricsSampleMsg } from '../agents/contract.js';
 import type { HostSample, MetricValue } from '../store/store.js';
 
@@ -59,7 +60,7 @@ export function summarize(samples: readonly HostSample[]): MetricValue[] {
       const siq = col('total cpu usage:siq');
       const meanBusy = mean(busy);
       out.push({ pair, flow: '', metric: 'host_cpu_mean', value: meanBusy, unit: '%' });
-      out.push({ pair, flow: '', metric: 'host_cpu_peak', value: Math.max(...busy), unit: '%' });
+      out.push({ pair, flow: '', metric: 'host_cpu_peak', value: maxOf(busy), unit: '%' });
       out.push({ pair, flow: '', metric: 'host_softirq_share', value: meanBusy > 0 ? (mean(siq) / meanBusy) * 100 : 0, unit: '%' });
     }
     out.push(...coreSummary(pair, list));
@@ -69,7 +70,7 @@ export function summarize(samples: readonly HostSample[]): MetricValue[] {
     if (used.length > 0) out.push({ pair, flow: '', metric: 'host_mem_used_mean', value: mean(used), unit: 'B' });
     const peak = (suffix: string): number => {
       const v = list.filter((s) => s.column.startsWith('net/') && s.column.endsWith(suffix)).map((s) => s.value);
-      return v.length > 0 ? Math.max(...v) : 0;
+      return v.length > 0 ? maxOf(v) : 0;
     };
     if (list.some((s) => s.column.startsWith('net/'))) {
       out.push({ pair, flow: '', metric: 'host_net_rx_peak', value: peak(':recv') * 8, unit: 'bit/s' });
@@ -77,7 +78,7 @@ export function summarize(samples: readonly HostSample[]): MetricValue[] {
     }
     out.push({ pair, flow: '', metric: 'host_samples', value: new Set(list.map((s) => s.timestamp)).size, unit: 'count' });
     const dropped = col('testbed:samples_dropped');
-    if (dropped.length > 0) out.push({ pair, flow: '', metric: 'host_samples_dropped', value: Math.max(...dropped), unit: 'count' });
+    if (dropped.length > 0) out.push({ pair, flow: '', metric: 'host_samples_dropped', value: maxOf(dropped), unit: 'count' });
   }
   return out;
 }

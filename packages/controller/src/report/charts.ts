@@ -6,7 +6,7 @@
 // computed here (stats/, R type 7 quartiles, Tukey whiskers) rather than by Vega-Lite, so the
 // SVG stays small with thousands of RTTs and matches the tables.
 
-import { summarize, type ResultRow } from '@seconet/core';
+import { maxOf, minOf, summarize, type ResultRow } from '@seconet/core';
 import type { TopLevelSpec } from 'vega-lite';
 import { MAIN_METRIC, isPairRow, points, runValues, techLabeler, type Point } from './groups.js';
 import type { ReportData } from './types.js';
@@ -35,7 +35,7 @@ const DASH_LEGEND = { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 40
 function yScale(values: readonly number[]): Record<string, unknown> {
   const pos = values.filter((v) => v > 0);
   if (pos.length === 0) return {};
-  return Math.max(...pos) / Math.min(...pos) > 20 ? { type: 'log' } : { zero: true };
+  return maxOf(pos) / minOf(pos) > 20 ? { type: 'log' } : { zero: true };
 }
 
 /** Filter names with none first, then in order of appearance. */
@@ -44,17 +44,11 @@ function filterOrder(names: Iterable<string>): string[] {
   return [...seen.filter((f) => f === 'none'), ...seen.filter((f) => f !== 'none')];
 }
 
-function minOf(xs: Iterable<number>): number {
-  let m = Infinity;
-  for (const x of xs) if (x < m) m = x;
-  return m;
-}
-
 /** The payload used where a figure fixes one: 653 B (the paper's default) when measured, else the largest. */
 function referencePayload(rows: readonly ResultRow[]): number | undefined {
   const ps = new Set(rows.map((r) => r.payload));
   if (ps.size === 0) return undefined;
-  return ps.has(653) ? 653 : Math.max(...ps);
+  return ps.has(653) ? 653 : maxOf(ps);
 }
 
 /** Rows of the smallest container count, and per setup of its smallest rule count. */
@@ -275,7 +269,7 @@ export function ditgPerTunnel(data: ReportData): Chart | undefined {
   const used: ResultRow[] = [];
   for (const m of DITG_MEASURES) {
     const rows = all.filter((r) => r.metric === m.metric);
-    used.push(...rows);
+    for (const r of rows) used.push(r);
     for (const q of points(runValues(rows, m.metric), (r) => `${r.workload_kind}|${tech(r)}|${r.filter}`)) {
       values.push({ workload: q.row.workload_kind, measure: m.label, tech: tech(q.row), filter: q.row.filter, y: m.scale(q.mean), low: m.scale(q.low), high: m.scale(q.high), n: q.n });
     }
@@ -368,7 +362,7 @@ export function hostLoad(data: ReportData): Chart | undefined {
     a.busy.push(e.busy);
     a.siq.push(e.siq);
     const idle = coreIdle.get(sk);
-    if (idle && idle.size > 0) a.core.push(100 - Math.min(...idle.values()));
+    if (idle && idle.size > 0) a.core.push(100 - minOf(idle.values()));
     acc.set(k, a);
   }
   if (acc.size === 0) return undefined;

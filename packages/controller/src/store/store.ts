@@ -678,7 +678,7 @@ export class Store {
 
   resultRows(experiment: string): ResultRow[] {
     const out: ResultRow[] = [];
-    for (const page of this.resultRowPages(experiment)) out.push(...page);
+    for (const page of this.resultRowPages(experiment)) for (const r of page) out.push(r);
     return out;
   }
 

@@ -52,7 +52,9 @@ function groupBy(pairs: readonly PlacedPair[], side: 'source' | 'sink'): Map<str
   const m = new Map<string, PlacedPair[]>();
   for (const p of pairs) {
     const h = p[side].host;
-    m.set(h, [...(m.get(h) ?? []), p]);
+    const list = m.get(h);
+    if (list) list.push(p);
+    else m.set(h, [p]);
   }
   return m;
 }

@@ -28,6 +28,23 @@ export function sortedFinite(values: readonly number[]): number[] {
   return values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
 }
 
+/**
+ * Largest and smallest value by a loop: `Math.max(...values)` passes every value as an argument
+ * and throws "Maximum call stack size exceeded" past ~100k of them (a run's interface samples
+ * at 1,000 containers are millions). -Infinity / Infinity for an empty list, as Math.max/min.
+ */
+export function maxOf(values: Iterable<number>): number {
+  let m = -Infinity;
+  for (const v of values) if (v > m || Number.isNaN(v)) m = v;
+  return m;
+}
+
+export function minOf(values: Iterable<number>): number {
+  let m = Infinity;
+  for (const v of values) if (v < m || Number.isNaN(v)) m = v;
+  return m;
+}
+
 /** R type 7 quantile of ascending data. */
 export function quantileSorted7(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
