@@ -39,6 +39,7 @@ export interface Call {
   readonly role?: string;
   readonly pairs?: readonly string[];
   readonly state?: HostStateMsg;
+  readonly timeoutMs?: number;
 }
 
 function unavailable(name: string): Error {
@@ -127,7 +128,7 @@ export class FakeAgent implements AgentLink {
   }
 
   async *runWorkload(req: RunWorkloadMsg, opts?: LinkCallOptions): AsyncIterable<WorkloadEventMsg> {
-    this.calls.push({ method: 'runWorkload', scope: req.scope, runId: req.runId, role: req.role, pairs: req.pairs.map((p) => p.pair) });
+    this.calls.push({ method: 'runWorkload', scope: req.scope, runId: req.runId, role: req.role, pairs: req.pairs.map((p) => p.pair), timeoutMs: req.timeoutMs });
     this.check();
     if (req.role === 'ROLE_SINK') {
       yield { ready: { pairs: req.pairs.map((p) => p.pair), at: Date.now() / 1000 } };

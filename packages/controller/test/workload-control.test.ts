@@ -21,6 +21,9 @@ t.test('sinks first, then sources, one outcome per pair, sinks cancelled at the 
   t.same(h1.map((c) => c.role), ['ROLE_SOURCE'], 'sources on h1, started after the sinks');
   t.same(h1[0]!.pairs, ['p0', 'p1'], 'every pair at once');
   t.equal(a.get('h2')!.cancelled, 1, 'the sink stream was cancelled');
+  // The sink starts first and may wait for the other sinks: its limit is the run's whole
+  // deadline, so it never stops its servers under clients that are still within theirs.
+  t.equal(h2[0]!.timeoutMs, h1[0]!.timeoutMs! + 15_000, 'sink limit = source limit + the sink-ready wait');
 });
 
 t.test('a run past its deadline is cut: pairs time out and every stream is cancelled', async (t) => {

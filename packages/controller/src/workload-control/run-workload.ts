@@ -124,7 +124,10 @@ export async function runWorkloadOnPairs(input: WorkloadRunInput): Promise<Workl
       role,
       workload: toWorkloadSpec(input.workload),
       pairs: pairs.map(toPairMsg),
-      timeoutMs,
+      // A sink outlives its sources: it starts first and may wait up to readyTimeoutMs for the
+      // other sinks, so its own limit is the run's whole deadline. With the sources' limit it
+      // stopped its servers while slow-starting clients still ran ("the server has terminated").
+      timeoutMs: role === 'ROLE_SINK' ? timeoutMs + readyTimeoutMs : timeoutMs,
     };
     const names = new Set(pairs.map((p) => p.pair));
     try {
