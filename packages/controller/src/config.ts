@@ -92,7 +92,7 @@ function argvList(v: unknown, field: string): string[] {
 /** `agents[i].recovery`: restart an agent over SSH when it stops answering (docs/operations.md). */
 function parseRecovery(v: unknown, f: string, path: (v: unknown, field: string, def?: string) => string): AgentRecoveryConfig {
   const o = obj(v, f);
-  unknownKeys(o, ['ssh', 'restartCommand', 'logFile', 'logLines', 'afterMs'], f);
+  unknownKeys(o, ['ssh', 'restartCommand', 'logFile', 'logLines', 'afterMs', 'startGraceMs'], f);
   const ssh = obj(o['ssh'], `${f}.ssh`);
   unknownKeys(ssh, ['host', 'port', 'user', 'identityFile', 'knownHostsFile', 'proxyCommand', 'timeoutMs'], `${f}.ssh`);
   const out: AgentRecoveryConfig = {
@@ -109,6 +109,7 @@ function parseRecovery(v: unknown, f: string, path: (v: unknown, field: string, 
     logFile: o['logFile'] === undefined ? undefined : str(o['logFile'], `${f}.logFile`),
     logLines: int(o['logLines'], `${f}.logLines`, 50, 1, 1000),
     afterMs: int(o['afterMs'], `${f}.afterMs`, 10_000, 0, 3_600_000),
+    startGraceMs: int(o['startGraceMs'], `${f}.startGraceMs`, 30_000, 0, 3_600_000),
   };
   return out;
 }

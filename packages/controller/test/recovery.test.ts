@@ -3,7 +3,7 @@
 // error and goes on with the sweep.
 
 import t from 'tap';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SeconetError } from '@seconet/core';
@@ -94,4 +94,34 @@ t.test('the registry restarts an agent over real SSH and reads its log', async (
   t.equal(r?.logTail, 'fatal: out of memory\n');
   t.ok(existsSync(marker), 'the restart command ran on the host');
   t.equal(await registry.recover('h1', { now: true }), undefined, 'at most one restart per interval');
+});
+
+t.test('after a restart that succeeded, the agent gets its start-up grace before another', async (t) => {
+  if (!requireRoot(t, 'network namespaces')) return;
+  const { h1, h2, sshd } = await sshLab(t);
+  const count = join(sshd.dir, 'restarts');
+  const dead: AgentLink = new Proxy({} as AgentLink, {
+    get: (_t, prop) => (prop === 'close' ? () => undefined : async () => { throw new SeconetError('UNAVAILABLE', 'agent h1: connection refused'); }),
+  });
+  const ssh = { host: h1.underlayAddress, port: 22, username: 'root', identityFile: sshd.clientKey, knownHostsFile: sshd.knownHosts, proxyCommand: netnsProxyCommand(h2.netns, h1.underlayAddress, 22) };
+  // The restart command appends a line per run: how many restarts really reached the host.
+  const restartCommand = ['/bin/sh', '-c', `echo x >> ${count}`];
+  const registry = (startGraceMs: number) => new AgentRegistry([{ name: 'h1', address: '127.0.0.1:1', tls: { ca: '', cert: '', key: '' }, recovery: { ssh, restartCommand, afterMs: 0, startGraceMs } }], () => dead);
+  const lines = (): number => (existsSync(count) ? readFileSync(count, 'utf8').split('\n').filter(Boolean).length : 0);
+
+  const graced = registry(60_000);
+  t.teardown(() => graced.close());
+  await t.rejects(graced.refresh('h1'));
+  t.equal((await graced.recover('h1', { now: true }))?.restarted, true, 'first restart');
+  await t.rejects(graced.refresh('h1'), 'still not answering (starting)');
+  t.equal(await graced.recover('h1', { now: true }), undefined, 'no second restart within the start-up grace');
+  t.equal(lines(), 1, 'one restart reached the host');
+
+  const eager = registry(0);
+  t.teardown(() => eager.close());
+  await t.rejects(eager.refresh('h1'));
+  t.equal((await eager.recover('h1', { now: true }))?.restarted, true);
+  await t.rejects(eager.refresh('h1'));
+  t.equal((await eager.recover('h1', { now: true }))?.restarted, true, 'without a grace (and afterMs 0) the next restart is due at once');
+  t.equal(lines(), 3, 'two more restarts reached the host');
 });

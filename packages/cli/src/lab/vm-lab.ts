@@ -410,6 +410,8 @@ export function vmRecovery(vm: VmRecord, h: LabHostRecord, entry: readonly strin
     restartCommand: agentStartArgv(entry),
     logFile: `${GUEST_PATHS.logDir}/agent.log`,
     afterMs: 10_000,
+    // The agent starts in ~10-20 s on an emulated CPU: a second restart under it only delays it.
+    startGraceMs: 60_000,
   };
 }
 

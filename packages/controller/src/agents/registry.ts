@@ -30,6 +30,12 @@ export interface AgentRecoveryConfig {
   readonly logLines?: number | undefined;
   /** Down for this long before a restart is tried (default 10 s); at most one try per this interval. */
   readonly afterMs?: number | undefined;
+  /**
+   * After a restart that succeeded, how long the agent has to answer before another restart is
+   * tried (default 30 s), counted from the end of the restart command: an agent that is still
+   * starting (slow disks, emulated CPUs) is not restarted again under itself.
+   */
+  readonly startGraceMs?: number | undefined;
 }
 
 export type ConnectFn = (endpoint: AgentEndpointConfig) => AgentLink;
@@ -52,6 +58,8 @@ interface Entry {
   everSeen: boolean;
   downSince?: number;
   lastRecovery?: number;
+  /** No restart before this time: a restart succeeded and the agent is still starting. */
+  graceUntil?: number;
 }
 
 /** The error's message; when the agent was UNAVAILABLE and TLS is why, that first (tls-diagnosis.ts). */
@@ -124,6 +132,7 @@ export class AgentRegistry {
       e.lastSeen = new Date().toISOString();
       delete e.error;
       delete e.downSince;
+      delete e.graceUntil;
       if (cameBack) await this.gc(name);
       return info;
     } catch (err) {
@@ -149,10 +158,12 @@ export class AgentRegistry {
     const after = r.afterMs ?? 10_000;
     const now = Date.now();
     if ((!opts.now && now - e.downSince < after) || (e.lastRecovery !== undefined && now - e.lastRecovery < after)) return undefined;
+    if (e.graceUntil !== undefined && now < e.graceUntil) return undefined;
     e.lastRecovery = now;
     const session = await openSsh({ ...r.ssh, name });
     try {
       const result = await restartAgentOverSsh(session, { restartCommand: r.restartCommand, logFile: r.logFile, logLines: r.logLines });
+      if (result.restarted) e.graceUntil = Date.now() + (r.startGraceMs ?? 30_000);
       this.opts.log?.warn({ agent: name, restarted: result.restarted, exitCode: result.exitCode }, 'agent restarted over SSH');
       return result;
     } finally {
