@@ -30,13 +30,14 @@ export function isScopeBusy(e: unknown): boolean {
  * how long it waited). Any other error is thrown at once.
  */
 export async function whileScopeBusy<T>(fn: (remainingMs: number) => Promise<T>, deadlineMs: number, signal?: AbortSignal): Promise<T> {
-  const until = Date.now() + deadlineMs;
+  const started = Date.now();
+  const until = started + deadlineMs;
   for (let wait = 500; ; wait = Math.min(wait * 2, 5000)) {
     try {
       return await fn(Math.max(1, until - Date.now()));
     } catch (e) {
       if (!isScopeBusy(e) || Date.now() + wait >= until || signal?.aborted) {
-        if (isScopeBusy(e)) throw new SeconetError('CONFLICT', `${(e as Error).message} (still busy after waiting ${Math.round((deadlineMs - (until - Date.now())) / 1000)} s)`, { cause: e, field: 'scope' });
+        if (isScopeBusy(e)) throw new SeconetError('CONFLICT', `${(e as Error).message} (still busy after waiting ${Math.round((Date.now() - started) / 1000)} s)`, { cause: e, field: 'scope' });
         throw e;
       }
       await sleep(wait, signal);
