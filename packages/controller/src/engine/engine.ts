@@ -620,21 +620,30 @@ export class Engine {
     this.phase(plan.id, 'measure', tm);
     const ts = performance.now();
     const mon = await monitor.stop();
-    const agg = aggregateRun({
-      cell: ctx.cell,
-      workload: run.workloadInstance,
-      scope: ctx.scope,
-      attempt,
-      outcomes: result.outcomes,
-      hostSamples: mon.samples,
-      hostSummary: summarize(mon.samples),
-      agents: new Map(hosts.map((h) => [h, this.deps.agents.info(h)])),
-      tunnelVariant: ctx.tunnelVariant,
-      filterVariant: ctx.filterVariant,
-      startedAt: result.startedAt,
-      endedAt: result.endedAt,
-      serverHost: ctx.placement.clients[0]?.sink.host,
-    });
+    // A defect in aggregating or storing one run fails that run (with the retry policy), not
+    // the whole sweep: the night's other runs are still measured.
+    let agg: ReturnType<typeof aggregateRun>;
+    try {
+      agg = aggregateRun({
+        cell: ctx.cell,
+        workload: run.workloadInstance,
+        scope: ctx.scope,
+        attempt,
+        outcomes: result.outcomes,
+        hostSamples: mon.samples,
+        hostSummary: summarize(mon.samples),
+        agents: new Map(hosts.map((h) => [h, this.deps.agents.info(h)])),
+        tunnelVariant: ctx.tunnelVariant,
+        filterVariant: ctx.filterVariant,
+        startedAt: result.startedAt,
+        endedAt: result.endedAt,
+        serverHost: ctx.placement.clients[0]?.sink.host,
+      });
+    } catch (err) {
+      this.log.warn({ experiment: plan.id, run: run.id, err: (err as Error).message, stack: (err as Error).stack }, 'aggregating a run failed with an unexpected exception');
+      if (mon.samples.length > 0) store.recordHostSamples(run.id, mon.samples);
+      return { error: `aggregating the run's results failed: ${(err as Error).message}` };
+    }
     if (!agg.ok) {
       if (mon.samples.length > 0) store.recordHostSamples(run.id, mon.samples);
       return { error: agg.error, deterministic: deterministicCode([...result.outcomes.values()].map((o) => o.error?.code)) };
@@ -650,7 +659,12 @@ export class Engine {
       store.recordRunResult(run.id, agg.data);
     } catch (err) {
       done();
-      if (!isDiskFull(err)) throw err;
+      if (!isDiskFull(err)) {
+        // The transaction rolled back: nothing of the run is half stored. When the store itself
+        // is broken, recording the failure throws too and the experiment ends with that error.
+        this.log.warn({ experiment: plan.id, run: run.id, err: (err as Error).message, stack: (err as Error).stack }, 'storing a run\'s result failed');
+        return { error: `storing the run's results failed: ${(err as Error).message}` };
+      }
       const why = (err as Error).message;
       // The run goes back to pending with the reason, its attempt not counted: the resumed sweep
       // measures it again. These small writes may fail too on a full disk; a restart resets it.
