@@ -5,7 +5,7 @@
 // errors become the run's error, so a half-measured run never looks like a whole one.
 
 import { maxOf, minOf, type Cell, type WorkloadInstance } from '@seconet/core';
-import type { AgentInfo } from '../agents/contract.js';
+import type { AgentInfo, PairResultMsg } from '../agents/contract.js';
 import type { HostSample, MetricValue, RunResultData } from '../store/store.js';
 import type { PairOutcome } from '../workload-control/run-workload.js';
 
@@ -29,27 +29,77 @@ export interface AggregateInput {
 /** The pair name of a clients-scale run's summary rows (flow `total`, so per-pair sums never count them). */
 export const CLIENTS_SUMMARY_PAIR = 'clients';
 
+/** One client's measured test: its agent's clock before the start and after the exit, and its rate per interval. */
+export interface ClientWindow {
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly values: readonly number[];
+  readonly intervalS: number;
+}
+
+/**
+ * The window every client was measuring at once, and each client's rate inside it.
+ *
+ * The agent starts N clients as fast as it can, but at hundreds of clients the starts spread
+ * over seconds, so whole-run rates of different clients describe different moments. A client's
+ * test of D = intervals x intervalS seconds began somewhere between its spawn (startedAt) and
+ * endedAt - D, and ended between startedAt + D and its exit: every client was surely inside its
+ * test from the latest possible start, max(endedAt - D), to the earliest possible end,
+ * min(startedAt + D). A client's rate in that window is the overlap-weighted mean of its
+ * intervals, placed at the middle of its possible starts (error at most half its start-up
+ * time). Clocks are the agents' own: hosts must be time-synchronized (NTP), as on any testbed.
+ */
+export function commonWindow(clients: readonly ClientWindow[]): { readonly from: number; readonly to: number; readonly spreadS: number; readonly rates: number[] } {
+  const span = clients.map((c) => ({ c, d: c.values.length * c.intervalS }));
+  const from = maxOf(span.map(({ c, d }) => c.endedAt - d));
+  const to = minOf(span.map(({ c, d }) => c.startedAt + d));
+  const spreadS = maxOf(clients.map((c) => c.startedAt)) - minOf(clients.map((c) => c.startedAt));
+  if (!(to > from)) return { from, to: from, spreadS, rates: [] };
+  const rates = span.map(({ c, d }) => {
+    const start = (c.startedAt + c.endedAt - d) / 2;
+    let weighted = 0;
+    let covered = 0;
+    c.values.forEach((v, k) => {
+      const a = Math.max(from, start + k * c.intervalS);
+      const b = Math.min(to, start + (k + 1) * c.intervalS);
+      if (b > a) {
+        weighted += v * (b - a);
+        covered += b - a;
+      }
+    });
+    return covered > 0 ? weighted / covered : 0;
+  });
+  return { from, to, spreadS, rates };
+}
+
 /**
  * A clients-scale run's summary over its clients (pair `clients`, flow `total`): how many
- * clients reported, total throughput, the per-client minimum, mean and maximum, Jain's fairness
- * index (1: every client got the same share; 1/N: one client got everything), and the server
- * host's CPU busy mean and peak over the run.
+ * clients reported, how far apart they started, and the window all of them measured at once;
+ * within that window the total throughput, the per-client minimum, mean and maximum and Jain's
+ * fairness index (1: every client got the same share; 1/N: one client got everything); and the
+ * server host's CPU busy mean and peak over the run. Totals and fairness describe one moment or
+ * nothing: clients that never measured together (a window shorter than one interval) give no
+ * total, and the run fails with the fix (aggregateRun).
  */
-export function clientsSummary(metrics: readonly MetricValue[], hostSummary: readonly MetricValue[], serverHost: string | undefined): MetricValue[] {
+export function clientsSummary(outcomes: readonly PairResultMsg[], hostSummary: readonly MetricValue[], serverHost: string | undefined): MetricValue[] {
   const row = (metric: string, value: number, unit: string): MetricValue => ({ pair: CLIENTS_SUMMARY_PAIR, flow: 'total', metric, value, unit });
-  const clients = new Set(metrics.filter((m) => !m.pair.startsWith('host/')).map((m) => m.pair));
-  const out: MetricValue[] = [row('clients', clients.size, 'count')];
-  const tp = metrics.filter((m) => m.metric === 'throughput' && m.flow === '' && clients.has(m.pair)).map((m) => m.value);
-  if (tp.length > 0) {
-    const sum = tp.reduce((a, v) => a + v, 0);
-    const sq = tp.reduce((a, v) => a + v * v, 0);
-    out.push(
-      row('throughput', sum, 'bit/s'),
-      row('throughput_client_min', minOf(tp), 'bit/s'),
-      row('throughput_client_mean', sum / tp.length, 'bit/s'),
-      row('throughput_client_max', maxOf(tp), 'bit/s'),
-      row('fairness', sq > 0 ? (sum * sum) / (tp.length * sq) : 1, 'ratio'),
-    );
+  const out: MetricValue[] = [row('clients', outcomes.length, 'count')];
+  const windows = outcomes.map((o) => ({ o, s: o.series.find((x) => x.name === 'throughput' && x.intervalS > 0 && x.values.length > 0) }));
+  if (windows.length > 0 && windows.every((w) => w.s !== undefined)) {
+    const w = commonWindow(windows.map(({ o, s }) => ({ startedAt: o.startedAt, endedAt: o.endedAt, values: s!.values, intervalS: s!.intervalS })));
+    out.push(row('start_spread_s', w.spreadS, 's'), row('common_window_s', w.to - w.from, 's'));
+    const tp = w.rates;
+    if (tp.length > 0 && w.to - w.from >= minOf(windows.map(({ s }) => s!.intervalS))) {
+      const sum = tp.reduce((a, v) => a + v, 0);
+      const sq = tp.reduce((a, v) => a + v * v, 0);
+      out.push(
+        row('throughput', sum, 'bit/s'),
+        row('throughput_client_min', minOf(tp), 'bit/s'),
+        row('throughput_client_mean', sum / tp.length, 'bit/s'),
+        row('throughput_client_max', maxOf(tp), 'bit/s'),
+        row('fairness', sq > 0 ? (sum * sum) / (tp.length * sq) : 1, 'ratio'),
+      );
+    }
   }
   if (serverHost !== undefined) {
     for (const [from, to] of [['host_cpu_mean', 'server_host_cpu_mean'], ['host_cpu_peak', 'server_host_cpu_peak']] as const) {
@@ -79,7 +129,15 @@ export function aggregateRun(input: AggregateInput): Aggregated {
     raw.push({ pair: r.pair, tool: r.tool, argv: [...r.argv], text: r.rawOutput });
     tools[r.pair] = { tool: r.tool, version: r.toolVersion, argv: [...r.argv] };
   }
-  if (input.workload.kind === 'clients-scale') metrics.push(...clientsSummary(metrics, input.hostSummary, input.serverHost));
+  if (input.workload.kind === 'clients-scale') {
+    const summary = clientsSummary([...input.outcomes.values()].map((o) => o.result!), input.hostSummary, input.serverHost);
+    const window = summary.find((m) => m.metric === 'common_window_s');
+    if (window !== undefined && !summary.some((m) => m.metric === 'throughput')) {
+      const spread = summary.find((m) => m.metric === 'start_spread_s')?.value ?? 0;
+      return { ok: false, error: `clients-scale: the ${input.outcomes.size} clients never measured together: their starts spread over ${spread.toFixed(1)} s, leaving a common window of ${window.value.toFixed(1)} s, less than one interval; a total or fairness would mix different moments. Give the workload a duration well past the start spread (duration: ${Math.ceil(spread * 2 + 10)} or more)` };
+    }
+    metrics.push(...summary);
+  }
   metrics.push(...input.hostSummary);
   const agents: Record<string, { agentVersion: string; kernel: string; tools: Record<string, string> }> = {};
   for (const [name, info] of input.agents) {

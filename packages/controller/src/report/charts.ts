@@ -11,6 +11,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { MAIN_METRIC, isPairRow, points, runValues, techLabeler, type Point } from './groups.js';
 import type { ReportData } from './types.js';
 import { CORE_SATURATED_PCT } from '../monitor/validity.js';
+import { CLIENTS_SUMMARY_PAIR } from '../aggregator/aggregate.js';
 
 export interface Chart {
   readonly id: string;
@@ -308,18 +309,20 @@ export function ditgPerTunnel(data: ReportData): Chart | undefined {
 
 export function throughputVsClients(data: ReportData): Chart | undefined {
   const measured = notReference(data);
-  const rows = data.rows.filter((r) => r.workload_kind === 'clients-scale' && r.metric === 'throughput' && isPairRow(r) && measured(r) && /\/\d+c$/.test(r.workload));
+  // The run's total inside the window all its clients measured together (the aggregator's
+  // summary row), not the sum of whole-run rates of clients that started at different moments.
+  const rows = data.rows.filter((r) => r.workload_kind === 'clients-scale' && r.metric === 'throughput' && r.pair === CLIENTS_SUMMARY_PAIR && r.flow === 'total' && measured(r) && /\/\d+c$/.test(r.workload));
   const clientsOf = (r: ResultRow): number => Number(/\/(\d+)c$/.exec(r.workload)![1]);
   if (new Set(rows.map(clientsOf)).size < 2) return undefined;
   const tech = techLabeler(rows);
-  const pts = points(runValues(rows, 'throughput', 'sum'), (r) => `${tech(r)}|${r.filter}|${clientsOf(r)}`).map((q) => ({
+  const pts = points(rows.map((r) => ({ run: r.run, row: r, value: r.value, pairs: 1 })), (r) => `${tech(r)}|${r.filter}|${clientsOf(r)}`).map((q) => ({
     tech: tech(q.row), filter: q.row.filter, clients: clientsOf(q.row), y: mbit(q.mean), n: q.n,
   }));
   return {
     id: 'throughput-clients',
     runs: runsOf(rows),
     title: 'Throughput vs number of clients',
-    caption: 'clients-scale: N clients against one server, total throughput, mean over repetitions.',
+    caption: 'clients-scale: N clients against one server, total throughput while every client was measuring (the common window), mean over repetitions.',
     spec: {
       data: { values: pts },
       width: 420,

@@ -137,6 +137,8 @@ export function reportFixture(opts: FixtureOptions = {}): ReportData {
         const bps = gbps * 1e9 * share * runNoise * (1 + 0.03 * normal());
         rows.push({ ...base, pair, metric: 'throughput', value: Math.round(bps), unit: 'bit/s' });
         rows.push({ ...base, pair, metric: 'retransmits', value: Math.round(rnd() * 20 * filterSlow), unit: 'count' });
+        // The aggregator's summary over the clients (pair `clients`, flow `total`).
+        if (w.kind === 'clients-scale') rows.push({ ...base, pair: 'clients', flow: 'total', metric: 'throughput', value: Math.round(bps), unit: 'bit/s' });
       }
     }
     const busiest: number[] = [];
