@@ -7,7 +7,8 @@
 // --clients clients against one server (default 1000) and 8 clients as the baseline, for every
 // --filters value (default none). Reports per cell the experiment phases (apply, measure,
 // teardown) and the pre-flight, per run the pairs or clients with a throughput result, the
-// total, the per-client spread and fairness and the server host's CPU, and fails (exit 1)
+// total (clients-scale: inside the window every client measured at once, with the start spread
+// and that window), the per-client spread and fairness and the server host's CPU, and fails (exit 1)
 // unless every run succeeded with a result for every pair or client. Needs root.
 //
 // Run: node --import=tsx --conditions=seconet-source bench/scale-workloads.ts
@@ -55,6 +56,8 @@ interface RunLine {
   clientMaxMbps?: number;
   fairness?: number;
   serverHostCpu?: number;
+  startSpreadS?: number;
+  commonWindowS?: number;
   measureS?: number;
 }
 
@@ -89,8 +92,9 @@ async function runExperiment(ctl: RunningController, spec: Record<string, unknow
       error: r.error ?? undefined,
       withResult: new Set(each.map((x) => x.pair)).size,
       expected: n,
-      totalMbps: Math.round(each.reduce((a, x) => a + x.value, 0) / 1e6),
-      ...(w.kind === 'clients-scale' ? { clientMinMbps: mbps(sum('throughput_client_min')), clientMaxMbps: mbps(sum('throughput_client_max')), fairness: sum('fairness') === undefined ? undefined : +sum('fairness')!.toFixed(3), serverHostCpu: sum('server_host_cpu_mean') === undefined ? undefined : +sum('server_host_cpu_mean')!.toFixed(1) } : {}),
+      // clients-scale: the total inside the window every client measured at once (the summary row).
+      totalMbps: Math.round((w.kind === 'clients-scale' ? sum('throughput') ?? 0 : each.reduce((a, x) => a + x.value, 0)) / 1e6),
+      ...(w.kind === 'clients-scale' ? { startSpreadS: sum('start_spread_s'), commonWindowS: sum('common_window_s') === undefined ? undefined : +sum('common_window_s')!.toFixed(2), clientMinMbps: mbps(sum('throughput_client_min')), clientMaxMbps: mbps(sum('throughput_client_max')), fairness: sum('fairness') === undefined ? undefined : +sum('fairness')!.toFixed(3), serverHostCpu: sum('server_host_cpu_mean') === undefined ? undefined : +sum('server_host_cpu_mean')!.toFixed(1) } : {}),
     } as RunLine;
   });
   const ev = ctl.store.eventsAfter(id, 0).find((e) => e.data['message'] === 'time per phase (seconds)');
@@ -147,7 +151,7 @@ try {
       for (const c of s['cells'] as Array<Record<string, unknown>>) console.log(`  cell ${String(c['containers'])} containers, filter ${String(c['filter'])}: ${String(c['state'])}${c['error'] ? ` (${String(c['error'])})` : ''}; setup s ${JSON.stringify(c['setupSeconds'])}; pre-flight: ${(c['preflight'] as string[]).join(' | ')}`);
     }
     for (const r of all) {
-      const extra = r.clients !== undefined ? `; per client ${r.clientMinMbps}-${r.clientMaxMbps} Mbit/s, fairness ${r.fairness}, server host CPU ${r.serverHostCpu} %` : '';
+      const extra = r.clients !== undefined ? ` (clients started ${r.startSpreadS?.toFixed(3)} s apart, measured together ${r.commonWindowS} s); per client ${r.clientMinMbps}-${r.clientMaxMbps} Mbit/s, fairness ${r.fairness}, server host CPU ${r.serverHostCpu} %` : '';
       console.log(`  ${r.placement.padEnd(11)} ${r.filter.padEnd(9)} ${String(r.containers).padStart(5)} containers  ${r.workload.padEnd(28)} ${r.state.padEnd(10)} ${r.withResult}/${r.expected} with a result, total ${r.totalMbps} Mbit/s${extra}${r.error ? `  error: ${r.error.slice(0, 300)}` : ''}`);
     }
     console.log(ok ? 'PASS' : 'FAIL');

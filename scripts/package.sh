@@ -19,7 +19,7 @@ for p in packages/*; do
   [ -d "$p/bin" ] && cp -a "$p/bin" "$dest/$p/"
 done
 mkdir -p "$dest/packages/agent/bpf" && cp -a packages/agent/bpf/*.o packages/agent/bpf/*.c "$dest/packages/agent/bpf/" 2>/dev/null || true
-mkdir -p "$dest/packages/agent/native" && cp -a packages/agent/native/sn-nsconf packages/agent/native/*.c "$dest/packages/agent/native/" 2>/dev/null || true
+mkdir -p "$dest/packages/agent/native" && cp -a packages/agent/native/sn-nsconf packages/agent/native/sn-gate packages/agent/native/*.c "$dest/packages/agent/native/" 2>/dev/null || true
 cp -a node_modules "$dest/"
 (cd "$dest" && npm prune --omit=dev --no-audit --no-fund --loglevel=error)
 mkdir -p dist

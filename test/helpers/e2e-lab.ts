@@ -118,7 +118,7 @@ function childAgent(doc: Record<string, unknown>, file: string, pki: LabPki): La
 export async function startE2eLab(t: { teardown(fn: () => unknown): void }, hosts = 2, opts: { childAgents?: boolean } = {}): Promise<E2eLab> {
   const runner = new ExecRunner();
   const dir = mkdtempSync(join(tmpdir(), 'sn-e2e-'));
-  const topo = await createLab(runner, randomLabId(), hosts);
+  const topo = await createLab(runner, randomLabId(hosts), hosts);
   const names = topo.hosts.map((h) => h.name);
   const agents = new Map<string, LabAgent>();
   const held: { redis?: TestRedis; pki?: LabPki } = {};

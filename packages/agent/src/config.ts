@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { NAME_RE, PREFIX_RE, SeconetError, invalid, isCidr, isIPv4, parseCidr } from '@seconet/core';
 import type { HostEnv } from './host-env.js';
 import { builtNsconf } from './netns/ip-batch.js';
+import { builtGate } from './workloads/start-gate.js';
 import { LAB_RANGE } from './reconciler/validate.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -242,5 +243,6 @@ export function hostEnvFromConfig(c: AgentConfig): HostEnv {
     underlayMtu: c.underlay.mtu,
     allowedRanges: c.allowedRanges,
     nsconf: builtNsconf(),
+    gate: builtGate(),
   };
 }

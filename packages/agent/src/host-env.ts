@@ -37,6 +37,11 @@ export interface HostEnv {
    * work for every container in one process. Undefined: one `ip -n NS -batch` per namespace.
    */
   readonly nsconf?: string | undefined;
+  /**
+   * The sn-gate helper (packages/agent/native): the start barrier that releases a call's clients
+   * together (workloads/start-gate.ts). Undefined: tools start as they are forked.
+   */
+  readonly gate?: string | undefined;
 }
 
 /** A wait of `ms` scaled to the host's speed (HostEnv.timeScale). */

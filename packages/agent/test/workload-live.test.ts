@@ -12,6 +12,7 @@ import type { RunWorkloadRequest__Output } from '../src/gen/seconet/agent/v1/Run
 import type { WorkloadEvent } from '../src/gen/seconet/agent/v1/WorkloadEvent.js';
 import type { PairResult } from '../src/gen/seconet/agent/v1/PairResult.js';
 import { runWorkload, type WorkloadDeps } from '../src/workloads/index.js';
+import { builtGate, GATE_BINARY } from '../src/workloads/start-gate.js';
 import { createTwoNetns, type TwoNetns } from './fixtures/two-netns.js';
 import { requireRoot, requireTool } from '../../../test/helpers/requirements.js';
 
@@ -24,7 +25,7 @@ t.teardown(async () => {
   rmSync(runDir, { recursive: true, force: true });
 });
 
-const env: HostEnv = { name: 'h1', prefix: 'snwt', hostNetns: undefined, stateDir: runDir, runDir, bpffs: runDir, underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
+const env: HostEnv = { name: 'h1', prefix: 'snwt', hostNetns: undefined, stateDir: runDir, runDir, bpffs: runDir, underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500, gate: builtGate() };
 const deps: WorkloadDeps = {
   env,
   runner: lab.runner,
@@ -129,13 +130,15 @@ function progressOrResult(events: WorkloadEvent[]): boolean {
   return kinds[kinds.length - 1] === 'result';
 }
 
-t.test('clients-scale: three clients against one sink container, all at once', async (t) => {
+t.test('clients-scale: three clients against one sink container, released together', async (t) => {
+  if (!requireTool(t, GATE_BINARY, 'the workload start barrier (npm run native)')) return;
   const pairs = [pair('c0', 5311), pair('c1', 5312), pair('c2', 5313)];
   const o = await run({ kind: 'clients-scale', engine: 'iperf3', protocol: 'tcp', payload: 1370, durationMs: 2000 }, pairs);
   t.same(o.sink.find((e) => e.ready)!.ready!.pairs, ['c0', 'c1', 'c2']);
   for (const p of pairs) t.ok(val(o.results.get(p.pair), 'throughput') > 1e6, `${p.pair} measured`);
   const starts = [...o.results.values()].map((r) => Number(r.startedAt));
-  t.ok(Math.max(...starts) - Math.min(...starts) < 1, 'sources started together');
+  t.equal(new Set(starts).size, 1, 'one start for every client: the barrier\'s release');
+  t.ok([...o.results.values()].every((r) => r.argv?.includes(GATE_BINARY)), 'each client was held behind sn-gate');
   t.ok(o.wallMs < 8000, `ran in parallel (${o.wallMs.toFixed(0)} ms)`);
   await noProcessesLeft(t);
 });

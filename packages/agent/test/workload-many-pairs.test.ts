@@ -55,8 +55,7 @@ t.test(`${CLIENTS} pings to one server in one call: every pair answers, the loop
       workload: { kind: 'latency-basic', engine: 'ping', payload: 56, durationMs: 2000, params: { count: '2', interval: '0.2' } },
       pairs: containers.slice(1).map((x, i) => ({ pair: `c${i}`, sourceContainer: x.name, sourceAddress: x.address, sinkContainer: 'srv', sinkAddress: containers[0]!.address, port: 5201 })),
       // What the controller's pre-flight sends for 300 pairs: duration + 20 s margin + 200 ms per
-      // pair beyond 16 (run-workload.ts). The agent's own default (~12 s for a ping, whatever the
-      // pair count) ran out on a loaded machine and cut the last pairs.
+      // pair beyond 16 (run-workload.ts; the agent's own default adds the same per-pair allowance).
       timeoutMs: 2000 + 20_000 + (CLIENTS - 16) * 200,
     };
     for await (const e of c.runWorkload(req)) events.push(e);

@@ -160,6 +160,8 @@ t.test('D-ITG scripts: bursty, the full 100-flow tcp-100, quake3', async (t) => 
   t.ok(q.every((l) => l[l.length - 1] === 'Quake3'));
   t.equal(packetRate(500_000, 653), 95.712);
   t.ok(defaultTimeoutMs(tcp, 'source') >= 5000 + 10 * 1000, 'default deadline leaves time for the flows to close');
+  t.equal(defaultTimeoutMs(tcp, 'source', 300) - defaultTimeoutMs(tcp, 'source', 16), (300 - 16) * 200, 'and grows by 200 ms per pair beyond 16, as the controller\'s waits do');
+  t.equal(defaultTimeoutMs(tcp, 'source', 2), defaultTimeoutMs(tcp, 'source'), 'a few pairs: the plain deadline');
 });
 
 t.test('video: seeded, reproducible, scaled to 3 GB/h per stream on average', async (t) => {

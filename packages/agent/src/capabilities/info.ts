@@ -12,6 +12,7 @@ import type { Capability } from '../gen/seconet/agent/v1/Capability.js';
 import type { GetInfoResponse } from '../gen/seconet/agent/v1/GetInfoResponse.js';
 import { hostFacts, type HostFacts } from './host-facts.js';
 import { probeToolVersions, type ToolVersionInfo } from './tool-versions.js';
+import { isTransient } from './transient.js';
 
 export interface InfoDeps {
   readonly env: HostEnv;
@@ -55,8 +56,14 @@ interface Static {
   capabilities: CapabilityReport[];
 }
 
-export function createInfoSource(deps: InfoDeps): InfoSource {
+/** How long GetInfo keeps an answer that holds a transient capability before probing again (in the background). */
+export const TRANSIENT_RETRY_MS = 15_000;
+
+export function createInfoSource(deps: InfoDeps, opts: { retryMs?: number } = {}): InfoSource {
   let pending: Promise<Static> | undefined;
+  /** When the settled answer holds a transient capability: the time to probe again; else undefined. */
+  let retryAt: number | undefined;
+  let retrying = false;
 
   const compute = async (): Promise<Static> => {
     const started = performance.now();
@@ -70,17 +77,29 @@ export function createInfoSource(deps: InfoDeps): InfoSource {
         }),
       ),
     ]);
-    deps.log.info({ ms: Math.round(performance.now() - started), capabilities: probed.flat().length }, 'host facts and capabilities probed');
-    return { facts, tools, capabilities: probed.flat() };
+    const capabilities = probed.flat();
+    const transient = capabilities.filter(isTransient);
+    retryAt = transient.length > 0 ? Date.now() + (opts.retryMs ?? TRANSIENT_RETRY_MS) : undefined;
+    if (transient.length > 0) deps.log.warn({ capabilities: transient.map((c) => `${c.kind}/${c.variant}: ${c.reason}`) }, 'capability probes failed for a reason that may pass; probing again later');
+    deps.log.info({ ms: Math.round(performance.now() - started), capabilities: capabilities.length }, 'host facts and capabilities probed');
+    return { facts, tools, capabilities };
   };
 
   return {
-    async getInfo(opts = {}) {
-      if (pending === undefined || opts.refresh === true) {
+    async getInfo(o = {}) {
+      if (pending === undefined || o.refresh === true) {
         const p = compute();
         pending = p;
         p.catch(() => {
           if (pending === p) pending = undefined;
+        });
+      } else if (retryAt !== undefined && Date.now() >= retryAt && !retrying) {
+        // Probe again in the background; callers get the answer they had until it is in.
+        retrying = true;
+        compute().then((s) => {
+          pending = Promise.resolve(s);
+        }, (err: unknown) => deps.log.warn({ err }, 'probing capabilities again failed')).finally(() => {
+          retrying = false;
         });
       }
       const s = await pending;

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { shortHash, underlayAddress } from '@seconet/core';
 import type { Runner } from '../runner/runner.js';
+import { prefixesInUse } from '../server/state-lock.js';
 
 export interface LabHost {
   readonly name: string;       // "h1", "h2", ...
@@ -25,8 +26,19 @@ export interface LabTopology {
 
 export const LAB_NETNS_PREFIX = 'snlb';
 
-export function randomLabId(): string {
-  return randomBytes(4).toString('hex').slice(0, 6);
+/**
+ * A new lab id whose first `hosts` agent prefixes differ from each other and from every prefix
+ * a live agent holds on this machine. With only 1,296 prefixes, two labs running at once (tests
+ * run two files at a time) would otherwise meet now and then, and the second lab's agent would
+ * refuse to start on the first one's prefix (and share its object names).
+ */
+export function randomLabId(hosts = 4): string {
+  const taken = prefixesInUse();
+  for (;;) {
+    const id = randomBytes(4).toString('hex').slice(0, 6);
+    const prefixes = Array.from({ length: hosts }, (_, i) => labPrefix(id, i + 1));
+    if (new Set(prefixes).size === hosts && prefixes.every((p) => !taken.has(p))) return id;
+  }
 }
 
 /** Agent prefix "sn" + 2 characters derived from the lab id and host index, never "lb". */

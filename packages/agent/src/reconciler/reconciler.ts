@@ -45,6 +45,7 @@ import { componentDigests, digestOf, sanitizeState, type Component } from './dig
 import { toSeconetError } from './errors.js';
 import { containersDrift } from './container-check.js';
 import { findOrphans } from './orphans.js';
+import { failedProbe, probeNotingTransient } from '../capabilities/transient.js';
 import type { ReconcilerApi } from './types.js';
 import { AllowedRanges, LIMITS, validateApply, validateScope, type Registries } from './validate.js';
 
@@ -430,9 +431,10 @@ class Reconciler implements ReconcilerApi {
     const out = await Promise.all(
       all.map(async ({ category, d }) => {
         try {
-          return await d.probe(ctx);
+          // An answer from a timed-out or starved command is marked and probed again later.
+          return await probeNotingTransient(ctx, (c) => d.probe(c));
         } catch (e) {
-          return [{ category, kind: d.kind, variant: 'kernel' as const, available: false, version: '', reason: `probe failed: ${errMsg(e)}` }];
+          return [failedProbe({ category, kind: d.kind, variant: 'kernel' as const, available: false, version: '', reason: `probe failed: ${errMsg(e)}` }, e)];
         }
       }),
     );

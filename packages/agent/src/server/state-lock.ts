@@ -95,6 +95,22 @@ export function removeStalePrefixLocks(dir: string = PREFIX_LOCK_DIR): string[] 
   return removed;
 }
 
+/** Prefixes whose lock a live agent holds on this machine. */
+export function prefixesInUse(dir: string = PREFIX_LOCK_DIR): Set<string> {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => /^sn[a-z0-9]{2}\.lock$/.test(n));
+  } catch {
+    return new Set();
+  }
+  const out = new Set<string>();
+  for (const n of names) {
+    const holder = readLock(join(dir, n));
+    if (holder !== undefined && processStartTime(holder.pid) === holder.startTime) out.add(n.slice(0, -'.lock'.length));
+  }
+  return out;
+}
+
 export function acquirePrefixLock(prefix: string, agentName: string, dir: string = PREFIX_LOCK_DIR): StateLock {
   removeStalePrefixLocks(dir);
   return acquire(join(dir, `${prefix}.lock`), agentName, (h) =>

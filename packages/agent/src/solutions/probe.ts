@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CapabilityReport, DriftReport, ProbeContext } from '../driver.js';
 import type { LinkInfo } from '../netns/ip-batch.js';
+import { isTransient } from '../capabilities/transient.js';
 
 const cache = new Map<string, { at: number; report: Promise<CapabilityReport> }>();
 /** Kernel facts do not change while the agent runs; GetInfo may be called often. */
@@ -14,7 +15,12 @@ const PROBE_TTL_MS = 5 * 60_000;
 export function probeKernel(ctx: ProbeContext, kind: string, linkType: string): Promise<CapabilityReport> {
   const key = `${ctx.env.prefix}/${kind}/${linkType}`;
   const hit = cache.get(key);
-  if (hit && Date.now() - hit.at < PROBE_TTL_MS) return hit.report;
+  if (hit && Date.now() - hit.at < PROBE_TTL_MS) return hit.report.then((r) => (isTransient(r) && cache.get(key) === hit ? probeKernelFresh(ctx, key, kind, linkType) : r));
+  return probeKernelFresh(ctx, key, kind, linkType);
+}
+
+/** Probes now and keeps the answer (an answer from a failure that may pass is probed again on the next call: capabilities/transient.ts). */
+function probeKernelFresh(ctx: ProbeContext, key: string, kind: string, linkType: string): Promise<CapabilityReport> {
   const report = probeKernelNow(ctx, kind, linkType);
   cache.set(key, { at: Date.now(), report });
   return report;

@@ -3,17 +3,24 @@
 
 import type { CapabilityReport, ProbeContext, VariantName } from '../driver.js';
 import { withProbeNetns } from '../netns/probe-netns.js';
+import { isTransient } from '../capabilities/transient.js';
 
 const probeCache = new Map<string, Promise<CapabilityReport[]>>();
 
-/** Probes once per process and kind; later calls get the same answer. */
+/**
+ * Probes once per process and kind; later calls get the same answer, except an answer that
+ * came from a failure that may pass (capabilities/transient.ts): that kind is probed again.
+ */
 export function cachedProbe(kind: string, fn: () => Promise<CapabilityReport[]>): Promise<CapabilityReport[]> {
-  let p = probeCache.get(kind);
-  if (!p) {
-    p = fn();
-    probeCache.set(kind, p);
-    p.catch(() => probeCache.delete(kind));
-  }
+  const hit = probeCache.get(kind);
+  if (hit) return hit.then((reports) => (reports.some(isTransient) && probeCache.get(kind) === hit ? fresh(kind, fn) : reports));
+  return fresh(kind, fn);
+}
+
+function fresh(kind: string, fn: () => Promise<CapabilityReport[]>): Promise<CapabilityReport[]> {
+  const p = fn();
+  probeCache.set(kind, p);
+  p.catch(() => probeCache.delete(kind));
   return p;
 }
 

@@ -13,10 +13,10 @@ import { setMaxListeners } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { SeconetError, isIPv4, isSeconetError, pinningPlan, sleep, type Engine } from '@seconet/core';
+import { SeconetError, isIPv4, isSeconetError, pinningPlan, sleep, startupAllowanceForPairs, type Engine } from '@seconet/core';
 import type { ContainerHandle } from '../driver.js';
 import type { SpawnOptions, Spawned } from '../runner/runner.js';
-import { findTool } from '../runner/tools.js';
+import { findTool, toolPath } from '../runner/tools.js';
 import type { RunWorkloadRequest__Output } from '../gen/seconet/agent/v1/RunWorkloadRequest.js';
 import type { WorkloadEvent } from '../gen/seconet/agent/v1/WorkloadEvent.js';
 import type { WorkloadPair__Output } from '../gen/seconet/agent/v1/WorkloadPair.js';
@@ -34,6 +34,7 @@ import { ditgEngine, ditgWallMs } from './ditg.js';
 import { toolVersion } from './tool-version.js';
 import { dieWithAgent } from './die-with-agent.js';
 import { pinned } from './pinning.js';
+import { GATED_ENGINES, StartBarrier } from './start-gate.js';
 import { mapBounded, startPacer } from '../runner/start-pacer.js';
 import type { WorkloadDeps } from './index.js';
 
@@ -81,11 +82,13 @@ function bad(field: string, msg: string): SeconetError {
 }
 
 /** Default deadline of a source run: the traffic plus the tool's own start and tear-down. */
-export function defaultTimeoutMs(plan: WorkloadPlan, side: Side): number {
+export function defaultTimeoutMs(plan: WorkloadPlan, side: Side, pairs = 1): number {
   let source: number;
   if (plan.engine === 'ping') source = plan.ping.count * plan.ping.intervalS * 1000 + plan.ping.waitS * 1000 + 10_000;
   else if (plan.engine === 'ditg') source = ditgWallMs(plan) + 10_000;
   else source = plan.durationMs + plan.iperf3.omitS * 1000 + 15_000;
+  // Hundreds of pairs take seconds to start: the same allowance the controller gives them.
+  source += startupAllowanceForPairs(pairs);
   return Math.ceil(side === 'sink' ? source + 30_000 : source);
 }
 
@@ -149,7 +152,7 @@ export async function validateCall(deps: WorkloadDeps, req: RunWorkloadRequest__
   for (const p of pairs) plan = fitPlanToMtu(plan, mtus.get(p.container.netns)!, `container ${p.container.spec.name}`);
 
   let timeoutMs = req.timeoutMs;
-  if (timeoutMs === 0) timeoutMs = defaultTimeoutMs(plan, side);
+  if (timeoutMs === 0) timeoutMs = defaultTimeoutMs(plan, side, pairs.length);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 86_400_000) throw bad('timeoutMs', `${req.timeoutMs} ms is out of range (100 ms - 24 h, 0 for the default)`);
 
   const claims: PortClaim[] =
@@ -229,7 +232,9 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
     spawn(argv: readonly string[], o: SpawnOptions): Spawned {
       if (ac.signal.aborted) throw new ToolFailure('the call was stopped before this process could start', '', timedOut ? 'TIMEOUT' : 'CANCELLED');
       if (++spawned > spawnLimit) throw new SeconetError('INTERNAL', `workload ${call.plan.engine} tried to start process ${spawned} for ${call.pairs.length} pairs (at most ${spawnLimit}); refused`);
-      const p = deps.runner.spawn(dieWithAgent(pinned(argv, call.side === 'sink' ? pins.sink : pins.source)), o);
+      // A held tool runs as `sn-gate TOOL ...` until the call's start barrier releases it.
+      const tool = o.held && deps.env.gate !== undefined ? [deps.env.gate, toolPath(argv[0]!), ...argv.slice(1)] : argv;
+      const p = deps.runner.spawn(dieWithAgent(pinned(tool, call.side === 'sink' ? pins.sink : pins.source)), o);
       procs.add(p);
       return p;
     },
@@ -315,19 +320,32 @@ async function runSources(deps: WorkloadDeps, call: ValidatedCall, ctx: EngineCo
   const every = Math.min(10_000, Math.max(1000, expectedMs / 10));
   // Every pair starts at once, but the starts hand the event loop back between slices (start-pacer.ts).
   const pacer = startPacer();
+  // Several pairs of a one-process engine are forked held and released together (start-gate.ts).
+  const barrier = call.pairs.length > 1 && deps.env.gate !== undefined && GATED_ENGINES.has(call.plan.engine) ? new StartBarrier(call.pairs.length) : undefined;
   const tasks: Array<Promise<void>> = [];
   for (const rp of call.pairs) {
     await pacer.next();
     tasks.push((async () => {
-      const startedAt = Date.now() / 1000;
+      let arrived = false;
+      const pairCtx: EngineContext = barrier === undefined ? ctx : {
+        ...ctx,
+        spawn(argv, o) {
+          const p = ctx.spawn(argv, { ...o, held: true });
+          arrived = true;
+          barrier.arrive(p);
+          return p;
+        },
+      };
+      let startedAt = Date.now() / 1000;
       const t0 = performance.now();
       const progress = setInterval(() => {
         const fraction = Math.min(0.99, (performance.now() - t0) / expectedMs);
         emit({ progress: { pair: rp.pair.pair, fraction, note: `${call.plan.engine} running` } });
       }, every);
       try {
-        const out = await call.engine.runSource(ctx, call.plan, rp.pair, rp.container);
+        const out = await call.engine.runSource(pairCtx, call.plan, rp.pair, rp.container);
         if (signal.aborted) throw new ToolFailure('the run was stopped', out.rawOutput);
+        startedAt = barrier?.releasedAt ?? startedAt;
         emit({
           result: {
             pair: rp.pair.pair,
@@ -345,6 +363,8 @@ async function runSources(deps: WorkloadDeps, call: ValidatedCall, ctx: EngineCo
         emit(errorEvent(rp.pair.pair, e, signal.aborted ? stopped() : undefined));
       } finally {
         clearInterval(progress);
+        // A pair that failed before its tool was forked must not hold the others back.
+        if (barrier !== undefined && !arrived) barrier.forfeit();
       }
     })());
   }

@@ -42,6 +42,7 @@ import { teardownObjects } from '../../src/journal/undo.js';
 import { createLab, destroyLab, randomLabId, type LabHost, type LabTopology } from '../../src/lab/topology.js';
 import { ensureContainers } from '../../src/netns/containers.js';
 import { builtNsconf } from '../../src/netns/ip-batch.js';
+import { builtGate } from '../../src/workloads/start-gate.js';
 import { ExecRunner } from '../../src/runner/runner.js';
 import type { Runner } from '../../src/runner/runner.js';
 import { REDIRECT_OBJECT } from '../../src/solutions/bpf.js';
@@ -94,6 +95,7 @@ export function hostEnvFor(host: LabHost, root: string): HostEnv {
     underlayAddress: host.underlayAddress,
     underlayMtu: 1500,
     nsconf: builtNsconf(),
+    gate: builtGate(),
   };
 }
 

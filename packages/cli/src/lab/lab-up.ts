@@ -103,7 +103,7 @@ export async function labUpDetailed(opts: LabUpOptions): Promise<LabUpResult> {
  */
 async function createVmLab(opts: LabUpOptions, check: ReturnType<typeof checkVmLabPrerequisites>, dir: string, say: (l: string) => void, timeoutMs: number): Promise<LabState> {
   const vmOpts = opts.vm ?? {};
-  const id = randomLabId();
+  const id = randomLabId(opts.hosts);
   const topo = describeLab(id, opts.hosts);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const [apiPort, redisPort, ...ports] = await freePorts(2 * opts.hosts + 2);
@@ -171,7 +171,7 @@ async function createVmLab(opts: LabUpOptions, check: ReturnType<typeof checkVmL
 }
 
 async function createNewLab(opts: LabUpOptions, dir: string, say: (l: string) => void, timeoutMs: number): Promise<LabState> {
-  const id = randomLabId();
+  const id = randomLabId(opts.hosts);
   const topo = describeLab(id, opts.hosts);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const [apiPort, redisPort, ...agentPorts] = await freePorts(opts.hosts + 2);

@@ -9,7 +9,7 @@
 
 import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { RUN_OVERHEAD_SECONDS, type WorkloadInstance } from '@seconet/core';
+import { RUN_OVERHEAD_SECONDS, startupAllowanceForPairs, type WorkloadInstance } from '@seconet/core';
 import type { AgentLink, PairResultMsg, RoleName, WorkloadEventMsg, WorkloadPairMsg, WorkloadSpecMsg } from '../agents/contract.js';
 import type { PlacedPair } from '../scheduler/placement.js';
 
@@ -66,14 +66,12 @@ export class RunAborted extends Error {
   }
 }
 
-/** Start-up time allowed per pair on the busiest host beyond STARTUP_FREE_PAIRS, on top of the sink-ready wait and the run margin. */
-export const STARTUP_MS_PER_PAIR = 200;
-export const STARTUP_FREE_PAIRS = 16;
+export { STARTUP_FREE_PAIRS, STARTUP_MS_PER_PAIR } from '@seconet/core';
 
 /** Extra wait for starting the tools of the busiest host's pairs (sinks or sources). */
 export function startupAllowanceMs(pairs: readonly PlacedPair[]): number {
   const busiest = Math.max(0, ...[...groupBy(pairs, 'sink').values(), ...groupBy(pairs, 'source').values()].map((ps) => ps.length));
-  return STARTUP_MS_PER_PAIR * Math.max(0, busiest - STARTUP_FREE_PAIRS);
+  return startupAllowanceForPairs(busiest);
 }
 
 /** Runs one workload on all pairs at once and returns one outcome per pair. */

@@ -58,6 +58,16 @@ export const SETUP_SECONDS = {
 /** Seconds a run takes beyond its traffic: sinks up, barrier, collection (tcp-100: D-ITG closes flows one by one). */
 export const RUN_OVERHEAD_SECONDS: Readonly<Record<string, number>> = { 'tcp-100': 100, default: 2 };
 
+/** Pairs one host starts within the plain waits; beyond them, STARTUP_MS_PER_PAIR each. */
+export const STARTUP_FREE_PAIRS = 16;
+/** Start-up time allowed per pair of one host's call beyond STARTUP_FREE_PAIRS (a tool's fork under load). */
+export const STARTUP_MS_PER_PAIR = 200;
+
+/** Extra time to start the tools of `pairs` pairs on one host (the controller's waits and the agent's default deadline). */
+export function startupAllowanceForPairs(pairs: number): number {
+  return STARTUP_MS_PER_PAIR * Math.max(0, pairs - STARTUP_FREE_PAIRS);
+}
+
 function shuffle<T>(xs: readonly T[], rnd: (() => number) | undefined): T[] {
   const out = [...xs];
   if (!rnd) return out;

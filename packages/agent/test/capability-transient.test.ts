@@ -1,0 +1,95 @@
+// A capability probe whose command timed out did not get the kernel's answer: the answer is
+// marked transient and probed again (the per-kind cache on the next call, GetInfo in the
+// background after a short wait), while the kernel's own "not supported" is kept. Before, a
+// BPF or xfrm probe that timed out on a loaded host at the agent's start left the filter or
+// the kernel IPsec variant unavailable until the agent restarted.
+import t from 'tap';
+import { pino } from 'pino';
+import type { CapabilityReport, ProbeContext } from '../src/driver.js';
+import type { HostEnv } from '../src/host-env.js';
+import { CommandError, type CommandFailureKind } from '../src/runner/errors.js';
+import type { Runner, RunResult } from '../src/runner/runner.js';
+import { isTransient, probeNotingTransient } from '../src/capabilities/transient.js';
+import { createInfoSource } from '../src/capabilities/info.js';
+import { cachedProbe, report, resetProbeCache } from '../src/tunnels/probes.js';
+import { ExecRunner } from '../src/runner/runner.js';
+
+const env: HostEnv = { name: 'h1', prefix: 'sntr', hostNetns: undefined, stateDir: '/tmp', runDir: '/tmp', bpffs: '/tmp', underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
+const log = pino({ level: 'silent' });
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A runner whose `ip link add` fails with the given kinds, one per call, then succeeds. */
+function scripted(failures: CommandFailureKind[]): Runner & { probes: number } {
+  const r = {
+    probes: 0,
+    async run(argv: readonly string[]): Promise<RunResult> {
+      if (argv[0] === 'ip' && argv.includes('add')) {
+        r.probes++;
+        const kind = failures.shift();
+        if (kind !== undefined) throw new CommandError(kind, [...argv], { exitCode: kind === 'TimedOut' ? null : 2, signal: kind === 'TimedOut' ? 'SIGKILL' : null, stderr: kind === 'TimedOut' ? '' : 'Error: Unknown device type.', stdout: '' }, kind === 'TimedOut' ? { detail: 'timed out after 30000 ms' } : {});
+      }
+      return { stdout: '', stderr: '', exitCode: 0, durationMs: 1 };
+    },
+    spawn: new ExecRunner().spawn,
+  };
+  return r;
+}
+
+/** A tunnel-style probe (cached per kind): available when `ip link add` works. */
+function probe(kind: string): (ctx: ProbeContext) => Promise<CapabilityReport[]> {
+  return (ctx) => cachedProbe(kind, async () => {
+    try {
+      await ctx.runner.run(['ip', 'link', 'add', 'sntrprobe', 'type', kind]);
+      return [report(kind, 'kernel', true, '6.1', '')];
+    } catch (e) {
+      return [report(kind, 'kernel', false, '', `ip link add type ${kind}: ${(e as Error).message}`)];
+    }
+  });
+}
+
+t.beforeEach(() => resetProbeCache());
+
+t.test('a probe that timed out is marked and probed again; the next answer is the kernel\'s', async (t) => {
+  const runner = scripted(['TimedOut']);
+  const ctx: ProbeContext = { env, runner, log };
+  const [first] = await probeNotingTransient(ctx, probe('xfrm'));
+  t.equal(first!.available, false, 'the timed-out probe says unavailable');
+  t.match(first!.reason, /timed out after 30000 ms/, 'with the timeout as the reason, not a guess');
+  t.equal(isTransient(first!), true, 'marked transient');
+  const [second] = await probeNotingTransient(ctx, probe('xfrm'));
+  t.equal(runner.probes, 2, 'the cache did not keep it: probed again');
+  t.equal(second!.available, true, 'the kernel has it');
+  const [third] = await probeNotingTransient(ctx, probe('xfrm'));
+  t.equal(runner.probes, 2, 'a real answer is kept');
+  t.equal(third, second);
+});
+
+t.test('the kernel\'s "not supported" is kept, not probed again', async (t) => {
+  const runner = scripted(['NotSupported', 'NotSupported']);
+  const ctx: ProbeContext = { env, runner, log };
+  const [first] = await probeNotingTransient(ctx, probe('gre'));
+  t.equal(first!.available, false);
+  t.equal(isTransient(first!), false, 'not transient');
+  await probeNotingTransient(ctx, probe('gre'));
+  t.equal(runner.probes, 1, 'answered from the cache');
+});
+
+t.test('GetInfo answers at once and probes a transient capability again in the background', async (t) => {
+  const runner = scripted(['TimedOut']);
+  const ctx: ProbeContext = { env, runner, log };
+  const info = createInfoSource({ env, runner, log, probes: [() => probeNotingTransient(ctx, probe('bpf'))], scopes: () => [], startedAt: 0 }, { retryMs: 50 });
+  const cap = async (): Promise<boolean | undefined> => (await info.getInfo()).capabilities?.find((c) => c.kind === 'bpf')?.available;
+  t.equal(await cap(), false, 'first answer: unavailable (timed out)');
+  t.equal(await cap(), false, 'within the wait: the same answer, nothing probed');
+  t.equal(runner.probes, 1);
+  await sleep(80);
+  // The call after the wait starts the new probe and still answers with what it had.
+  t.equal(await cap(), false, 'answered at once, not after the probe');
+  let now: boolean | undefined = false;
+  for (let i = 0; i < 100 && now !== true; i++) {
+    await sleep(50);
+    now = await cap();
+  }
+  t.equal(runner.probes, 2, 'probed again after the wait, once');
+  t.equal(now, true, 'the controller now sees the capability');
+});
