@@ -1,12 +1,14 @@
 // Benchmark: how far apart N tools start when the agent forks them one after another (the
-// baseline, measured in the same run) and when they are forked held behind sn-gate and released
-// together (workloads/start-gate.ts). Each tool is `date +%s.%N`, so its output is the moment
+// baseline, measured in the same run) and when they are forked held behind sn-gate on one FIFO
+// and released together by one write (workloads/start-gate.ts). Each tool is `date +%s.%N`, so its output is the moment
 // it began; the spread is the latest start minus the earliest. The forks go through the agent's
 // own ExecRunner with the start pacer, as a source call does, from a process holding a heap of
 // about the agent's size (fork cost grows with it).
 // Run: node --import=tsx --conditions=seconet-source bench/start-barrier.ts [--clients 50,200,1000] [--json]
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ExecRunner, type Spawned } from '../packages/agent/src/runner/runner.js';
 import { startPacer } from '../packages/agent/src/runner/start-pacer.js';
 import { builtGate, StartBarrier } from '../packages/agent/src/workloads/start-gate.js';
@@ -18,6 +20,8 @@ if (COUNTS.some((n) => !Number.isInteger(n) || n < 2 || n > 2000)) throw new Err
 const gate = builtGate();
 if (gate === undefined) throw new Error('sn-gate is not built: npm run native');
 const DATE = '/usr/bin/date';
+const dir = mkdtempSync(join(tmpdir(), 'sn-bench-gate-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const runner = new ExecRunner();
 const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 // About the agent's heap at a large call (fork copies the page tables of the whole process).
@@ -25,14 +29,14 @@ const ballast = Array.from({ length: 200_000 }, (_, i) => ({ i, s: `pair-${i}` }
 
 async function startAll(n: number, held: boolean): Promise<{ spreadMs: number; forkMs: number }> {
   const pacer = startPacer();
-  const barrier = held ? new StartBarrier(n) : undefined;
+  const barrier = held ? await StartBarrier.open(runner, join(dir, `gate-${n}`), n) : undefined;
   const procs: Spawned[] = [];
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     await pacer.next();
-    const p = runner.spawn(held ? [gate!, DATE, '+%s.%N'] : [DATE, '+%s.%N'], { held });
+    const p = runner.spawn(barrier ? [gate!, DATE, '+%s.%N'] : [DATE, '+%s.%N'], barrier ? { stdinFd: barrier.stdinFd } : {});
     procs.push(p);
-    barrier?.arrive(p);
+    barrier?.arrive();
   }
   const forkMs = performance.now() - t0;
   const outs = await Promise.all(procs.map((p) => p.exited));

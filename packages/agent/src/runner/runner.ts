@@ -42,8 +42,8 @@ export interface SpawnOptions extends Omit<RunOptions, 'timeoutMs' | 'okCodes' |
   logFile?: string;
   /** Own process group, not killed with the agent (daemons recorded in the journal). */
   detached?: boolean;
-  /** stdin is a pipe the process waits on (sn-gate) until Spawned.release(). */
-  held?: boolean;
+  /** The process's stdin: this open descriptor (a start barrier's FIFO, workloads/start-gate.ts); default none. */
+  stdinFd?: number;
 }
 
 export interface Spawned {
@@ -59,8 +59,6 @@ export interface Spawned {
   startTime(): string | undefined;
   /** Whether the process is still running. */
   alive(): boolean;
-  /** A held process (SpawnOptions.held): writes the one release byte to its stdin and closes it. */
-  release?(): void;
 }
 
 export interface RunLogger {
@@ -196,7 +194,7 @@ export class ExecRunner implements Runner {
     const child: ChildProcess = spawn(full[0]!, full.slice(1), {
       shell: false,
       detached: opts.detached ?? false,
-      stdio: [opts.held ? 'pipe' : 'ignore', sink, sink],
+      stdio: [opts.stdinFd ?? 'ignore', sink, sink],
       env: opts.env ? { ...process.env, ...opts.env } : process.env,
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
     });
@@ -204,8 +202,6 @@ export class ExecRunner implements Runner {
     if (opts.detached) child.unref();
     const out = new Capture();
     const err = new Capture();
-    // A held process that exits before its release closes the pipe: EPIPE is its exit's news.
-    child.stdin?.on('error', () => undefined);
     child.stdout?.on('data', (b: Buffer) => out.add(b));
     child.stderr?.on('data', (b: Buffer) => err.add(b));
     const exited = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {
@@ -226,7 +222,6 @@ export class ExecRunner implements Runner {
       output: () => ({ stdout: out.text(), stderr: err.text() }),
       startTime: () => (child.pid === undefined ? undefined : processStartTime(child.pid)),
       alive: () => child.pid !== undefined && child.exitCode === null && child.signalCode === null,
-      ...(child.stdin ? { release: () => void child.stdin?.end('g') } : {}),
       stop: async (graceMs = 2000) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill('SIGTERM');

@@ -232,8 +232,8 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
     spawn(argv: readonly string[], o: SpawnOptions): Spawned {
       if (ac.signal.aborted) throw new ToolFailure('the call was stopped before this process could start', '', timedOut ? 'TIMEOUT' : 'CANCELLED');
       if (++spawned > spawnLimit) throw new SeconetError('INTERNAL', `workload ${call.plan.engine} tried to start process ${spawned} for ${call.pairs.length} pairs (at most ${spawnLimit}); refused`);
-      // A held tool runs as `sn-gate TOOL ...` until the call's start barrier releases it.
-      const tool = o.held && deps.env.gate !== undefined ? [deps.env.gate, toolPath(argv[0]!), ...argv.slice(1)] : argv;
+      // A held tool (stdin: a start barrier's FIFO) runs as `sn-gate TOOL ...` until the barrier releases it.
+      const tool = o.stdinFd !== undefined && deps.env.gate !== undefined ? [deps.env.gate, toolPath(argv[0]!), ...argv.slice(1)] : argv;
       const p = deps.runner.spawn(dieWithAgent(pinned(tool, call.side === 'sink' ? pins.sink : pins.source)), o);
       procs.add(p);
       return p;
@@ -314,14 +314,22 @@ async function runSinks(deps: WorkloadDeps, call: ValidatedCall, ctx: EngineCont
 }
 
 async function runSources(deps: WorkloadDeps, call: ValidatedCall, ctx: EngineContext, emit: (e: WorkloadEvent) => void, signal: AbortSignal, stopped: () => 'TIMEOUT' | 'CANCELLED'): Promise<void> {
+  // Several pairs of a one-process engine are forked held and released together (start-gate.ts).
+  const barrier = call.pairs.length > 1 && deps.env.gate !== undefined && GATED_ENGINES.has(call.plan.engine) ? await StartBarrier.open(deps.runner, `${ctx.workDir}/start-gate`, call.pairs.length) : undefined;
+  try {
+    await runSourcePairs(deps, call, ctx, emit, signal, stopped, barrier);
+  } finally {
+    barrier?.close();
+  }
+}
+
+async function runSourcePairs(deps: WorkloadDeps, call: ValidatedCall, ctx: EngineContext, emit: (e: WorkloadEvent) => void, signal: AbortSignal, stopped: () => 'TIMEOUT' | 'CANCELLED', barrier: StartBarrier | undefined): Promise<void> {
   const tool = call.plan.engine === 'ditg' ? 'ITGSend' : call.plan.engine;
   const version = await toolVersion(deps.runner, tool);
   const expectedMs = call.plan.engine === 'ditg' ? ditgWallMs(call.plan) : call.plan.engine === 'ping' ? call.plan.ping.count * call.plan.ping.intervalS * 1000 : call.plan.durationMs;
   const every = Math.min(10_000, Math.max(1000, expectedMs / 10));
   // Every pair starts at once, but the starts hand the event loop back between slices (start-pacer.ts).
   const pacer = startPacer();
-  // Several pairs of a one-process engine are forked held and released together (start-gate.ts).
-  const barrier = call.pairs.length > 1 && deps.env.gate !== undefined && GATED_ENGINES.has(call.plan.engine) ? new StartBarrier(call.pairs.length) : undefined;
   const tasks: Array<Promise<void>> = [];
   for (const rp of call.pairs) {
     await pacer.next();
@@ -330,9 +338,9 @@ async function runSources(deps: WorkloadDeps, call: ValidatedCall, ctx: EngineCo
       const pairCtx: EngineContext = barrier === undefined ? ctx : {
         ...ctx,
         spawn(argv, o) {
-          const p = ctx.spawn(argv, { ...o, held: true });
+          const p = ctx.spawn(argv, { ...o, stdinFd: barrier.stdinFd });
           arrived = true;
-          barrier.arrive(p);
+          barrier.arrive();
           return p;
         },
       };
