@@ -69,6 +69,7 @@ t.test('--duration and --repetitions through the CLI', async (t) => {
     [['run', example, '--duration', '0.1'], 'duration', /--duration "0\.1": .*0\.5 to 3600/],
     [['run', example, '--repetitions', '0'], 'repetitions', /--repetitions "0": give a whole number of repetitions per cell and workload, 1 to 100 \(for example --repetitions 1\)/],
     [['submit', example, '--repetitions', 'two', '--dry-run'], 'repetitions', /--repetitions "two"/],
+    [['run', example, '-o', join(dir, 'missing', 'r.html')], 'output', /--output .*r\.html: the directory .*missing does not exist; create it \(mkdir -p .*missing\) or choose another path/],
   ] as const) {
     const r = await cli(...args, '--json');
     t.equal(r.code, 2, `${args.join(' ')}: exit 2`);

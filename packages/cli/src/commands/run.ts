@@ -4,8 +4,8 @@
 // lab it started (unless --keep-lab). Exit 0 only when the experiment succeeded. --duration and
 // --repetitions shorten any spec for a smoke run (spec-file.ts), checked before a lab is started.
 
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { ExecRunner } from '@seconet/agent';
 import { SeconetError } from '@seconet/core';
@@ -19,6 +19,21 @@ import { vmOptions } from './lab.js';
 import { readLabState, type LabState } from '../lab/lab-state.js';
 import { DURATION_HELP, readSpecFile, REPETITIONS_HELP, type OverrideOptions } from '../spec-file.js';
 import { labStatus } from '../lab/lab-status.js';
+
+/** The report's directory must exist and be writable (the report and the CSV go there). */
+export function checkOutputDir(report: string): void {
+  const dir = dirname(report);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+    if (isDir) accessSync(dir, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new SeconetError('INVALID_ARGUMENT', `--output ${report}: the directory ${dir} does not exist; create it (mkdir -p ${dir}) or choose another path`, { field: 'output' });
+    throw new SeconetError('INVALID_ARGUMENT', `--output ${report}: cannot write in ${dir} (${code ?? (e as Error).message})`, { field: 'output', cause: e });
+  }
+  if (!isDir) throw new SeconetError('INVALID_ARGUMENT', `--output ${report}: ${dir} is not a directory`, { field: 'output' });
+}
 
 /**
  * --vm asks for hosts with their own kernels: a running namespace lab does not give them, and
@@ -49,6 +64,9 @@ export function runCommand(): Command {
         const out = outFor(cmd);
         const g = globals(cmd);
         const spec = readSpecFile(file, opts);
+        // Checked before anything runs: a report that cannot be written after a night of runs
+        // would otherwise fail at the end, with the lab (and its store) about to be taken down.
+        if (opts.output !== undefined) checkOutputDir(resolve(opts.output));
         const vm = opts.vm === true ? vmOptions(opts) : undefined;
         const runner = new ExecRunner();
         let started: LabState | undefined;
@@ -89,9 +107,18 @@ export function runCommand(): Command {
           }
           if (exp.state === 'paused') out.info(`paused: ${exp.error ?? ''}\nfree space on the controller's store, then: seconet resume ${id} (the lab stays up with --keep-lab)`);
           const report = resolve(opts.output ?? `seconet-report-${id}.html`);
-          writeFileSync(report, await api.report(id));
           const csv = report.replace(/\.html?$/, '') + '.csv';
-          writeFileSync(csv, await api.resultsCsv(id));
+          try {
+            writeFileSync(report, await api.report(id));
+            writeFileSync(csv, await api.resultsCsv(id));
+          } catch (e) {
+            // The results live in the lab's store: keep the lab so they are not lost with it.
+            if (started !== undefined) {
+              started = undefined;
+              out.info(`the lab stays up, with the results: seconet report ${id} -o FILE and seconet results ${id} -o FILE, then seconet lab down`);
+            }
+            throw e;
+          }
           out.result({ id, state: exp.state, progress: exp.progress, report, results: csv }, `${exp.state}: ${exp.progress.runsDone} runs done, ${exp.progress.runsFailed} failed\nreport:  ${report}\nresults: ${csv}`);
           return experimentExit(exp);
         } finally {
