@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { containerCidr } from '@seconet/core';
 import { FILTER_OBJECT, tcFilterObject } from '../src/filters/bpf.js';
-import { SCOPE_MASK, flowsObject, scopeCookie } from '../src/filters/ovs.js';
+import { SCOPE_MASK, flowsObject, parseDump, scopeCookie } from '../src/filters/ovs.js';
 import type { HostEnv } from '../src/host-env.js';
 import { Journal } from '../src/journal/file-journal.js';
 import { MemoryJournal } from '../src/journal/memory-journal.js';
@@ -149,7 +149,8 @@ t.test('ovs filter -> none -> ovs on the ovs network through Apply', async (t) =
   const record = flowsObject(env.prefix, scope, bridge, mgmt);
   t.same(journaled(env, scope).filter((o) => o.type === 'ovs-flows'), [record], "the flows are journaled once, on the bridge's management socket");
   const dump = async (): Promise<string> => (await runner.run(['ovs-ofctl', '-O', 'OpenFlow14', 'dump-flows', '--no-stats', `unix:${mgmt}`], { netns: env.hostNetns })).stdout;
-  const scoped = (out: string): string[] => out.split('\n').filter((l) => l.includes(`cookie=0x${scopeCookie(env.prefix, scope)}`));
+  // parseDump restores the leading zeros ovs-ofctl drops (a cookie may start with 0).
+  const scoped = (out: string): string[] => parseDump(out).filter((f) => f.cookie.startsWith(`0x${scopeCookie(env.prefix, scope)}`)).map((f) => f.flow);
   t.ok(scoped(await dump()).length >= 20, 'decoys, allow and drop flows carry the scope cookie');
 
   const off = await rec.apply(req('none'));

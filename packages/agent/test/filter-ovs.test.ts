@@ -2,7 +2,7 @@
 // refusal on networks without OVS.
 
 import t from 'tap';
-import { OvsFilter, scopeCookie } from '../src/filters/ovs.js';
+import { OvsFilter, parseDump, scopeCookie } from '../src/filters/ovs.js';
 import { mgmtSocket } from '../src/ovs/switch.js';
 import { crossHostScenario, filterScenario } from './filter-fixture.js';
 import type { DriverContext, NetworkView } from '../src/driver.js';
@@ -24,7 +24,8 @@ t.test('ovs filter on the ovs network', async (t) => {
     },
     async remains(ctx, view) {
       try {
-        return (await flows(ctx, view)).includes(`cookie=0x${scopeCookie(ctx.env.prefix, ctx.scope)}`);
+        // parseDump restores the leading zeros ovs-ofctl drops (a cookie may start with 0).
+        return parseDump(await flows(ctx, view)).some((f) => f.cookie.startsWith(`0x${scopeCookie(ctx.env.prefix, ctx.scope)}`));
       } catch {
         return false; // the bridge (and its management socket) is gone
       }
