@@ -29,12 +29,12 @@ const ballast = Array.from({ length: 200_000 }, (_, i) => ({ i, s: `pair-${i}` }
 
 async function startAll(n: number, held: boolean): Promise<{ spreadMs: number; forkMs: number }> {
   const pacer = startPacer();
-  const barrier = held ? await StartBarrier.open(runner, join(dir, `gate-${n}`), n) : undefined;
+  const barrier = held ? await StartBarrier.open(runner, gate!, join(dir, `gate-${n}`), n) : undefined;
   const procs: Spawned[] = [];
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     await pacer.next();
-    const p = runner.spawn(barrier ? [gate!, DATE, '+%s.%N'] : [DATE, '+%s.%N'], barrier ? { stdinFd: barrier.stdinFd } : {});
+    const p = runner.spawn(barrier ? barrier.held([DATE, '+%s.%N']) : [DATE, '+%s.%N'], barrier ? { stdinFd: barrier.stdinFd } : {});
     procs.push(p);
     barrier?.arrive();
   }

@@ -16,7 +16,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function barrier(t: Test, pairs: number): Promise<{ b: StartBarrier; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'sn-gate-'));
-  const b = await StartBarrier.open(runner, join(dir, 'start-gate'), pairs);
+  const b = await StartBarrier.open(runner, GATE_BINARY, join(dir, 'start-gate'), pairs);
   t.teardown(() => {
     b.close();
     rmSync(dir, { recursive: true, force: true });

@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { SeconetError, isIPv4, isSeconetError, pinningPlan, sleep, startupAllowanceForPairs, type Engine } from '@seconet/core';
 import type { ContainerHandle } from '../driver.js';
 import type { SpawnOptions, Spawned } from '../runner/runner.js';
-import { findTool, toolPath } from '../runner/tools.js';
+import { findTool } from '../runner/tools.js';
 import type { RunWorkloadRequest__Output } from '../gen/seconet/agent/v1/RunWorkloadRequest.js';
 import type { WorkloadEvent } from '../gen/seconet/agent/v1/WorkloadEvent.js';
 import type { WorkloadPair__Output } from '../gen/seconet/agent/v1/WorkloadPair.js';
@@ -232,9 +232,7 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
     spawn(argv: readonly string[], o: SpawnOptions): Spawned {
       if (ac.signal.aborted) throw new ToolFailure('the call was stopped before this process could start', '', timedOut ? 'TIMEOUT' : 'CANCELLED');
       if (++spawned > spawnLimit) throw new SeconetError('INTERNAL', `workload ${call.plan.engine} tried to start process ${spawned} for ${call.pairs.length} pairs (at most ${spawnLimit}); refused`);
-      // A held tool (stdin: a start barrier's FIFO) runs as `sn-gate TOOL ...` until the barrier releases it.
-      const tool = o.stdinFd !== undefined && deps.env.gate !== undefined ? [deps.env.gate, toolPath(argv[0]!), ...argv.slice(1)] : argv;
-      const p = deps.runner.spawn(dieWithAgent(pinned(tool, call.side === 'sink' ? pins.sink : pins.source)), o);
+      const p = deps.runner.spawn(dieWithAgent(pinned(argv, call.side === 'sink' ? pins.sink : pins.source)), o);
       procs.add(p);
       return p;
     },
@@ -315,7 +313,8 @@ async function runSinks(deps: WorkloadDeps, call: ValidatedCall, ctx: EngineCont
 
 async function runSources(deps: WorkloadDeps, call: ValidatedCall, ctx: EngineContext, emit: (e: WorkloadEvent) => void, signal: AbortSignal, stopped: () => 'TIMEOUT' | 'CANCELLED'): Promise<void> {
   // Several pairs of a one-process engine are forked held and released together (start-gate.ts).
-  const barrier = call.pairs.length > 1 && deps.env.gate !== undefined && GATED_ENGINES.has(call.plan.engine) ? await StartBarrier.open(deps.runner, `${ctx.workDir}/start-gate`, call.pairs.length) : undefined;
+  const gate = call.pairs.length > 1 && GATED_ENGINES.has(call.plan.engine) ? deps.env.gate : undefined;
+  const barrier = gate === undefined ? undefined : await StartBarrier.open(deps.runner, gate, `${ctx.workDir}/start-gate`, call.pairs.length);
   try {
     await runSourcePairs(deps, call, ctx, emit, signal, stopped, barrier);
   } finally {
@@ -338,7 +337,7 @@ async function runSourcePairs(deps: WorkloadDeps, call: ValidatedCall, ctx: Engi
       const pairCtx: EngineContext = barrier === undefined ? ctx : {
         ...ctx,
         spawn(argv, o) {
-          const p = ctx.spawn(argv, { ...o, stdinFd: barrier.stdinFd });
+          const p = ctx.spawn(barrier.held(argv), { ...o, stdinFd: barrier.stdinFd });
           arrived = true;
           barrier.arrive();
           return p;

@@ -12,6 +12,7 @@ import { closeSync, constants, existsSync, openSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Engine as EngineName } from '@seconet/core';
 import type { Runner } from '../runner/runner.js';
+import { toolPath } from '../runner/tools.js';
 
 /** The helper the build compiles (`npm run native`); empty when bundled without a module URL. */
 export const GATE_BINARY = typeof import.meta.url === 'string' ? fileURLToPath(new URL('../../native/sn-gate', import.meta.url)) : '';
@@ -41,23 +42,28 @@ export class StartBarrier {
   /** When the tools were released (epoch seconds); undefined until then. */
   releasedAt: number | undefined;
 
-  private constructor(pairs: number, readFd: number, writeFd: number) {
+  private constructor(private readonly gate: string, pairs: number, readFd: number, writeFd: number) {
     this.pending = pairs;
     this.stdinFd = readFd;
     this.writeFd = writeFd;
   }
 
-  /** A barrier for `pairs` pairs on a new FIFO at `path` (in the call's private work directory). */
-  static async open(runner: Runner, path: string, pairs: number): Promise<StartBarrier> {
+  /** A barrier for `pairs` pairs held by the `gate` helper, on a new FIFO at `path` (in the call's private work directory). */
+  static async open(runner: Runner, gate: string, path: string, pairs: number): Promise<StartBarrier> {
     await runner.run(['mkfifo', '-m', '600', path], { timeoutMs: 10_000 });
     // Non-blocking opens: the read end first (no writer yet), then the write end (a reader exists).
     const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      return new StartBarrier(pairs, readFd, openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+      return new StartBarrier(gate, pairs, readFd, openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
     } catch (e) {
       closeSync(readFd);
       throw e;
     }
+  }
+
+  /** `argv` run behind the gate: `sn-gate TOOL ARGS...`, the tool by its absolute path. */
+  held(argv: readonly string[]): string[] {
+    return [this.gate, toolPath(argv[0]!), ...argv.slice(1)];
   }
 
   /** A pair's tool is forked and waits. */

@@ -82,6 +82,12 @@ export function commonWindow(clients: readonly ClientWindow[]): { readonly from:
  * total, and the run fails with the fix (aggregateRun).
  */
 export function clientsSummary(outcomes: readonly PairResultMsg[], hostSummary: readonly MetricValue[], serverHost: string | undefined): MetricValue[] {
+  return summarizeClients(outcomes, hostSummary, serverHost).rows;
+}
+
+/** clientsSummary's rows and, when the clients never measured together, their spread and window (the run then fails). */
+function summarizeClients(outcomes: readonly PairResultMsg[], hostSummary: readonly MetricValue[], serverHost: string | undefined): { rows: MetricValue[]; apart?: { spreadS: number; windowS: number } } {
+  let apart: { spreadS: number; windowS: number } | undefined;
   const row = (metric: string, value: number, unit: string): MetricValue => ({ pair: CLIENTS_SUMMARY_PAIR, flow: 'total', metric, value, unit });
   const out: MetricValue[] = [row('clients', outcomes.length, 'count')];
   const windows = outcomes.map((o) => ({ o, s: o.series.find((x) => x.name === 'throughput' && x.intervalS > 0 && x.values.length > 0) }));
@@ -99,6 +105,8 @@ export function clientsSummary(outcomes: readonly PairResultMsg[], hostSummary: 
         row('throughput_client_max', maxOf(tp), 'bit/s'),
         row('fairness', sq > 0 ? (sum * sum) / (tp.length * sq) : 1, 'ratio'),
       );
+    } else {
+      apart = { spreadS: w.spreadS, windowS: w.to - w.from };
     }
   }
   if (serverHost !== undefined) {
@@ -107,7 +115,7 @@ export function clientsSummary(outcomes: readonly PairResultMsg[], hostSummary: 
       if (h) out.push(row(to, h.value, h.unit));
     }
   }
-  return out;
+  return apart === undefined ? { rows: out } : { rows: out, apart };
 }
 
 export type Aggregated = { readonly ok: true; readonly data: RunResultData } | { readonly ok: false; readonly error: string };
@@ -130,13 +138,11 @@ export function aggregateRun(input: AggregateInput): Aggregated {
     tools[r.pair] = { tool: r.tool, version: r.toolVersion, argv: [...r.argv] };
   }
   if (input.workload.kind === 'clients-scale') {
-    const summary = clientsSummary([...input.outcomes.values()].map((o) => o.result!), input.hostSummary, input.serverHost);
-    const window = summary.find((m) => m.metric === 'common_window_s');
-    if (window !== undefined && !summary.some((m) => m.metric === 'throughput')) {
-      const spread = summary.find((m) => m.metric === 'start_spread_s')?.value ?? 0;
-      return { ok: false, error: `clients-scale: the ${input.outcomes.size} clients never measured together: their starts spread over ${spread.toFixed(1)} s, leaving a common window of ${window.value.toFixed(1)} s, less than one interval; a total or fairness would mix different moments. Give the workload a duration well past the start spread (duration: ${Math.ceil(spread * 2 + 10)} or more)` };
+    const { rows, apart } = summarizeClients([...input.outcomes.values()].map((o) => o.result!), input.hostSummary, input.serverHost);
+    if (apart !== undefined) {
+      return { ok: false, error: `clients-scale: the ${input.outcomes.size} clients never measured together: their starts spread over ${apart.spreadS.toFixed(1)} s, leaving a common window of ${apart.windowS.toFixed(1)} s, less than one interval; a total or fairness would mix different moments. Give the workload a duration well past the start spread (duration: ${Math.ceil(apart.spreadS * 2 + 10)} or more)` };
     }
-    metrics.push(...summary);
+    metrics.push(...rows);
   }
   metrics.push(...input.hostSummary);
   const agents: Record<string, { agentVersion: string; kernel: string; tools: Record<string, string> }> = {};
