@@ -43,7 +43,7 @@ for (const network of ['bridge', 'routing', 'bpf']) {
   });
 }
 
-t.test('bpf probe loads and attaches the program in a throwaway namespace', async (t) => {
+t.test('bpf probe loads and attaches the program in a throwaway namespace, also when probes run at once', async (t) => {
   if (!requireRoot(t, 'network namespaces')) return;
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
@@ -59,6 +59,12 @@ t.test('bpf probe loads and attaches the program in a throwaway namespace', asyn
   const env = { name: 'p', prefix: 'snpr', hostNetns: undefined, stateDir: root, runDir: root, bpffs, underlayDev: 'eth0', underlayAddress: '198.18.0.1', underlayMtu: 1500 };
   const [cap] = await driver.probe({ env, runner, log: silentLogger() });
   t.match(cap, { category: 'filter', kind: 'bpf', available: true, version: /bpftool v/ });
+  // GetInfo and the per-kind cache probe at the same time in an agent; with one pin directory
+  // per process the first probe's cleanup removed the program the other was attaching.
+  const at = await Promise.all([0, 1, 2, 3].map(() => driver.probe({ env, runner, log: silentLogger() })));
+  t.same(at.map(([c]) => c!.available ? 'available' : c!.reason), ['available', 'available', 'available', 'available'], 'four probes at once all load and attach');
+  const { readdirSync } = await import('node:fs');
+  t.same(readdirSync(bpffs).filter((n) => n.startsWith('snpr')), [], 'the probes leave no pins behind');
 });
 
 t.test(`${driver.kind} between two hosts on routing`, async (t) => {

@@ -20,6 +20,7 @@
 // program tc still holds). The generation and digest of the loaded rule set are a journal note,
 // so an unchanged ensure costs three read-only calls.
 
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, rmdir } from 'node:fs/promises';
 import { endianness } from 'node:os';
@@ -193,7 +194,9 @@ export class BpfFilter implements FilterDriver {
     const base = { category: 'filter', kind: this.kind, variant: 'kernel', version } as const;
     if (version === '') return [{ ...base, available: false, reason: 'bpftool is not installed: apt-get install bpftool' }];
     if (!existsSync(FILTER_OBJECT)) return [{ ...base, available: false, reason: missingObject().message }];
-    const pins = bpfPins(ctx.env.bpffs, ctx.env.prefix, `probe-${process.pid}`);
+    // A pin directory of its own per call: GetInfo and a per-kind cache can probe at the same
+    // time, and one call's cleanup removed the other's program before it was attached.
+    const pins = bpfPins(ctx.env.bpffs, ctx.env.prefix, `probe-${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
       await ensureBpffs(ctx.runner, ctx.env);
       await mkdir(pins.dir, { recursive: true });
