@@ -1,7 +1,7 @@
 // Every workload really runs between two namespaces joined by a veth pair (2-3 s runs), plus
 // cancellation and deadline: no process left behind, the port free for the next sink.
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -140,6 +140,55 @@ t.test('clients-scale: three clients against one sink container, released togeth
   t.equal(new Set(starts).size, 1, 'one start for every client: the barrier\'s release');
   t.ok([...o.results.values()].every((r) => r.argv?.includes(GATE_BINARY)), 'each client was held behind sn-gate');
   t.ok(o.wallMs < 8000, `ran in parallel (${o.wallMs.toFixed(0)} ms)`);
+  await noProcessesLeft(t);
+});
+
+t.test('many pairs per core: the tools run in the idle scheduling class; a few pairs keep the normal class', async (t) => {
+  if (!requireTool(t, 'chrt', 'setting the scheduling class of workload tools')) return;
+  // On a host of one core, 9 pairs is more than IDLE_CLASS_PAIRS_PER_CORE (8) per core.
+  const one: WorkloadDeps = { ...deps, cores: 1 };
+  const pairs = Array.from({ length: 9 }, (_, i) => pair(`q${i}`, 5321 + i));
+  const workload: Workload = { kind: 'clients-scale', engine: 'iperf3', protocol: 'tcp', payload: 1370, durationMs: 2000 };
+  const sinkAc = new AbortController();
+  let onReady!: () => void;
+  const ready = new Promise<void>((r) => (onReady = r));
+  const sinkDone = runWorkload(one, request('ROLE_SINK', workload, pairs), (e) => {
+    if (e.ready || e.error) onReady();
+  }, sinkAc.signal);
+  await Promise.race([ready, sinkDone]);
+  const source: WorkloadEvent[] = [];
+  const sourceDone = runWorkload(one, request('ROLE_SOURCE', workload, pairs), (e) => source.push(e), new AbortController().signal);
+  // What the kernel says of the running tools: field 41 of /proc/PID/stat is the policy (SCHED_IDLE = 5).
+  const policies = new Map<string, number>();
+  const policyOf = (pid: number): { comm: string; policy: number } | undefined => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      return { comm, policy: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]) };
+    } catch {
+      return undefined;
+    }
+  };
+  const since = Date.now();
+  while (Date.now() - since < 1500) {
+    for (const pid of await lab.pids()) {
+      const p = policyOf(pid);
+      if (p !== undefined && p.comm === 'iperf3') policies.set(String(pid), p.policy);
+    }
+    await sleep(100);
+  }
+  await sourceDone;
+  sinkAc.abort();
+  await sinkDone;
+  const results = source.filter((e) => e.result).map((e) => e.result!);
+  t.equal(results.length, 9, `every client measured (${JSON.stringify(source.filter((e) => e.error).map((e) => e.error!.message))})`);
+  t.ok(policies.size >= 18, `the servers and clients were seen running (${policies.size} iperf3 processes)`);
+  t.same([...new Set(policies.values())], [5], 'every iperf3 process ran in SCHED_IDLE');
+  t.ok(results.every((r) => r.argv!.join(' ').includes('chrt --idle 0')), `the recorded command line says so (${results[0]?.argv?.join(' ')})`);
+
+  const few = await run(workload, [pair('q0', 5321), pair('q1', 5322)]);
+  t.equal(few.results.size, 2);
+  t.ok([...few.results.values()].every((r) => !r.argv!.includes('chrt')), 'two pairs: the normal class, no chrt');
   await noProcessesLeft(t);
 });
 

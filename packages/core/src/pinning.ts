@@ -24,3 +24,19 @@ export function pinningPlan(cores: number): PinningPlan {
   const source = list(sinkHi + 1, cores - 1);
   return { sink, source, note: `sinks on CPUs ${sink}, sources on CPUs ${source}, CPU 0 left to the agent` };
 }
+
+/**
+ * Pairs per core above which a call's tools run in the idle scheduling class (SCHED_IDLE). With
+ * hundreds of tools runnable on a few cores, tools at the agent's own priority took the CPU
+ * from the agent, the controller and Redis: at 1,000 clients on 2 cores (load 310) the queue
+ * lease and the agents' gRPC connections were lost and the run failed. In the idle class the
+ * tools still share every cycle nothing else wants, equally among themselves, while the
+ * testbed's own processes run first when they wake. Below the threshold (the papers' 1-32
+ * pairs) tools keep the normal class, so a latency run is not delayed by the sampler.
+ */
+export const IDLE_CLASS_PAIRS_PER_CORE = 8;
+
+/** Whether a call of `pairs` pairs on a host of `cores` cores runs its tools in the idle class. */
+export function idleClassTools(pairs: number, cores: number): boolean {
+  return pairs > IDLE_CLASS_PAIRS_PER_CORE * Math.max(1, Math.floor(cores) || 1);
+}

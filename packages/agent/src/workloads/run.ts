@@ -13,7 +13,7 @@ import { setMaxListeners } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { SeconetError, isIPv4, isSeconetError, pinningPlan, sleep, startupAllowanceForPairs, type Engine } from '@seconet/core';
+import { SeconetError, isIPv4, isSeconetError, idleClassTools, pinningPlan, sleep, startupAllowanceForPairs, type Engine } from '@seconet/core';
 import type { ContainerHandle } from '../driver.js';
 import type { SpawnOptions, Spawned } from '../runner/runner.js';
 import { findTool } from '../runner/tools.js';
@@ -33,7 +33,7 @@ import { wrkEngine } from './wrk.js';
 import { ditgEngine, ditgWallMs } from './ditg.js';
 import { toolVersion } from './tool-version.js';
 import { dieWithAgent } from './die-with-agent.js';
-import { pinned } from './pinning.js';
+import { idleClass, pinned } from './pinning.js';
 import { GATED_ENGINES, StartBarrier } from './start-gate.js';
 import { mapBounded, startPacer } from '../runner/start-pacer.js';
 import type { WorkloadDeps } from './index.js';
@@ -221,7 +221,9 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
       deps.log.debug({ err }, 'workload event not delivered');
     }
   };
-  const pins = pinningPlan(deps.cores ?? availableParallelism());
+  const cores = deps.cores ?? availableParallelism();
+  const pins = pinningPlan(cores);
+  const idle = idleClassTools(call.pairs.length, cores);
   const workDir = `${deps.env.runDir}/workloads/${(req.runId || 'run').replace(/[^A-Za-z0-9_.-]/g, '_')}-${call.side}-${randomBytes(4).toString('hex')}`;
   const ctx: EngineContext = {
     env: deps.env,
@@ -232,7 +234,8 @@ export async function runWorkloadCall(deps: WorkloadDeps, req: RunWorkloadReques
     spawn(argv: readonly string[], o: SpawnOptions): Spawned {
       if (ac.signal.aborted) throw new ToolFailure('the call was stopped before this process could start', '', timedOut ? 'TIMEOUT' : 'CANCELLED');
       if (++spawned > spawnLimit) throw new SeconetError('INTERNAL', `workload ${call.plan.engine} tried to start process ${spawned} for ${call.pairs.length} pairs (at most ${spawnLimit}); refused`);
-      const p = deps.runner.spawn(dieWithAgent(pinned(argv, call.side === 'sink' ? pins.sink : pins.source)), o);
+      const classed = idle ? idleClass(argv) : argv;
+      const p = deps.runner.spawn(dieWithAgent(pinned(classed, call.side === 'sink' ? pins.sink : pins.source)), o);
       procs.add(p);
       return p;
     },
