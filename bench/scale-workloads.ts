@@ -151,8 +151,8 @@ try {
       for (const c of s['cells'] as Array<Record<string, unknown>>) console.log(`  cell ${String(c['containers'])} containers, filter ${String(c['filter'])}: ${String(c['state'])}${c['error'] ? ` (${String(c['error'])})` : ''}; setup s ${JSON.stringify(c['setupSeconds'])}; pre-flight: ${(c['preflight'] as string[]).join(' | ')}`);
     }
     for (const r of all) {
-      const extra = r.clients !== undefined ? ` (clients started ${r.startSpreadS?.toFixed(3)} s apart, measured together ${r.commonWindowS} s); per client ${r.clientMinMbps}-${r.clientMaxMbps} Mbit/s, fairness ${r.fairness}, server host CPU ${r.serverHostCpu} %` : '';
-      console.log(`  ${r.placement.padEnd(11)} ${r.filter.padEnd(9)} ${String(r.containers).padStart(5)} containers  ${r.workload.padEnd(28)} ${r.state.padEnd(10)} ${r.withResult}/${r.expected} with a result, total ${r.totalMbps} Mbit/s${extra}${r.error ? `  error: ${r.error.slice(0, 300)}` : ''}`);
+      const extra = r.clients !== undefined && r.commonWindowS !== undefined ? ` (clients started ${r.startSpreadS?.toFixed(3)} s apart, measured together ${r.commonWindowS} s); per client ${r.clientMinMbps}-${r.clientMaxMbps} Mbit/s, fairness ${r.fairness}, server host CPU ${r.serverHostCpu} %` : '';
+      console.log(`  ${r.placement.padEnd(11)} ${r.filter.padEnd(9)} ${String(r.containers).padStart(5)} containers  ${r.workload.padEnd(28)} ${r.state.padEnd(10)} ${r.withResult}/${r.expected} with a result, total ${r.totalMbps} Mbit/s${extra}${r.error ? `  error: ${r.error.slice(0, 1200)}` : ''}`);
     }
     console.log(ok ? 'PASS' : 'FAIL');
   }

@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parsePing } from '../src/workloads/ping.js';
-import { parseIperf3 } from '../src/workloads/iperf3.js';
+import { onSecondGrid, parseIperf3 } from '../src/workloads/iperf3.js';
 import { parseUperf, parseUperfBytes, parseUperfRate, uperfOutcome, uperfProfile } from '../src/workloads/uperf.js';
 import { combineSeries, combineTotals, ditgMetrics, parseCombinedStats, parseItgDec, stripSpinner } from '../src/workloads/ditg-decode.js';
 import { ToolFailure } from '../src/workloads/engine.js';
@@ -58,6 +58,35 @@ t.test('iperf3 -J: TCP, UDP, reverse multi-stream, refused, killed', async (t) =
   t.throws(() => parseIperf3(fix('iperf3/refused.json'), 'tcp'), /Connection refused/);
   t.throws(() => parseIperf3(fix('iperf3/killed.json'), 'tcp'), ToolFailure);
   t.throws(() => parseIperf3('{"start":{', 'tcp'), /not JSON/);
+});
+
+t.test('iperf3 intervals go on a 1 s grid by their own times (a starved client reports irregularly)', async (t) => {
+  const tcp = parseIperf3(fix('iperf3/tcp-653.json'), 'tcp');
+  const j = JSON.parse(fix('iperf3/tcp-653.json')) as { intervals: Array<{ sum: { bits_per_second: number } }> };
+  tcp.series[0]!.values.forEach((v, k) => t.ok(Math.abs(v / j.intervals[k]!.sum.bits_per_second - 1) < 1e-3, `regular second ${k} keeps its rate`));
+  // Intervals as a client among 1,000 on 2 cores reported them: 1.7 s, 0.72 s, 2.0 s, 0.58 s.
+  const grid = onSecondGrid([
+    { start: 0, end: 1.7, rate: 10 },
+    { start: 1.7, end: 2.42, rate: 20 },
+    { start: 2.42, end: 4.42, rate: 30 },
+    { start: 4.42, end: 5.0, rate: 40 },
+  ]);
+  t.equal(grid.length, 5, '5 s of test are 5 values, not 4');
+  const want = [10, (0.7 * 10 + 0.3 * 20) / 1, (0.42 * 20 + 0.58 * 30) / 1, 30, (0.42 * 30 + 0.58 * 40) / 1];
+  grid.forEach((v, k) => t.ok(Math.abs(v - want[k]!) < 1e-9, `second ${k}: ${v} = ${want[k]}`));
+  t.same(onSecondGrid([{ start: 0, end: 1.00004, rate: 5 }, { start: 1.00004, end: 2.00003, rate: 5 }]), [5, 5], 'microseconds past the end add no second');
+  t.same(onSecondGrid([{ start: 0, end: 1, rate: 5 }, { start: 1, end: 1.5, rate: 7 }]), [5, 7], 'a last half second is the rate over that half');
+  t.same(onSecondGrid([]), []);
+  const omitted = JSON.stringify({
+    start: { version: 'iperf 3.12' },
+    intervals: [
+      { sum: { start: 0, end: 1, bits_per_second: 1, omitted: true } },
+      { sum: { start: 0, end: 1, bits_per_second: 8, omitted: false } },
+      { sum: { start: 1, end: 2, bits_per_second: 9, omitted: false } },
+    ],
+    end: { sum_received: { bits_per_second: 8.5, bytes: 2, seconds: 2 }, sum_sent: { bits_per_second: 8.5, retransmits: 0 } },
+  });
+  t.same(parseIperf3(omitted, 'tcp').series[0]!.values, [8, 9], 'omitted (-O) intervals are not seconds of the test');
 });
 
 t.test('uperf: steady state from -R counters, not the diluted Total', async (t) => {

@@ -59,8 +59,8 @@ t.test('clients that never measured together fail the run with the spread and th
   });
   t.equal(agg.ok, false, 'the run is not measured');
   if (!agg.ok) {
-    t.match(agg.error, /the 2 clients never measured together: their starts spread over 2\.5 s, leaving a common window of 0\.4 s/, 'names the spread and the window');
-    t.match(agg.error, /duration well past the start spread \(duration: 15 or more\)/, 'and the fix');
+    t.match(agg.error, /the 2 clients never measured together: their starts spread over 2\.5 s and a client spent up to 0\.1 s outside its test \(start-up and exit\), leaving a common window of 0\.4 s/, 'names the spread, the time outside the test and the window');
+    t.match(agg.error, /duration well past both \(duration: 16 or more\)/, 'and the fix');
   }
   const together = new Map(outcomes);
   together.set('c1', { pair: 'c1', result: client('c1', 0.2, [MBIT, MBIT, MBIT]) } as PairOutcome);
@@ -71,4 +71,22 @@ t.test('clients that never measured together fail the run with the spread and th
   t.equal(ok.ok, true, 'clients 0.2 s apart are measured');
   const total = ok.ok ? ok.data.metrics.find((m) => m.pair === 'clients' && m.metric === 'throughput')?.value ?? 0 : 0;
   t.ok(Math.abs(total - 2 * MBIT) < 1, `their total is the two rates (${total})`);
+});
+
+t.test('clients released together whose start-up and exit outlast the test: the error names that time, not a spread of 0', async (t) => {
+  // 3 s tests, released at once; one client took 5 s to start and exit around its test.
+  const outcomes = new Map<string, PairOutcome>([
+    ['c0', { pair: 'c0', result: client('c0', 0, [MBIT, MBIT, MBIT], 0.2) }],
+    ['c1', { pair: 'c1', result: client('c1', 0, [MBIT, MBIT, MBIT], 5) }],
+  ] as Array<[string, PairOutcome]>);
+  const workload = { id: 'clients-scale/tcp/653', kind: 'clients-scale', engine: 'iperf3', protocol: 'tcp', payload: 653, durationMs: 3000, params: { clients: '2' }, seed: 0 } satisfies WorkloadInstance;
+  const agg = aggregateRun({
+    cell: cell(0), workload, scope: 's', attempt: 1, outcomes, hostSamples: [], hostSummary: [], agents: new Map(),
+    tunnelVariant: '', filterVariant: '', startedAt: 0, endedAt: 9, serverHost: 'h2',
+  });
+  t.equal(agg.ok, false, 'the run is not measured');
+  if (!agg.ok) {
+    t.match(agg.error, /starts spread over 0\.0 s and a client spent up to 5\.0 s outside its test \(start-up and exit\), leaving a common window of 0\.0 s/, 'names the time outside the test');
+    t.match(agg.error, /\(duration: 20 or more\)/, 'and a duration past it');
+  }
 });

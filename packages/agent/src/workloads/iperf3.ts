@@ -2,9 +2,10 @@
 // a fresh one-shot server per pair and run (`-s -1`, bound to the sink address and the
 // pair's port), a client with `-J`. Throughput is the receiver's figure over the test time
 // (`end.sum_received.bits_per_second`), which iperf3 measures after the control and data
-// connections are up, so set-up does not dilute it; the per-second `intervals` become the
-// series. `-l` sets the bytes per write and, for TCP, `-M` the segment size, so the payload on
-// the wire is the one asked for (see docs/workloads.md for `mss`).
+// connections are up, so set-up does not dilute it; the `intervals`, put on a 1 s grid by their
+// own start and end times (onSecondGrid), become the series. `-l` sets the bytes per write and,
+// for TCP, `-M` the segment size, so the payload on the wire is the one asked for (see
+// docs/workloads.md for `mss`).
 
 import { requireIPv4, requirePort } from '@seconet/core';
 import { joinOutput, metric, ToolFailure, type SourceOutcome, type WorkloadEngine } from './engine.js';
@@ -27,6 +28,9 @@ export function iperf3ClientArgv(plan: WorkloadPlan, address: string, port: numb
 }
 
 interface IperfSum {
+  start?: number;
+  end?: number;
+  omitted?: boolean;
   bytes?: number;
   seconds?: number;
   bits_per_second?: number;
@@ -84,8 +88,40 @@ export function parseIperf3(stdout: string, protocol: 'tcp' | 'udp'): Iperf3Pars
   const cpu = end.cpu_utilization_percent;
   if (cpu?.host_total !== undefined) metrics.push(metric('cpu_local', cpu.host_total, '%'));
   if (cpu?.remote_total !== undefined) metrics.push(metric('cpu_remote', cpu.remote_total, '%'));
-  const values = (j.intervals ?? []).map((i) => i.sum?.bits_per_second ?? 0);
+  const intervals = (j.intervals ?? []).map((i) => i.sum ?? {}).filter((x) => x.omitted !== true);
+  const timed = intervals.every((x) => typeof x.start === 'number' && typeof x.end === 'number' && x.end >= x.start);
+  const values = timed
+    ? onSecondGrid(intervals.map((x) => ({ start: x.start!, end: x.end!, rate: x.bits_per_second ?? 0 })))
+    : intervals.map((x) => x.bits_per_second ?? 0);
   return { version: j.start?.version ?? '', metrics, series: [{ name: 'throughput', unit: 'bit/s', values, intervalS: 1 }] };
+}
+
+/**
+ * iperf3's intervals as one rate per second of the test. iperf3 reports an interval when its
+ * timer runs; a starved client (hundreds of tools on a core) reports late and irregularly
+ * (1.7 s, then 0.7 s, then 2 s, measured at 1,000 clients on 2 cores), so one value per
+ * interval read as one per second would make the series shorter than the test and misplace
+ * every rate in time (and with it the clients-scale common window). Each second of the grid
+ * gets the time-weighted mean rate of the intervals that cover it; 1 s intervals (the normal
+ * case) come out as they were, up to their timer's microseconds of drift. A last second
+ * covered for less than 50 ms (the timer's drift past the end) is not a second of the test.
+ */
+export function onSecondGrid(intervals: ReadonlyArray<{ start: number; end: number; rate: number }>): number[] {
+  if (intervals.length === 0) return [];
+  const last = intervals[intervals.length - 1]!.end;
+  const seconds = Math.max(1, last - Math.floor(last) < 0.05 ? Math.floor(last) : Math.ceil(last));
+  const weighted = new Array<number>(seconds).fill(0);
+  const covered = new Array<number>(seconds).fill(0);
+  for (const iv of intervals) {
+    for (let k = Math.max(0, Math.floor(iv.start)); k < seconds && k < iv.end; k++) {
+      const overlap = Math.min(iv.end, k + 1) - Math.max(iv.start, k);
+      if (overlap > 0) {
+        weighted[k]! += iv.rate * overlap;
+        covered[k]! += overlap;
+      }
+    }
+  }
+  return weighted.map((w, k) => (covered[k]! > 0 ? w / covered[k]! : 0));
 }
 
 export const iperf3Engine: WorkloadEngine = {

@@ -49,12 +49,14 @@ export interface ClientWindow {
  * intervals, placed at the middle of its possible starts (error at most half its start-up
  * time). Clocks are the agents' own: hosts must be time-synchronized (NTP), as on any testbed.
  */
-export function commonWindow(clients: readonly ClientWindow[]): { readonly from: number; readonly to: number; readonly spreadS: number; readonly rates: number[] } {
+export function commonWindow(clients: readonly ClientWindow[]): { readonly from: number; readonly to: number; readonly spreadS: number; readonly outsideS: number; readonly rates: number[] } {
   const span = clients.map((c) => ({ c, d: c.values.length * c.intervalS }));
   const from = maxOf(span.map(({ c, d }) => c.endedAt - d));
   const to = minOf(span.map(({ c, d }) => c.startedAt + d));
   const spreadS = maxOf(clients.map((c) => c.startedAt)) - minOf(clients.map((c) => c.startedAt));
-  if (!(to > from)) return { from, to: from, spreadS, rates: [] };
+  // The most any client spent outside its test (start-up and exit): the uncertainty of its start.
+  const outsideS = Math.max(0, maxOf(span.map(({ c, d }) => c.endedAt - c.startedAt - d)));
+  if (!(to > from)) return { from, to: from, spreadS, outsideS, rates: [] };
   const rates = span.map(({ c, d }) => {
     const start = (c.startedAt + c.endedAt - d) / 2;
     let weighted = 0;
@@ -69,7 +71,7 @@ export function commonWindow(clients: readonly ClientWindow[]): { readonly from:
     });
     return covered > 0 ? weighted / covered : 0;
   });
-  return { from, to, spreadS, rates };
+  return { from, to, spreadS, outsideS, rates };
 }
 
 /**
@@ -85,9 +87,9 @@ export function clientsSummary(outcomes: readonly PairResultMsg[], hostSummary: 
   return summarizeClients(outcomes, hostSummary, serverHost).rows;
 }
 
-/** clientsSummary's rows and, when the clients never measured together, their spread and window (the run then fails). */
-function summarizeClients(outcomes: readonly PairResultMsg[], hostSummary: readonly MetricValue[], serverHost: string | undefined): { rows: MetricValue[]; apart?: { spreadS: number; windowS: number } } {
-  let apart: { spreadS: number; windowS: number } | undefined;
+/** clientsSummary's rows and, when the clients never measured together, their spread, time outside the test and window (the run then fails). */
+function summarizeClients(outcomes: readonly PairResultMsg[], hostSummary: readonly MetricValue[], serverHost: string | undefined): { rows: MetricValue[]; apart?: { spreadS: number; outsideS: number; windowS: number } } {
+  let apart: { spreadS: number; outsideS: number; windowS: number } | undefined;
   const row = (metric: string, value: number, unit: string): MetricValue => ({ pair: CLIENTS_SUMMARY_PAIR, flow: 'total', metric, value, unit });
   const out: MetricValue[] = [row('clients', outcomes.length, 'count')];
   const windows = outcomes.map((o) => ({ o, s: o.series.find((x) => x.name === 'throughput' && x.intervalS > 0 && x.values.length > 0) }));
@@ -106,7 +108,7 @@ function summarizeClients(outcomes: readonly PairResultMsg[], hostSummary: reado
         row('fairness', sq > 0 ? (sum * sum) / (tp.length * sq) : 1, 'ratio'),
       );
     } else {
-      apart = { spreadS: w.spreadS, windowS: w.to - w.from };
+      apart = { spreadS: w.spreadS, outsideS: w.outsideS, windowS: w.to - w.from };
     }
   }
   if (serverHost !== undefined) {
@@ -140,7 +142,10 @@ export function aggregateRun(input: AggregateInput): Aggregated {
   if (input.workload.kind === 'clients-scale') {
     const { rows, apart } = summarizeClients([...input.outcomes.values()].map((o) => o.result!), input.hostSummary, input.serverHost);
     if (apart !== undefined) {
-      return { ok: false, error: `clients-scale: the ${input.outcomes.size} clients never measured together: their starts spread over ${apart.spreadS.toFixed(1)} s, leaving a common window of ${apart.windowS.toFixed(1)} s, less than one interval; a total or fairness would mix different moments. Give the workload a duration well past the start spread (duration: ${Math.ceil(apart.spreadS * 2 + 10)} or more)` };
+      // A client's test lies somewhere in its span from spawn to exit: the window shrinks by the
+      // spread of the spawns and by the longest start-up plus exit, so the fix names both.
+      const past = apart.spreadS + apart.outsideS;
+      return { ok: false, error: `clients-scale: the ${input.outcomes.size} clients never measured together: their starts spread over ${apart.spreadS.toFixed(1)} s and a client spent up to ${apart.outsideS.toFixed(1)} s outside its test (start-up and exit), leaving a common window of ${apart.windowS.toFixed(1)} s, less than one interval; a total or fairness would mix different moments. Give the workload a duration well past both (duration: ${Math.ceil(past * 2 + 10)} or more)` };
     }
     metrics.push(...rows);
   }
