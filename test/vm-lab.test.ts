@@ -4,9 +4,10 @@
 // Through nothing but the REST API, the tunnel matrix crosses the two guest kernels: every
 // tunnel (none, ipip, gre, geneve, vxlan, wireguard, ipsec, openvpn, tinc), filter none, two
 // containers, latency-basic and a 5 s throughput, one repetition; every cell must succeed and
-// the tunnels the guest kernel has must run their kernel variant. On the same lab: the
-// single-host filter matrix on the OVS kernel datapath (with `seconet run FILE --vm`), and an
-// agent SIGKILLed inside a guest mid-sweep, restarted by the controller over SSH, with nothing of
+// the tunnels the guest kernel has must run their kernel variant. On the same lab: the CNI
+// recipes only a full kernel can run (calico-ipip, antrea-geneve) with rr, the single-host
+// filter matrix on the OVS kernel datapath (with `seconet run FILE --vm`), and an agent
+// SIGKILLed inside a guest mid-sweep, restarted by the controller over SSH, with nothing of
 // the killed run left in the guest (the agent's Check and GC). `lab down` must leave no QEMU,
 // namespace or file behind. On these machines the guests run under TCG (software emulation):
 // the figures are functional proof only, so nothing here asserts on speed.
@@ -141,6 +142,28 @@ t.test('a 2-guest VM lab runs every tunnel across two stock kernels, the OVS fil
     }
     return e;
   };
+
+  // The CNI recipes whose tunnels only a full kernel has (calico-ipip: routing + IPIP + iptables;
+  // antrea-geneve: OVS + GENEVE + OpenFlow rules), which the namespace lab must skip: here they
+  // run as whole experiments with the studies' request/response workload.
+  const tRecipes = Date.now();
+  const rec = await api<{ id: string }>('/v1/experiments', { method: 'POST', body: {
+    name: 'vm-lab-recipes', hosts: ['h1', 'h2'], placement: 'multi-host', repetitions: { min: 1, max: 1 },
+    matrix: { recipe: ['calico-ipip', 'antrea-geneve'], containers: [2] }, workloads: [{ rr: { duration: 2 } }],
+  } });
+  t.equal(rec.status, 202, 'the kernel-only recipes were submitted');
+  const re = await waitDone(rec.body.id, 600_000);
+  t.comment(`recipes calico-ipip, antrea-geneve: ${((Date.now() - tRecipes) / 1000).toFixed(0)} s, ${re.state} ${JSON.stringify(re.progress)} ${re.error ?? ''}`);
+  t.equal(re.state, 'succeeded', `the recipes succeeded${re.progress.runsFailed > 0 ? ` (${(await api<RunStatus[]>(`/v1/experiments/${rec.body.id}/runs`)).body.filter((r) => r.state === 'failed').map((r) => (r.error ?? '').slice(0, 300)).join(' | ')})` : ''}`);
+  const rrows = (await api<Array<Row & { recipe: string }>>(`/v1/experiments/${rec.body.id}/results?format=json`)).body;
+  for (const [recipe, blocks] of [['calico-ipip', 'routing/ipip/iptables'], ['antrea-geneve', 'ovs/geneve/ovs']] as const) {
+    const tps = rrows.find((r) => r.recipe === recipe && r.metric === 'tps' && !r.pair.startsWith('host/'));
+    t.ok(tps !== undefined && tps.value > 0, `${recipe}: a transactions/s row (${tps?.value})`);
+    if (tps) {
+      t.equal(`${tps.network}/${tps.tunnel}/${tps.filter}`, blocks, `${recipe}: its blocks`);
+      t.equal(tps.tunnel_variant, 'kernel', `${recipe}: the guest kernel's ${tps.tunnel}`);
+    }
+  }
 
   // The single-host filter matrix on the OVS kernel datapath, submitted with `seconet run FILE
   // --vm` on the lab that is up (the CLI talks to the controller's REST API). On one guest:
