@@ -20,6 +20,16 @@ function client(pair: string, startedAt: number, values: number[], startup = 0.1
 
 const get = (rows: ReturnType<typeof clientsSummary>, metric: string): number | undefined => rows.find((r) => r.metric === metric)?.value;
 
+/** aggregateRun on a clients-scale run of 3 s tests with these clients' results. */
+function aggregateClients(results: readonly PairResultMsg[], endedAt: number): ReturnType<typeof aggregateRun> {
+  const outcomes = new Map<string, PairOutcome>(results.map((r) => [r.pair, { pair: r.pair, result: r } as PairOutcome]));
+  const workload = { id: 'clients-scale/tcp/653', kind: 'clients-scale', engine: 'iperf3', protocol: 'tcp', payload: 653, durationMs: 3000, params: { clients: String(results.length) }, seed: 0 } satisfies WorkloadInstance;
+  return aggregateRun({
+    cell: cell(0), workload, scope: 's', attempt: 1, outcomes, hostSamples: [], hostSummary: [], agents: new Map(),
+    tunnelVariant: '', filterVariant: '', startedAt: 0, endedAt, serverHost: 'h2',
+  });
+}
+
 t.test('clients that start together: the window is the test minus the start-up time, rates are the intervals inside it', async (t) => {
   const w = commonWindow([client('c0', 100, [10, 10, 10, 10]), client('c1', 100.05, [20, 20, 20, 20])].map((c) => ({ ...c, values: c.series[0]!.values, intervalS: 1 })));
   t.ok(Math.abs(w.spreadS - 0.05) < 1e-9, 'the spread of the starts');
@@ -48,26 +58,14 @@ t.test('engines without a throughput series (ping) get the count and no window',
 });
 
 t.test('clients that never measured together fail the run with the spread and the fix', async (t) => {
-  const outcomes = new Map<string, PairOutcome>([
-    ['c0', { pair: 'c0', result: client('c0', 0, [MBIT, MBIT, MBIT]) }],
-    ['c1', { pair: 'c1', result: client('c1', 2.5, [MBIT, MBIT, MBIT]) }],
-  ] as Array<[string, PairOutcome]>);
-  const workload = { id: 'clients-scale/tcp/653', kind: 'clients-scale', engine: 'iperf3', protocol: 'tcp', payload: 653, durationMs: 3000, params: { clients: '2' }, seed: 0 } satisfies WorkloadInstance;
-  const agg = aggregateRun({
-    cell: cell(0), workload, scope: 's', attempt: 1, outcomes, hostSamples: [], hostSummary: [], agents: new Map(),
-    tunnelVariant: '', filterVariant: '', startedAt: 0, endedAt: 6, serverHost: 'h2',
-  });
+  const c0 = client('c0', 0, [MBIT, MBIT, MBIT]);
+  const agg = aggregateClients([c0, client('c1', 2.5, [MBIT, MBIT, MBIT])], 6);
   t.equal(agg.ok, false, 'the run is not measured');
   if (!agg.ok) {
     t.match(agg.error, /the 2 clients never measured together: their starts spread over 2\.5 s and a client spent up to 0\.1 s outside its test \(start-up and exit\), leaving a common window of 0\.4 s/, 'names the spread, the time outside the test and the window');
     t.match(agg.error, /duration well past both \(duration: 16 or more\)/, 'and the fix');
   }
-  const together = new Map(outcomes);
-  together.set('c1', { pair: 'c1', result: client('c1', 0.2, [MBIT, MBIT, MBIT]) } as PairOutcome);
-  const ok = aggregateRun({
-    cell: cell(0), workload, scope: 's', attempt: 1, outcomes: together, hostSamples: [], hostSummary: [], agents: new Map(),
-    tunnelVariant: '', filterVariant: '', startedAt: 0, endedAt: 6, serverHost: 'h2',
-  });
+  const ok = aggregateClients([c0, client('c1', 0.2, [MBIT, MBIT, MBIT])], 6);
   t.equal(ok.ok, true, 'clients 0.2 s apart are measured');
   const total = ok.ok ? ok.data.metrics.find((m) => m.pair === 'clients' && m.metric === 'throughput')?.value ?? 0 : 0;
   t.ok(Math.abs(total - 2 * MBIT) < 1, `their total is the two rates (${total})`);
@@ -75,15 +73,7 @@ t.test('clients that never measured together fail the run with the spread and th
 
 t.test('clients released together whose start-up and exit outlast the test: the error names that time, not a spread of 0', async (t) => {
   // 3 s tests, released at once; one client took 5 s to start and exit around its test.
-  const outcomes = new Map<string, PairOutcome>([
-    ['c0', { pair: 'c0', result: client('c0', 0, [MBIT, MBIT, MBIT], 0.2) }],
-    ['c1', { pair: 'c1', result: client('c1', 0, [MBIT, MBIT, MBIT], 5) }],
-  ] as Array<[string, PairOutcome]>);
-  const workload = { id: 'clients-scale/tcp/653', kind: 'clients-scale', engine: 'iperf3', protocol: 'tcp', payload: 653, durationMs: 3000, params: { clients: '2' }, seed: 0 } satisfies WorkloadInstance;
-  const agg = aggregateRun({
-    cell: cell(0), workload, scope: 's', attempt: 1, outcomes, hostSamples: [], hostSummary: [], agents: new Map(),
-    tunnelVariant: '', filterVariant: '', startedAt: 0, endedAt: 9, serverHost: 'h2',
-  });
+  const agg = aggregateClients([client('c0', 0, [MBIT, MBIT, MBIT], 0.2), client('c1', 0, [MBIT, MBIT, MBIT], 5)], 9);
   t.equal(agg.ok, false, 'the run is not measured');
   if (!agg.ok) {
     t.match(agg.error, /starts spread over 0\.0 s and a client spent up to 5\.0 s outside its test \(start-up and exit\), leaving a common window of 0\.0 s/, 'names the time outside the test');

@@ -87,9 +87,12 @@ export function clientsSummary(outcomes: readonly PairResultMsg[], hostSummary: 
   return summarizeClients(outcomes, hostSummary, serverHost).rows;
 }
 
-/** clientsSummary's rows and, when the clients never measured together, their spread, time outside the test and window (the run then fails). */
-function summarizeClients(outcomes: readonly PairResultMsg[], hostSummary: readonly MetricValue[], serverHost: string | undefined): { rows: MetricValue[]; apart?: { spreadS: number; outsideS: number; windowS: number } } {
-  let apart: { spreadS: number; outsideS: number; windowS: number } | undefined;
+/** Clients that never measured together: the spread of their starts, the longest time one spent outside its test, and the window left. */
+interface ClientsApart { readonly spreadS: number; readonly outsideS: number; readonly windowS: number }
+
+/** clientsSummary's rows and, when the clients never measured together, why (the run then fails). */
+function summarizeClients(outcomes: readonly PairResultMsg[], hostSummary: readonly MetricValue[], serverHost: string | undefined): { rows: MetricValue[]; apart?: ClientsApart } {
+  let apart: ClientsApart | undefined;
   const row = (metric: string, value: number, unit: string): MetricValue => ({ pair: CLIENTS_SUMMARY_PAIR, flow: 'total', metric, value, unit });
   const out: MetricValue[] = [row('clients', outcomes.length, 'count')];
   const windows = outcomes.map((o) => ({ o, s: o.series.find((x) => x.name === 'throughput' && x.intervalS > 0 && x.values.length > 0) }));
