@@ -78,6 +78,15 @@ t.test('timeout: killed, TimedOut, the deadline in the message', async (t) => {
   t.match(e.message, `${s} failed (TimedOut, timed out after 200 ms)`);
 });
 
+t.test("a tool killed by its own alarm (ovs-vsctl --timeout: SIGALRM) is TimedOut, with the signal and its stderr", async (t) => {
+  const dir = await tempDir(t);
+  const s = await script(dir, 'alarm', 'echo "terminating with signal 14 (Alarm clock)" >&2; kill -ALRM $$');
+  const e = await failure(runner.run([s]));
+  t.equal(e.kind, 'TimedOut', 'a timeout, so capability probes try again later');
+  t.match(e.message, /own timeout fired \(SIGALRM\)/, 'says which timer');
+  t.match(e.stderr, /Alarm clock/, 'keeps the stderr');
+});
+
 t.test('abort: killed, Cancelled; an already aborted signal starts nothing', async (t) => {
   const dir = await tempDir(t);
   const marker = join(dir, 'ran');

@@ -176,7 +176,9 @@ export class ExecRunner implements Runner {
         if (cancelled) return reject(new CommandError('Cancelled', masked, maskOutput(r, opts.secrets), { detail: 'aborted' }));
         const ok = opts.okCodes ?? [0];
         if (code === null || !ok.includes(code)) {
-          const e = new CommandError(code === null ? 'Failed' : classify(r.stderr), masked, maskOutput(r, opts.secrets));
+          // SIGALRM is a tool's own timer firing (ovs-vsctl --timeout): a timeout, not a refusal.
+          const alarm = code === null && signal === 'SIGALRM';
+          const e = new CommandError(alarm ? 'TimedOut' : code === null ? 'Failed' : classify(r.stderr), masked, maskOutput(r, opts.secrets), alarm ? { detail: "the tool's own timeout fired (SIGALRM)" } : {});
           this.log?.debug({ argv: masked, stderr: maskArgv([r.stderr], opts.secrets)[0] }, 'command failed');
           return reject(e);
         }
