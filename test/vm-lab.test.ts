@@ -147,13 +147,19 @@ t.test('a 2-guest VM lab runs every tunnel across two stock kernels, the OVS fil
   // antrea-geneve: OVS + GENEVE + OpenFlow rules), which the namespace lab must skip: here they
   // run as whole experiments with the studies' request/response workload.
   const tRecipes = Date.now();
-  const rec = await api<{ id: string }>('/v1/experiments', { method: 'POST', body: {
+  const recipeSpec = {
     name: 'vm-lab-recipes', hosts: ['h1', 'h2'], placement: 'multi-host', repetitions: { min: 1, max: 1 },
     matrix: { recipe: ['calico-ipip', 'antrea-geneve'], containers: [2] }, workloads: [{ rr: { duration: 2 } }],
-  } });
+  };
+  // What the planner makes of the guests' capabilities now (a skip names its reason; a block
+  // whose probe timed out is planned with a note).
+  const recDry = await api<{ skipped: Array<{ reason: string }>; notes?: string[] }>('/v1/experiments?dryRun=true', { method: 'POST', body: recipeSpec });
+  t.comment(`recipes dry-run: skipped ${JSON.stringify(recDry.body.skipped?.map((x) => x.reason))}, notes ${JSON.stringify(recDry.body.notes ?? [])}`);
+  const rec = await api<{ id: string }>('/v1/experiments', { method: 'POST', body: recipeSpec });
   t.equal(rec.status, 202, 'the kernel-only recipes were submitted');
   const re = await waitDone(rec.body.id, 600_000);
   t.comment(`recipes calico-ipip, antrea-geneve: ${((Date.now() - tRecipes) / 1000).toFixed(0)} s, ${re.state} ${JSON.stringify(re.progress)} ${re.error ?? ''}`);
+  t.equal(re.progress.runsTotal, 2, 'both recipes were planned and run, neither skipped');
   t.equal(re.state, 'succeeded', `the recipes succeeded${re.progress.runsFailed > 0 ? ` (${(await api<RunStatus[]>(`/v1/experiments/${rec.body.id}/runs`)).body.filter((r) => r.state === 'failed').map((r) => (r.error ?? '').slice(0, 300)).join(' | ')})` : ''}`);
   const rrows = (await api<Array<Row & { recipe: string }>>(`/v1/experiments/${rec.body.id}/results?format=json`)).body;
   for (const [recipe, blocks] of [['calico-ipip', 'routing/ipip/iptables'], ['antrea-geneve', 'ovs/geneve/ovs']] as const) {

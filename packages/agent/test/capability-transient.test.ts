@@ -64,6 +64,15 @@ t.test('a probe that timed out is marked and probed again; the next answer is th
   t.equal(third, second);
 });
 
+t.test('GetInfo: the kernel\'s "not supported" is not undetermined', async (t) => {
+  const runner = scripted(['NotSupported']);
+  const ctx: ProbeContext = { env, runner, log };
+  const info = createInfoSource({ env, runner, log, probes: [() => probeNotingTransient(ctx, probe('gre'))], scopes: () => [], startedAt: 0 });
+  const gre = (await info.getInfo()).capabilities?.find((c) => c.kind === 'gre');
+  t.equal(gre?.available, false);
+  t.equal(gre?.undetermined, false, 'a real "no" is not undetermined');
+});
+
 t.test('the kernel\'s "not supported" is kept, not probed again', async (t) => {
   const runner = scripted(['NotSupported', 'NotSupported']);
   const ctx: ProbeContext = { env, runner, log };
@@ -80,6 +89,9 @@ t.test('GetInfo answers at once and probes a transient capability again in the b
   const info = createInfoSource({ env, runner, log, probes: [() => probeNotingTransient(ctx, probe('bpf'))], scopes: () => [], startedAt: 0 }, { retryMs: 50 });
   const cap = async (): Promise<boolean | undefined> => (await info.getInfo()).capabilities?.find((c) => c.kind === 'bpf')?.available;
   t.equal(await cap(), false, 'first answer: unavailable (timed out)');
+  const first = (await info.getInfo()).capabilities?.find((c) => c.kind === 'bpf');
+  t.equal(first?.undetermined, true, 'GetInfo says the answer is undetermined, not the kernel\'s');
+  t.match(first?.reason, /timed out after 30000 ms/, 'and keeps the cause');
   t.equal(await cap(), false, 'within the wait: the same answer, nothing probed');
   t.equal(runner.probes, 1);
   await sleep(80);
@@ -92,4 +104,5 @@ t.test('GetInfo answers at once and probes a transient capability again in the b
   }
   t.equal(runner.probes, 2, 'probed again after the wait, once');
   t.equal(now, true, 'the controller now sees the capability');
+  t.equal((await info.getInfo()).capabilities?.find((c) => c.kind === 'bpf')?.undetermined, false, 'the kernel\'s answer is not undetermined');
 });

@@ -47,7 +47,7 @@ export interface AgentStatus {
   readonly error?: string | undefined;
   readonly kernel?: string | undefined;
   readonly agentVersion?: string | undefined;
-  readonly capabilities: ReadonlyArray<{ category: string; kind: string; variant: string; available: boolean; version: string; reason: string }>;
+  readonly capabilities: ReadonlyArray<{ category: string; kind: string; variant: string; available: boolean; version: string; reason: string; undetermined: boolean }>;
 }
 
 /** A progress event; ids increase by one per experiment so SSE can resume after Last-Event-ID. */

@@ -116,7 +116,7 @@ export class FakeService implements ControllerService {
   async agents(): Promise<AgentStatus[]> {
     this.check('agents');
     return [
-      { name: 'h1', address: '127.0.0.1:7001', healthy: true, kernel: '6.1.0', agentVersion: '0.1.0', capabilities: [{ category: 'tunnel', kind: 'vxlan', variant: 'kernel', available: true, version: '', reason: '' }] },
+      { name: 'h1', address: '127.0.0.1:7001', healthy: true, kernel: '6.1.0', agentVersion: '0.1.0', capabilities: [{ category: 'tunnel', kind: 'vxlan', variant: 'kernel', available: true, version: '', reason: '', undetermined: false }] },
       { name: 'h2', address: '127.0.0.1:7002', healthy: false, error: 'connection refused', capabilities: [] },
     ];
   }

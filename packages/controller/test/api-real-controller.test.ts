@@ -134,6 +134,28 @@ t.test('the REST API over the real controller, with agents behind real gRPC and 
     t.same(refused.agent.calls, [], 'the agent that refused the client certificate never ran a call');
   });
 
+  await t.test('a block whose probe timed out on an agent is planned with a note, not skipped as missing', async (t) => {
+    for (const h of [h1, h2]) h.agent.behaviour.undeterminedTunnels = ['gre'];
+    t.teardown(() => {
+      for (const h of [h1, h2]) h.agent.behaviour.undeterminedTunnels = [];
+    });
+    const end = Date.now() + 30_000;
+    let gre: AgentView['capabilities'][number] | undefined;
+    while (gre === undefined && Date.now() < end) {
+      await sleep(200);
+      gre = ((await get('/v1/agents')).json() as AgentView[]).find((a) => a.name === 'h1')?.capabilities.find((c) => (c as { kind: string }).kind === 'gre') as typeof gre;
+    }
+    t.match(gre, { available: false, undetermined: true, reason: /timed out after 30000 ms/ }, 'GET /v1/agents: undetermined came over gRPC, with the cause');
+    const spec = { name: 'api-undetermined', hosts: ['h1', 'h2'], placement: 'multi-host', matrix: { tunnel: ['gre'], filter: ['none'], containers: [2] }, workloads: ['latency-basic'] };
+    const dry = await app.inject({ method: 'POST', url: '/v1/experiments?dryRun=true', headers, payload: spec });
+    t.equal(dry.statusCode, 200, dry.body);
+    const plan = dry.json() as { cells: Array<{ tunnel: string }>; skipped: unknown[]; notes: string[] };
+    t.same(plan.cells.map((c) => c.tunnel), ['gre'], 'the gre cell is planned');
+    t.same(plan.skipped, [], 'not skipped as if the hosts lacked gre');
+    for (const h of ['h1', 'h2']) t.ok(plan.notes.some((n) => new RegExp(`host '${h}': tunnel gre`).test(n)), `the plan names ${h}`);
+    t.ok(plan.notes.some((n) => /host 'h1': tunnel gre was not determined when planned \(its probe met a failure that may pass: ip link add type gre: timed out after 30000 ms\)/.test(n)), `the plan says so: ${JSON.stringify(plan.notes)}`);
+  });
+
   await t.test('an experiment submitted through the API runs on the agents and its result rows come back', async (t) => {
     const spec = {
       name: 'api-real',

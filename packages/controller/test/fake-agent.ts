@@ -30,6 +30,8 @@ export interface FakeBehaviour {
    * agent counts the samples its buffer lost: no sample goes missing uncounted.
    */
   metricsGrid?: boolean;
+  /** GetInfo reports these tunnel kinds unavailable but undetermined: their probe timed out (as in a loaded guest). */
+  undeterminedTunnels?: readonly string[];
 }
 
 export interface Call {
@@ -91,6 +93,7 @@ export class FakeAgent implements AgentLink {
       capabilities: [
         ...['bridge', 'routing'].map((kind) => ({ category: 'network', kind, variant: 'VARIANT_KERNEL', available: true, version: '', reason: '', engine: '' })),
         ...['vxlan', 'wireguard'].map((kind) => ({ category: 'tunnel', kind, variant: 'VARIANT_KERNEL', available: true, version: '', reason: '', engine: '' })),
+        ...(this.behaviour.undeterminedTunnels ?? []).map((kind) => ({ category: 'tunnel', kind, variant: 'VARIANT_KERNEL', available: false, version: '', reason: `ip link add type ${kind}: timed out after 30000 ms`, engine: '', undetermined: true })),
         ...['iptables', 'nftables'].map((kind) => ({ category: 'filter', kind, variant: 'VARIANT_KERNEL', available: true, version: '', reason: '', engine: '' })),
         { category: 'workload', kind: 'latency-basic', variant: 'VARIANT_USERSPACE', available: true, version: '1', reason: '', engine: 'ping' },
         { category: 'workload', kind: 'throughput-basic', variant: 'VARIANT_USERSPACE', available: true, version: '3.12', reason: '', engine: 'iperf3' },

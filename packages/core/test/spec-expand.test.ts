@@ -1,5 +1,5 @@
 import t from 'tap';
-import { assertRunnable, expandMatrix, nextRepetition, parseSpec, type CapabilityLike, type ExperimentSpec } from '@seconet/core';
+import { assertRunnable, expandMatrix, nextRepetition, parseSpec, undeterminedNotes, type CapabilityLike, type ExperimentSpec } from '@seconet/core';
 
 const base = {
   name: 'sweep',
@@ -57,6 +57,27 @@ t.test('impossible cells are skipped with readable reasons', async (t) => {
   const none = expandMatrix(spec({ placement: 'single-host' }), { experimentId: 'exp1', hosts: [] });
   t.equal(none.runs.length, 0);
   t.match(none.skipped[0]!.reason, /no hosts/);
+});
+
+t.test('capabilities: a block whose probe timed out is not ruled out; the plan notes it', async (t) => {
+  const base: CapabilityLike[] = [
+    { category: 'network', kind: 'bridge', variant: 'VARIANT_KERNEL', available: true },
+    { category: 'tunnel', kind: 'vxlan', variant: 'VARIANT_KERNEL', available: true },
+    { category: 'filter', kind: 'iptables', variant: 'VARIANT_KERNEL', available: true },
+  ];
+  const timedOut: CapabilityLike = { category: 'network', kind: 'ovs', variant: 'VARIANT_KERNEL', available: false, undetermined: true, reason: 'ovs-vsctl add-br: timed out (the tool\'s own timeout fired (SIGALRM))' };
+  const caps = new Map<string, CapabilityLike[]>([['a', [...base, timedOut]], ['b', [...base, { ...timedOut, undetermined: false, reason: 'openvswitch kernel module missing' }]]]);
+  const s = spec({ placement: 'single-host', matrix: { network: ['bridge', 'ovs'], tunnel: ['none'], filter: ['none'] } });
+  const onA = expandMatrix(s, { experimentId: 'e', hosts: ['a'], capabilities: caps });
+  t.ok(onA.cells.some((c) => c.network === 'ovs'), 'undetermined: the ovs cell is planned');
+  t.same(onA.skipped.filter((x) => x.cell.network === 'ovs'), [], 'and not skipped');
+  const notes = undeterminedNotes(onA.cells, caps);
+  t.equal(notes.length, 1, 'one note per host and block');
+  t.match(notes[0], /host 'a': network ovs was not determined when planned \(its probe met a failure that may pass: ovs-vsctl add-br: timed out .*SIGALRM.*\); its cells are planned/);
+  const onB = expandMatrix(s, { experimentId: 'e', hosts: ['b'], capabilities: caps });
+  t.notOk(onB.cells.some((c) => c.network === 'ovs'), 'the kernel\'s "no" still rules it out');
+  t.match(onB.skipped.find((x) => x.cell.network === 'ovs')?.reason, /host 'b' lacks network ovs: openvswitch kernel module missing/);
+  t.same(undeterminedNotes(onB.cells, caps), [], 'nothing undetermined there');
 });
 
 t.test('capabilities: missing building blocks and engines', async (t) => {

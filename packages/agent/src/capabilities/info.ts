@@ -47,6 +47,7 @@ export function toCapability(r: CapabilityReport): Capability {
     version: r.version,
     reason: r.reason,
     engine: r.engine ?? '',
+    undetermined: !r.available && isTransient(r),
   };
 }
 

@@ -14,6 +14,8 @@ export interface CapabilityInfo {
   readonly version: string;
   readonly reason: string;
   readonly engine: string;
+  /** Not available as far as the probe got, which met a failure that may pass (a timeout): not the kernel's answer. */
+  readonly undetermined?: boolean;
 }
 
 export interface AgentInfo {

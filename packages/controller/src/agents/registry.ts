@@ -226,7 +226,7 @@ export class AgentRegistry {
       error: e.error,
       kernel: e.info?.kernel,
       agentVersion: e.info?.agentVersion,
-      capabilities: (e.info?.capabilities ?? []).map((c) => ({ category: c.category, kind: c.kind, variant: String(c.variant), available: c.available, version: c.version, reason: c.reason })),
+      capabilities: (e.info?.capabilities ?? []).map((c) => ({ category: c.category, kind: c.kind, variant: String(c.variant), available: c.available, version: c.version, reason: c.reason, undetermined: c.undetermined === true })),
     }));
   }
 

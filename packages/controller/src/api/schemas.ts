@@ -99,7 +99,8 @@ export const Agent = Type.Object({
   kernel: Type.Optional(Type.String()),
   agentVersion: Type.Optional(Type.String()),
   capabilities: Type.Array(
-    Type.Object({ category: Type.String(), kind: Type.String(), variant: Type.String(), available: Type.Boolean(), version: Type.String(), reason: Type.String() }),
+    Type.Object({ category: Type.String(), kind: Type.String(), variant: Type.String(), available: Type.Boolean(), version: Type.String(), reason: Type.String(),
+      undetermined: Type.Boolean({ description: 'not available as far as the probe got, but the probe met a failure that may pass (a timeout): not the kernel\'s answer; the agent probes again, and cells that need it are planned (their Apply gives the answer)' }) }),
   ),
 });
 

@@ -8,6 +8,7 @@ import {
   expandMatrix,
   fitPayload,
   nextRepetition,
+  undeterminedNotes,
   type CapabilityMap,
   type Cell,
   type ExperimentSpec,
@@ -59,6 +60,7 @@ export function planExperiment(spec: ExperimentSpec, id: string, hosts: readonly
       if (fit.kind === 'clamped') notes.push(`cell ${c.network}/${c.tunnel}/${c.filter} (${c.id}): ${fit.note}`);
     }
   }
+  if (capabilities) notes.push(...undeterminedNotes(p.cells, capabilities));
   return {
     id,
     name: spec.name,

@@ -14,6 +14,8 @@ export interface CapabilityLike {
   readonly reason?: string;
   readonly engine?: string;
   readonly version?: string;
+  /** Not available as far as the probe got, which met a failure that may pass (a timeout): not the kernel's answer. */
+  readonly undetermined?: boolean;
 }
 
 export type CapabilityMap = ReadonlyMap<string, readonly CapabilityLike[]>;
@@ -39,6 +41,9 @@ function isUserspace(variant: string | undefined): boolean {
 export function lacks(caps: readonly CapabilityLike[], category: string, kind: string): string | undefined {
   const matching = caps.filter((c) => c.category === category && c.kind === kind);
   if (matching.some((c) => c.available)) return undefined;
+  // A probe that timed out did not get the kernel's answer: the block is not ruled out on it
+  // (the cell is planned, and its Apply probes again and gives the answer; undeterminedNotes).
+  if (matching.some((c) => c.undetermined === true)) return undefined;
   const reasons = matching.map((c) => c.reason).filter((r): r is string => !!r);
   return reasons.length > 0 ? reasons.join('; ') : `not in the agent's capabilities`;
 }
@@ -95,6 +100,31 @@ export function capabilityReason(c: CellCoordinates, capabilities: CapabilityMap
     }
   }
   return undefined;
+}
+
+/**
+ * One note per host and building block the planned cells use whose probe did not get the
+ * kernel's answer (a timeout): the cells are planned, and their Apply gives the answer.
+ */
+export function undeterminedNotes(cells: readonly CellCoordinates[], capabilities: CapabilityMap): string[] {
+  const notes = new Map<string, string>();
+  for (const c of cells) {
+    const blocks: Array<[string, string]> = [['network', c.network]];
+    if (c.tunnel !== 'none') blocks.push(['tunnel', c.tunnel]);
+    if (c.filter !== 'none') blocks.push(['filter', c.filter]);
+    for (const host of c.hosts) {
+      for (const [category, kind] of blocks) {
+        const matching = (capabilities.get(host) ?? []).filter((x) => x.category === category && x.kind === kind);
+        if (matching.some((x) => x.available)) continue;
+        const u = matching.find((x) => x.undetermined === true);
+        const key = `${host}\u0000${category}\u0000${kind}`;
+        if (u !== undefined && !notes.has(key)) {
+          notes.set(key, `host '${host}': ${category} ${kind} was not determined when planned (its probe met a failure that may pass: ${u.reason || 'no reason given'}); its cells are planned, and their Apply probes again and gives the answer`);
+        }
+      }
+    }
+  }
+  return [...notes.values()];
 }
 
 function offersEngine(caps: readonly CapabilityLike[], kind: WorkloadKind, engine: Engine): boolean | undefined {

@@ -28,6 +28,12 @@ export interface Capability {
    * for workloads: the tool that runs it ("uperf", "iperf3", "ditg", "ping")
    */
   'engine'?: (string);
+  /**
+   * Not available as far as the probe got, but the probe met a failure that may pass (a
+   * timeout, a busy device, a host out of processes): not the kernel's answer. The agent
+   * probes again; a planner must not rule the block out on it (Apply gives the answer).
+   */
+  'undetermined'?: (boolean);
 }
 
 /**
@@ -56,4 +62,10 @@ export interface Capability__Output {
    * for workloads: the tool that runs it ("uperf", "iperf3", "ditg", "ping")
    */
   'engine': (string);
+  /**
+   * Not available as far as the probe got, but the probe met a failure that may pass (a
+   * timeout, a busy device, a host out of processes): not the kernel's answer. The agent
+   * probes again; a planner must not rule the block out on it (Apply gives the answer).
+   */
+  'undetermined': (boolean);
 }
