@@ -9,7 +9,13 @@ import type { CapabilityReport, ProbeContext } from '../src/driver.js';
 import type { HostEnv } from '../src/host-env.js';
 import { CommandError, type CommandFailureKind } from '../src/runner/errors.js';
 import type { Runner, RunResult } from '../src/runner/runner.js';
-import { isTransient, probeNotingTransient } from '../src/capabilities/transient.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SeconetError } from '@seconet/core';
+import { isTransient, isTransientFailure, probeNotingTransient } from '../src/capabilities/transient.js';
+import { ovsDriver } from '../src/solutions/ovs.js';
+import { OvsFilter } from '../src/filters/ovs.js';
 import { createInfoSource } from '../src/capabilities/info.js';
 import { cachedProbe, report, resetProbeCache } from '../src/tunnels/probes.js';
 import { ExecRunner } from '../src/runner/runner.js';
@@ -105,4 +111,46 @@ t.test('GetInfo answers at once and probes a transient capability again in the b
   t.equal(runner.probes, 2, 'probed again after the wait, once');
   t.equal(now, true, 'the controller now sees the capability');
   t.equal((await info.getInfo()).capabilities?.find((c) => c.kind === 'bpf')?.undetermined, false, 'the kernel\'s answer is not undetermined');
+});
+
+t.test('OVS: a test switch that failed for a reason that may pass is marked and probed again; a real failure is kept', async (t) => {
+  const runDir = mkdtempSync(join(tmpdir(), 'sntr-ovs-'));
+  t.teardown(() => rmSync(runDir, { recursive: true, force: true }));
+  const kinds: CommandFailureKind[] = ['TimedOut', 'NotFound'];
+  let creates = 0;
+  const runner: Runner = {
+    async run(argv: readonly string[]): Promise<RunResult> {
+      if (argv[0] === 'ovs-vswitchd' && argv[1] === '--version') return { stdout: 'ovs-vswitchd (Open vSwitch) 3.1.0\n', stderr: '', exitCode: 0, durationMs: 1 };
+      if (argv[0] === 'ovsdb-tool') {
+        creates++;
+        const kind = kinds.shift() ?? 'NotFound';
+        throw new CommandError(kind, [...argv], { exitCode: kind === 'TimedOut' ? null : 1, signal: kind === 'TimedOut' ? 'SIGKILL' : null, stderr: kind === 'TimedOut' ? '' : 'ovsdb-tool: no such file', stdout: '' }, kind === 'TimedOut' ? { detail: 'timed out after 30000 ms' } : {});
+      }
+      return { stdout: '', stderr: '', exitCode: 0, durationMs: 1 };
+    },
+    spawn: new ExecRunner().spawn,
+  };
+  const ctx: ProbeContext = { env: { ...env, runDir }, runner, log };
+  const info = createInfoSource({ env, runner, log, probes: [() => probeNotingTransient(ctx, (c) => ovsDriver.probe(c)), () => new OvsFilter().probe(ctx)], scopes: () => [], startedAt: 0 });
+  const caps = (await info.getInfo()).capabilities!.filter((c) => c.kind === 'ovs');
+  t.equal(caps.length, 2, 'the network and the filter');
+  for (const c of caps) {
+    t.equal(c.available, false, `${c.category} ovs: not available as far as the probe got`);
+    t.equal(c.undetermined, true, `${c.category} ovs: undetermined, not the host's answer`);
+    t.match(c.reason, /timed out after 30000 ms/, `${c.category} ovs: the cause is kept`);
+  }
+  t.equal(creates, 1, 'one test switch for both (they share the probe)');
+  const [again] = await ovsDriver.probe(ctx);
+  t.equal(creates, 2, 'the timed-out test switch was not kept: probed again');
+  t.equal(isTransient(again!), false, 'a real failure is the host\'s answer');
+  t.match(again!.reason, /a test switch did not work: .*ovsdb-tool: no such file/);
+  await ovsDriver.probe(ctx);
+  t.equal(creates, 2, 'and it is kept');
+});
+
+t.test('a deadline of the agent\'s own (TIMEOUT) may pass; a command that failed does not', async (t) => {
+  t.equal(isTransientFailure(new SeconetError('TIMEOUT', 'ovs-vswitchd did not come up within 30000 ms')), true);
+  t.equal(isTransientFailure(new SeconetError('COMMAND_FAILED', 'x')), false);
+  t.equal(isTransientFailure(new CommandError('TimedOut', ['x'], { exitCode: null, signal: 'SIGALRM', stderr: '', stdout: '' })), true);
+  t.equal(isTransientFailure(new CommandError('NotFound', ['x'], { exitCode: 1, signal: null, stderr: '', stdout: '' })), false);
 });

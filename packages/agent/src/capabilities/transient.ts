@@ -1,4 +1,5 @@
-// A capability probe that failed because a command timed out, was cancelled, found a device
+// A capability probe that failed because a command timed out (or a daemon it started did not
+// answer before the agent's own deadline: TIMEOUT), was cancelled, found a device
 // busy or the host out of processes or memory did not get the kernel's answer: on a loaded
 // host (or a guest under emulation) the same probe succeeds a minute later. Such an answer is
 // marked transient and never kept: the per-kind probe caches probe again on the next call, and
@@ -8,11 +9,18 @@
 // A report is marked by identity (a WeakSet), so every cache holding it sees the mark.
 
 import type { CapabilityReport, ProbeContext } from '../driver.js';
+import { SeconetError } from '@seconet/core';
 import { CommandError, type CommandFailureKind } from '../runner/errors.js';
 import type { Runner } from '../runner/runner.js';
 
 /** Failure kinds that say nothing about what the kernel or the host supports. */
 export const TRANSIENT_KINDS: ReadonlySet<CommandFailureKind> = new Set<CommandFailureKind>(['TimedOut', 'Cancelled', 'Busy', 'ResourcesExhausted']);
+
+/** Whether `e` is a failure that may pass: a command of a transient kind, or a deadline of the agent's own (TIMEOUT) or a cancellation. */
+export function isTransientFailure(e: unknown): boolean {
+  if (e instanceof CommandError) return TRANSIENT_KINDS.has(e.kind);
+  return e instanceof SeconetError && (e.code === 'TIMEOUT' || e.code === 'CANCELLED');
+}
 
 const marked = new WeakSet<CapabilityReport>();
 
@@ -23,7 +31,7 @@ export function isTransient(r: CapabilityReport): boolean {
 
 /** The answer of a probe that threw `e`: marked when `e` is a failure that may pass. */
 export function failedProbe(r: CapabilityReport, e: unknown): CapabilityReport {
-  if (e instanceof CommandError && TRANSIENT_KINDS.has(e.kind)) marked.add(r);
+  if (isTransientFailure(e)) marked.add(r);
   return r;
 }
 
@@ -31,7 +39,7 @@ export function failedProbe(r: CapabilityReport, e: unknown): CapabilityReport {
 export async function probeNotingTransient(ctx: ProbeContext, probe: (ctx: ProbeContext) => Promise<CapabilityReport[]>): Promise<CapabilityReport[]> {
   let transient = false;
   const note = (e: unknown): never => {
-    if (e instanceof CommandError && TRANSIENT_KINDS.has(e.kind)) transient = true;
+    if (isTransientFailure(e)) transient = true;
     throw e;
   };
   const runner: Runner = {

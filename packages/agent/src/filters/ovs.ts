@@ -15,6 +15,7 @@ import type { CapabilityReport, DriftReport, DriverContext, EnsureResult, Filter
 import type { FilterSpec__Output } from '../gen/seconet/agent/v1/FilterSpec.js';
 import type { OwnedObject } from '../journal/objects.js';
 import { kernelDatapath, mgmtSocket, ovsVersion, probeSwitch } from '../ovs/switch.js';
+import { failedProbe } from '../capabilities/transient.js';
 import { findTool } from '../runner/tools.js';
 import { buildRuleSet, guardedPairs, unsupportedNetwork, type RuleSet } from './rule-set.js';
 
@@ -90,7 +91,7 @@ export class OvsFilter implements FilterDriver {
     const base = { category: 'filter', kind: this.kind, variant: kernelDatapath() ? 'kernel' : 'userspace', version } as const;
     if (version === '' || findTool('ovs-ofctl') === null) return [{ ...base, available: false, reason: 'Open vSwitch is not installed: apt-get install openvswitch-switch' }];
     const failed = await probeSwitch(ctx);
-    if (failed !== undefined) return [{ ...base, available: false, reason: `loading a flow into a test switch failed: ${failed}` }];
+    if (failed !== undefined) return [failedProbe({ ...base, available: false, reason: `loading a flow into a test switch failed: ${failed.message}` }, failed.cause)];
     return [{ ...base, available: true, reason: '' }];
   }
 

@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SeconetError, pollUntil, sleep } from '@seconet/core';
+import { isTransientFailure } from '../capabilities/transient.js';
 import type { DriverContext, ProbeContext } from '../driver.js';
 import type { HostEnv } from '../host-env.js';
 import { processStartTime } from '../journal/undo.js';
@@ -99,14 +100,19 @@ async function spawnDaemon(ctx: DriverContext, p: OvsPaths, what: string, argv: 
   await ctx.journal.record({ type: 'process', pid: proc.pid, startTime, what });
 }
 
-async function waitFor(what: string, p: OvsPaths, fn: () => Promise<unknown>, ms = 10_000): Promise<void> {
+/**
+ * Waits for a daemon to answer. Past the deadline it fails as TIMEOUT, with the daemon's last
+ * answer: a daemon that did not come up in time on a loaded host (ovs-vswitchd took more than
+ * 10 s in an emulated guest under load) is not a switch that does not work.
+ */
+async function waitFor(what: string, p: OvsPaths, fn: () => Promise<unknown>, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {
       await fn();
       return;
     } catch (e) {
-      if (Date.now() > deadline) throw new SeconetError('COMMAND_FAILED', `${what} did not come up within ${ms} ms (last answer: ${e instanceof Error ? e.message : String(e)}); see ${p.log}`, { cause: e });
+      if (Date.now() > deadline) throw new SeconetError('TIMEOUT', `${what} did not come up within ${ms} ms (last answer: ${e instanceof Error ? e.message : String(e)}); see ${p.log}`, { cause: e });
       await sleep(50);
     }
   }
@@ -162,23 +168,35 @@ export async function listPorts(runner: Runner, p: OvsPaths, bridge: string): Pr
   return (await vsctl(runner, p, ['list-ports', bridge])).split('\n').filter((l) => l !== '');
 }
 
-const probes = new Map<string, { at: number; result: Promise<string | undefined> }>();
+/** Why a test switch did not work: the message, and the error (a transient one is not the host's answer). */
+export interface SwitchFailure {
+  readonly message: string;
+  readonly cause: unknown;
+}
+
+const probes = new Map<string, { at: number; result: Promise<SwitchFailure | undefined> }>();
 
 /**
  * Starts a throwaway switch (its own daemons and run directory, in a throwaway namespace),
  * adds a bridge of the datapath this host supports and one flow, then stops it. Resolves to
- * undefined when all of that worked, else to the reason. Shared by the network and filter
- * probes (one run per runDir per minute).
+ * undefined when all of that worked, else to the failure. Shared by the network and filter
+ * probes (one run per runDir per minute; a failure that may pass, as a timeout, is not kept).
  */
-export function probeSwitch(ctx: ProbeContext): Promise<string | undefined> {
+export function probeSwitch(ctx: ProbeContext): Promise<SwitchFailure | undefined> {
   const hit = probes.get(ctx.env.runDir);
   if (hit !== undefined && Date.now() - hit.at < 60_000) return hit.result;
-  const result = runProbe(ctx).then(
-    () => undefined,
-    (e: unknown) => (e instanceof Error ? e.message : String(e)),
-  );
-  probes.set(ctx.env.runDir, { at: Date.now(), result });
-  return result;
+  const entry = {
+    at: Date.now(),
+    result: runProbe(ctx).then(
+      () => undefined,
+      (e: unknown): SwitchFailure => {
+        if (isTransientFailure(e) && probes.get(ctx.env.runDir) === entry) probes.delete(ctx.env.runDir);
+        return { message: e instanceof Error ? e.message : String(e), cause: e };
+      },
+    ),
+  };
+  probes.set(ctx.env.runDir, entry);
+  return entry.result;
 }
 
 async function runProbe(ctx: ProbeContext): Promise<void> {

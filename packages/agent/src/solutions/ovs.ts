@@ -18,6 +18,7 @@ import { datapathType, ensureOvsDaemons, kernelDatapath, listPorts, ovsDaemonsAl
 import { findTool } from '../runner/tools.js';
 import { ensureIpForward } from './ip-forward.js';
 import { hostLinkDrift } from './probe.js';
+import { failedProbe } from '../capabilities/transient.js';
 
 export function ovsBridgeName(prefix: string, scope: string): string {
   return objectName(prefix, 's', [scope]);
@@ -69,7 +70,7 @@ export const ovsDriver: NetworkDriver = {
     if (missing.length > 0) return [{ ...base, available: false, reason: `missing ${missing.join(', ')}: apt-get install openvswitch-switch ethtool` }];
     if (!existsSync(VSWITCH_SCHEMA)) return [{ ...base, available: false, reason: `missing ${VSWITCH_SCHEMA}: apt-get install openvswitch-switch` }];
     const failed = await probeSwitch(ctx);
-    if (failed !== undefined) return [{ ...base, available: false, reason: `a test switch did not work: ${failed}` }];
+    if (failed !== undefined) return [failedProbe({ ...base, available: false, reason: `a test switch did not work: ${failed.message}` }, failed.cause)];
     return [{ ...base, available: true, reason: '' }];
   },
 
