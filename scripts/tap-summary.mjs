@@ -4,8 +4,6 @@
 // that failed without a failing assertion of its own (a crash, a timeout) counts as one
 // failure. Exit code 1 when anything failed or nothing ran.
 //
-// With --quiet it does not pass the stream through (the caller printed it already).
-//
 // Before that last line it lists every skip (and todo) with where it is and its reason, so a
 // skip is read, not just counted:
 //   3 skipped:
@@ -38,10 +36,9 @@ function resultName(line) {
   return m ? m[1] : '';
 }
 
-const echo = !process.argv.includes('--quiet');
 const rl = createInterface({ input: process.stdin });
 for await (const line of rl) {
-  if (echo) process.stdout.write(line + '\n');
+  process.stdout.write(line + '\n');
   const indent = line.length - line.trimStart().length;
   const sub = /^\s*# Subtest(?::\s*(.*))?$/.exec(line);
   if (sub) {

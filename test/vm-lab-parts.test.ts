@@ -4,7 +4,10 @@
 // mode), the controller's host kinds, and the report's emulation banner.
 import t from 'tap';
 import { guestScript } from '../packages/agent/src/fullkernel/guest-script.js';
-import { agentStartArgv, chooseAccel, kvmUnusable, vmInventory, vmQemuArgv, GUEST_PATHS } from '../packages/cli/src/lab/vm-lab.js';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { agentStartArgv, chooseAccel, kvmUnusable, newestInput, vmInventory, vmQemuArgv, AGENT_BUNDLE, GUEST_PATHS } from '../packages/cli/src/lab/vm-lab.js';
 import type { LabState } from '../packages/cli/src/lab/lab-state.js';
 import { runningLabMismatch } from '../packages/cli/src/commands/run.js';
 import { parseControllerConfig } from '../packages/controller/src/config.js';
@@ -86,4 +89,26 @@ t.test('host provenance: the datapath of each network solution, shown on the rep
   const withOvs = { ...data, hosts: data.hosts.map((h) => ({ ...h, networkVariants: { ovs: 'kernel' } })) };
   t.equal(networkVariantNote(withOvs, 'ovs', names), ' <span class="meta" title="datapath">(kernel)</span>', 'the hosts\' datapath');
   t.equal(networkVariantNote(withOvs, 'bridge', names), '', 'nothing for a solution the hosts did not report');
+});
+
+t.test('the agent bundle is stale when any module it holds is newer, not only main.js', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'snbundle-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const at = (path: string, seconds: number): string => {
+    const full = join(root, path);
+    mkdirSync(join(full, '..'), { recursive: true });
+    writeFileSync(full, '//\n');
+    utimesSync(full, seconds, seconds);
+    return full;
+  };
+  at('package-lock.json', 1000);
+  at('packages/agent/dist/server/main.js', 1000);
+  const bundle = at(AGENT_BUNDLE, 2000);
+  at(`${AGENT_BUNDLE}.123.tmp`, 9000);
+  at('packages/core/dist/index.js', 1500);
+  t.ok(newestInput(root, bundle) <= 2000 * 1000, 'older inputs: the bundle is fresh (its own temp file does not count)');
+  at('packages/agent/dist/runner/runner.js', 3000);
+  t.equal(newestInput(root, bundle), 3000 * 1000, 'a module main.js imports was rebuilt: the bundle is stale');
+  at('packages/core/dist/errors.js', 4000);
+  t.equal(newestInput(root, bundle), 4000 * 1000, 'core counts too');
 });

@@ -361,7 +361,8 @@ export const ipsecTunnel: TunnelDriver = {
     await ctx.journal.recordAll(objects);
     const mtu = variant === 'kernel' ? ctx.env.underlayMtu - IPSEC_KERNEL_OVERHEAD : Math.min(LIBIPSEC_TUN_MTU, ctx.env.underlayMtu - IPSEC_USERSPACE_OVERHEAD);
     await ipBatch(ctx, [`link set dev ${device} mtu ${mtu} up`, `addr replace ${overlay.cidr} dev ${device}`, ...peerRouteLines(spec.peers, () => device, (p) => p.overlayAddress, true)]);
-    await ctx.runner.run(['swanctl', '--load-all', '--noprompt', '--file', swanctlFile, '--uri', uri], { secrets: [spec.secrets!.preSharedKey] });
+    // charon answers the load once its plugins are up: more than 30 s in an emulated guest under load.
+    await ctx.runner.run(['swanctl', '--load-all', '--noprompt', '--file', swanctlFile, '--uri', uri], { secrets: [spec.secrets!.preSharedKey], timeoutMs: 90_000 });
     if (variant === 'userspace') {
       // Bounded: a peer whose charon is not configured yet answers at once with an error, and
       // its own ensure initiates towards this host later.

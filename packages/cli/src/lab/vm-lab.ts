@@ -19,7 +19,7 @@
 // otherwise: then every figure is a functional result, not comparable with real hardware.
 
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
@@ -199,11 +199,15 @@ export const AGENT_BUNDLE = 'packages/agent/dist/server/main.bundle.mjs';
  * sits at the same depth as the modules it replaces, so the agent finds its proto files, BPF
  * objects and package.json at the same relative paths. Returns the entry the guests run, or the
  * CLI's agent command when esbuild (a development dependency) is not installed.
+ *
+ * Fresh means newer than every module it holds: the agent's and core's built files and the
+ * lockfile (tsc's incremental build leaves main.js alone when only a module it imports changed,
+ * so comparing with main.js alone kept a stale agent in the guests).
  */
 export async function ensureAgentBundle(root = seconetRoot()): Promise<string[]> {
   const entry = join(root, 'packages', 'agent', 'dist', 'server', 'main.js');
   const out = join(root, AGENT_BUNDLE);
-  const fresh = existsSync(out) && statSync(out).mtimeMs >= statSync(entry).mtimeMs;
+  const fresh = existsSync(out) && statSync(out).mtimeMs >= newestInput(root, out);
   if (!fresh) {
     let esbuild: typeof import('esbuild');
     try {
@@ -220,6 +224,21 @@ export async function ensureAgentBundle(root = seconetRoot()): Promise<string[]>
     renameSync(tmp, out);
   }
   return [`${GUEST_PATHS.root}/current/${AGENT_BUNDLE}`];
+}
+
+/** The newest modification time among the bundle's inputs (the bundle itself and its temp files aside). */
+export function newestInput(root: string, bundle: string): number {
+  let newest = existsSync(join(root, 'package-lock.json')) ? statSync(join(root, 'package-lock.json')).mtimeMs : 0;
+  for (const pkg of ['agent', 'core']) {
+    const dist = join(root, 'packages', pkg, 'dist');
+    if (!existsSync(dist)) continue;
+    for (const e of readdirSync(dist, { recursive: true, withFileTypes: true })) {
+      const path = join(e.parentPath, e.name);
+      if (!e.isFile() || !/\.(js|mjs|json)$/.test(e.name) || path === bundle || path.startsWith(`${bundle}.`)) continue;
+      newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  }
+  return newest;
 }
 
 /** start-stop-daemon's argv that (re)starts a guest's agent, as the role's daemon mode does. */
