@@ -9,13 +9,16 @@ import type { CapabilityReport, ProbeContext } from '../src/driver.js';
 import type { HostEnv } from '../src/host-env.js';
 import { CommandError, type CommandFailureKind } from '../src/runner/errors.js';
 import type { Runner, RunResult } from '../src/runner/runner.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SeconetError } from '@seconet/core';
 import { isTransient, isTransientFailure, probeNotingTransient } from '../src/capabilities/transient.js';
 import { ovsDriver } from '../src/solutions/ovs.js';
 import { OvsFilter } from '../src/filters/ovs.js';
+import { heldByProbe, holdingForProbe } from '../src/capabilities/in-flight.js';
+import { findOrphans } from '../src/reconciler/orphans.js';
+import { FakeRunner } from '../src/testing.js';
 import { createInfoSource } from '../src/capabilities/info.js';
 import { cachedProbe, report, resetProbeCache } from '../src/tunnels/probes.js';
 import { ExecRunner } from '../src/runner/runner.js';
@@ -153,4 +156,21 @@ t.test('a deadline of the agent\'s own (TIMEOUT) may pass; a command that failed
   t.equal(isTransientFailure(new SeconetError('COMMAND_FAILED', 'x')), false);
   t.equal(isTransientFailure(new CommandError('TimedOut', ['x'], { exitCode: null, signal: 'SIGALRM', stderr: '', stdout: '' })), true);
   t.equal(isTransientFailure(new CommandError('NotFound', ['x'], { exitCode: 1, signal: null, stderr: '', stdout: '' })), false);
+});
+
+t.test('GC leaves what a running probe holds (its run directory, its namespace), and finds it again after', async (t) => {
+  const runDir = mkdtempSync(join(tmpdir(), 'sntr-gc-'));
+  t.teardown(() => rmSync(runDir, { recursive: true, force: true }));
+  const probeDir = join(runDir, 'sntrdprobe1');
+  mkdirSync(probeDir);
+  const gcEnv: HostEnv = { ...env, runDir, bpffs: join(runDir, 'no-bpffs') };
+  const runner = new FakeRunner();
+  const found = async (): Promise<string[]> => (await findOrphans({ runner, env: gcEnv }, [])).flatMap((o) => (o.type === 'path' ? [o.path] : []));
+  t.ok((await found()).includes(probeDir), 'an unjournalled directory with the prefix is an orphan');
+  await holdingForProbe([probeDir, 'sntrzprobe'], async () => {
+    t.notOk((await found()).includes(probeDir), 'while a probe holds it, GC does not take it');
+    t.equal(heldByProbe('sntrzprobe'), true, 'the probe\'s namespace is held too');
+  });
+  t.ok((await found()).includes(probeDir), 'released: an orphan again');
+  t.equal(heldByProbe('sntrzprobe'), false);
 });

@@ -11,8 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { SeconetError, pollUntil, sleep } from '@seconet/core';
+import { holdingForProbe } from '../capabilities/in-flight.js';
 import { isTransientFailure } from '../capabilities/transient.js';
 import type { DriverContext, ProbeContext } from '../driver.js';
 import type { HostEnv } from '../host-env.js';
@@ -201,6 +202,10 @@ export function probeSwitch(ctx: ProbeContext): Promise<SwitchFailure | undefine
 
 async function runProbe(ctx: ProbeContext): Promise<void> {
   const p = ovsPaths(ctx.env, `probe-${randomBytes(4).toString('hex')}`);
+  return holdingForProbe([resolve(dirname(p.root))], () => runProbeIn(ctx, p));
+}
+
+async function runProbeIn(ctx: ProbeContext, p: OvsPaths): Promise<void> {
   if (mgmtSocket(p.dbSocket, 'x'.repeat(15)).length > MAX_SOCKET_PATH) throw new Error(`runDir ${ctx.env.runDir} is too long for OVS unix sockets`);
   const procs: Spawned[] = [];
   try {

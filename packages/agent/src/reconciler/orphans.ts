@@ -19,6 +19,7 @@ import { WIREGUARD_SOCKET_DIRS, wireguardSocketName } from '../journal/undo.js';
 import { listLinks, listNetns } from '../netns/ip-batch.js';
 import { findTool } from '../runner/tools.js';
 import { findOrphanDaemons, findXfrmOrphans } from './orphan-daemons.js';
+import { heldByProbe } from '../capabilities/in-flight.js';
 import type { Runner } from '../runner/runner.js';
 
 export interface OrphanDeps {
@@ -98,7 +99,7 @@ export async function findOrphans(deps: OrphanDeps, known: readonly OwnedObject[
 
   await scan('netns', async () => {
     const names = new Set(known.flatMap((o) => (o.type === 'netns' ? [o.name] : [])));
-    for (const n of await listNetns(runner)) if (n.startsWith(prefix) && !names.has(n)) out.push({ type: 'netns', name: n });
+    for (const n of await listNetns(runner)) if (n.startsWith(prefix) && !names.has(n) && !heldByProbe(n)) out.push({ type: 'netns', name: n });
   });
   await scan('links', async () => {
     // An OVS bridge's internal port is a link of the host namespace named like the bridge: the
@@ -139,7 +140,7 @@ export async function findOrphans(deps: OrphanDeps, known: readonly OwnedObject[
     const paths = known.flatMap((k) => (k.type === 'path' ? [resolve(k.path)] : []));
     for (const e of readdirSync(env.runDir)) {
       const p = join(resolve(env.runDir), e);
-      if (e.startsWith(prefix) && !paths.some((k) => inOrUnder(k, p))) out.push({ type: 'path', path: p });
+      if (e.startsWith(prefix) && !paths.some((k) => inOrUnder(k, p)) && !heldByProbe(p)) out.push({ type: 'path', path: p });
     }
   });
   await scan('wireguard sockets', async () => {
