@@ -80,15 +80,20 @@ export function l7WorkloadReason(filter: string, kind: WorkloadKind): string | u
   return `filter l7-http lets only HTTP GET / through its proxy to the sink: workload ${kind} is not HTTP (measure it with another filter, or use workload http)`;
 }
 
+/** The building blocks a cell needs, as (category, kind). */
+function cellBlocks(c: CellCoordinates): Array<[string, string]> {
+  const blocks: Array<[string, string]> = [['network', c.network]];
+  if (c.tunnel !== 'none') blocks.push(['tunnel', c.tunnel]);
+  if (c.filter !== 'none') blocks.push(['filter', c.filter]);
+  return blocks;
+}
+
 /** Capability rules for one cell on its hosts. */
 export function capabilityReason(c: CellCoordinates, capabilities: CapabilityMap): string | undefined {
   for (const host of c.hosts) {
     const caps = capabilities.get(host);
     if (caps === undefined) return `agent '${host}' is not registered or has not reported its capabilities: start it or remove it from hosts`;
-    const blocks: Array<[string, string]> = [['network', c.network]];
-    if (c.tunnel !== 'none') blocks.push(['tunnel', c.tunnel]);
-    if (c.filter !== 'none') blocks.push(['filter', c.filter]);
-    for (const [category, kind] of blocks) {
+    for (const [category, kind] of cellBlocks(c)) {
       const why = lacks(caps, category, kind);
       if (why !== undefined) return `host '${host}' lacks ${category} ${kind}: ${why}`;
     }
@@ -109,11 +114,8 @@ export function capabilityReason(c: CellCoordinates, capabilities: CapabilityMap
 export function undeterminedNotes(cells: readonly CellCoordinates[], capabilities: CapabilityMap): string[] {
   const notes = new Map<string, string>();
   for (const c of cells) {
-    const blocks: Array<[string, string]> = [['network', c.network]];
-    if (c.tunnel !== 'none') blocks.push(['tunnel', c.tunnel]);
-    if (c.filter !== 'none') blocks.push(['filter', c.filter]);
     for (const host of c.hosts) {
-      for (const [category, kind] of blocks) {
+      for (const [category, kind] of cellBlocks(c)) {
         const matching = (capabilities.get(host) ?? []).filter((x) => x.category === category && x.kind === kind);
         if (matching.some((x) => x.available)) continue;
         const u = matching.find((x) => x.undetermined === true);
