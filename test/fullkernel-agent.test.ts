@@ -13,7 +13,7 @@ import { containerCidr, generateTunnelSecrets, overlayAddress } from '@seconet/c
 import { bootFullKernelLab, fullKernelLabMissing } from '../packages/agent/src/fullkernel/full-kernel-lab.js';
 import type { GuestRunner } from '../packages/agent/src/fullkernel/guest-runner.js';
 import { labPrefix } from '../packages/agent/src/lab/topology.js';
-import { ipsecXfrmDevice } from '../packages/agent/src/tunnels/ipsec.js';
+import { IPSEC_KERNEL_OVERHEAD, ipsecXfrmDevice } from '../packages/agent/src/tunnels/ipsec.js';
 import type { HostEnv } from '../packages/agent/src/host-env.js';
 import type { NetworkView } from '../packages/agent/src/driver.js';
 import type { TunnelSpec__Output } from '../packages/agent/src/gen/seconet/agent/v1/TunnelSpec.js';
@@ -64,9 +64,21 @@ main().then(() => process.exit(0), (e) => { console.error(e && e.stack || String
 `;
 }
 
-async function ping(r: GuestRunner, to: string, src?: string): Promise<boolean> {
-  const res = await r.run(['ping', '-n', '-q', '-c', '1', '-W', '2', ...(src ? ['-I', src] : []), to], { okCodes: [0, 1, 2], timeoutMs: 15_000 });
+async function ping(r: GuestRunner, to: string, src?: string, o: { size?: number; df?: boolean } = {}): Promise<boolean> {
+  const argv = ['ping', '-n', '-q', '-c', '1', '-W', '2'];
+  if (o.size !== undefined) argv.push('-s', String(o.size));
+  if (o.df === true) argv.push('-M', 'do');
+  if (src !== undefined) argv.push('-I', src);
+  const res = await r.run([...argv, to], { okCodes: [0, 1, 2], timeoutMs: 15_000 });
   return /\b[1-9]\d* received/.test(res.stdout);
+}
+
+/** The device's MTU and packet counters, or undefined when it does not exist. */
+async function link(r: GuestRunner, dev: string): Promise<{ mtu: number; tx: number; rx: number } | undefined> {
+  const res = await r.run(['ip', '-s', '-j', 'link', 'show', 'dev', dev], { okCodes: [0, 1] });
+  if (res.exitCode !== 0) return undefined;
+  const l = (JSON.parse(res.stdout) as Array<{ mtu: number; stats64: { tx: { packets: number }; rx: { packets: number } } }>)[0]!;
+  return { mtu: l.mtu, tx: l.stats64.tx.packets, rx: l.stats64.rx.packets };
 }
 
 async function pingEventually(r: GuestRunner, to: string, src?: string, timeoutMs = 40_000): Promise<boolean> {
@@ -115,13 +127,22 @@ t.test('the agent\'s IPsec driver runs inside stock-kernel guests', { timeout: 6
     t.ok(r.objects > 0, `${jobs[i]!.g.name}: the on-disk journal lists what the driver made`);
   }
   const [a, b] = jobs as [(typeof jobs)[number], (typeof jobs)[number]];
+  const dev = ipsecXfrmDevice(a.env.prefix, 'fk');
+  const before = await link(a.g.runner, dev);
+  const mtu = 1500 - IPSEC_KERNEL_OVERHEAD;
+  t.equal(before?.mtu, mtu, `the xfrm interface ${dev} has the underlay MTU minus the ESP overhead`);
   t.ok(await pingEventually(a.g.runner, overlayAddress(b.g.index)), 'overlay ping through ESP');
   t.ok(await pingEventually(a.g.runner, b.view.gateway, a.view.gateway), 'container network a -> b through ESP');
   t.ok(await pingEventually(b.g.runner, a.view.gateway, b.view.gateway), 'container network b -> a through ESP');
+  // The driver's overhead is right: the largest payload the device MTU allows passes with DF set, one byte more does not.
+  t.ok(await ping(a.g.runner, b.view.gateway, a.view.gateway, { size: mtu - 28, df: true }), `DF ping of ${mtu - 28} B payload passes`);
+  t.notOk(await ping(a.g.runner, b.view.gateway, a.view.gateway, { size: mtu - 27, df: true }), 'one byte more does not fit the device MTU');
+  const after = await link(a.g.runner, dev);
+  t.ok(after !== undefined && before !== undefined && after.tx >= before.tx + 4 && after.rx >= before.rx + 3, `the xfrm interface's counters moved (tx ${before?.tx}->${after?.tx}, rx ${before?.rx}->${after?.rx})`);
   const states = (await a.g.runner.run(['ip', 'xfrm', 'state'])).stdout;
   t.match(states, /proto esp/, 'ESP SAs in the guest kernel');
+  t.match(states, /if_id 0x[0-9a-f]+/, 'the SAs are bound to the xfrm interface by if_id');
   t.match(states, /aead rfc4106\(gcm\(aes\)\)/, 'AES-GCM');
-  const dev = ipsecXfrmDevice(a.env.prefix, 'fk');
   const pids = (await a.g.runner.run(['pgrep', '-x', 'charon'], { okCodes: [0, 1] })).stdout.trim();
   t.match(pids, /^\d+$/, 'one charon runs in the guest, started by the driver');
 
@@ -159,9 +180,16 @@ t.test('the agent\'s IPsec driver runs inside stock-kernel guests', { timeout: 6
       }
       return false;
     };
+    const lookups = async (): Promise<number> => {
+      const m = /lookups: hit:(\d+) missed:(\d+)/.exec((await a.g.runner.run(['ovs-dpctl', 'show'])).stdout);
+      return m ? Number(m[1]) + Number(m[2]) : -1;
+    };
+    const lookupsBefore = await lookups();
     t.ok(await inNs(ra.netns[0]!, `198.19.${a.g.index}.3`), 'two containers on one guest talk through the OVS kernel datapath');
     t.ok(await inNs(ra.netns[0]!, `198.19.${b.g.index}.2`), 'a container reaches a container on the other guest (ovs + tunnel none)');
     t.ok(rb.netns.length === 2, 'the other guest has its two containers');
+    const lookupsAfter = await lookups();
+    t.ok(lookupsBefore >= 0 && lookupsAfter > lookupsBefore, `kernel datapath lookups grew on ${a.g.name} (${lookupsBefore} -> ${lookupsAfter})`);
     const flows = (await a.g.runner.run(['ovs-dpctl', 'dump-flows'])).stdout;
     t.match(flows, /in_port\(\d+\)/, 'flows installed in the kernel datapath');
     const down = await Promise.all(jobs.map((j) => node(j, 'teardown')));

@@ -1,12 +1,12 @@
 // The kernel-only tunnel drivers against a stock Debian kernel: two QEMU guests of the
 // full-kernel lab (booted once for every kind), the agent's real drivers driving each guest
 // through a GuestRunner (ipip, gre, geneve, WireGuard kernel: probe, ensure, check, ensure
-// again, teardown from the journal), and IPsec kernel with the driver's own commands and
-// strongSwan configuration replayed in the guests (charon runs in each guest). Each kind must
-// carry pings between the overlay addresses and between the container networks, move the
-// tunnel device's counters, pass a DF ping of the largest payload its MTU allows (so the
-// driver's overhead is right), and leave nothing behind. Functional only: emulated guests
-// say nothing about speed.
+// again, teardown from the journal). Each kind must carry pings between the overlay addresses
+// and between the container networks, move the tunnel device's counters, pass a DF ping of the
+// largest payload its MTU allows (so the driver's overhead is right), and leave nothing behind.
+// IPsec kernel and the OVS kernel datapath are proven by the agent's own code running inside
+// the guests (test/fullkernel-agent.test.ts), with the same checks. Functional only: emulated
+// guests say nothing about speed.
 import t, { type Test } from 'tap';
 import pino from 'pino';
 import { join } from 'node:path';
@@ -14,15 +14,10 @@ import { containerCidr, generateTunnelSecrets, objectName, overlayAddress } from
 import { bootFullKernelLab, fullKernelLabMissing, type FullKernelGuest, type FullKernelLab } from '../packages/agent/src/fullkernel/full-kernel-lab.js';
 import type { GuestRunner } from '../packages/agent/src/fullkernel/guest-runner.js';
 import { labPrefix } from '../packages/agent/src/lab/topology.js';
-import { scopeDirName } from '../packages/agent/src/names.js';
 import { MemoryJournal } from '../packages/agent/src/journal/memory-journal.js';
 import { teardownObjects } from '../packages/agent/src/journal/undo.js';
-import { FakeRunner } from '@seconet/agent/testing';
 import { TUNNEL_DRIVERS, resetProbeCache } from '../packages/agent/src/tunnels/index.js';
 import { wireguardDevice } from '../packages/agent/src/tunnels/wireguard.js';
-import { IPSEC_KERNEL_OVERHEAD, ipsecXfrmDevice } from '../packages/agent/src/tunnels/ipsec.js';
-import { VSWITCH_SCHEMA, listPorts, ovsEnv, ovsPaths, vsctl } from '../packages/agent/src/ovs/switch.js';
-import { bridgeTransaction, ovsBridgeName } from '../packages/agent/src/solutions/ovs.js';
 import type { DriverContext, NetworkView } from '../packages/agent/src/driver.js';
 import type { HostEnv } from '../packages/agent/src/host-env.js';
 import type { TunnelSpec__Output } from '../packages/agent/src/gen/seconet/agent/v1/TunnelSpec.js';
@@ -172,112 +167,4 @@ t.test('kernel-only tunnels on a stock kernel in QEMU guests', { timeout: 600_00
       t.notOk((await routeDevs(a.r)).has(containerCidr(b.g.index)), `${k.kind}: teardown removed the peer route`);
     });
   }
-
-  await t.test('ipsec kernel: the driver\'s commands and strongSwan configuration, ESP in the guest kernel', async (t) => {
-    resetProbeCache();
-    const driver = TUNNEL_DRIVERS.get('ipsec')!;
-    const secrets = generateTunnelSecrets('ipsec', rigs.map((x) => x.g.name));
-    const charons: Array<{ r: GuestRunner; pid: number }> = [];
-    const hosts: Array<{ x: Rig; env: HostEnv; journal: MemoryJournal }> = [];
-    t.teardown(async () => {
-      for (const c of charons) await c.r.stop(c.pid, 2000).catch(() => undefined);
-      for (const h of hosts) await teardownObjects({ runner: h.x.r, env: h.env, graceMs: 1000 }, h.journal);
-    });
-    for (const [i, x] of rigs.entries()) {
-      const env = envFor(lab, x.g, 'ipsec');
-      const rec = new FakeRunner();
-      const journal = new MemoryJournal('fk');
-      hosts.push({ x, env, journal });
-      const spec = specFor(rigs, 'ipsec', i, secrets);
-      const res = await driver.ensure({ env, runner: rec, journal, log, scope: 'fk' }, spec, x.view);
-      t.equal(res.variant, 'kernel', `ipsec: the driver chose the kernel variant for ${x.g.name}`);
-      // The driver's charon runs in a private mount namespace with its run directory as /run;
-      // the guest is single-tenant, so its own /run (tmpfs) plays that part.
-      const runRoot = join(env.runDir, scopeDirName(env.prefix, 'fk'), 'ipsec', 'run');
-      await x.r.run(['cp', join(runRoot, 'strongswan.conf'), '/run/strongswan.conf']);
-      const replay = rec.calls.filter((c) => !c.spawned && (c.argv[0] === 'swanctl' ? c.argv[1] === '--load-all' : c.argv[0] === 'ip' && !['-n', '-d', '-j', 'netns'].includes(c.argv[1] ?? '')));
-      t.ok(replay.some((c) => c.argv.includes('xfrm')), `ipsec: the driver adds an xfrm interface on ${x.g.name}`);
-      for (const c of replay.filter((c) => c.argv[0] === 'ip')) await x.r.run(c.argv, c.stdin !== undefined ? { stdin: c.stdin } : {});
-      const pid = await x.r.start(['/usr/lib/ipsec/charon'], { env: { STRONGSWAN_CONF: '/run/strongswan.conf' }, logFile: '/run/charon.log' });
-      charons.push({ r: x.r, pid });
-      let up = false;
-      for (let k = 0; k < 100 && !up; k++) up = (await x.r.run(['test', '-S', '/run/charon.vici'], { okCodes: [0, 1] })).exitCode === 0;
-      t.ok(up, `ipsec: charon opened its vici socket on ${x.g.name}`);
-      for (const c of replay.filter((c) => c.argv[0] === 'swanctl')) {
-        const argv = c.argv.map((w) => (w.startsWith('unix://') ? 'unix:///run/charon.vici' : w));
-        await x.r.run(argv, { secrets: [spec.secrets!.preSharedKey], timeoutMs: 30_000 });
-      }
-    }
-    const dev = (x: Rig): string => ipsecXfrmDevice(hosts[rigs.indexOf(x)]!.env.prefix, 'fk');
-    try {
-      await traffic(t, 'ipsec', dev, 1500 - IPSEC_KERNEL_OVERHEAD);
-    } finally {
-      const clog = await a.r.run(['tail', '-n', '15', '/run/charon.log'], { okCodes: [0, 1] }).catch(() => undefined);
-      if (t.counts.fail > 0) t.comment(`charon log on ${a.g.name}:\n${clog?.stdout ?? ''}`);
-    }
-    const states = await a.r.run(['ip', 'xfrm', 'state']);
-    t.match(states.stdout, /proto esp/, 'ipsec: ESP SAs are installed in the guest kernel');
-    t.match(states.stdout, /if_id 0x[0-9a-f]+/, 'ipsec: the SAs are bound to the xfrm interface by if_id');
-    t.match(states.stdout, /aead rfc4106\(gcm\(aes\)\)/, 'ipsec: ESP uses the driver\'s AES-GCM proposal');
-  });
-  await t.test('ovs kernel datapath: the ovs solution\'s switch layout on datapath_type=system', async (t) => {
-    // The solution's daemons, bridge transaction and gateway layout, with the kernel datapath
-    // the lab machine lacks; cross-guest traffic is routed over the underlay (tunnel "none").
-    const stops: Array<() => Promise<void>> = [];
-    t.teardown(async () => {
-      for (const s of stops.reverse()) await s().catch(() => undefined);
-    });
-    const sw: Array<{ x: Rig; br: string; cns: string; caddr: string }> = [];
-    for (const x of rigs) {
-      const prefix = labPrefix(lab.id, x.g.index);
-      const p = ovsPaths({ runDir: '/run/snovs', prefix }, 'fk');
-      const env = ovsEnv(p);
-      await x.r.run(['mkdir', '-p', p.run, p.db, p.log]);
-      await x.r.run(['ovsdb-tool', 'create', p.dbFile, VSWITCH_SCHEMA], { env });
-      const db = await x.r.start(['ovsdb-server', p.dbFile, `--remote=punix:${p.dbSocket}`, `--pidfile=${p.run}/ovsdb-server.pid`, `--unixctl=${p.run}/ovsdb-server.ctl`, `--log-file=${p.log}/ovsdb-server.log`, '--overwrite-pidfile', '-vconsole:off'], { env });
-      stops.push(() => x.r.stop(db));
-      let ok = false;
-      for (let k = 0; k < 60 && !ok; k++) ok = await vsctl(x.r, p, ['--no-wait', 'init'], { timeoutMs: 5000 }).then(() => true, () => false);
-      t.ok(ok, `ovsdb-server answers on ${x.g.name}`);
-      const vs = await x.r.start(['ovs-vswitchd', `unix:${p.dbSocket}`, `--pidfile=${p.run}/ovs-vswitchd.pid`, `--unixctl=${p.run}/ovs-vswitchd.ctl`, `--log-file=${p.log}/ovs-vswitchd.log`, '--overwrite-pidfile', '-vconsole:off'], { env });
-      stops.push(() => x.r.stop(vs));
-      const br = ovsBridgeName(prefix, 'fk');
-      const port = `${prefix}vfk`;
-      const cns = `${prefix}cfk`;
-      const caddr = `198.19.${x.g.index}.2`;
-      const gw = `198.19.${x.g.index}.1`;
-      // The dummy container network of the tunnel tests gives way to the bridge's gateway.
-      await x.r.run(['ip', 'link', 'del', 'sncnet'], { okCodes: [0, 1] });
-      await x.r.run(['ip', 'netns', 'add', cns]);
-      stops.push(async () => void (await x.r.run(['ip', 'netns', 'del', cns], { okCodes: [0, 1] })));
-      await x.r.run(['ip', '-batch', '-'], { stdin: `link add ${port} type veth peer name eth0 netns ${cns}\nlink set ${port} up\n` });
-      await vsctl(x.r, p, bridgeTransaction(prefix, br, [port], [], 'system'), { timeoutMs: 30_000 });
-      stops.push(async () => void (await vsctl(x.r, p, ['--if-exists', 'del-br', br], { timeoutMs: 10_000 })));
-      await x.r.run(['ip', '-batch', '-'], { stdin: `link set dev ${br} up\naddr replace ${gw}/24 dev ${br}\n` + rigs.filter((y) => y !== x).map((y) => `route replace ${containerCidr(y.g.index)} via ${y.g.address} dev eth0\n`).join('') });
-      await x.r.run(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
-      await x.r.run(['ip', '-n', cns, '-batch', '-'], { stdin: `link set lo up\nlink set eth0 up\naddr add ${caddr}/24 dev eth0\nroute add default via ${gw}\n` });
-      t.same(await listPorts(x.r, p, br), [port], `the container's veth is the bridge's only port on ${x.g.name}`);
-      const dp = await x.r.run(['ovs-dpctl', 'show']);
-      t.match(dp.stdout, /system@ovs-system/, `the bridge runs on the kernel datapath on ${x.g.name}`);
-      t.match(dp.stdout, new RegExp(`port \\d+: ${port}\\b`), `the container port sits in the kernel datapath on ${x.g.name}`);
-      sw.push({ x, br, cns, caddr });
-    }
-    const [sa, sb] = sw as [typeof sw[0], typeof sw[0]];
-    const lookups = async (r: GuestRunner): Promise<number> => {
-      const m = /lookups: hit:(\d+) missed:(\d+)/.exec((await r.run(['ovs-dpctl', 'show'])).stdout);
-      return m ? Number(m[1]) + Number(m[2]) : -1;
-    };
-    const before = await lookups(a.r);
-    let reached = false;
-    const deadline = Date.now() + a.r.scaled(30_000);
-    while (!reached && Date.now() < deadline) {
-      const res = await a.r.run(['ping', '-n', '-q', '-c', '1', '-W', '2', sb.caddr], { netns: sa.cns, okCodes: [0, 1, 2], timeoutMs: 15_000 });
-      reached = /\b[1-9]\d* received/.test(res.stdout);
-    }
-    t.ok(reached, `container on ${a.g.name} reaches the container on ${b.g.name} through both kernel datapaths`);
-    const after = await lookups(a.r);
-    t.ok(before >= 0 && after > before, `kernel datapath lookups grew on ${a.g.name} (${before} -> ${after})`);
-    const flows = await a.r.run(['ovs-dpctl', 'dump-flows']);
-    t.match(flows.stdout, /in_port\(\d+\)/, 'flows are installed in the kernel datapath');
-  });
 });
