@@ -13,7 +13,8 @@
 //
 // Run: node --import=tsx --conditions=seconet-source bench/scale-workloads.ts
 //        [--containers N | --containers 0 (no pairs-scale)] [--clients N | 0 (no clients-scale)]
-//        [--filters none,iptables] [--placement multi-host,single-host] [--duration S] [--json]
+//        [--filters none,iptables] [--placement multi-host,single-host] [--duration S]
+//        [--bitrate R (per pair or client, iperf3 -b: 2M; default unlimited TCP)] [--json]
 
 import { readFileSync } from 'node:fs';
 import { startController, type RunningController } from '@seconet/controller';
@@ -33,6 +34,8 @@ const clients = Number(arg('--clients', '1000'));
 const filters = arg('--filters', 'none').split(',');
 const placements = arg('--placement', 'multi-host').split(',');
 const duration = Number(arg('--duration', '5'));
+const bitrate = arg('--bitrate', '');
+const paced = bitrate === '' ? {} : { bitrate };
 const json = process.argv.includes('--json');
 const BASE_CONTAINERS = 32;
 const BASE_CLIENTS = 8;
@@ -123,7 +126,7 @@ try {
       hosts: ['h1', 'h2'],
       placement: 'multi-host',
       matrix: { network: ['bridge'], tunnel: ['none'], filter: ['none'], containers: [BASE_CONTAINERS, containers] },
-      workloads: [{ 'pairs-scale': { duration, engine: 'iperf3' } }],
+      workloads: [{ 'pairs-scale': { duration, engine: 'iperf3', ...paced } }],
       repetitions: { min: 1, max: 1 },
     });
     all.push(...r.runs);
@@ -136,7 +139,7 @@ try {
         hosts: ['h1', 'h2'],
         placement,
         matrix: { network: ['bridge'], tunnel: ['none'], filter: filters, containers: [2] },
-        workloads: [{ 'clients-scale': { duration, engine: 'iperf3', clients: [...new Set([BASE_CLIENTS, clients])] } }],
+        workloads: [{ 'clients-scale': { duration, engine: 'iperf3', ...paced, clients: [...new Set([BASE_CLIENTS, clients])] } }],
         repetitions: { min: 1, max: 1 },
       });
       all.push(...r.runs);

@@ -18,14 +18,17 @@ const N = 8;
 interface Row { run: string; cell: string; filter: string; placement: string; workload_kind: string; pair: string; flow: string; metric: string; value: number }
 interface CellBody { id: string; filter: string; placement: string; state: string; isolation: boolean | null; isolationEvidence: string }
 
-const spec = (placement: string, filter: string[]): Record<string, unknown> => ({
+const spec = (placement: string, filter: string[], bitrate: string | undefined): Record<string, unknown> => ({
   name: `clients-${placement}`,
   hosts: ['h1', 'h2'],
   placement,
   matrix: { network: ['bridge'], tunnel: ['none'], filter, containers: [2] },
-  workloads: [{ 'clients-scale': { engine: 'iperf3', clients: [N], duration: 3 } }],
+  // With a bitrate the entry needs no engine: a target rate is iperf3's (-b).
+  workloads: [{ 'clients-scale': bitrate === undefined ? { engine: 'iperf3', clients: [N], duration: 3 } : { clients: [N], duration: 3, bitrate } }],
   repetitions: { min: 1, max: 1 },
 });
+/** The single-host cell paces every client at this rate: each must measure about it. */
+const PACED = '20M';
 
 t.test(`clients-scale: ${N} client containers against one server, one host and two, with and without policy`, { timeout: 360_000 }, async (t: Test) => {
   if (!requireRoot(t, 'lab namespaces')) return;
@@ -35,8 +38,8 @@ t.test(`clients-scale: ${N} client containers against one server, one host and t
   const front = await startE2eApi(t, lab, { engine: { metricsIntervalMs: 500, runMarginMs: 30_000 } });
   const api = front.request;
 
-  for (const [placement, filters, serverHost] of [['multi-host', ['none', 'iptables'], 'h2'], ['single-host', ['nftables'], 'h1']] as const) {
-    const sub = await api<{ id: string }>('/v1/experiments', spec(placement, [...filters]));
+  for (const [placement, filters, serverHost, bitrate] of [['multi-host', ['none', 'iptables'], 'h2', undefined], ['single-host', ['nftables'], 'h1', PACED]] as const) {
+    const sub = await api<{ id: string }>('/v1/experiments', spec(placement, [...filters], bitrate));
     t.equal(sub.status, 202, sub.text);
     const id = sub.body.id;
     const t0 = Date.now();
@@ -94,6 +97,12 @@ t.test(`clients-scale: ${N} client containers against one server, one host and t
       t.equal(new Set(argvs.map((a) => at(a, 'exec'))).size, N, `${what}: ${N} distinct client containers`);
       t.equal(new Set(argvs.map((a) => at(a, '-c'))).size, 1, `${what}: one server address (${argvs.map((a) => at(a, '-c'))[0]})`);
       t.equal(new Set(argvs.map((a) => at(a, '-p'))).size, N, `${what}: ${N} server ports, one iperf3 server each`);
+      if (bitrate !== undefined) {
+        // The target rate reached the tool and the traffic: every client paced at 20 Mbit/s.
+        t.ok(argvs.length === N && argvs.every((a) => at(a, '-b') === bitrate), `${what}: every client ran iperf3 -b ${bitrate}`);
+        t.ok(run.workloadInstance.id.endsWith(`@${bitrate}`) && run.workloadInstance.params['bitrate'] === bitrate, `${what}: the workload instance names its rate (${run.workloadInstance.id})`);
+        t.ok(perClient.every((r) => r.value > 0.5 * 20e6 && r.value < 1.25 * 20e6), `${what}: every client measured about ${bitrate}bit/s (${perClient.map((r) => (r.value / 1e6).toFixed(1)).join(', ')} Mbit/s)`);
+      }
     }
   }
 });

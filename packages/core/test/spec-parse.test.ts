@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ExperimentSpecSchema, LIMITS, parseSpec, specJsonSchema, SeconetError } from '@seconet/core';
+import { ExperimentSpecSchema, LIMITS, expandMatrix, parseSpec, specJsonSchema, SeconetError } from '@seconet/core';
 
 const EXAMPLE = `name: multihost-vpn
 hosts: [node-a, node-b]        # agent names
@@ -177,4 +177,20 @@ t.test('size in bytes, duplicate JSON keys, prototype keys, alias bombs', async 
   t.equal(parseSpec('{"name":"a","workloads":["latency-basic"],"description":"\\"name\\": 1, \\"name\\""}', { format: 'json' }).name, 'a', 'keys inside strings are not keys');
   specError(t, 'name: a\nworkloads: [latency-basic]\n__proto__: {polluted: 1}\n', '__proto__', /keys named __proto__, constructor or prototype are refused/);
   specError(t, 'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n', undefined, /aliases expand too far/);
+});
+
+t.test('bitrate: a target rate per stream, on iperf3, named in the instance id', async (t) => {
+  const spec = (w: string): string => EXAMPLE.replace('  - throughput-basic: {payload: [64, 653, 1370]}\n', `  - ${w}\n`);
+  const s = parseSpec(spec('pairs-scale: {bitrate: 2M}'));
+  t.same(s.workloads[1], { kind: 'pairs-scale', duration: 10, protocol: ['tcp'], payload: [653], engine: 'iperf3', bitrate: '2M' }, 'without an engine, a bitrate runs on iperf3');
+  const plan = expandMatrix(s, { hosts: ['node-a', 'node-b'] });
+  const inst = plan.runs.find((r) => r.workload.kind === 'pairs-scale')!.workload;
+  t.equal(inst.id, 'pairs-scale/tcp/653@2M', 'the instance id names the rate');
+  t.equal(inst.params['bitrate'], '2M', 'the rate goes to the agent as a workload parameter');
+  // Two entries that differ only in their rate are two instances, not a duplicate.
+  const two = parseSpec(EXAMPLE.replace('  - throughput-basic: {payload: [64, 653, 1370]}\n', '  - clients-scale: {clients: 8, bitrate: 10M}\n  - clients-scale: {clients: 8, bitrate: 50M}\n'));
+  t.equal(two.workloads.length, 3);
+  specError(t, spec('throughput-basic: {engine: uperf, bitrate: 10M}'), 'workloads[1].bitrate', /bitrate paces iperf3 \(-b\); uperf has no target rate here: use engine: iperf3/);
+  specError(t, spec('throughput-basic: {bitrate: fast}'), 'workloads[1].throughput-basic.bitrate', /bitrate/);
+  specError(t, EXAMPLE.replace('  - latency-basic\n', '  - latency-basic: {bitrate: 1M}\n'), 'workloads[0].bitrate', /'bitrate' does not apply to latency-basic/);
 });

@@ -179,12 +179,16 @@ function normalizeWorkload(entry: unknown, i: number, specSeed: number): Workloa
   const clients = asList(params['clients'] as number | number[] | undefined) ?? (rule.clients === undefined ? undefined : [...rule.clients]);
   const out: { -readonly [K in keyof WorkloadEntry]: WorkloadEntry[K] } = { kind, duration, protocol };
   if (payload !== undefined) out.payload = payload;
-  const e = engine ?? fixedEngine;
+  const bitrate = params['bitrate'] as string | undefined;
+  if (bitrate !== undefined && engine === 'uperf') fail([...base, 'bitrate'], `bitrate paces iperf3 (-b); uperf has no target rate here: use engine: iperf3, or drop bitrate`);
+  // A target rate is iperf3's: without an engine, the entry runs on iperf3 (a host without it skips the workload, with the reason).
+  const e = engine ?? fixedEngine ?? (bitrate !== undefined ? 'iperf3' : undefined);
   if (e !== undefined) out.engine = e;
   if (count !== undefined) out.count = count;
   if (interval !== undefined) out.interval = interval;
   if (clients !== undefined) out.clients = clients;
   if (params['parallel'] !== undefined) out.parallel = params['parallel'] as number;
+  if (bitrate !== undefined) out.bitrate = bitrate;
   const concurrency = (params['concurrency'] as number | undefined) ?? rule.concurrency;
   if (concurrency !== undefined) out.concurrency = concurrency;
   if (params['keepalive'] !== undefined) out.keepalive = params['keepalive'] as boolean;
@@ -243,7 +247,7 @@ export function parseSpec(input: string | unknown, opts: { format?: 'yaml' | 'js
     for (const p of w.protocol) {
       for (const pl of w.payload ?? [undefined]) {
         for (const c of w.clients ?? [undefined]) {
-          const id = workloadInstanceId(w.kind, p, pl, c);
+          const id = workloadInstanceId(w.kind, p, pl, c, w.bitrate);
           const first = seen.get(id);
           if (first !== undefined && first !== i) fail(['workloads', i], `workload instance '${id}' is already produced by workloads[${first}]; merge the two entries or change a parameter`);
           seen.set(id, i);

@@ -5,7 +5,7 @@
 import type { Engine, WorkloadInstance, WorkloadKind } from '../model.js';
 
 export type WorkloadProtocol = 'tcp' | 'udp' | 'icmp';
-export type WorkloadParam = 'duration' | 'protocol' | 'payload' | 'engine' | 'count' | 'interval' | 'clients' | 'parallel' | 'seed' | 'concurrency' | 'keepalive';
+export type WorkloadParam = 'duration' | 'protocol' | 'payload' | 'engine' | 'count' | 'interval' | 'clients' | 'parallel' | 'bitrate' | 'seed' | 'concurrency' | 'keepalive';
 
 /** A workload entry after normalization (parseSpec output). */
 export interface WorkloadEntry {
@@ -21,6 +21,8 @@ export interface WorkloadEntry {
   readonly interval?: number;
   readonly clients?: readonly number[];
   readonly parallel?: number;
+  /** iperf3's target rate per stream (`-b`), e.g. "10M"; absent: unlimited TCP. */
+  readonly bitrate?: string;
   readonly seed?: number;
   /** http: open connections per pair. */
   readonly concurrency?: number;
@@ -43,14 +45,14 @@ export const DEFAULT_PAYLOAD = 653;
 
 export const WORKLOAD_RULES: Readonly<Record<WorkloadKind, WorkloadRule>> = {
   'latency-basic': { params: ['duration', 'count', 'interval', 'payload'], protocols: ['icmp'], engines: ['ping'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'ping RTT between each pair' },
-  'throughput-basic': { params: ['duration', 'protocol', 'payload', 'engine', 'parallel'], protocols: ['tcp', 'udp'], engines: ['uperf', 'iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'saturate the path, uperf or iperf3' },
+  'throughput-basic': { params: ['duration', 'protocol', 'payload', 'engine', 'parallel', 'bitrate'], protocols: ['tcp', 'udp'], engines: ['uperf', 'iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'saturate the path, uperf or iperf3' },
   bursty: { params: ['duration', 'payload', 'seed'], protocols: ['udp'], engines: ['ditg'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'D-ITG 1 s on/off UDP bursts of 500 Kbps' },
   'tcp-100': { params: ['duration', 'payload'], protocols: ['tcp'], engines: ['ditg'], duration: 5, payload: DEFAULT_PAYLOAD, summary: 'D-ITG 100 TCP connections of ~500 Kbps' },
   quake3: { params: ['duration', 'seed'], protocols: ['udp'], engines: ['ditg'], duration: 10, summary: 'D-ITG Quake 3 model, 4 flows per pair' },
   video: { params: ['duration', 'seed'], protocols: ['tcp'], engines: ['ditg'], duration: 30, payload: 1370, summary: 'D-ITG 10 TCP video streams, seeded' },
-  iperf3: { params: ['duration', 'protocol', 'payload', 'parallel'], protocols: ['tcp', 'udp'], engines: ['iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'plain iperf3 between each pair' },
-  'pairs-scale': { params: ['duration', 'protocol', 'payload', 'engine', 'parallel'], protocols: ['tcp', 'udp'], engines: ['uperf', 'iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'throughput of all containers/2 pairs at once' },
-  'clients-scale': { params: ['duration', 'protocol', 'payload', 'engine', 'clients'], protocols: ['tcp', 'udp'], engines: ['uperf', 'iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, clients: [50], summary: 'N clients against one server' },
+  iperf3: { params: ['duration', 'protocol', 'payload', 'parallel', 'bitrate'], protocols: ['tcp', 'udp'], engines: ['iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'plain iperf3 between each pair' },
+  'pairs-scale': { params: ['duration', 'protocol', 'payload', 'engine', 'parallel', 'bitrate'], protocols: ['tcp', 'udp'], engines: ['uperf', 'iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'throughput of all containers/2 pairs at once' },
+  'clients-scale': { params: ['duration', 'protocol', 'payload', 'engine', 'clients', 'bitrate'], protocols: ['tcp', 'udp'], engines: ['uperf', 'iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, clients: [50], summary: 'N clients against one server' },
   rr: { params: ['duration', 'payload'], protocols: ['tcp'], engines: ['sockperf'], duration: 10, payload: 64, summary: 'sockperf ping-pong: request/response transactions per second and latency percentiles (TCP_RR-style)' },
   http: { params: ['duration', 'concurrency', 'keepalive'], protocols: ['tcp'], engines: ['wrk'], duration: 20, concurrency: 100, summary: 'wrk against nginx in the sink: requests per second and latency percentiles' },
 };
@@ -58,12 +60,15 @@ export const WORKLOAD_RULES: Readonly<Record<WorkloadKind, WorkloadRule>> = {
 /** Default ping interval, seconds. */
 export const DEFAULT_PING_INTERVAL = 0.2;
 
-/** The stable id of one instance, e.g. "throughput-basic/tcp/653", "clients-scale/tcp/653/50c". */
-export function workloadInstanceId(kind: WorkloadKind, protocol: string, payload: number | undefined, clients: number | undefined): string {
+/**
+ * The stable id of one instance, e.g. "throughput-basic/tcp/653", "clients-scale/tcp/653/50c",
+ * and with a target rate "pairs-scale/tcp/653@2M" (so two entries differing only in bitrate differ).
+ */
+export function workloadInstanceId(kind: WorkloadKind, protocol: string, payload: number | undefined, clients: number | undefined, bitrate?: string): string {
   const parts: string[] = [kind, protocol];
   if (payload !== undefined) parts.push(String(payload));
   if (clients !== undefined) parts.push(`${clients}c`);
-  return parts.join('/');
+  return parts.join('/') + (bitrate === undefined ? '' : `@${bitrate}`);
 }
 
 /**
@@ -82,11 +87,12 @@ export function workloadInstances(entry: WorkloadEntry, engine: Engine, seed: nu
         if (entry.count !== undefined) params['count'] = String(entry.count);
         if (entry.interval !== undefined) params['interval'] = String(entry.interval);
         if (entry.parallel !== undefined) params['parallel'] = String(entry.parallel);
+        if (entry.bitrate !== undefined) params['bitrate'] = entry.bitrate;
         if (clients !== undefined) params['clients'] = String(clients);
         if (entry.concurrency !== undefined) params['concurrency'] = String(entry.concurrency);
         if (entry.keepalive !== undefined) params['keepalive'] = String(entry.keepalive);
         out.push({
-          id: workloadInstanceId(entry.kind, protocol, payload, clients),
+          id: workloadInstanceId(entry.kind, protocol, payload, clients, entry.bitrate),
           kind: entry.kind,
           engine,
           protocol,
