@@ -136,7 +136,7 @@ try {
       const cpu = process.cpuUsage(cpu0);
       clearInterval(rssTimer);
       elu.disable();
-      const p = JSON.parse(await stopChild(probe)) as { latenciesMs: number[]; errors: number };
+      const p = JSON.parse(await stopChild(probe)) as { latenciesMs: number[]; byPath: Record<string, number[]>; errors: number };
       const live = JSON.parse(await stopChild(sse)) as { samples: number; dropped: number; sseSeconds: number; accounting: { hosts: number; gridSamples: number; received: number; countedDropped: number; uncounted: number } };
       const rows = ids.flatMap((x) => ctl.store.resultRows(x));
       const sum = (metric: string): number => rows.filter((r) => r.metric === metric).reduce((a, r) => a + r.value, 0);
@@ -156,6 +156,8 @@ try {
         restErrors: p.errors,
         restP50Ms: +pct(p.latenciesMs, 50).toFixed(1),
         restP99Ms: +pct(p.latenciesMs, 99).toFixed(1),
+        // Per endpoint (the experiment's id replaced by :id): p50 / p99 / max, ms.
+        restByEndpoint: Object.fromEntries(Object.entries(p.byPath).map(([path, l]) => [path.replace(id, ':id'), `${pct(l, 50).toFixed(1)} / ${pct(l, 99).toFixed(1)} / ${Math.max(...l).toFixed(1)}`])),
         runSamples: sum('host_samples'),
         runSamplesDropped: sum('host_samples_dropped'),
         liveSamples: live.samples,

@@ -1,13 +1,15 @@
 // Child process of bench/fleet.ts: a REST client of the controller. GETs `paths` one after the
 // other every `intervalMs` and keeps each latency; with `sse`, also reads the live host metrics
 // stream of every agent (GET /v1/hosts/metrics, 1 Hz) and counts its samples and the largest
-// `dropped` it reports. On SIGTERM prints {"latenciesMs": [...], "errors": n, "samples": n,
-// "dropped": n, "sseSeconds": s} and exits.
+// `dropped` it reports. On SIGTERM prints {"latenciesMs": [...], "byPath": {path: [...]},
+// "errors": n, "samples": n, "dropped": n, "sseSeconds": s} and exits.
 // Run: node bench/lib/rest-probe.ts '{"base":"http://127.0.0.1:P","token":"..","paths":[..],"intervalMs":100,"sse":true}'
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as { base: string; token: string; paths: string[]; intervalMs: number; sse: boolean };
 const headers = { authorization: `Bearer ${opts.token}` };
 const latenciesMs: number[] = [];
+/** The same latencies per requested path, so a slow endpoint shows as itself. */
+const byPath: Record<string, number[]> = {};
 let errors = 0;
 let samples = 0;
 let dropped = 0;
@@ -38,11 +40,14 @@ let stopping = false;
 async function poll(): Promise<void> {
   for (let i = 0; !stopping; i++) {
     const t0 = performance.now();
+    const path = opts.paths[i % opts.paths.length]!;
     try {
-      const r = await fetch(opts.base + opts.paths[i % opts.paths.length]!, { headers });
+      const r = await fetch(opts.base + path, { headers });
       await r.arrayBuffer();
       if (r.status !== 200) errors++;
-      latenciesMs.push(performance.now() - t0);
+      const ms = performance.now() - t0;
+      latenciesMs.push(ms);
+      (byPath[path] ??= []).push(ms);
     } catch {
       errors++;
     }
@@ -84,7 +89,7 @@ async function sse(): Promise<void> {
 
 process.on('SIGTERM', () => {
   stopping = true;
-  process.stdout.write(JSON.stringify({ latenciesMs, errors, samples, dropped, sseSeconds: sseStart === 0 ? 0 : (performance.now() - sseStart) / 1000, accounting: accounting() }) + '\n');
+  process.stdout.write(JSON.stringify({ latenciesMs, byPath, errors, samples, dropped, sseSeconds: sseStart === 0 ? 0 : (performance.now() - sseStart) / 1000, accounting: accounting() }) + '\n');
   process.exit(0);
 });
 if (opts.sse) void sse().catch((e: unknown) => process.stderr.write(`sse: ${String(e)}\n`));

@@ -15,6 +15,7 @@ import { PortRegistry } from '../src/workloads/port-registry.js';
 import { resolvePlan, maxPayloadForMtu } from '../src/workloads/plan.js';
 import { pingArgv } from '../src/workloads/ping.js';
 import { iperf3ClientArgv, iperf3ServerArgv } from '../src/workloads/iperf3.js';
+import { iperf3PacingTimerUs } from '@seconet/core';
 import { uperfMasterArgv, uperfSlaveArgv } from '../src/workloads/uperf.js';
 import { ditgFlowLines, ditgScripts, itgRecvArgv, packetRate } from '../src/workloads/ditg.js';
 import { drawVideoStreams, SeededRandom, videoRateScale } from '../src/workloads/video-model.js';
@@ -135,6 +136,15 @@ t.test('exact argv of every engine', async (t) => {
   const udp = resolvePlan({ kind: 'iperf3', engine: 'iperf3', protocol: 'udp', payload: 1370, durationMs: 2000, params: { streams: '4', reverse: 'true' }, seed: 0 });
   t.same(iperf3ClientArgv(udp, '198.19.1.3', 5202), ['iperf3', '-c', '198.19.1.3', '-p', '5202', '-J', '-t', '2', '-l', '1370', '--connect-timeout', '3000', '-u', '-b', '0', '-P', '4', '-R']);
   t.same(iperf3ServerArgv('198.19.1.3', 5201), ['iperf3', '-s', '-1', '-B', '198.19.1.3', '-p', '5201']);
+  // A paced sender of a crowded call wakes less often than iperf3's 1 ms; an uncrowded one keeps iperf3's timer.
+  const paced = resolvePlan({ kind: 'clients-scale', engine: 'iperf3', protocol: 'tcp', payload: 653, durationMs: 3000, params: { bitrate: '1M', clients: '1000' }, seed: 0 });
+  t.equal(iperf3PacingTimerUs(1000, 2), 62_500, '1,000 pairs on 2 cores: 62.5 ms');
+  t.equal(iperf3PacingTimerUs(16, 2), 1000, 'up to the idle-class threshold: iperf3\'s 1 ms');
+  t.equal(iperf3PacingTimerUs(1000, 1), 100_000, 'never coarser than 100 ms');
+  const crowded = iperf3ClientArgv({ ...paced, iperf3: { ...paced.iperf3, pacingTimerUs: iperf3PacingTimerUs(1000, 2) } }, '198.19.1.3', 5201);
+  t.same(crowded.slice(crowded.indexOf('-b'), crowded.indexOf('-b') + 4), ['-b', '1M', '--pacing-timer', '62500'], 'the crowded call\'s timer goes to iperf3 after -b');
+  t.notOk(iperf3ClientArgv({ ...paced, iperf3: { ...paced.iperf3, pacingTimerUs: 1000 } }, '198.19.1.3', 5201).includes('--pacing-timer'), 'iperf3\'s own timer is not repeated');
+  t.notOk(iperf3ClientArgv({ ...tcp, iperf3: { ...tcp.iperf3, pacingTimerUs: 62_500 } }, '198.19.1.3', 5201).includes('--pacing-timer'), 'an unpaced sender has no pacing timer');
   t.same(uperfSlaveArgv(20001), ['uperf', '-s', '-P', '20001']);
   t.same(uperfMasterArgv('/run/x/p.xml', 20001), ['uperf', '-m', '/run/x/p.xml', '-R', '-i', '1', '-P', '20001']);
   t.same(itgRecvArgv('198.19.1.3', 9000), ['ITGRecv', '-Sp', '9000', '-a', '198.19.1.3']);

@@ -3,6 +3,9 @@ import type { Test } from 'tap';
 import { SeconetError } from '@seconet/core';
 import { buildApi } from '../src/api/build-api.js';
 import { FakeService, TOKEN, row } from './api-fake-service.js';
+import { Type } from 'typebox';
+import { Value } from 'typebox/value';
+import { Agent } from '../src/api/schemas.js';
 
 const auth = { authorization: `Bearer ${TOKEN}` };
 
@@ -181,6 +184,11 @@ t.test('agents and metrics', async (t) => {
   t.equal(ag.json()[0].capabilities[0].kind, 'vxlan');
   t.equal(ag.json()[1].healthy, false);
   t.equal(ag.json()[1].error, 'connection refused');
+  t.match(ag.headers['content-type'], /^application\/json; charset=utf-8/);
+  // The body is what the route's response schema describes (it is written without the schema's serializer).
+  const schema = Type.Array(Agent);
+  t.ok(Value.Check(schema, ag.json()), `GET /v1/agents matches its schema: ${JSON.stringify([...Value.Errors(schema, ag.json())].slice(0, 2))}`);
+  t.same(ag.json()[1], { name: 'h2', address: '127.0.0.1:7002', healthy: false, error: 'connection refused', capabilities: [] }, 'absent fields are left out');
 
   const m = await app.inject({ method: 'GET', url: '/metrics', headers: auth });
   t.equal(m.statusCode, 200);

@@ -57,3 +57,25 @@ t.test('health checks of a fleet are spread over the interval, each agent once p
   const counts = times.map((ts) => ts.length);
   t.ok(counts.every((c) => c >= 2 && c <= 4), `each agent checked 2-4 times in 2.5 intervals (${Math.min(...counts)}-${Math.max(...counts)})`);
 });
+
+t.test('status() hands out the same view of an agent until the agent changes', async (t) => {
+  const a = new FakeAgent('h1', '198.18.0.1');
+  const b = new FakeAgent('h2', '198.18.0.2');
+  const reg = new AgentRegistry([cfg('h1'), cfg('h2')], (c) => (c.name === 'h1' ? a : b), { deadlineMs: 100 });
+  t.teardown(() => reg.close());
+  await reg.refresh('h1');
+  await reg.refresh('h2');
+  const [a1, b1] = reg.status();
+  const [a2, b2] = reg.status();
+  t.equal(a2, a1, 'unchanged: the same object (GET /v1/agents reuses its JSON)');
+  t.equal(b2, b1);
+  await reg.refresh('h1');
+  const [a3, b3] = reg.status();
+  t.not(a3, a1, 'a health check made a new view of h1');
+  t.not(a3!.lastSeen, undefined);
+  t.equal(b3, b1, 'h2 did not change');
+  a.behaviour.down = true;
+  await t.rejects(reg.refresh('h1'));
+  const [a4] = reg.status();
+  t.match(a4, { healthy: false, error: /unavailable/ }, 'a failed check shows at once');
+});

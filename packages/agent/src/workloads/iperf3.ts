@@ -7,7 +7,7 @@
 // for TCP, `-M` the segment size, so the payload on the wire is the one asked for (see
 // docs/workloads.md for `mss`).
 
-import { requireIPv4, requirePort } from '@seconet/core';
+import { IPERF3_PACING_TIMER_US, requireIPv4, requirePort } from '@seconet/core';
 import { joinOutput, metric, ToolFailure, type SourceOutcome, type WorkloadEngine } from './engine.js';
 import type { WorkloadPlan } from './plan.js';
 
@@ -20,6 +20,7 @@ export function iperf3ClientArgv(plan: WorkloadPlan, address: string, port: numb
   const argv = ['iperf3', '-c', requireIPv4('pairs.sinkAddress', address), '-p', String(requirePort('pairs.port', port)), '-J', '-t', String(plan.durationMs / 1000), '-l', String(plan.payload), '--connect-timeout', '3000'];
   if (plan.protocol === 'udp') argv.push('-u');
   if (p.bitrate !== undefined) argv.push('-b', p.bitrate);
+  if (p.bitrate !== undefined && p.bitrate !== '0' && p.pacingTimerUs !== undefined && p.pacingTimerUs !== IPERF3_PACING_TIMER_US) argv.push('--pacing-timer', String(p.pacingTimerUs));
   if (plan.protocol === 'tcp' && p.mss !== undefined) argv.push('-M', String(p.mss));
   if (p.streams > 1) argv.push('-P', String(p.streams));
   if (p.reverse) argv.push('-R');

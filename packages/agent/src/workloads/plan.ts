@@ -55,6 +55,8 @@ export interface Iperf3Params {
   /** Whether mss came from the payload (the default), so it may be clamped to the path. */
   readonly mssFromPayload: boolean;
   readonly omitS: number;
+  /** `--pacing-timer` (µs) of a paced sender, set per call by its crowding (iperf3PacingTimerUs); undefined: iperf3's 1 ms. */
+  readonly pacingTimerUs?: number | undefined;
 }
 
 export interface UperfParams {
