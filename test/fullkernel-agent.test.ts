@@ -11,12 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { containerCidr, generateTunnelSecrets, overlayAddress } from '@seconet/core';
 import { bootFullKernelLab, fullKernelLabMissing } from '../packages/agent/src/fullkernel/full-kernel-lab.js';
-import type { GuestRunner } from '../packages/agent/src/fullkernel/guest-runner.js';
 import { labPrefix } from '../packages/agent/src/lab/topology.js';
 import { IPSEC_KERNEL_OVERHEAD, ipsecXfrmDevice } from '../packages/agent/src/tunnels/ipsec.js';
 import type { HostEnv } from '../packages/agent/src/host-env.js';
 import type { NetworkView } from '../packages/agent/src/driver.js';
 import type { TunnelSpec__Output } from '../packages/agent/src/gen/seconet/agent/v1/TunnelSpec.js';
+import { link, ping, pingEventually } from './helpers/guest-net.js';
 import { requirement } from './helpers/requirements.js';
 
 const missing = fullKernelLabMissing();
@@ -64,29 +64,6 @@ main().then(() => process.exit(0), (e) => { console.error(e && e.stack || String
 `;
 }
 
-async function ping(r: GuestRunner, to: string, src?: string, o: { size?: number; df?: boolean } = {}): Promise<boolean> {
-  const argv = ['ping', '-n', '-q', '-c', '1', '-W', '2'];
-  if (o.size !== undefined) argv.push('-s', String(o.size));
-  if (o.df === true) argv.push('-M', 'do');
-  if (src !== undefined) argv.push('-I', src);
-  const res = await r.run([...argv, to], { okCodes: [0, 1, 2], timeoutMs: 15_000 });
-  return /\b[1-9]\d* received/.test(res.stdout);
-}
-
-/** The device's MTU and packet counters, or undefined when it does not exist. */
-async function link(r: GuestRunner, dev: string): Promise<{ mtu: number; tx: number; rx: number } | undefined> {
-  const res = await r.run(['ip', '-s', '-j', 'link', 'show', 'dev', dev], { okCodes: [0, 1] });
-  if (res.exitCode !== 0) return undefined;
-  const l = (JSON.parse(res.stdout) as Array<{ mtu: number; stats64: { tx: { packets: number }; rx: { packets: number } } }>)[0]!;
-  return { mtu: l.mtu, tx: l.stats64.tx.packets, rx: l.stats64.rx.packets };
-}
-
-async function pingEventually(r: GuestRunner, to: string, src?: string, timeoutMs = 40_000): Promise<boolean> {
-  const deadline = Date.now() + r.scaled(timeoutMs);
-  while (Date.now() < deadline) if (await ping(r, to, src)) return true;
-  return false;
-}
-
 t.test('the agent\'s IPsec driver runs inside stock-kernel guests', { timeout: 600_000 }, async (t) => {
   if (!requirement(t, missing)) return;
   const lab = await bootFullKernelLab({ guests: 2, memoryMiB: 384 });
@@ -131,12 +108,12 @@ t.test('the agent\'s IPsec driver runs inside stock-kernel guests', { timeout: 6
   const before = await link(a.g.runner, dev);
   const mtu = 1500 - IPSEC_KERNEL_OVERHEAD;
   t.equal(before?.mtu, mtu, `the xfrm interface ${dev} has the underlay MTU minus the ESP overhead`);
-  t.ok(await pingEventually(a.g.runner, overlayAddress(b.g.index)), 'overlay ping through ESP');
-  t.ok(await pingEventually(a.g.runner, b.view.gateway, a.view.gateway), 'container network a -> b through ESP');
-  t.ok(await pingEventually(b.g.runner, a.view.gateway, b.view.gateway), 'container network b -> a through ESP');
+  t.ok(await pingEventually(a.g.runner, overlayAddress(b.g.index), {}, 40_000), 'overlay ping through ESP');
+  t.ok(await pingEventually(a.g.runner, b.view.gateway, { src: a.view.gateway }, 40_000), 'container network a -> b through ESP');
+  t.ok(await pingEventually(b.g.runner, a.view.gateway, { src: b.view.gateway }, 40_000), 'container network b -> a through ESP');
   // The driver's overhead is right: the largest payload the device MTU allows passes with DF set, one byte more does not.
-  t.ok(await ping(a.g.runner, b.view.gateway, a.view.gateway, { size: mtu - 28, df: true }), `DF ping of ${mtu - 28} B payload passes`);
-  t.notOk(await ping(a.g.runner, b.view.gateway, a.view.gateway, { size: mtu - 27, df: true }), 'one byte more does not fit the device MTU');
+  t.ok(await ping(a.g.runner, b.view.gateway, { src: a.view.gateway, size: mtu - 28, df: true }), `DF ping of ${mtu - 28} B payload passes`);
+  t.notOk(await ping(a.g.runner, b.view.gateway, { src: a.view.gateway, size: mtu - 27, df: true }), 'one byte more does not fit the device MTU');
   const after = await link(a.g.runner, dev);
   t.ok(after !== undefined && before !== undefined && after.tx >= before.tx + 4 && after.rx >= before.rx + 3, `the xfrm interface's counters moved (tx ${before?.tx}->${after?.tx}, rx ${before?.rx}->${after?.rx})`);
   const states = (await a.g.runner.run(['ip', 'xfrm', 'state'])).stdout;
@@ -154,7 +131,7 @@ t.test('the agent\'s IPsec driver runs inside stock-kernel guests', { timeout: 6
   }
   t.equal((await a.g.runner.run(['ip', 'link', 'show', 'dev', dev], { okCodes: [0, 1] })).exitCode, 1, `teardown removed ${dev}`);
   t.equal((await a.g.runner.run(['pgrep', '-x', 'charon'], { okCodes: [0, 1] })).exitCode, 1, 'teardown stopped charon');
-  t.notOk(await ping(a.g.runner, b.view.gateway, a.view.gateway), 'no route to the peer container network after teardown');
+  t.notOk(await ping(a.g.runner, b.view.gateway, { src: a.view.gateway }), 'no route to the peer container network after teardown');
 
   await t.test('the ovs solution picks the kernel datapath inside the guest; containers on two guests talk through it', async (t) => {
     for (const j of jobs) {

@@ -21,6 +21,7 @@ import { wireguardDevice } from '../packages/agent/src/tunnels/wireguard.js';
 import type { DriverContext, NetworkView } from '../packages/agent/src/driver.js';
 import type { HostEnv } from '../packages/agent/src/host-env.js';
 import type { TunnelSpec__Output } from '../packages/agent/src/gen/seconet/agent/v1/TunnelSpec.js';
+import { link, ping, pingEventually } from './helpers/guest-net.js';
 import { requirement } from './helpers/requirements.js';
 
 const log = pino({ level: 'silent' });
@@ -64,29 +65,6 @@ function specFor(rigs: readonly Rig[], kind: string, i: number, secrets: Record<
     port: 0,
     vni: 0,
   };
-}
-
-async function ping(r: GuestRunner, to: string, o: { src?: string; size?: number; df?: boolean } = {}): Promise<boolean> {
-  const argv = ['ping', '-n', '-q', '-c', '1', '-W', '2'];
-  if (o.size !== undefined) argv.push('-s', String(o.size));
-  if (o.df) argv.push('-M', 'do');
-  if (o.src) argv.push('-I', o.src);
-  argv.push(to);
-  const res = await r.run(argv, { okCodes: [0, 1, 2], timeoutMs: 15_000 });
-  return /\b[1-9]\d* received/.test(res.stdout);
-}
-
-async function pingEventually(r: GuestRunner, to: string, o: { src?: string } = {}, timeoutMs = 30_000): Promise<boolean> {
-  const deadline = Date.now() + r.scaled(timeoutMs);
-  while (Date.now() < deadline) if (await ping(r, to, o)) return true;
-  return false;
-}
-
-async function link(r: GuestRunner, dev: string): Promise<{ mtu: number; tx: number; rx: number } | undefined> {
-  const res = await r.run(['ip', '-s', '-j', 'link', 'show', 'dev', dev], { okCodes: [0, 1] });
-  if (res.exitCode !== 0) return undefined;
-  const l = (JSON.parse(res.stdout) as Array<{ mtu: number; stats64: { tx: { packets: number }; rx: { packets: number } } }>)[0]!;
-  return { mtu: l.mtu, tx: l.stats64.tx.packets, rx: l.stats64.rx.packets };
 }
 
 async function routeDevs(r: GuestRunner): Promise<Map<string, string>> {

@@ -38,7 +38,12 @@ export const IDLE_CLASS_PAIRS_PER_CORE = 8;
 
 /** Whether a call of `pairs` pairs on a host of `cores` cores runs its tools in the idle class. */
 export function idleClassTools(pairs: number, cores: number): boolean {
-  return pairs > IDLE_CLASS_PAIRS_PER_CORE * Math.max(1, Math.floor(cores) || 1);
+  return pairs > crowdedAbove(cores);
+}
+
+/** Pairs of one call a host of `cores` cores takes before the call counts as crowded. */
+function crowdedAbove(cores: number): number {
+  return IDLE_CLASS_PAIRS_PER_CORE * Math.max(1, Math.floor(cores) || 1);
 }
 
 /** iperf3's own pacing timer, µs: how often a paced (`-b`) sender wakes to send what is due. */
@@ -56,6 +61,5 @@ export const IPERF3_PACING_TIMER_MAX_US = 100_000;
  * timer apart (the argv, with `--pacing-timer`, is kept with the run's provenance).
  */
 export function iperf3PacingTimerUs(pairs: number, cores: number): number {
-  const threshold = IDLE_CLASS_PAIRS_PER_CORE * Math.max(1, Math.floor(cores) || 1);
-  return Math.min(IPERF3_PACING_TIMER_MAX_US, Math.max(IPERF3_PACING_TIMER_US, Math.round((IPERF3_PACING_TIMER_US * pairs) / threshold)));
+  return Math.min(IPERF3_PACING_TIMER_MAX_US, Math.max(IPERF3_PACING_TIMER_US, Math.round((IPERF3_PACING_TIMER_US * pairs) / crowdedAbove(cores))));
 }

@@ -3,7 +3,7 @@
 // values known to be sane. docs/workloads.md holds the same table for users; errors name the
 // proto field (`workload.params.rateKbps`).
 
-import { SeconetError, WORKLOAD_KINDS, type Engine, type WorkloadKind } from '@seconet/core';
+import { BITRATE_PATTERN, SeconetError, WORKLOAD_KINDS, type Engine, type WorkloadKind } from '@seconet/core';
 import type { WorkloadSpec__Output } from '../gen/seconet/agent/v1/WorkloadSpec.js';
 
 export type Protocol = 'tcp' | 'udp' | 'icmp';
@@ -25,6 +25,9 @@ export const KIND_ENGINES: Readonly<Record<WorkloadKind, readonly Engine[]>> = {
 
 /** D-ITG kinds and the transport each uses. */
 const DITG_PROTOCOL: Readonly<Record<string, Protocol>> = { bursty: 'udp', 'tcp-100': 'tcp', quake3: 'udp', video: 'tcp' };
+
+/** iperf3 `-b` values (the spec's bitrate pattern). */
+const BITRATE_RE = new RegExp(BITRATE_PATTERN);
 
 export const DEFAULT_PAYLOAD = 653;
 /** rr's message size when the spec leaves it out (the spec's default too). */
@@ -237,7 +240,7 @@ export function resolvePlan(spec: WorkloadSpec__Output | null | undefined): Work
   };
 
   const bitrate = p.str('bitrate');
-  if (bitrate !== undefined && !/^\d{1,6}(\.\d{1,3})?[KMG]?$/.test(bitrate)) throw bad('workload.params.bitrate', `${JSON.stringify(bitrate)} is not a rate like 500K, 100M, 1.5G or 0 (unlimited)`);
+  if (bitrate !== undefined && !BITRATE_RE.test(bitrate)) throw bad('workload.params.bitrate', `${JSON.stringify(bitrate)} is not a rate like 500K, 100M, 1.5G or 0 (unlimited)`);
   const mssRaw = p.str('mss') ?? 'payload';
   let mss: number | undefined;
   if (mssRaw === 'payload') mss = protocol === 'tcp' && payload >= 88 ? payload : undefined;

@@ -7,6 +7,7 @@
 import { Type, type Static } from 'typebox';
 import { FILTER_KINDS, NETWORK_KINDS, TUNNEL_KINDS, WORKLOAD_KINDS } from '../model.js';
 import { RECIPE_NAMES } from './recipes.js';
+import { BITRATE_PATTERN } from './workloads.js';
 
 export const LIMITS = {
   containersMin: 2,
@@ -55,7 +56,7 @@ export const WorkloadParamsProperties = {
   interval: Type.Optional(Type.Number({ minimum: 0.002, maximum: 60, description: 'Seconds between echo requests (latency-basic).' })),
   clients: Type.Optional(scalarOrList(Clients, 'Concurrent clients against one server (clients-scale); a list expands.')),
   parallel: Type.Optional(Type.Integer({ minimum: 1, maximum: 128, description: 'Parallel streams per pair (throughput-basic, iperf3).' })),
-  bitrate: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}(\\.[0-9]{1,3})?[KMG]?$', description: 'Target rate per stream, iperf3 (-b): 500K, 10M, 1.5G; 0 = unlimited. Absent: TCP unlimited (saturate the path), UDP unlimited. Runs on iperf3 (chosen when no engine is given; uperf is refused).' })),
+  bitrate: Type.Optional(Type.String({ pattern: BITRATE_PATTERN, description: 'Target rate per stream, iperf3 (-b): 500K, 10M, 1.5G; 0 = unlimited. Absent: TCP unlimited (saturate the path), UDP unlimited. Runs on iperf3 (chosen when no engine is given; uperf is refused).' })),
   seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4_294_967_295, description: 'Seed for generated traffic (video); defaults to the spec seed.' })),
   concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.concurrencyMax, description: 'Open HTTP connections of the load generator per pair (http); default 100.' })),
   keepalive: Type.Optional(Type.Boolean({ description: 'Reuse connections across requests (http; default true). false: a new TCP connection per request, the TCP_CRR-style measure.' })),

@@ -43,6 +43,9 @@ export interface WorkloadRule {
 
 export const DEFAULT_PAYLOAD = 653;
 
+/** A target rate as iperf3's `-b` takes it (500K, 10M, 1.5G; 0 = unlimited): the spec's `bitrate` and the agent's parameter. */
+export const BITRATE_PATTERN = '^[0-9]{1,6}(\\.[0-9]{1,3})?[KMG]?$';
+
 export const WORKLOAD_RULES: Readonly<Record<WorkloadKind, WorkloadRule>> = {
   'latency-basic': { params: ['duration', 'count', 'interval', 'payload'], protocols: ['icmp'], engines: ['ping'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'ping RTT between each pair' },
   'throughput-basic': { params: ['duration', 'protocol', 'payload', 'engine', 'parallel', 'bitrate'], protocols: ['tcp', 'udp'], engines: ['uperf', 'iperf3'], duration: 10, payload: DEFAULT_PAYLOAD, summary: 'saturate the path, uperf or iperf3' },
