@@ -27,6 +27,10 @@ import { buildApi, parseControllerConfig, startController } from '@seconet/contr
 import { issue, makeCa } from '../test/helpers/pki.js';
 import { startRedis } from '../test/helpers/redis.js';
 
+// The installed controller runs without source maps (packages/cli/bin/seconet.js, plain node);
+// tsx turns them on, and with them every gRPC status error formats its stack through the
+// source maps. Measure what runs in production.
+process.setSourceMapsEnabled(false);
 const REPO = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const si = args.indexOf('--sizes');

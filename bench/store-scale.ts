@@ -69,10 +69,10 @@ if (process.argv[2] === '--child') {
   const wait = Number(startAtS) - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   const t0 = Date.now();
-  ids.forEach((r, i) => {
+  for (const [i, r] of ids.entries()) {
     store.startRun(r);
-    store.recordRunResult(r, data[i % 4]!);
-  });
+    await store.recordRunResult(r, data[i % 4]!);
+  }
   const t1 = Date.now();
   store.close();
   process.stdout.write(`${JSON.stringify({ start: t0, end: t1, runs: ids.length })}\n`);
@@ -118,7 +118,7 @@ async function storeFigures(kind: string, url: string, dir: string): Promise<Rec
     const data = runResult(PAIRS, 1);
     for (const r of store.runs('rd')) {
       store.startRun(r.id);
-      store.recordRunResult(r.id, data);
+      await store.recordRunResult(r.id, data);
     }
     const [rows, readMs] = timed(() => store.resultRows('rd').length);
     const [, reportMs] = timed(() => store.reportData('rd'));

@@ -27,20 +27,20 @@ t.test('status and the API count done, failed and total runs the same way', asyn
   store.createExperiment(p, {});
   const runs = store.runs('e36');
   t.equal(runs.length, 36);
-  runs.forEach((r, i) => {
+  for (const [i, r] of runs.entries()) {
     if (i < 9) {
       store.startRun(r.id);
       store.failRun(r.id, 'INVALID_ARGUMENT workload.payload: does not fit');
     } else if (i < 12) store.skipRun(r.id, 'isolation does not hold');
     else if (i < 30) {
       store.startRun(r.id);
-      store.recordRunResult(r.id, { metrics: [{ pair: 'p0', flow: '', metric: 'rtt_avg', value: 1, unit: 'ms' }], series: [], raw: [], hostSamples: [], provenance: {} });
+      await store.recordRunResult(r.id, { metrics: [{ pair: 'p0', flow: '', metric: 'rtt_avg', value: 1, unit: 'ms' }], series: [], raw: [], hostSamples: [], provenance: {} });
     }
-  });
+  }
   t.same(store.progress('e36'), { runsTotal: 36, runsDone: 30, runsFailed: 9 }, 'six runs still pending');
   for (const r of store.runs('e36').filter((x) => x.state === 'pending')) {
     store.startRun(r.id);
-    store.recordRunResult(r.id, { metrics: [{ pair: 'p0', flow: '', metric: 'rtt_avg', value: 1, unit: 'ms' }], series: [], raw: [], hostSamples: [], provenance: {} });
+    await store.recordRunResult(r.id, { metrics: [{ pair: 'p0', flow: '', metric: 'rtt_avg', value: 1, unit: 'ms' }], series: [], raw: [], hostSamples: [], provenance: {} });
   }
   store.setExperimentState('e36', 'succeeded');
 

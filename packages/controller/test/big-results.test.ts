@@ -44,7 +44,7 @@ t.test('100,000 result rows', { timeout: 120_000 }, async (t) => {
   const t0 = performance.now();
   for (const r of p.runs) {
     store.startRun(r.id);
-    store.recordRunResult(r.id, { metrics: Array.from({ length: METRICS }, (_, i) => ({ pair: 'p0', flow: '', metric: `m${String(i).padStart(3, '0')}`, value: i, unit: 'ms' })), series: [], raw: [], hostSamples: [], provenance: {} });
+    await store.recordRunResult(r.id, { metrics: Array.from({ length: METRICS }, (_, i) => ({ pair: 'p0', flow: '', metric: `m${String(i).padStart(3, '0')}`, value: i, unit: 'ms' })), series: [], raw: [], hostSamples: [], provenance: {} });
   }
   t.comment(`stored ${RUNS * METRICS} rows in ${Math.round(performance.now() - t0)} ms`);
 

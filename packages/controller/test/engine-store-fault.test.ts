@@ -31,7 +31,7 @@ t.test('a run whose result cannot be stored fails with the cause; the other runs
   const bad = p.runs[1]!.id;
   const record = store.recordRunResult.bind(store);
   let refused = 0;
-  store.recordRunResult = (id, data) => {
+  store.recordRunResult = async (id, data) => {
     if (id === bad) {
       refused++;
       throw new Error('CHECK constraint failed: value IS NOT NULL');
@@ -61,7 +61,7 @@ t.test('a store broken for good still ends the experiment with its own error', a
   const broken = (): never => {
     throw new Error('SQLITE_READONLY: attempt to write a readonly database');
   };
-  store.recordRunResult = broken;
+  store.recordRunResult = async () => broken();
   const fail = store.failRun.bind(store);
   let failCalls = 0;
   store.failRun = (id, why) => {

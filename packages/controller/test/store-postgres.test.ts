@@ -30,7 +30,7 @@ const result = (pair: string, v: number): RunResultData => ({
 });
 
 /** One sweep's life in the store: the same calls on either engine. */
-function sweep(s: Store, id: string): void {
+async function sweep(s: Store, id: string): Promise<void> {
   const c0 = cell(0, { tunnel: 'wireguard', filter: 'iptables', containers: 4, rules: 100 });
   const c1 = cell(1, { filter: 'nftables', containers: 2, rules: 1000 });
   const p = plan(id, { cells: [c0, c1], workloads: [latency, throughput], repetitions: { min: 2, max: 3, ciRelWidth: 0.1 } });
@@ -40,7 +40,7 @@ function sweep(s: Store, id: string): void {
   s.setCellVerdict(id, 'c0', { isolation: true, evidence: 'p0 -/-> p1' });
   s.setCellVerdict(id, 'c1', { isolation: null, evidence: '' });
   s.setCellWire(id, 'c1', { encrypted: 'no', claimsEncryption: false, markerInClear: true, encapsulation: 'none', evidence: 'marker seen' });
-  p.runs.forEach((r, i) => {
+  for (const [i, r] of p.runs.entries()) {
     s.startRun(r.id);
     if (i === 1) {
       s.resetRun(r.id, 'controller restarted', { uncounted: true });
@@ -48,9 +48,9 @@ function sweep(s: Store, id: string): void {
     }
     if (i === 3) s.failRun(r.id, 'agent h2: Connection dropped');
     else if (i === 5) s.skipRun(r.id, 'cell skipped');
-    else s.recordRunResult(r.id, result(`p${i % 2}`, 1 + i / 8));
+    else await s.recordRunResult(r.id, result(`p${i % 2}`, 1 + i / 8));
     s.addEvent(id, 'run', { run: r.id, i });
-  });
+  }
   // The same key twice in one batch: the last value stays, on either engine.
   s.recordHostSamples(p.runs[3]!.id, [{ host: 'h1', timestamp: 9, column: 'load', value: 0.5 }, { host: 'h1', timestamp: 9, column: 'load', value: 0.75 }]);
   s.ensureRun({ ...p.runs[0]!, id: `${id}-extra`, repetition: 9, order: 99 });
@@ -103,8 +103,8 @@ t.test('the same writes read the same from SQLite and PostgreSQL', async (t) => 
   });
   t.equal(post.dialect, 'postgres');
   t.equal(post.schemaVersion, SCHEMA_VERSION);
-  sweep(lite, 'e1');
-  sweep(post, 'e1');
+  await sweep(lite, 'e1');
+  await sweep(post, 'e1');
   const a = comparable(lite, 'e1');
   const b = comparable(post, 'e1');
   t.same(b, a, 'report data, events, counters and pages are identical');
@@ -131,8 +131,8 @@ t.test('two stores on one database: one copy per run, events numbered once and h
   const run = p.runs[0]!.id;
   a.startRun(run);
   b.startRun(run); // redelivered to the other controller
-  t.equal(a.recordRunResult(run, result('p0', 1)), true);
-  t.equal(b.recordRunResult(run, result('p0', 7)), false, 'a second delivery changes nothing');
+  t.equal(await a.recordRunResult(run, result('p0', 1)), true);
+  t.equal(await b.recordRunResult(run, result('p0', 7)), false, 'a second delivery changes nothing');
   t.same(a.resultRows('e2').filter((r) => r.metric === 'rtt_avg').map((r) => r.value), [1, 1 / 3]);
   t.equal(b.getRun(run)?.attempts, 2);
 

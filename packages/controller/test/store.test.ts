@@ -50,8 +50,8 @@ t.test('a run written twice keeps one copy', async (t) => {
   s.createExperiment(p, { name: 'x' });
   const run = p.runs[0]!;
   s.startRun(run.id);
-  t.equal(s.recordRunResult(run.id, result('p0', 1.5)), true);
-  t.equal(s.recordRunResult(run.id, result('p0', 9.9)), false, 'second delivery is ignored');
+  t.equal(await s.recordRunResult(run.id, result('p0', 1.5)), true);
+  t.equal(await s.recordRunResult(run.id, result('p0', 9.9)), false, 'second delivery is ignored');
   const rows = s.resultRows('e1');
   t.equal(rows.length, 2);
   t.equal(rows.find((r) => r.metric === 'rtt_avg')?.value, 1.5, 'the first copy stays');
@@ -61,6 +61,26 @@ t.test('a run written twice keeps one copy', async (t) => {
   t.equal(readFileSync(raw[0]!.path, 'utf8'), 'raw 1.5');
   t.equal(s.getRun(run.id)?.state, 'succeeded');
   t.same(s.progress('e1'), { runsTotal: 1, runsDone: 1, runsFailed: 0 });
+});
+
+t.test('a run\'s result is written by the store\'s write thread, not on the event loop', async (t) => {
+  const s = openStore(tmp(t));
+  t.teardown(() => s.close());
+  const p = plan('e-thread');
+  s.createExperiment(p, { name: 'x' });
+  const run = p.runs[0]!;
+  s.startRun(run.id);
+  // 60 hosts x 6 s x 20 columns: a multi-host run's host samples (7,200 rows).
+  const hostSamples = Array.from({ length: 60 * 6 * 20 }, (_, i) => ({ host: `h${i % 60}`, timestamp: Math.floor(i / 60) % 6, column: `c${Math.floor(i / 360)}`, value: i }));
+  const pending = s.recordRunResult(run.id, { ...result('p0', 1), raw: [], hostSamples });
+  t.equal(s.getRun(run.id)?.state, 'running', 'the call returned before anything was written');
+  // This thread never yields to its event loop here: only another thread can commit the run.
+  const end = Date.now() + 30_000;
+  while (s.getRun(run.id)?.state !== 'succeeded' && Date.now() < end);
+  t.equal(s.getRun(run.id)?.state, 'succeeded', 'committed while the calling thread was busy');
+  t.equal(await pending, true);
+  t.equal(s.hostSamples('e-thread').length, hostSamples.length, 'every host sample stored');
+  t.equal(s.resultRows('e-thread').length, 2);
 });
 
 t.test('an interrupted attempt is replaced by the retry, not duplicated', async (t) => {
@@ -74,7 +94,7 @@ t.test('an interrupted attempt is replaced by the retry, not duplicated', async 
   s.resetRun(id, 'controller restarted');
   t.equal(s.getRun(id)?.state, 'pending');
   t.equal(s.startRun(id), 2);
-  s.recordRunResult(id, result('p0', 2));
+  await s.recordRunResult(id, result('p0', 2));
   t.equal(s.resultRows('e2').length, 2);
   s.failRun(p.runs[1]!.id, 'agent h2 died');
   t.same(s.progress('e2'), { runsTotal: 4, runsDone: 2, runsFailed: 1 });
@@ -93,7 +113,7 @@ t.test('ensureRun is idempotent and results carry the cell coordinates', async (
   s.ensureRun(extra);
   t.equal(s.runs('e3').length, 2);
   s.setCellSetup('e3', 'c0', { tunnelVariant: 'userspace', filterVariant: 'kernel', setupSeconds: { tunnel: 0.5 } });
-  s.recordRunResult('rextra', result('p1', 3));
+  await s.recordRunResult('rextra', result('p1', 3));
   const row = s.resultRows('e3')[0]!;
   t.match(row, { experiment: 'e3', cell: 'c0', run: 'rextra', repetition: 2, workload: 'latency-basic/icmp/56', engine: 'ping', tunnel: 'wireguard', tunnel_variant: 'userspace', filter: 'iptables', filter_variant: 'kernel', rules: 100, containers: 4, pair: 'p1' });
   t.same(s.groupMetric('e3', 'c0', 'latency-basic/icmp/56', 'rtt_avg'), [3]);

@@ -148,8 +148,6 @@ export class Engine {
   private readonly aborts = new Map<string, AbortController>();
   /** Seconds spent per phase (apply, preflight, measure, store, teardown) of each running experiment. */
   private readonly phases = new Map<string, Record<string, number>>();
-  /** Resolves when the last queued run-result store is done (see attempt). */
-  private storeTurns: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: EngineDeps) {
     this.options = { ...DEFAULT_ENGINE_OPTIONS, ...deps.options };
@@ -648,17 +646,11 @@ export class Engine {
       if (mon.samples.length > 0) store.recordHostSamples(run.id, mon.samples);
       return { error: agg.error, deterministic: deterministicCode([...result.outcomes.values()].map((o) => o.error?.code)) };
     }
-    // A run's result (every host's samples of the window) is one synchronous transaction: with many
-    // experiments running at once, their stores take turns, each after the event loop had a turn,
-    // so the API and the streams never wait for several back to back.
-    const turn = this.storeTurns.then(() => new Promise<void>((r) => setImmediate(r)));
-    let done: () => void = () => undefined;
-    this.storeTurns = turn.then(() => new Promise<void>((r) => (done = r)));
-    await turn;
+    // A run's result (every host's samples of the window) is one transaction, written off the
+    // event loop (the store's write thread), so the API and the streams go on meanwhile.
     try {
-      store.recordRunResult(run.id, agg.data);
+      await store.recordRunResult(run.id, agg.data);
     } catch (err) {
-      done();
       if (!isDiskFull(err)) {
         // The transaction rolled back: nothing of the run is half stored. When the store itself
         // is broken, recording the failure throws too and the experiment ends with that error.
@@ -676,7 +668,6 @@ export class Engine {
       }
       throw new DiskFull(`sweep paused: ${why}`, { cause: err });
     }
-    done();
     this.phase(plan.id, 'store', ts);
     return 'ok';
   }

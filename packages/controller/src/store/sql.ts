@@ -6,6 +6,11 @@
 //             (Atomics.wait) until the worker answers, so the store stays synchronous exactly
 //             like it is on better-sqlite3 (see docs/scaling.md for why, and what it costs).
 //
+// One kind of write leaves the calling thread on SQLite too: `runScript`, a write transaction
+// described as data (a run's result: thousands of host-sample rows, 20-50 ms of SQLite work)
+// runs in a worker thread on its own connection to the same WAL file, so the controller's event
+// loop serves the API and the streams meanwhile.
+//
 // The SQL the store writes is the common subset of both engines (`?` placeholders, upserts
 // with ON CONFLICT ... DO UPDATE SET col = excluded.col); the few places that differ ask
 // `dialect`. Placeholders become $1..$n for PostgreSQL here.
@@ -33,8 +38,119 @@ export interface SqlConn {
    * A nested call joins the outer transaction.
    */
   tx<T>(fn: () => T, mode?: 'write' | 'snapshot'): T;
+  /**
+   * Runs a write transaction described as data. SQLite: in a worker thread with its own
+   * connection, so the calling thread's event loop goes on; the transactions of one connection
+   * run one after another, in the order given. PostgreSQL: on the connection, as any statement.
+   */
+  runScript(script: WriteScript): Promise<ScriptResult>;
   close(): void;
   readonly open: boolean;
+}
+
+/**
+ * A write transaction as data (it can cross to another thread): it goes on only while the row
+ * `guard` selects exists and its first column is not `guard.unless`; it returns the rows of
+ * `read`, taken before the writes; then it runs each write statement once per parameter row.
+ */
+export interface WriteScript {
+  readonly guard: { readonly sql: string; readonly params: readonly unknown[]; readonly unless: unknown };
+  readonly read: { readonly sql: string; readonly params: readonly unknown[] };
+  readonly writes: ReadonlyArray<{ readonly sql: string; readonly rows: readonly (readonly unknown[])[] }>;
+}
+
+export interface ScriptResult {
+  /** False when the guard stopped the transaction: nothing was written. */
+  readonly applied: boolean;
+  readonly read: readonly unknown[];
+}
+
+/** `script` on a synchronous connection, in one write transaction. */
+function runScriptOn(conn: SqlConn, script: WriteScript): ScriptResult {
+  return conn.tx((): ScriptResult => {
+    const g = conn.get<Record<string, unknown>>(script.guard.sql, ...script.guard.params);
+    if (g === undefined || Object.values(g)[0] === script.guard.unless) return { applied: false, read: [] };
+    const read = conn.all(script.read.sql, ...script.read.params);
+    for (const w of script.writes) conn.runMany(w.sql, w.rows);
+    return { applied: true, read };
+  }, 'write');
+}
+
+// The SQLite script worker: plain JavaScript evaluated as CommonJS, better-sqlite3 loaded from
+// the path the controller resolved; the same pragmas as the controller's own connection.
+const SQLITE_WORKER = `
+const { workerData, parentPort } = require('node:worker_threads');
+const Database = require(workerData.sqlitePath);
+const db = new Database(workerData.file);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+db.pragma('foreign_keys = ON');
+db.pragma('busy_timeout = 5000');
+const stmts = new Map();
+function stmt(sql) {
+  let s = stmts.get(sql);
+  if (!s) { s = db.prepare(sql); stmts.set(sql, s); }
+  return s;
+}
+parentPort.on('message', ({ seq, script }) => {
+  try {
+    const out = db.transaction(() => {
+      const g = stmt(script.guard.sql).get(...script.guard.params);
+      if (g === undefined || Object.values(g)[0] === script.guard.unless) return { applied: false, read: [] };
+      const read = stmt(script.read.sql).all(...script.read.params);
+      for (const w of script.writes) { const s = stmt(w.sql); for (const r of w.rows) s.run(...r); }
+      return { applied: true, read };
+    }).immediate();
+    parentPort.postMessage({ seq, ok: true, out });
+  } catch (e) {
+    parentPort.postMessage({ seq, ok: false, message: String((e && e.message) || e), code: e && e.code });
+  }
+});
+`;
+
+/** The worker thread that runs one SQLite file's write scripts, one after another. */
+class SqliteScriptWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (r: ScriptResult) => void; reject: (e: Error) => void }>();
+  private seq = 0;
+  private failed: Error | undefined;
+
+  constructor(file: string) {
+    const sqlitePath = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.worker = new Worker(SQLITE_WORKER, { eval: true, workerData: { sqlitePath, file }, execArgv: [] });
+    // Held open only while a script is on its way (a process waiting on nothing else may exit).
+    this.worker.unref();
+    this.worker.on('message', (m: { seq: number; ok: true; out: ScriptResult } | { seq: number; ok: false; message: string; code?: string }) => {
+      const p = this.pending.get(m.seq);
+      if (!p) return;
+      this.pending.delete(m.seq);
+      if (this.pending.size === 0) this.worker.unref();
+      if (m.ok) p.resolve(m.out);
+      else p.reject(Object.assign(new Error(m.message), m.code === undefined ? {} : { code: m.code }));
+    });
+    const fail = (e: Error): void => {
+      this.failed = e;
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    };
+    this.worker.on('error', (e) => fail(new Error(`store: the SQLite write thread failed: ${e.message}`, { cause: e })));
+    this.worker.on('exit', (code) => fail(new Error(`store: the SQLite write thread exited (code ${code})`)));
+  }
+
+  run(script: WriteScript): Promise<ScriptResult> {
+    if (this.failed) return Promise.reject(this.failed);
+    const seq = ++this.seq;
+    return new Promise<ScriptResult>((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      if (this.pending.size === 1) this.worker.ref();
+      this.worker.postMessage({ seq, script });
+    });
+  }
+
+  close(): void {
+    if (!this.failed) this.failed = new Error('store: closed');
+    void this.worker.terminate();
+  }
 }
 
 // -------------------------------------------------------------------------------------------
@@ -44,8 +160,9 @@ export class SqliteConn implements SqlConn {
   readonly dialect = 'sqlite' as const;
   readonly db: Database.Database;
   private readonly stmts = new Map<string, Database.Statement>();
+  private scripts: SqliteScriptWorker | undefined;
 
-  constructor(file: string) {
+  constructor(private readonly file: string) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -88,11 +205,18 @@ export class SqliteConn implements SqlConn {
     return mode === 'write' ? t.immediate() : t();
   }
 
+  runScript(script: WriteScript): Promise<ScriptResult> {
+    if (!this.db.open) return Promise.reject(new SeconetError('UNAVAILABLE', 'store: the SQLite connection is closed'));
+    this.scripts ??= new SqliteScriptWorker(this.file);
+    return this.scripts.run(script);
+  }
+
   get open(): boolean {
     return this.db.open;
   }
 
   close(): void {
+    this.scripts?.close();
     this.stmts.clear();
     if (this.db.open) this.db.close();
   }
@@ -306,6 +430,14 @@ export class PgConn implements SqlConn {
       throw e;
     } finally {
       this.depth = 0;
+    }
+  }
+
+  runScript(script: WriteScript): Promise<ScriptResult> {
+    try {
+      return Promise.resolve(runScriptOn(this, script));
+    } catch (e) {
+      return Promise.reject(e as Error);
     }
   }
 

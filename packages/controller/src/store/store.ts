@@ -10,14 +10,15 @@
 
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statfsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SeconetError, type Cell, type ExperimentState, type HostSampleRow, type ResultRow, type RunKey, type RunState, type SkippedCell, type WorkloadInstance } from '@seconet/core';
 import type { ExperimentPlan, StoredPlan } from '../engine/plan.js';
 import type { Attachment, CellVerdict, CellWire, HostProvenance, ReportData, RunGroupDecision, RunRecord } from '../report/types.js';
 import type { Progress, ProgressEvent } from '../service.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
-import { PgConn, pgSchema, redactUrl, SqliteConn, type Dialect, type SqlConn } from './sql.js';
+import { PgConn, pgSchema, redactUrl, SqliteConn, type Dialect, type ScriptResult, type SqlConn } from './sql.js';
 import { withValidity } from '../monitor/validity.js';
 
 /** An experiment without its spec and plan: what lists and counters need, read without parsing JSON documents. */
@@ -443,42 +444,44 @@ export class Store {
    * Stores a run's results exactly once. Returns false (and changes nothing) when the run
    * already succeeded: a second delivery of the same run keeps the first copy.
    */
-  recordRunResult(id: string, data: RunResultData): boolean {
+  async recordRunResult(id: string, data: RunResultData): Promise<boolean> {
     const run = this.getRun(id);
     if (!run) throw new SeconetError('NOT_FOUND', `run ${id} does not exist`, { field: 'run' });
     if (run.state === 'succeeded') return false;
     // Raw outputs go to a directory of this delivery only (a redelivered run never overwrites
     // another delivery's files), named by position so two pairs can never share a file. They
     // are written first and removed again unless the transaction that lists them commits; the
-    // files of a replaced earlier result are removed after it.
+    // files of a replaced earlier result are removed after it. Files and rows are written off
+    // the event loop (the file system's thread pool; SQLite's write thread, see sql.ts).
     const dir = join(this.rawDir, run.experiment, id, randomBytes(6).toString('hex'));
     const files = data.raw.map((r, i) => ({ ...r, path: join(dir, `${String(i).padStart(3, '0')}-${r.pair.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64)}.txt`) }));
-    let replaced: string[] = [];
-    let stored = false;
+    let result: ScriptResult;
     try {
-      if (files.length > 0) mkdirSync(dir, { recursive: true, mode: 0o700 });
-      for (const f of files) writeFileSync(f.path, f.text, { mode: 0o600, flag: 'wx' });
-      stored = this.db.tx((): boolean => {
-        // The row lock (PostgreSQL) or the write transaction (SQLite) makes two deliveries of
-        // the same run, in this or another controller, store one copy.
-        const cur = this.db.get(`SELECT state FROM runs WHERE id = ?${this.db.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, id) as { state: string };
-        if (cur.state === 'succeeded') return false;
-        replaced = (this.db.all('SELECT path FROM raw_outputs WHERE run = ?', id) as Array<{ path: string }>).map((r) => r.path);
-        for (const t of ['metrics', 'series', 'host_samples', 'raw_outputs']) this.db.run(`DELETE FROM ${t} WHERE run = ?`, id);
-        this.db.runMany(UPSERT.metrics, data.metrics.map((x) => [id, x.pair, x.flow, x.metric, x.value, x.unit]));
-        this.db.runMany(UPSERT.series, data.series.map((x) => [id, x.pair, x.name, x.unit, x.intervalS, JSON.stringify(x.values)]));
-        this.db.runMany(UPSERT.hostSamples, data.hostSamples.map((x) => [id, x.host, x.timestamp, x.column, x.value]));
-        this.db.runMany(UPSERT.rawOutputs, files.map((f) => [id, f.pair, f.path, Buffer.byteLength(f.text), f.tool, JSON.stringify(f.argv)]));
-        this.db.run(`UPDATE runs SET state = 'succeeded', finished_at = ?, error = NULL, provenance = ? WHERE id = ?`, now(), JSON.stringify(data.provenance), id);
-        return true;
-      }, 'write');
+      if (files.length > 0) {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await Promise.all(files.map((f) => writeFile(f.path, f.text, { mode: 0o600, flag: 'wx' })));
+      }
+      // The row lock (PostgreSQL) or the write transaction (SQLite) makes two deliveries of
+      // the same run, in this or another controller, store one copy.
+      result = await this.db.runScript({
+        guard: { sql: `SELECT state FROM runs WHERE id = ?${this.db.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, params: [id], unless: 'succeeded' },
+        read: { sql: 'SELECT path FROM raw_outputs WHERE run = ?', params: [id] },
+        writes: [
+          ...['metrics', 'series', 'host_samples', 'raw_outputs'].map((t) => ({ sql: `DELETE FROM ${t} WHERE run = ?`, rows: [[id]] })),
+          { sql: UPSERT.metrics, rows: data.metrics.map((x) => [id, x.pair, x.flow, x.metric, x.value, x.unit]) },
+          { sql: UPSERT.series, rows: data.series.map((x) => [id, x.pair, x.name, x.unit, x.intervalS, JSON.stringify(x.values)]) },
+          { sql: UPSERT.hostSamples, rows: data.hostSamples.map((x) => [id, x.host, x.timestamp, x.column, x.value]) },
+          { sql: UPSERT.rawOutputs, rows: files.map((f) => [id, f.pair, f.path, Buffer.byteLength(f.text), f.tool, JSON.stringify(f.argv)]) },
+          { sql: `UPDATE runs SET state = 'succeeded', finished_at = ?, error = NULL, provenance = ? WHERE id = ?`, rows: [[now(), JSON.stringify(data.provenance), id]] },
+        ],
+      });
     } catch (e) {
-      rmSync(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
       throw storeWriteError(e, this.dir, `the result of run ${id}`);
     }
-    if (!stored) rmSync(dir, { recursive: true, force: true });
-    else for (const p of replaced) rmSync(p, { force: true });
-    return stored;
+    if (!result.applied) await rm(dir, { recursive: true, force: true });
+    else await Promise.all((result.read as Array<{ path: string }>).map((r) => rm(r.path, { force: true })));
+    return result.applied;
   }
 
   /** The raw output files the store lists for an experiment's runs. */
