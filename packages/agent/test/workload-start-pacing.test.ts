@@ -19,7 +19,7 @@ import type { RunWorkloadRequest__Output } from '../src/gen/seconet/agent/v1/Run
 import type { WorkloadEvent } from '../src/gen/seconet/agent/v1/WorkloadEvent.js';
 import type { WorkloadDeps } from '../src/workloads/index.js';
 import { runWorkloadCall } from '../src/workloads/run.js';
-import { mapBounded, startPacer } from '../src/runner/start-pacer.js';
+import { mapBounded, startPacer } from '@seconet/core';
 
 const PAIRS = 400;
 const START_COST_MS = 5;

@@ -1,6 +1,8 @@
 import t from 'tap';
 import { placeCell, deniedSample, clientPairs, cellClients, BASE_PORT } from '../src/scheduler/placement.js';
 import { buildHostStates, scopeName, NO_SECRETS } from '../src/configurator/host-state.js';
+import { Configurator } from '../src/configurator/configurator.js';
+import type { AgentLink } from '../src/agents/contract.js';
 import { NAME_RE } from '@seconet/core';
 import { cell } from './fixtures.js';
 
@@ -123,4 +125,29 @@ t.test('clients-scale: one server, the cell\'s own containers then extra client 
   t.same(placeCell(cell(0, { containers: 8 })).clients, [], 'no clients-scale: no clients');
   t.throws(() => placeCell(cell(0, { containers: 2 }), ['h1', 'h2'], { clients: 1025 }), /workloads.clients-scale.clients: 1025/);
   t.equal(cellClients([{ kind: 'iperf3', params: {} }, { kind: 'clients-scale', params: { clients: '50' } }, { kind: 'clients-scale', params: { clients: '200' } }]), 200, 'the cell holds the largest clients value');
+});
+
+t.test('apply hands the event loop back while it sends a many-host cell its requests', async (t) => {
+  // Each request costs 3 ms of synchronous work here (serializing, HTTP/2 framing); 32 hosts
+  // are ~96 ms, more than the pacer's slice, so a turn of the event loop comes between them.
+  const hosts = Array.from({ length: 32 }, (_, i) => `h${i + 1}`);
+  const c = cell(0, { containers: 64, hosts });
+  const order: string[] = [];
+  const configurator = new Configurator({
+    secrets: async () => new Map(),
+    agent: (host) => ({
+      apply: async () => {
+        const until = performance.now() + 3;
+        while (performance.now() < until);
+        order.push(host);
+        return { changed: true, timings: [], tunnelVariant: '', filterVariant: '', mtu: 1500, tunnelVersion: '', filterVersion: '' };
+      },
+    }) as unknown as AgentLink,
+  });
+  setImmediate(() => order.push('turn'));
+  const out = await configurator.apply('snpace', c, placeCell(c), new Map(hosts.map((h, i) => [h, `198.18.0.${i + 1}`])));
+  t.equal(out.perHost.size, 32, 'every host applied');
+  t.same(order.filter((x) => x !== 'turn').sort(), [...hosts].sort(), 'each host got one request');
+  const turn = order.indexOf('turn');
+  t.ok(turn > 0 && turn < order.length - 1, `the event loop turned between requests (at ${turn} of ${order.length})`);
 });

@@ -10,3 +10,4 @@ export * from './pinning.js';
 export * from './wait.js';
 export * from './stop-bound.js';
 export * from './free-port.js';
+export * from './pacer.js';

@@ -12,7 +12,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import type { Runner, Spawned } from '../runner/runner.js';
-import { startPacer } from '../runner/start-pacer.js';
+import { startPacer } from '@seconet/core';
 import type { NetDevSource } from './sampler.js';
 import { dieWithAgent } from '../workloads/die-with-agent.js';
 
@@ -54,7 +54,7 @@ export class NetnsAnchors {
       }
     }
     // A 1,000-container scope is 1,000 anchors started at the stream's first sample: paced, or the
-    // forks hold the event loop past the client's keepalive timeout (runner/start-pacer.ts).
+    // forks hold the event loop past the client's keepalive timeout (core's pacer.ts).
     const pacer = startPacer();
     for (const [netns, label] of wanted) {
       if (this.anchors.has(netns) || !NAME_RE.test(netns)) continue;

@@ -13,7 +13,7 @@ import { setMaxListeners } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { SeconetError, isIPv4, isSeconetError, idleClassTools, iperf3PacingTimerUs, pinningPlan, sleep, startupAllowanceForPairs, type Engine } from '@seconet/core';
+import { SeconetError, isIPv4, isSeconetError, idleClassTools, iperf3PacingTimerUs, mapBounded, pinningPlan, sleep, startPacer, startupAllowanceForPairs, type Engine } from '@seconet/core';
 import type { ContainerHandle } from '../driver.js';
 import type { SpawnOptions, Spawned } from '../runner/runner.js';
 import { findTool } from '../runner/tools.js';
@@ -35,7 +35,6 @@ import { toolVersion } from './tool-version.js';
 import { dieWithAgent } from './die-with-agent.js';
 import { idleClass, pinned } from './pinning.js';
 import { GATED_ENGINES, StartBarrier } from './start-gate.js';
-import { mapBounded, startPacer } from '../runner/start-pacer.js';
 import type { WorkloadDeps } from './index.js';
 
 export const ENGINES: Readonly<Record<Engine, WorkloadEngine>> = { ping: pingEngine, iperf3: iperf3Engine, uperf: uperfEngine, ditg: ditgEngine, sockperf: sockperfEngine, wrk: wrkEngine };
@@ -147,7 +146,7 @@ export async function validateCall(deps: WorkloadDeps, req: RunWorkloadRequest__
   }
 
   const distinct = [...new Map(pairs.map((p) => [p.container.netns, p.container])).values()];
-  // Bounded: 1,000 containers are 1,000 `ip` processes, which all at once held the event loop for seconds (start-pacer.ts).
+  // Bounded: 1,000 containers are 1,000 `ip` processes, which all at once held the event loop for seconds (core's pacer.ts).
   const mtus = new Map(await mapBounded(distinct, MTU_READS_IN_FLIGHT, async (c) => [c.netns, await containerMtu(deps, c, signal)] as const));
   for (const p of pairs) plan = fitPlanToMtu(plan, mtus.get(p.container.netns)!, `container ${p.container.spec.name}`);
   // Paced senders of a crowded call wake less often (iperf3PacingTimerUs): at 1 ms each, 1,000 of them fill 2 cores.
@@ -332,7 +331,7 @@ async function runSourcePairs(deps: WorkloadDeps, call: ValidatedCall, ctx: Engi
   const version = await toolVersion(deps.runner, tool);
   const expectedMs = call.plan.engine === 'ditg' ? ditgWallMs(call.plan) : call.plan.engine === 'ping' ? call.plan.ping.count * call.plan.ping.intervalS * 1000 : call.plan.durationMs;
   const every = Math.min(10_000, Math.max(1000, expectedMs / 10));
-  // Every pair starts at once, but the starts hand the event loop back between slices (start-pacer.ts).
+  // Every pair starts at once, but the starts hand the event loop back between slices (core's pacer.ts).
   const pacer = startPacer();
   const tasks: Array<Promise<void>> = [];
   for (const rp of call.pairs) {

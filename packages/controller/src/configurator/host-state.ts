@@ -48,25 +48,28 @@ export function buildHostStates(input: HostStateInput): Map<string, HostStateMsg
   }
   // A recipe cell's tunnel speaks on the CNI's port and VNI (spec/recipes.ts); 0 lets the agent use the kind's default.
   const recipe = cell.recipe !== undefined && isRecipeName(cell.recipe) ? RECIPES[cell.recipe] : undefined;
+  // Every host as a peer, built once: each host's state lists all the others (64 hosts: 4,032 peer entries).
+  const asPeer = new Map<string, TunnelPeerMsg>();
+  if (multi) {
+    for (const p of placement.hosts) {
+      const addr = input.underlay.get(p.name);
+      if (!addr) throw new SeconetError('UNAVAILABLE', `host ${p.name}: its agent did not report an underlay address`, { field: 'hosts' });
+      asPeer.set(p.name, {
+        name: p.name,
+        underlayAddress: addr,
+        overlayAddress: overlayAddress(p.index),
+        routes: [p.containerCidr],
+        publicKey: input.secrets.get(p.name)?.publicKey ?? '',
+        index: p.index,
+      });
+    }
+  }
   const out = new Map<string, HostStateMsg>();
   for (const h of placement.hosts) {
     const local = input.underlay.get(h.name);
     if (!local) throw new SeconetError('UNAVAILABLE', `host ${h.name}: its agent did not report an underlay address`, { field: 'hosts' });
     const secrets = input.secrets.get(h.name) ?? { privateKey: '', preSharedKey: '', publicKey: '' };
-    const peers: TunnelPeerMsg[] = multi
-      ? placement.hosts.filter((p) => p.name !== h.name).map((p) => {
-        const addr = input.underlay.get(p.name);
-        if (!addr) throw new SeconetError('UNAVAILABLE', `host ${p.name}: its agent did not report an underlay address`, { field: 'hosts' });
-        return {
-          name: p.name,
-          underlayAddress: addr,
-          overlayAddress: overlayAddress(p.index),
-          routes: [p.containerCidr],
-          publicKey: input.secrets.get(p.name)?.publicKey ?? '',
-          index: p.index,
-        };
-      })
-      : [];
+    const peers: TunnelPeerMsg[] = multi ? [...asPeer.values()].filter((p) => p.name !== h.name) : [];
     out.set(h.name, {
       network: cell.network,
       containerCidr: h.containerCidr,

@@ -1,12 +1,19 @@
-// Starting a workload tool is a synchronous fork+exec in Node (child_process.spawn), about
+// Handing the event loop back during a burst of synchronous work. Both daemons start work for
+// many peers at once: the agent forks one tool per pair, the controller sends one request per
+// host of a cell. Done in one tick, the burst holds the event loop for all of it.
+//
+// Agent: starting a workload tool is a synchronous fork+exec in Node (child_process.spawn), about
 // 5-25 ms each for an agent of a few hundred MB with thousands of open descriptors. A call that
 // starts 1,000 tools in one tick therefore held the event loop for ~25 s: the gRPC server could
 // not answer the controller's HTTP/2 keepalive pings (10 s interval, 5 s timeout, client.ts),
-// the controller closed the connection (and with it every stream on it, StreamMetrics too) and every pair failed with "UNAVAILABLE: Connection
-// dropped", while the exited tools stayed unreaped. The pacer hands the loop back (setImmediate:
-// I/O and timers run, not only microtasks) whenever the starts since the last yield took longer
-// than one slice, so keepalive acks, stream writes and process exits are served between starts.
-// Every pair still starts as fast as the machine can fork; nothing is queued behind a limit.
+// the controller closed the connection (and with it every stream on it, StreamMetrics too) and
+// every pair failed with "UNAVAILABLE: Connection dropped", while the exited tools stayed unreaped.
+// Controller: a 64-host cell's Apply requests (serialize, HTTP/2 request) took 50-120 ms in one
+// tick at 1,000 agents, and the API's requests waited behind them.
+// The pacer hands the loop back (setImmediate: I/O and timers run, not only microtasks)
+// whenever the work since the last yield took longer than one slice, so keepalive acks, stream
+// writes, process exits and API requests are served between starts. Everything still starts as
+// fast as the machine can; nothing is queued behind a limit.
 
 /** Longest run of synchronous starts between two yields to the event loop. */
 export const START_SLICE_MS = 20;
