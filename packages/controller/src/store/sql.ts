@@ -433,12 +433,8 @@ export class PgConn implements SqlConn {
     }
   }
 
-  runScript(script: WriteScript): Promise<ScriptResult> {
-    try {
-      return Promise.resolve(runScriptOn(this, script));
-    } catch (e) {
-      return Promise.reject(e as Error);
-    }
+  async runScript(script: WriteScript): Promise<ScriptResult> {
+    return runScriptOn(this, script);
   }
 
   get open(): boolean {
