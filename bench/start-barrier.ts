@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecRunner, type Spawned } from '../packages/agent/src/runner/runner.js';
-import { startPacer } from '../packages/agent/src/runner/start-pacer.js';
+import { startPacer } from '../packages/core/src/pacer.js';
 import { builtGate, StartBarrier } from '../packages/agent/src/workloads/start-gate.js';
 
 const args = process.argv.slice(2);

@@ -183,7 +183,7 @@ t.test('bitrate: a target rate per stream, on iperf3, named in the instance id',
   const spec = (w: string): string => EXAMPLE.replace('  - throughput-basic: {payload: [64, 653, 1370]}\n', `  - ${w}\n`);
   const s = parseSpec(spec('pairs-scale: {bitrate: 2M}'));
   t.same(s.workloads[1], { kind: 'pairs-scale', duration: 10, protocol: ['tcp'], payload: [653], engine: 'iperf3', bitrate: '2M' }, 'without an engine, a bitrate runs on iperf3');
-  const plan = expandMatrix(s, { hosts: ['node-a', 'node-b'] });
+  const plan = expandMatrix(s, { experimentId: 'exp1', hosts: ['node-a', 'node-b'] });
   const inst = plan.runs.find((r) => r.workload.kind === 'pairs-scale')!.workload;
   t.equal(inst.id, 'pairs-scale/tcp/653@2M', 'the instance id names the rate');
   t.equal(inst.params['bitrate'], '2M', 'the rate goes to the agent as a workload parameter');
