@@ -249,7 +249,13 @@ export class ControllerServiceImpl implements ControllerService {
           yield e;
           if (e.type === 'state' && TERMINAL.includes(e.data['state'] as ExperimentState)) return;
         }
-        if (batch.length === 0 && TERMINAL.includes(this.store.experimentState(id))) return;
+        if (batch.length === 0 && TERMINAL.includes(this.store.experimentState(id))) {
+          // The state row is written at once; its event may still be on its way through the
+          // store's write thread (Store.addEvent): read once more after it is stored.
+          await this.store.eventsStored();
+          if (this.store.eventsAfter(id, last).length === 0) return;
+          continue;
+        }
         // Live events wake us at once; the poll covers events written by another controller process.
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, 1000);
@@ -342,6 +348,8 @@ export function openControllerStore(config: Pick<ControllerConfig, 'store'>): St
 export async function startController(config: ControllerConfig, opts: StartControllerOptions = {}): Promise<RunningController> {
   const redisPassword = readRedisPassword(config);
   const store = openControllerStore(config);
+  const log = opts.log;
+  if (log) store.onWriteError = (err, what) => log.warn({ err: err.message, code: (err as { code?: string }).code }, `store: ${what}`);
   const registry = new AgentRegistry(config.agents, opts.connect ?? defaultConnect, { healthIntervalMs: config.healthIntervalMs, ...(opts.log ? { log: opts.log } : {}) });
   const engine = new Engine({ store, agents: registry, secrets: opts.secrets ?? generatedSecrets, options: config.engine, ...(opts.log ? { log: opts.log } : {}) });
   // With a shared store, an agent that comes back is GC'd by every controller: each keeps the
@@ -392,6 +400,7 @@ export async function startController(config: ControllerConfig, opts: StartContr
       stopped = true;
       await queue.close();
       registry.close();
+      await store.eventsStored();
       store.close();
     },
   };

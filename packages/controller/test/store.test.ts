@@ -83,6 +83,46 @@ t.test('a run\'s result is written by the store\'s write thread, not on the even
   t.equal(s.resultRows('e-thread').length, 2);
 });
 
+t.test('events added while the write thread stores a run go through it, after it, in order; listeners hear them once stored', async (t) => {
+  const dir = tmp(t);
+  const s = openStore(dir);
+  t.teardown(() => s.close());
+  const p = plan('e-ev');
+  s.createExperiment(p, { name: 'x' });
+  const run = p.runs[0]!;
+  s.startRun(run.id);
+  const heard: Array<{ id: number; i: unknown }> = [];
+  s.onEvent((e) => {
+    if (e.data['i'] !== undefined) heard.push({ id: e.id, i: e.data['i'] });
+  });
+  const before = s.eventsAfter('e-ev', 0).length;
+  const hostSamples = Array.from({ length: 60 * 6 * 20 }, (_, i) => ({ host: `h${i % 60}`, timestamp: Math.floor(i / 60) % 6, column: `c${Math.floor(i / 360)}`, value: i }));
+  // A second connection holds the file's write lock: the run's transaction waits for it, so the
+  // events below are added while the write thread is certainly busy.
+  const other = new Database(join(dir, 'seconet.db'));
+  t.teardown(() => other.close());
+  other.prepare('BEGIN IMMEDIATE').run();
+  const pending = s.recordRunResult(run.id, { ...result('p0', 1), raw: [], hostSamples });
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = performance.now();
+  for (let i = 0; i < 5; i++) s.addEvent('e-ev', 'log', { i });
+  const ms = performance.now() - t0;
+  t.ok(ms < 50, `adding 5 events did not wait for the write lock (${ms.toFixed(1)} ms)`);
+  t.equal(s.eventsAfter('e-ev', 0).length, before, 'not stored yet: they wait behind the run');
+  t.same(heard, [], 'no listener heard an event that is not stored');
+  other.prepare('COMMIT').run();
+  t.equal(await pending, true, 'the run was stored');
+  await s.eventsStored();
+  const stored = s.eventsAfter('e-ev', before).filter((e) => e.data['i'] !== undefined);
+  t.same(stored.map((e) => e.data['i']), [0, 1, 2, 3, 4], 'stored in the order they were added');
+  t.same(stored.map((e) => e.id), Array.from({ length: 5 }, (_, k) => before + 1 + k), 'numbered after the events before them');
+  t.same(heard, stored.map((e) => ({ id: e.id, i: e.data['i'] })), 'listeners heard each once, with its stored id');
+  // With the write thread idle, an event is written at once, after the deferred ones.
+  s.addEvent('e-ev', 'log', { i: 5 });
+  t.equal(s.eventsAfter('e-ev', 0).at(-1)?.data['i'], 5, 'written at once when the thread is idle');
+  t.equal(heard.at(-1)?.i, 5);
+});
+
 t.test('an interrupted attempt is replaced by the retry, not duplicated', async (t) => {
   const s = openStore(tmp(t));
   t.teardown(() => s.close());

@@ -57,3 +57,31 @@ t.test('hundreds of pairs on a host: the sink-ready wait and the run margin grow
   t.equal(startupAllowanceMs(placeCell(cell(0, { containers: 80 })).pairs), 24 * STARTUP_MS_PER_PAIR, '40 sinks on h2: 24 beyond the free allowance');
   t.equal(startupAllowanceMs(placeCell({ containers: 1000, placement: 'multi-host', hosts: ['h1', 'h2'] }).pairs), (500 - 16) * STARTUP_MS_PER_PAIR, '500 pairs: about 97 s more');
 });
+
+t.test('a run across many hosts opens its sink and source streams with event-loop turns between them', async (t) => {
+  // Each RunWorkload call's set-up costs 3 ms of synchronous work here; 32 hosts' sinks or
+  // sources are ~96 ms, more than the pacer's slice, so turns of the event loop come between.
+  const hosts = Array.from({ length: 32 }, (_, i) => `h${i + 1}`);
+  const order: string[] = [];
+  class Slow extends FakeAgent {
+    override runWorkload(...args: Parameters<FakeAgent['runWorkload']>): ReturnType<FakeAgent['runWorkload']> {
+      const until = performance.now() + 3;
+      while (performance.now() < until);
+      order.push(args[0].role);
+      return super.runWorkload(...args);
+    }
+  }
+  const a = new Map(hosts.map((h, i) => [h, new Slow(h, `198.18.0.${i + 1}`)]));
+  const many = placeCell(cell(0, { containers: 64, hosts })).pairs;
+  const tick = setInterval(() => order.push('turn'), 0);
+  const r = await runWorkloadOnPairs({ agents: a, scope: 's', runId: 'r-paced', workload: latency, pairs: many });
+  clearInterval(tick);
+  t.equal(r.outcomes.size, many.length, 'one outcome per pair');
+  t.ok([...r.outcomes.values()].every((o) => o.result), 'every pair has its result');
+  for (const role of ['ROLE_SINK', 'ROLE_SOURCE']) {
+    const first = order.indexOf(role);
+    const last = order.lastIndexOf(role);
+    const between = order.slice(first, last).filter((x) => x === 'turn').length;
+    t.ok(order.filter((x) => x === role).length >= 16 && between > 0, `${role}: ${order.filter((x) => x === role).length} streams, the event loop turned ${between} times while they opened`);
+  }
+});

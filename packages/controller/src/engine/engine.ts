@@ -271,6 +271,9 @@ export class Engine {
     }
     const phases = this.phases.get(id) ?? {};
     this.phases.delete(id);
+    // The run and phase events this sweep gave the store are stored before its final state is:
+    // a report or time split read once the state is final sees all of them.
+    await store.eventsStored();
     try {
       store.addEvent(id, 'log', { message: 'time per phase (seconds)', phases: { ...phases, wall: (performance.now() - wallStart) / 1000 } });
       store.setExperimentState(id, state, paused ?? fatal);

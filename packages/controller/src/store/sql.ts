@@ -137,6 +137,11 @@ class SqliteScriptWorker {
     this.worker.on('exit', (code) => fail(new Error(`store: the SQLite write thread exited (code ${code})`)));
   }
 
+  /** Scripts sent and not yet answered: while there are any, the thread may hold the write lock. */
+  get pendingScripts(): number {
+    return this.pending.size;
+  }
+
   run(script: WriteScript): Promise<ScriptResult> {
     if (this.failed) return Promise.reject(this.failed);
     const seq = ++this.seq;
@@ -203,6 +208,19 @@ export class SqliteConn implements SqlConn {
   tx<T>(fn: () => T, mode?: 'write' | 'snapshot'): T {
     const t = this.db.transaction(fn);
     return mode === 'write' ? t.immediate() : t();
+  }
+
+  /**
+   * True while the write thread has a script to run: a write on this connection now would wait
+   * (blocking the event loop) for the thread's transaction to release the file's write lock.
+   */
+  get writerBusy(): boolean {
+    return (this.scripts?.pendingScripts ?? 0) > 0;
+  }
+
+  /** Inside a transaction of this connection (its writes must stay on it). */
+  get inTx(): boolean {
+    return this.db.inTransaction;
   }
 
   runScript(script: WriteScript): Promise<ScriptResult> {

@@ -581,17 +581,60 @@ export class Store {
   // -------------------------------------------------------------------------------------------
   // Events
 
-  /** Appends a progress event (ids count up per experiment) and tells live listeners. */
-  addEvent(experiment: string, type: ProgressEvent['type'], data: Record<string, unknown>): ProgressEvent {
+  /**
+   * Appends a progress event (ids count up per experiment) and tells live listeners once it is
+   * stored. On SQLite, while the write thread runs a script (a run's result) or earlier events
+   * are still on their way through it, the event goes through the thread too, after them: a
+   * write here would wait for the thread's write lock with the event loop blocked. Such an event
+   * is stored (and heard) a few milliseconds later, in order; `eventsStored()` waits for it. A
+   * deferred event the database refuses is reported to `onWriteError` (the sweep's own next
+   * write meets the same cause, a full disk, and pauses it).
+   */
+  addEvent(experiment: string, type: ProgressEvent['type'], data: Record<string, unknown>): void {
     const at = now();
-    const id = this.db instanceof PgConn ? this.addEventPg(this.db, experiment, type, at, data) : this.db.tx((): number => {
-      const r = this.db.get('SELECT COALESCE(MAX(id), 0) + 1 AS next FROM events WHERE experiment = ?', experiment) as { next: number };
-      this.db.run('INSERT INTO events (experiment, id, type, at, data) VALUES (?, ?, ?, ?, ?)', experiment, r.next, type, at, JSON.stringify(data));
+    const db = this.db;
+    if (db instanceof SqliteConn && !db.inTx && (this.deferredEvents > 0 || db.writerBusy)) {
+      this.deferEvent(db, experiment, type, at, data);
+      return;
+    }
+    const id = db instanceof PgConn ? this.addEventPg(db, experiment, type, at, data) : db.tx((): number => {
+      const r = db.get('SELECT COALESCE(MAX(id), 0) + 1 AS next FROM events WHERE experiment = ?', experiment) as { next: number };
+      db.run('INSERT INTO events (experiment, id, type, at, data) VALUES (?, ?, ?, ?, ?)', experiment, r.next, type, at, JSON.stringify(data));
       return r.next;
     }, 'write');
-    const ev: ProgressEvent = { id, experiment, type, at, data };
+    this.tell({ id, experiment, type, at, data });
+  }
+
+  /** Resolves once every event given to addEvent so far is stored (or refused). */
+  eventsStored(): Promise<void> {
+    return this.eventTail;
+  }
+
+  /** Where a deferred event's write error goes (the controller logs it). */
+  onWriteError: (err: Error, what: string) => void = (err, what) => process.emitWarning(`store: ${what}: ${err.message}`);
+
+  private deferredEvents = 0;
+  private eventTail: Promise<void> = Promise.resolve();
+
+  private deferEvent(db: SqliteConn, experiment: string, type: ProgressEvent['type'], at: string, data: Record<string, unknown>): void {
+    const next = 'SELECT COALESCE(MAX(id), 0) + 1 AS next FROM events WHERE experiment = ?';
+    this.deferredEvents++;
+    const stored = db.runScript({
+      guard: { sql: 'SELECT 1 AS go', params: [], unless: 0 },
+      read: { sql: next, params: [experiment] },
+      writes: [{ sql: `INSERT INTO events (experiment, id, type, at, data) VALUES (?, (${next}), ?, ?, ?)`, rows: [[experiment, experiment, type, at, JSON.stringify(data)]] }],
+    }).then((r) => {
+      this.tell({ id: (r.read[0] as { next: number }).next, experiment, type, at, data });
+    }, (err: Error) => {
+      this.onWriteError(err, `the ${type} event of experiment ${experiment} was not stored`);
+    }).finally(() => {
+      this.deferredEvents--;
+    });
+    this.eventTail = stored;
+  }
+
+  private tell(ev: ProgressEvent): void {
     for (const l of this.listeners) l(ev);
-    return ev;
   }
 
   /**
