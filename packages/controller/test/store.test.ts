@@ -110,7 +110,13 @@ t.test('events added while the write thread stores a run go through it, after it
   t.ok(ms < 50, `adding 5 events did not wait for the write lock (${ms.toFixed(1)} ms)`);
   t.equal(s.eventsAfter('e-ev', 0).length, before, 'not stored yet: they wait behind the run');
   t.same(heard, [], 'no listener heard an event that is not stored');
+  let idle = false;
+  const writerIdle = s.writerIdle().then(() => (idle = true));
+  await new Promise((r) => setTimeout(r, 20));
+  t.notOk(idle, 'writerIdle waits while the write thread has work');
   other.prepare('COMMIT').run();
+  await writerIdle;
+  t.equal(s.eventsAfter('e-ev', before).filter((e) => e.data['i'] !== undefined).length, 5, 'writerIdle resolved after the run and the events were stored');
   t.equal(await pending, true, 'the run was stored');
   await s.eventsStored();
   const stored = s.eventsAfter('e-ev', before).filter((e) => e.data['i'] !== undefined);

@@ -500,6 +500,8 @@ export class Engine {
       if (signal.aborted) return;
       const next = planned[i + 1];
       if (next === undefined) {
+        // The writes below wait (off the event loop) for a result another sweep is storing.
+        await store.writerIdle();
         const metric = this.mainMetric(plan.id, ctx.cell.id, w);
         const values = store.groupMetric(plan.id, ctx.cell.id, w.id, metric);
         const d = this.decide(policy, values);
@@ -539,6 +541,10 @@ export class Engine {
     for (;;) {
       if (signal.aborted) return;
       this.checkFreeSpace(plan.id);
+      // A run's writes (attempt, events) wait off the event loop while the store's write thread
+      // stores another sweep's result, not in SQLite's busy handler on it.
+      await store.writerIdle();
+      if (signal.aborted) return;
       const attempt = store.startRun(run.id);
       if (attempt > budget) {
         const why = `retry budget of ${budget} attempts used up${lastError ? `; last error: ${lastError}` : ''}`;

@@ -124,7 +124,10 @@ class SqliteScriptWorker {
       const p = this.pending.get(m.seq);
       if (!p) return;
       this.pending.delete(m.seq);
-      if (this.pending.size === 0) this.worker.unref();
+      if (this.pending.size === 0) {
+        this.worker.unref();
+        this.wakeIdle();
+      }
       if (m.ok) p.resolve(m.out);
       else p.reject(Object.assign(new Error(m.message), m.code === undefined ? {} : { code: m.code }));
     });
@@ -132,6 +135,7 @@ class SqliteScriptWorker {
       this.failed = e;
       for (const p of this.pending.values()) p.reject(e);
       this.pending.clear();
+      this.wakeIdle();
     };
     this.worker.on('error', (e) => fail(new Error(`store: the SQLite write thread failed: ${e.message}`, { cause: e })));
     this.worker.on('exit', (code) => fail(new Error(`store: the SQLite write thread exited (code ${code})`)));
@@ -140,6 +144,20 @@ class SqliteScriptWorker {
   /** Scripts sent and not yet answered: while there are any, the thread may hold the write lock. */
   get pendingScripts(): number {
     return this.pending.size;
+  }
+
+  private idleWaiters: Array<() => void> = [];
+
+  /** Resolves when no script is pending (at once when none is). */
+  idle(): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private wakeIdle(): void {
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of w) resolve();
   }
 
   run(script: WriteScript): Promise<ScriptResult> {
@@ -216,6 +234,11 @@ export class SqliteConn implements SqlConn {
    */
   get writerBusy(): boolean {
     return (this.scripts?.pendingScripts ?? 0) > 0;
+  }
+
+  /** Resolves once the write thread has nothing to do (at once when it is idle). */
+  writerIdle(): Promise<void> {
+    return this.scripts?.idle() ?? Promise.resolve();
   }
 
   /** Inside a transaction of this connection (its writes must stay on it). */

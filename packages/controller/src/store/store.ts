@@ -605,6 +605,16 @@ export class Store {
     this.tell({ id, experiment, type, at, data });
   }
 
+  /**
+   * Resolves when a write on this thread would not wait for the write thread's lock (on SQLite:
+   * no script pending; at once on PostgreSQL). A caller with a burst of small writes to make,
+   * and time to wait, awaits it first instead of blocking the event loop in SQLite's busy
+   * handler; it is a courtesy, not a lock: a script sent meanwhile is waited for as before.
+   */
+  writerIdle(): Promise<void> {
+    return this.db instanceof SqliteConn ? this.db.writerIdle() : Promise.resolve();
+  }
+
   /** Resolves once every event given to addEvent so far is stored (or refused). */
   eventsStored(): Promise<void> {
     return this.eventTail;
