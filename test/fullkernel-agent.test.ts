@@ -16,8 +16,8 @@ import { IPSEC_KERNEL_OVERHEAD, ipsecXfrmDevice } from '../packages/agent/src/tu
 import type { HostEnv } from '../packages/agent/src/host-env.js';
 import type { NetworkView } from '../packages/agent/src/driver.js';
 import type { TunnelSpec__Output } from '../packages/agent/src/gen/seconet/agent/v1/TunnelSpec.js';
-import { link, ping, pingEventually } from '../test/helpers/guest-net.js';
-import { requirement } from '../test/helpers/requirements.js';
+import { link, ping, pingEventually } from './helpers/guest-net.js';
+import { requirement } from './helpers/requirements.js';
 
 const missing = fullKernelLabMissing();
 const src = (p: string): string => fileURLToPath(new URL(`../packages/agent/src/${p}`, import.meta.url));

@@ -28,8 +28,8 @@ import { readLabState, type LabState } from '../packages/cli/src/lab/lab-state.j
 import { labStatus } from '../packages/cli/src/lab/lab-status.js';
 import { GUEST_PATHS, QEMU_CMD, sshGuest } from '../packages/cli/src/lab/vm-lab.js';
 import { isOurs } from '../packages/cli/src/lab/processes.js';
-import { runCli } from '../test/cli-helpers.js';
-import { requireRoot, requireTool, requirement } from '../test/helpers/requirements.js';
+import { runCli } from './cli-helpers.js';
+import { requireRoot, requireTool, requirement } from './helpers/requirements.js';
 
 const runner = new ExecRunner();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -56,9 +56,9 @@ async function namespaces(): Promise<string[]> {
 
 // The runner's per-file limit (.taprc: 600 s) is too short for booting, provisioning and three
 // experiments under TCG; the root test's own timeout tells the runner this file's limit.
-t.setTimeout(2_400_000);
+t.setTimeout(1_800_000);
 
-t.test('a 2-guest VM lab runs every tunnel across two stock kernels, the OVS filter matrix and an agent kill through the REST API', { timeout: 2_400_000 }, async (t: Test) => {
+t.test('a 2-guest VM lab runs every tunnel across two stock kernels, the OVS filter matrix and an agent kill through the REST API', { timeout: 1_800_000 }, async (t: Test) => {
   if (!requireRoot(t, 'QEMU taps and the lab namespace')) return;
   for (const [tool, why] of [['/usr/bin/qemu-system-x86_64', 'the VM lab guests'], ['/usr/bin/ansible-playbook', 'installing the agents with the seconet_agent role'], ['/usr/sbin/sshd', 'SSH into the guests'], ['/bin/busybox', 'the guests\' initramfs']] as const) {
     if (!requireTool(t, tool, why)) return;

@@ -5,7 +5,7 @@
 // and between the container networks, move the tunnel device's counters, pass a DF ping of the
 // largest payload its MTU allows (so the driver's overhead is right), and leave nothing behind.
 // IPsec kernel and the OVS kernel datapath are proven by the agent's own code running inside
-// the guests (guests/fullkernel-agent.test.ts), with the same checks. Functional only: emulated
+// the guests (test/fullkernel-agent.test.ts), with the same checks. Functional only: emulated
 // guests say nothing about speed.
 import t, { type Test } from 'tap';
 import pino from 'pino';
@@ -21,8 +21,8 @@ import { wireguardDevice } from '../packages/agent/src/tunnels/wireguard.js';
 import type { DriverContext, NetworkView } from '../packages/agent/src/driver.js';
 import type { HostEnv } from '../packages/agent/src/host-env.js';
 import type { TunnelSpec__Output } from '../packages/agent/src/gen/seconet/agent/v1/TunnelSpec.js';
-import { link, ping, pingEventually } from '../test/helpers/guest-net.js';
-import { requirement } from '../test/helpers/requirements.js';
+import { link, ping, pingEventually } from './helpers/guest-net.js';
+import { requirement } from './helpers/requirements.js';
 
 const log = pino({ level: 'silent' });
 const missing = fullKernelLabMissing();
