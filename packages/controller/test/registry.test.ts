@@ -79,3 +79,42 @@ t.test('status() hands out the same view of an agent until the agent changes', a
   const [a4] = reg.status();
   t.match(a4, { healthy: false, error: /unavailable/ }, 'a failed check shows at once');
 });
+
+t.test('an agent the controller hears from anyway is not asked GetInfo every interval; a failed call or old info brings the check back', async (t) => {
+  const agents = ['h0', 'h1', 'h2'].map((n, i) => new FakeAgent(n, `198.18.2.${i + 1}`));
+  const contact = agents.map(() => ({ heardAt: undefined as number | undefined, failedAt: undefined as number | undefined }));
+  const links = agents.map((a, i) => Object.defineProperties(Object.create(a) as FakeAgent, {
+    lastHeardAt: { get: () => contact[i]!.heardAt },
+    lastFailedAt: { get: () => contact[i]!.failedAt },
+  }));
+  const infos = (i: number): number => agents[i]!.calls.filter((c) => c.method === 'getInfo').length;
+  const interval = 200;
+  const reg = new AgentRegistry(agents.map((a) => cfg(a.name)), (c) => links[Number(c.name.slice(1))]!, { healthIntervalMs: interval, infoMaxAgeMs: 2500 });
+  t.teardown(() => reg.close());
+  // Every agent streams (heard from every 50 ms); h1's stream fails once, later.
+  const hear = setInterval(() => {
+    for (const c of contact) c.heardAt = performance.now();
+  }, 50);
+  t.teardown(() => clearInterval(hear));
+  reg.start();
+  await new Promise((r) => setTimeout(r, 300));
+  const first = [0, 1, 2].map(infos);
+  t.ok(first.every((n) => n >= 1), `each agent asked at start (${first.join(', ')})`);
+  await new Promise((r) => setTimeout(r, 5 * interval));
+  t.same([0, 1, 2].map(infos), first, 'no GetInfo while every agent is heard from');
+  t.ok(reg.status().every((a) => a.healthy), 'still healthy');
+  const seen = Date.parse(reg.status()[0]!.lastSeen!);
+  t.ok(Date.now() - seen < 2 * interval, 'last seen moves with what is heard');
+  contact[1]!.failedAt = performance.now();
+  await new Promise((r) => setTimeout(r, 2 * interval));
+  t.equal(infos(1), first[1]! + 1, 'a failed call since the last GetInfo: asked again (once, then heard from again)');
+  t.equal(infos(0), first[0]!, 'the others still not');
+  // Info older than infoMaxAgeMs (2.5 s here) is read again even while heard from.
+  await new Promise((r) => setTimeout(r, 1500));
+  t.ok(infos(0) > first[0]! && infos(2) > first[2]!, `old info is read again (${[0, 1, 2].map(infos).join(', ')})`);
+  // An agent that goes quiet is checked every interval again.
+  clearInterval(hear);
+  const quiet = infos(0);
+  await new Promise((r) => setTimeout(r, 3 * interval));
+  t.ok(infos(0) >= quiet + 2, `not heard from: checked each interval (${infos(0) - quiet} checks in 3 intervals)`);
+});

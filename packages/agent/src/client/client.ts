@@ -64,6 +64,11 @@ export function connectAgent(endpoint: AgentEndpoint, connect: ConnectOptions = 
     'grpc.enable_retries': 0,
   });
   const agent = endpoint.name;
+  // When this client last heard from the agent (a unary answer, a stream message) and when a
+  // call last failed other than by the caller's cancel: performance.now() times. The
+  // controller's health checks skip an agent it hears from anyway (contract.ts AgentLink).
+  let heardAt: number | undefined;
+  let failedAt: number | undefined;
 
   const unary = async <Req, Res>(method: string, fn: UnaryMethod<Req, Res>, req: Req, opts: CallOptions = {}, defaultDeadlineMs?: number): Promise<Res> => {
     const deadlineMs = opts.deadlineMs ?? defaultDeadlineMs;
@@ -76,7 +81,10 @@ export function connectAgent(endpoint: AgentEndpoint, connect: ConnectOptions = 
           const call = fn.call(raw, req, new grpc.Metadata(), deadline === undefined ? {} : { deadline }, (err, value) => {
             opts.signal?.removeEventListener('abort', onAbort);
             if (err) reject(err);
-            else resolve(value as Res);
+            else {
+              heardAt = performance.now();
+              resolve(value as Res);
+            }
           });
           function onAbort(): void {
             call.cancel();
@@ -85,6 +93,7 @@ export function connectAgent(endpoint: AgentEndpoint, connect: ConnectOptions = 
         });
       } catch (e) {
         if (opts.signal?.aborted) throw cancelledError(agent, method);
+        failedAt = performance.now();
         last = fromGrpcError(e, agent, method);
         if (last.code !== 'UNAVAILABLE' || attempt === attempts) throw last;
         const wait = backoffMs * 2 ** (attempt - 1);
@@ -104,6 +113,7 @@ export function connectAgent(endpoint: AgentEndpoint, connect: ConnectOptions = 
     try {
       for await (const msg of call as AsyncIterable<T>) {
         if (opts.signal?.aborted) break;
+        heardAt = performance.now();
         yield msg;
       }
       ended = !(opts.signal?.aborted ?? false);
@@ -111,6 +121,7 @@ export function connectAgent(endpoint: AgentEndpoint, connect: ConnectOptions = 
       ended = true;
       // A cancellation the caller asked for ends the iteration quietly: the caller knows.
       if (opts.signal?.aborted) return;
+      failedAt = performance.now();
       throw fromGrpcError(e, agent, method);
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
@@ -120,6 +131,12 @@ export function connectAgent(endpoint: AgentEndpoint, connect: ConnectOptions = 
 
   return {
     name: agent,
+    get lastHeardAt() {
+      return heardAt;
+    },
+    get lastFailedAt() {
+      return failedAt;
+    },
     getInfo: (opts) => unary<GetInfoRequest, GetInfoResponse__Output>('GetInfo', raw.getInfo, {}, opts, connect.getInfoDeadlineMs ?? 120_000),
     apply: (req, opts) => unary<ApplyRequest, ApplyResponse__Output>('Apply', raw.apply, req, opts),
     check: (req, opts) => unary<CheckRequest, CheckResponse__Output>('Check', raw.check, req, opts),

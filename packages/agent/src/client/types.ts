@@ -43,6 +43,10 @@ export interface CallOptions {
 
 export interface AgentClient {
   readonly name: string;
+  /** performance.now() when the agent last answered a call or sent a stream message; undefined before. */
+  readonly lastHeardAt: number | undefined;
+  /** performance.now() when a call last failed, other than by the caller's cancel; undefined before. */
+  readonly lastFailedAt: number | undefined;
   getInfo(opts?: CallOptions): Promise<GetInfoResponse__Output>;
   apply(req: ApplyRequest, opts?: CallOptions): Promise<ApplyResponse__Output>;
   check(req: CheckRequest, opts?: CallOptions): Promise<CheckResponse__Output>;

@@ -168,6 +168,14 @@ export interface LinkCallOptions {
 /** What the controller calls on one agent; `connectAgent()` from @seconet/agent returns one. */
 export interface AgentLink {
   readonly name: string;
+  /**
+   * performance.now() when the agent last answered a call or sent a stream message, and when a
+   * call last failed other than by the caller's cancel. A link without them (a test double) is
+   * health-checked every interval; with them, an agent heard from since the last check is not
+   * asked again (registry.ts).
+   */
+  readonly lastHeardAt?: number | undefined;
+  readonly lastFailedAt?: number | undefined;
   getInfo(opts?: LinkCallOptions): Promise<AgentInfo>;
   apply(req: { requestId: string; scope: string; state: HostStateMsg }, opts?: LinkCallOptions): Promise<ApplyResult>;
   teardown(req: { requestId: string; scope: string }, opts?: LinkCallOptions): Promise<{ readonly removed: readonly string[]; readonly seconds: number }>;

@@ -45,6 +45,11 @@ export interface RegistryOptions {
   readonly deadlineMs?: number;
   /** Deadline of the first GetInfo of an agent (it probes its host then). */
   readonly firstDeadlineMs?: number;
+  /**
+   * Longest time a health check may go without a GetInfo for an agent it hears from anyway
+   * (default 60 s): its kernel, tools and capabilities are read again at least this often.
+   */
+  readonly infoMaxAgeMs?: number;
   readonly log?: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
 }
 
@@ -54,6 +59,8 @@ interface Entry {
   healthy: boolean;
   info?: AgentInfo;
   lastSeen?: string;
+  /** performance.now() of the last GetInfo answer. */
+  infoAt?: number;
   error?: string;
   everSeen: boolean;
   downSince?: number;
@@ -130,6 +137,7 @@ export class AgentRegistry {
       const cameBack = e.everSeen && (!e.healthy || restarted);
       delete e.view;
       e.info = info;
+      e.infoAt = performance.now();
       e.healthy = true;
       e.everSeen = true;
       e.lastSeen = new Date().toISOString();
@@ -200,6 +208,7 @@ export class AgentRegistry {
     const pending = new Set<string>();
     const check = (name: string): void => {
       if (pending.has(name)) return;
+      if (this.heardAnyway(name, interval)) return;
       pending.add(name);
       void this.refresh(name).catch(() => undefined).finally(() => pending.delete(name));
     };
@@ -219,6 +228,28 @@ export class AgentRegistry {
       slot = (slot + 1) % slots;
     }, slotMs);
     this.timer.unref();
+  }
+
+  /**
+   * An agent the controller hears from anyway needs no GetInfo to be known healthy: it sent a
+   * stream message or answered a call within the last half interval (a run's or the dashboard's
+   * metric stream: 1 a second), no call to it failed since the last GetInfo (a restarted agent
+   * breaks its streams first, so its new start time is still read at once), and its info is
+   * younger than infoMaxAgeMs. At 1,000 agents that is 200 GetInfo calls a second the
+   * controller no longer makes while the agents stream. Its last-seen time still moves.
+   */
+  private heardAnyway(name: string, interval: number): boolean {
+    const e = this.entries.get(name);
+    if (!e || !e.healthy || e.infoAt === undefined) return false;
+    const heard = e.link.lastHeardAt;
+    const failed = e.link.lastFailedAt;
+    const now = performance.now();
+    if (heard === undefined || now - heard > interval / 2) return false;
+    if (failed !== undefined && failed >= e.infoAt) return false;
+    if (now - e.infoAt > (this.opts.infoMaxAgeMs ?? 60_000)) return false;
+    e.lastSeen = new Date(Date.now() - (now - heard)).toISOString();
+    delete e.view;
+    return true;
   }
 
   /** Every agent's view; an unchanged agent's is the same object as in the last call (callers may memoize on it). */

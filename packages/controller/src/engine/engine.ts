@@ -494,13 +494,15 @@ export class Engine {
     const fixed = ctx.cell.reference !== undefined;
     let key = planned[0];
     for (let i = 0; key !== undefined; i++) {
+      // Adding a repetition's run waits (off the event loop) for a result another sweep is storing.
+      await store.writerIdle();
       if (signal.aborted) return;
       const run = store.ensureRun(key);
       if (run.state === 'pending' || run.state === 'running') await this.execute(plan, ctx, run, signal);
       if (signal.aborted) return;
       const next = planned[i + 1];
       if (next === undefined) {
-        // The writes below wait (off the event loop) for a result another sweep is storing.
+        // The decision below waits (off the event loop) for a result another sweep is storing.
         await store.writerIdle();
         const metric = this.mainMetric(plan.id, ctx.cell.id, w);
         const values = store.groupMetric(plan.id, ctx.cell.id, w.id, metric);
