@@ -11,7 +11,7 @@ import { Engine } from '../src/engine/engine.js';
 import { NO_SECRETS, scopeName } from '../src/configurator/host-state.js';
 import { openStore } from '../src/store/store.js';
 import { FakePool } from './fake-agent.js';
-import { plan } from './fixtures.js';
+import { cell, plan } from './fixtures.js';
 
 t.test('stale scopes of another experiment are removed before the first Apply; the experiment\'s own are kept', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sn-stale-'));
@@ -42,5 +42,43 @@ t.test('stale scopes of another experiment are removed before the first Apply; t
   t.ok(removedBeforeApply.length > 0 && removedBeforeApply.every(Boolean), 'the stale scope was gone before every Apply');
   const calls = pool.get('h1').calls.map((c) => c.method);
   t.ok(calls.indexOf('gc') >= 0 && calls.indexOf('gc') < calls.indexOf('apply'), 'GC came first');
+  t.ok(store.runs(p.id).every((r) => r.state === 'succeeded'), 'every run succeeded');
+});
+
+t.test('resumed after its first cell was measured but not torn down: that cell\'s scope is removed before the next cell\'s Apply', async (t) => {
+  // A controller killed between a cell's last run and its teardown left the cell's scope
+  // applied; the resumed sweep skips the measured cell, so nothing tore it down, and the next
+  // cell's Apply (the same container network) collided with it on every host.
+  const dir = mkdtempSync(join(tmpdir(), 'sn-stale-'));
+  const store = openStore(dir);
+  t.teardown(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const pool = new FakePool(['h1', 'h2']);
+  const p = plan('e-resume', { cells: [cell(0), cell(1, { filter: 'iptables' })] });
+  store.createExperiment(p, {});
+  const done = scopeName(p.id, p.cells[0]!, p.cells[0]!.containers);
+  const next = scopeName(p.id, p.cells[1]!, p.cells[1]!.containers);
+  t.not(done, next, 'the two cells have their own scopes');
+  // The first cell finished before the kill: its run succeeded, the cell is measured.
+  const r0 = p.runs.find((r) => r.cell === 'c0')!;
+  store.startRun(r0.id);
+  t.equal(await store.recordRunResult(r0.id, { metrics: [{ pair: 'p0', flow: '', metric: 'rtt_avg', value: 1, unit: 'ms' }], series: [], raw: [], hostSamples: [], provenance: { engine: 'ping', agents: {} } }), true);
+  store.setCellState(p.id, 'c0', 'measured');
+  for (const h of ['h1', 'h2']) pool.get(h).scopes.add(done);
+  const leftoverAtApply: boolean[] = [];
+  for (const h of ['h1', 'h2']) {
+    const a = pool.get(h);
+    const apply = a.apply.bind(a);
+    a.apply = async (req) => {
+      leftoverAtApply.push(a.scopes.has(done));
+      return apply(req);
+    };
+  }
+  const engine = new Engine({ store, agents: pool, secrets: NO_SECRETS, options: { metricsIntervalMs: 20, retryDelayMs: 10, cancelPollMs: 20, runMarginMs: 2000 } });
+  t.equal(await engine.run(p.id), 'succeeded');
+  t.ok(leftoverAtApply.length > 0, 'the next cell was applied');
+  t.ok(leftoverAtApply.every((x) => !x), 'the measured cell\'s scope was gone before every Apply');
   t.ok(store.runs(p.id).every((r) => r.state === 'succeeded'), 'every run succeeded');
 });

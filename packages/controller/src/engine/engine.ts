@@ -360,13 +360,18 @@ export class Engine {
    * The job holds the hosts' locks, so such a scope is stale: left applied by a controller that
    * was killed (or stopped) mid-experiment, whose job has not been redelivered yet. Left there,
    * its container network would collide with this experiment's (CONFLICT on every cell). Its
-   * own experiment re-applies it when it resumes. This experiment's own scopes (a cheap resume)
-   * are kept; an agent that does not answer is left to Apply.
+   * own experiment re-applies it when it resumes. This experiment's own scopes of cells still to
+   * measure are kept (a cheap resume); the scope of a cell it already finished is stale too: a
+   * controller killed between a cell's last run and its teardown left it applied, and the next
+   * cell's Apply (often the same container network) would collide with it. An agent that does
+   * not answer is left to Apply.
    */
   private async clearStaleScopes(plan: ExperimentPlan): Promise<void> {
-    // Only this experiment's: any other scope on hosts whose locks we hold is stale, even one an
-    // engine of this process still thinks it uses (its lease expired; it stops on its next refresh).
-    const keepScopes = [...new Set(plan.cells.map((c) => scopeName(plan.id, c, c.containers)))];
+    // Only this experiment's pending cells': any other scope on hosts whose locks we hold is
+    // stale, even one an engine of this process still thinks it uses (its lease expired; it
+    // stops on its next refresh).
+    const states = this.deps.store.cellStates(plan.id);
+    const keepScopes = [...new Set(plan.cells.filter((c) => (states.get(c.id) ?? 'pending') === 'pending').map((c) => scopeName(plan.id, c, c.containers)))];
     await Promise.all(plan.hosts.map(async (h) => {
       try {
         const r = await this.deps.agents.get(h).gc({ requestId: `stale-${plan.id}-${Date.now()}`, keepScopes }, { deadlineMs: 60_000 });
