@@ -82,3 +82,32 @@ t.test('resumed after its first cell was measured but not torn down: that cell\'
   t.ok(leftoverAtApply.every((x) => !x), 'the measured cell\'s scope was gone before every Apply');
   t.ok(store.runs(p.id).every((r) => r.state === 'succeeded'), 'every run succeeded');
 });
+
+t.test('an agent that does not answer a cell\'s Apply (killed between cells) is waited for and the cell applied once more, not failed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sn-stale-'));
+  const store = openStore(dir);
+  t.teardown(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const pool = new FakePool(['h1', 'h2']);
+  const p = plan('e-gone');
+  store.createExperiment(p, {});
+  const h2 = pool.get('h2');
+  const apply = h2.apply.bind(h2);
+  let applies = 0;
+  h2.apply = async (req) => {
+    applies++;
+    if (applies === 1) {
+      // Down for this call and back 100 ms later (restarted).
+      h2.behaviour.down = true;
+      setTimeout(() => (h2.behaviour.down = false), 100);
+    }
+    return apply(req);
+  };
+  const engine = new Engine({ store, agents: pool, secrets: NO_SECRETS, options: { metricsIntervalMs: 20, retryDelayMs: 10, cancelPollMs: 20, runMarginMs: 2000, agentWaitMs: 5000 } });
+  t.equal(await engine.run(p.id), 'succeeded');
+  t.equal(applies, 2, 'applied once more after the agent answered again');
+  t.ok(store.runs(p.id).every((r) => r.state === 'succeeded'), 'every run succeeded');
+  t.ok(store.eventsAfter(p.id, 0).some((e) => /applying once more/.test(String(e.data['message']))), 'the events say why');
+});

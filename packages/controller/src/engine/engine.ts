@@ -443,7 +443,17 @@ export class Engine {
     await this.waitForAgents(hosts, signal, false, plan.id);
     const ctx: CellContext = { cell, scope, placement, agents, underlay: this.underlay(hosts), tunnelVariant: '', filterVariant: '', dirty: false };
     try {
-      await this.applyCell(plan.id, ctx, signal);
+      try {
+        await this.applyCell(plan.id, ctx, signal);
+      } catch (err) {
+        // An agent that stopped answering between two cells (killed, restarting) is recovered
+        // like one that failed a run, and the cell is applied once more, not failed at once.
+        if (signal.aborted || (err as { code?: string }).code !== 'UNAVAILABLE') throw err;
+        const notes = await this.recoverFailedHosts(hosts, plan.id);
+        store.addEvent(plan.id, 'log', { message: `cell ${cell.id}: ${(err as Error).message}; applying once more${notes.length > 0 ? ` (${notes.join('; ')})` : ''}` });
+        await this.waitForAgents(hosts, signal, true, plan.id);
+        await this.applyCell(plan.id, ctx, signal);
+      }
       if (this.options.preflight) {
         const t0 = performance.now();
         let v = await this.configurator.preflight(scope, cell, placement, agents, signal, ctx.underlay);
