@@ -13,14 +13,21 @@ import { openStore } from '../src/store/store.js';
 import { FakePool } from './fake-agent.js';
 import { cell, plan } from './fixtures.js';
 
-t.test('stale scopes of another experiment are removed before the first Apply; the experiment\'s own are kept', async (t) => {
+/** A store in a temporary directory (removed after the test) and two fake agents. */
+function setup(t: { teardown(fn: () => void): void }): { store: ReturnType<typeof openStore>; pool: FakePool } {
   const dir = mkdtempSync(join(tmpdir(), 'sn-stale-'));
   const store = openStore(dir);
   t.teardown(() => {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const pool = new FakePool(['h1', 'h2']);
+  return { store, pool: new FakePool(['h1', 'h2']) };
+}
+
+const OPTIONS = { metricsIntervalMs: 20, retryDelayMs: 10, cancelPollMs: 20, runMarginMs: 2000 };
+
+t.test('stale scopes of another experiment are removed before the first Apply; the experiment\'s own are kept', async (t) => {
+  const { store, pool } = setup(t);
   const p = plan('e-stale');
   store.createExperiment(p, {});
   const own = scopeName(p.id, p.cells[0]!, p.cells[0]!.containers);
@@ -37,7 +44,7 @@ t.test('stale scopes of another experiment are removed before the first Apply; t
       return apply(req);
     };
   }
-  const engine = new Engine({ store, agents: pool, secrets: NO_SECRETS, options: { metricsIntervalMs: 20, retryDelayMs: 10, cancelPollMs: 20, runMarginMs: 2000 } });
+  const engine = new Engine({ store, agents: pool, secrets: NO_SECRETS, options: OPTIONS });
   t.equal(await engine.run(p.id), 'succeeded');
   t.ok(removedBeforeApply.length > 0 && removedBeforeApply.every(Boolean), 'the stale scope was gone before every Apply');
   const calls = pool.get('h1').calls.map((c) => c.method);
@@ -49,13 +56,7 @@ t.test('resumed after its first cell was measured but not torn down: that cell\'
   // A controller killed between a cell's last run and its teardown left the cell's scope
   // applied; the resumed sweep skips the measured cell, so nothing tore it down, and the next
   // cell's Apply (the same container network) collided with it on every host.
-  const dir = mkdtempSync(join(tmpdir(), 'sn-stale-'));
-  const store = openStore(dir);
-  t.teardown(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const pool = new FakePool(['h1', 'h2']);
+  const { store, pool } = setup(t);
   const p = plan('e-resume', { cells: [cell(0), cell(1, { filter: 'iptables' })] });
   store.createExperiment(p, {});
   const done = scopeName(p.id, p.cells[0]!, p.cells[0]!.containers);
@@ -76,7 +77,7 @@ t.test('resumed after its first cell was measured but not torn down: that cell\'
       return apply(req);
     };
   }
-  const engine = new Engine({ store, agents: pool, secrets: NO_SECRETS, options: { metricsIntervalMs: 20, retryDelayMs: 10, cancelPollMs: 20, runMarginMs: 2000 } });
+  const engine = new Engine({ store, agents: pool, secrets: NO_SECRETS, options: OPTIONS });
   t.equal(await engine.run(p.id), 'succeeded');
   t.ok(leftoverAtApply.length > 0, 'the next cell was applied');
   t.ok(leftoverAtApply.every((x) => !x), 'the measured cell\'s scope was gone before every Apply');
@@ -84,13 +85,7 @@ t.test('resumed after its first cell was measured but not torn down: that cell\'
 });
 
 t.test('an agent that does not answer a cell\'s Apply (killed between cells) is waited for and the cell applied once more, not failed', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sn-stale-'));
-  const store = openStore(dir);
-  t.teardown(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const pool = new FakePool(['h1', 'h2']);
+  const { store, pool } = setup(t);
   const p = plan('e-gone');
   store.createExperiment(p, {});
   const h2 = pool.get('h2');
@@ -105,7 +100,7 @@ t.test('an agent that does not answer a cell\'s Apply (killed between cells) is 
     }
     return apply(req);
   };
-  const engine = new Engine({ store, agents: pool, secrets: NO_SECRETS, options: { metricsIntervalMs: 20, retryDelayMs: 10, cancelPollMs: 20, runMarginMs: 2000, agentWaitMs: 5000 } });
+  const engine = new Engine({ store, agents: pool, secrets: NO_SECRETS, options: { ...OPTIONS, agentWaitMs: 5000 } });
   t.equal(await engine.run(p.id), 'succeeded');
   t.equal(applies, 2, 'applied once more after the agent answered again');
   t.ok(store.runs(p.id).every((r) => r.state === 'succeeded'), 'every run succeeded');
