@@ -12,7 +12,9 @@
 // 100 ms (its own process, so parsing N samples a second never delays its requests).
 // Reported per fleet size: controller CPU (share of one core over the sweep), peak RSS,
 // event-loop delay p99, REST p50/p99, and metric samples: received, counted as dropped, and
-// expected (1 per host per second); ratios against the 10-agent run.
+// expected (1 per host per second); ratios against the 10-agent run; and refWorkMs, a fixed piece
+// of JavaScript work timed just before the sweep (the machine's speed at the time: the same code
+// measured 2x apart on different days, so compare absolute figures only at similar refWorkMs).
 // Targets at 1,000 agents: controller < 1 core, RSS < 1 GiB, REST p99 < 100 ms, every
 // expected live sample received or counted. Needs redis-server and openssl.
 // Run: node --import=tsx --conditions=seconet-source bench/fleet.ts [--sizes 10,100,1000] [--json]
@@ -40,6 +42,23 @@ const TOKEN = 'fleet-bench-token-0123456789abcdef';
 const DURATION_S = 5;
 /** LIMITS.hostsMax of the spec: one experiment lists at most this many hosts. */
 const GROUP_MAX = 64;
+/**
+ * The machine's speed at the moment, for comparing runs across days: the same fixed JavaScript
+ * work (build, serialize and parse 20,000 small objects, five times) timed on this thread, best
+ * of three. The same code measured 2x apart on this kind of machine on different days.
+ */
+function referenceWorkMs(): number {
+  let best = Infinity;
+  for (let round = 0; round < 3; round++) {
+    const t = performance.now();
+    for (let i = 0; i < 5; i++) {
+      const xs = Array.from({ length: 20_000 }, (_, k) => ({ host: `a${k}`, timestamp: k * 1000, cpu: { usr: k % 7, sys: k % 3, idle: 90 }, rx: k * 13, tx: k * 17 }));
+      if ((JSON.parse(JSON.stringify(xs)) as unknown[]).length !== xs.length) throw new Error('reference work');
+    }
+    best = Math.min(best, performance.now() - t);
+  }
+  return +best.toFixed(1);
+}
 const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -109,6 +128,7 @@ try {
       const hostGroups = Array.from({ length: groups }, (_, g) => names.slice(Math.floor((g * n) / groups), Math.floor(((g + 1) * n) / groups)));
       const sse = child('bench/lib/rest-probe.ts', { base, token: TOKEN, paths: [], intervalMs: 100, sse: true });
       await new Promise((r) => setTimeout(r, 3000));
+      const refWorkMs = referenceWorkMs();
       const loadBefore = loadavg();
       const elu = monitorEventLoopDelay({ resolution: 10 });
       elu.enable();
@@ -174,6 +194,7 @@ try {
         liveUncounted: live.accounting.uncounted,
         loadBefore,
         loadAfter: loadavg(),
+        refWorkMs,
       };
       results.push(r);
       if (!args.includes('--json')) console.log(JSON.stringify(r));
