@@ -14,7 +14,7 @@
 // event-loop delay p99, REST p50/p99, and metric samples: received, counted as dropped, and
 // expected (1 per host per second); ratios against the 10-agent run; and refWorkMs, a fixed piece
 // of JavaScript work timed just before the sweep (the machine's speed at the time: the same code
-// measured 2x apart on different days, so compare absolute figures only at similar refWorkMs).
+// measured about 1.7x apart within one day, so compare absolute figures only at similar refWorkMs).
 // Targets at 1,000 agents: controller < 1 core, RSS < 1 GiB, REST p99 < 100 ms, every
 // expected live sample received or counted. Needs redis-server and openssl.
 // Run: node --import=tsx --conditions=seconet-source bench/fleet.ts [--sizes 10,100,1000] [--json]
@@ -45,7 +45,7 @@ const GROUP_MAX = 64;
 /**
  * The machine's speed at the moment, for comparing runs across days: the same fixed JavaScript
  * work (build, serialize and parse 20,000 small objects, five times) timed on this thread, best
- * of three. The same code measured 2x apart on this kind of machine on different days.
+ * of three. The same code measured about 1.7x apart on this kind of machine within one day.
  */
 function referenceWorkMs(): number {
   let best = Infinity;
